@@ -1,0 +1,23 @@
+# The two promises of the README:
+#   make demo   builds in release and runs the main job
+#   make test   installs what is missing, then runs every check
+SHELL := /bin/bash
+CARGO ?= cargo
+
+.PHONY: demo test deps lint unit
+
+demo: deps
+	$(CARGO) build --release --locked
+	./target/release/quad-vs-grad
+
+test: deps lint unit
+
+deps:
+	@bash scripts/install-deps.sh
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --locked

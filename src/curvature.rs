@@ -1,0 +1,405 @@
+//! Curvature matrices and products: Hessian, generalised Gauss–Newton,
+//! Fisher (exact, Monte-Carlo, empirical), K-FAC factors, and spectra.
+//!
+//! For the mean loss `L(θ) = (1/N) Σ_n ℓ(z_n, y_n)` with logits `z_n = f(x_n; θ)`
+//! and output Jacobian `J` (`N × D`):
+//!
+//! ```text
+//! Hessian        H = (1/N) Σ_n [ ℓ''(z_n) ∇z_n ∇z_nᵀ + ℓ'(z_n) ∇²z_n ]
+//! GGN            G = (1/N) Σ_n λ_n ∇z_n ∇z_nᵀ = Jᵀ Λ J / N,   λ_n = ℓ''(z_n) = σ(z_n)(1 − σ(z_n))
+//! Fisher         F = (1/N) Σ_n E_{ŷ ~ Bern(σ(z_n))}[(σ(z_n) − ŷ)²] ∇z_n ∇z_nᵀ = G   (exactly, for sigmoid + cross-entropy)
+//! MC Fisher      F̂ = (1/N) Σ_n (1/S) Σ_s (σ(z_n) − ŷ_{n,s})² ∇z_n ∇z_nᵀ,   ŷ_{n,s} ~ Bern(σ(z_n)) sampled with a seed
+//! empirical      F_emp = (1/N) Σ_n (σ(z_n) − y_n)² ∇z_n ∇z_nᵀ   (uses the data labels: not a curvature in general)
+//! ```
+//!
+//! The GGN drops the second term of the Hessian, the one that carries the
+//! network's own curvature, so it is positive semi-definite everywhere; where
+//! the model is linear in its parameters (the output-weight slice) the two
+//! are equal.
+//!
+//! # K-FAC
+//! For layer `l` with bias-augmented inputs `â_{l−1,n}` and per-example
+//! back-propagated output signals `g_{l,n} = s_n ∂z_n/∂z_l` (where `s_n² = λ_n`
+//! for the exact Fisher/GGN, `(σ − ŷ)²` for Monte-Carlo, `(σ − y)²` for the
+//! empirical variant), the layer's curvature block in the layout of
+//! [`crate::mlp`] is
+//!
+//! ```text
+//! C_l = (1/N) Σ_n (g_{l,n} g_{l,n}ᵀ) ⊗ (â_{l−1,n} â_{l−1,n}ᵀ)  ≈  G_l ⊗ A_l,
+//! A_l = (1/N) Σ_n â_{l−1,n} â_{l−1,n}ᵀ,     G_l = (1/N) Σ_n g_{l,n} g_{l,n}ᵀ,
+//! ```
+//!
+//! exact when `N = 1`. (Martens & Grosse write `A ⊗ G` for column-major
+//! `vec`; our row-major blocks give `G ⊗ A`.)
+//!
+//! Reference: J. Martens and R. Grosse, *Optimizing Neural Networks with
+//! Kronecker-factored Approximate Curvature*, ICML 2015; N. N. Schraudolph,
+//! *Fast curvature matrix-vector products for second-order gradient descent*,
+//! Neural Computation 14(7), 2002.
+
+use argmin::core::Error as ArgminError;
+use ndarray::{s, Array1, Array2};
+use ndarray_linalg::{Eigh, UPLO};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::mlp::sigmoid;
+use crate::problem::{Parameterisation, XorProblem};
+
+/// Which Fisher (or Fisher-like) matrix to form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FisherKind {
+    /// The true Fisher, expectation over the model's own labels (equals the GGN here).
+    Exact,
+    /// Monte-Carlo estimate with `samples` labels per example drawn from the model, seeded.
+    MonteCarlo {
+        /// Labels drawn per example.
+        samples: usize,
+        /// Seed of the label sampler.
+        seed: u64,
+    },
+    /// The empirical Fisher: squared per-example gradients at the data labels.
+    Empirical,
+}
+
+/// Curvature products an optimizer can ask of a problem, in the optimizer's
+/// parameter space `p`. Every method is exact (no finite differences).
+pub trait CurvatureProducts {
+    /// Hessian-vector product `H v`.
+    ///
+    /// # Errors
+    /// If `p` or `v` has the wrong length.
+    fn hessian_vec(
+        &self,
+        p: &Array1<f64>,
+        v: &Array1<f64>,
+    ) -> std::result::Result<Array1<f64>, ArgminError>;
+    /// Generalised Gauss–Newton-vector product `G v`.
+    ///
+    /// # Errors
+    /// If `p` or `v` has the wrong length.
+    fn ggn_vec(
+        &self,
+        p: &Array1<f64>,
+        v: &Array1<f64>,
+    ) -> std::result::Result<Array1<f64>, ArgminError>;
+    /// The dense generalised Gauss–Newton matrix `G` (`k × k`).
+    ///
+    /// # Errors
+    /// If `p` has the wrong length.
+    fn ggn(&self, p: &Array1<f64>) -> std::result::Result<Array2<f64>, ArgminError>;
+}
+
+/// A problem that can switch between its full data set and a mini-batch.
+pub trait MiniBatched {
+    /// Number of examples in the full data set.
+    fn num_examples(&self) -> usize;
+    /// Restricts evaluations to `indices`, or back to the full batch with `None`.
+    ///
+    /// # Errors
+    /// If an index is out of range or the batch is empty.
+    fn set_batch(&mut self, indices: Option<&[usize]>) -> std::result::Result<(), ArgminError>;
+    /// Loss on the full data set, whatever the active batch.
+    ///
+    /// # Errors
+    /// If `p` has the wrong length.
+    fn full_batch_cost(&self, p: &Array1<f64>) -> std::result::Result<f64, ArgminError>;
+}
+
+/// A problem that provides per-layer K-FAC factors.
+pub trait KfacCurvature {
+    /// The K-FAC factors at `p` on the active batch.
+    ///
+    /// # Errors
+    /// If `p` has the wrong length.
+    fn kfac_factors(
+        &self,
+        p: &Array1<f64>,
+        kind: FisherKind,
+    ) -> std::result::Result<KfacFactors, ArgminError>;
+}
+
+/// The Kronecker factors of one layer: its curvature block is `g ⊗ a` on
+/// `θ[offset .. offset + g.nrows() * a.nrows()]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KfacLayer {
+    /// Offset of the layer's block in θ.
+    pub offset: usize,
+    /// Input factor `A_l` (`(n_{l−1}+1) × (n_{l−1}+1)`), symmetric PSD.
+    pub a: Array2<f64>,
+    /// Output-gradient factor `G_l` (`n_l × n_l`), symmetric PSD.
+    pub g: Array2<f64>,
+}
+
+impl KfacLayer {
+    /// Size of the layer's block, `n_l (n_{l−1}+1)`.
+    pub fn size(&self) -> usize {
+        self.a.nrows() * self.g.nrows()
+    }
+}
+
+/// K-FAC factors of every layer, plus how θ maps to the optimizer's `p`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KfacFactors {
+    /// One entry per layer, in order.
+    pub layers: Vec<KfacLayer>,
+    /// The parameterisation the factors are used in.
+    pub param: Parameterisation,
+    /// Total number of network parameters `D_θ`.
+    pub num_params: usize,
+}
+
+impl KfacFactors {
+    /// The block-diagonal K-FAC matrix `blockdiag(G_l ⊗ A_l)` in θ-space (`D_θ × D_θ`).
+    pub fn dense_theta(&self) -> Array2<f64> {
+        let mut m = Array2::zeros((self.num_params, self.num_params));
+        for layer in &self.layers {
+            let k = kron(&layer.g, &layer.a);
+            let (o, n) = (layer.offset, layer.size());
+            m.slice_mut(s![o..o + n, o..o + n]).assign(&k);
+        }
+        m
+    }
+
+    /// The K-FAC curvature in the optimizer's space, `D blockdiag(G_l ⊗ A_l) Dᵀ`.
+    pub fn dense(&self) -> Array2<f64> {
+        self.param.reduce_mat(self.dense_theta())
+    }
+}
+
+/// Kronecker product `a ⊗ b`.
+pub fn kron(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
+    let (ar, ac) = a.dim();
+    let (br, bc) = b.dim();
+    let mut out = Array2::zeros((ar * br, ac * bc));
+    for i in 0..ar {
+        for j in 0..ac {
+            out.slice_mut(s![i * br..(i + 1) * br, j * bc..(j + 1) * bc])
+                .assign(&(b * a[[i, j]]));
+        }
+    }
+    out
+}
+
+/// Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix.
+///
+/// # Errors
+/// [`Error::Linalg`] if LAPACK fails (for example on NaN entries).
+pub fn sym_eig(m: &Array2<f64>) -> Result<(Array1<f64>, Array2<f64>)> {
+    if m.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Linalg("matrix has non-finite entries".into()));
+    }
+    m.eigh(UPLO::Lower)
+        .map_err(|e| Error::Linalg(e.to_string()))
+}
+
+/// Eigenvalues (ascending) of a symmetric matrix.
+///
+/// # Errors
+/// [`Error::Linalg`] if LAPACK fails.
+pub fn eigenvalues(m: &Array2<f64>) -> Result<Array1<f64>> {
+    Ok(sym_eig(m)?.0)
+}
+
+/// Spectral condition number `|λ|_max / |λ|_min` of a symmetric matrix
+/// (`+∞` when singular).
+///
+/// # Errors
+/// [`Error::Linalg`] if LAPACK fails.
+pub fn condition_number(m: &Array2<f64>) -> Result<f64> {
+    let ev = eigenvalues(m)?;
+    let max = ev.iter().fold(0.0_f64, |a, &b| a.max(b.abs()));
+    let min = ev.iter().fold(f64::INFINITY, |a, &b| a.min(b.abs()));
+    Ok(if min == 0.0 { f64::INFINITY } else { max / min })
+}
+
+/// Counts of negative, zero (|λ| ≤ `tol`·max|λ|) and positive eigenvalues:
+/// the inertia that tells a minimum from a saddle.
+///
+/// # Errors
+/// [`Error::Linalg`] if LAPACK fails.
+pub fn inertia(m: &Array2<f64>, tol: f64) -> Result<(usize, usize, usize)> {
+    let ev = eigenvalues(m)?;
+    let scale = ev.iter().fold(0.0_f64, |a, &b| a.max(b.abs()));
+    let thr = tol * scale;
+    let neg = ev.iter().filter(|&&v| v < -thr).count();
+    let pos = ev.iter().filter(|&&v| v > thr).count();
+    Ok((neg, ev.len() - neg - pos, pos))
+}
+
+/// `|M| = U |Λ| Uᵀ`: the symmetric matrix with the eigenvectors of `m` and
+/// the absolute values of its eigenvalues (saddle-free Newton's curvature).
+///
+/// # Errors
+/// [`Error::Linalg`] if LAPACK fails.
+pub fn abs_sym(m: &Array2<f64>) -> Result<Array2<f64>> {
+    let (ev, u) = sym_eig(m)?;
+    let scaled = &u * &ev.mapv(f64::abs);
+    Ok(scaled.dot(&u.t()))
+}
+
+/// Per-example weights `w_n` of a Fisher-type matrix `Jᵀ diag(w) J / N`.
+fn fisher_weights(probs: &Array1<f64>, labels: &Array1<f64>, kind: FisherKind) -> Array1<f64> {
+    match kind {
+        FisherKind::Exact => probs.mapv(|s| s * (1.0 - s)),
+        FisherKind::Empirical => Array1::from_iter(
+            probs
+                .iter()
+                .zip(labels.iter())
+                .map(|(&s, &y)| (s - y) * (s - y)),
+        ),
+        FisherKind::MonteCarlo { samples, seed } => {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let s_count = samples.max(1);
+            probs.mapv(|s| {
+                let mut acc = 0.0;
+                for _ in 0..s_count {
+                    let y_hat = if rng.random::<f64>() < s { 1.0 } else { 0.0 };
+                    acc += (s - y_hat) * (s - y_hat);
+                }
+                acc / s_count as f64
+            })
+        }
+    }
+}
+
+impl XorProblem {
+    /// Dense generalised Gauss–Newton matrix `G = J_pᵀ Λ J_p / N` (`k × k`).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `p` has the wrong length.
+    pub fn ggn_matrix(&self, p: &Array1<f64>) -> Result<Array2<f64>> {
+        self.fisher(p, FisherKind::Exact)
+    }
+
+    /// Dense Fisher-type matrix `J_pᵀ diag(w) J_p / N` of the given kind (`k × k`).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `p` has the wrong length.
+    pub fn fisher(&self, p: &Array1<f64>, kind: FisherKind) -> Result<Array2<f64>> {
+        let j = self.output_jacobian(p)?;
+        let probs = self.probabilities(p)?;
+        let w = fisher_weights(&probs, &self.active_data().y, kind);
+        let n = self.active_data().len() as f64;
+        let wj = &j * &w.insert_axis(ndarray::Axis(1));
+        let f = j.t().dot(&wj) / n;
+        let ft = f.t().to_owned();
+        Ok((f + ft) * 0.5)
+    }
+
+    /// Per-layer K-FAC factors `A_l`, `G_l` at `p` on the active batch.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `p` has the wrong length.
+    pub fn kfac(&self, p: &Array1<f64>, kind: FisherKind) -> Result<KfacFactors> {
+        if p.len() != self.dim() {
+            return Err(Error::Shape(format!(
+                "parameter has {} entries, the problem has dimension {}",
+                p.len(),
+                self.dim()
+            )));
+        }
+        let theta = self.theta(p);
+        let data = self.active_data();
+        let (logits, signals) = self.mlp().layer_signals(theta.view(), data.x.view())?;
+        let probs = logits.mapv(sigmoid);
+        let w = fisher_weights(&probs, &data.y, kind);
+        let scale = w.mapv(f64::sqrt).insert_axis(ndarray::Axis(1));
+        let n = data.len() as f64;
+        let layers = signals
+            .into_iter()
+            .map(|sig| {
+                let a = sig.inputs.t().dot(&sig.inputs) / n;
+                let gs = &sig.output_grads * &scale;
+                let g = gs.t().dot(&gs) / n;
+                KfacLayer {
+                    offset: sig.offset,
+                    a,
+                    g,
+                }
+            })
+            .collect();
+        Ok(KfacFactors {
+            layers,
+            param: self.parameterisation().clone(),
+            num_params: self.mlp().num_params(),
+        })
+    }
+}
+
+impl CurvatureProducts for XorProblem {
+    fn hessian_vec(
+        &self,
+        p: &Array1<f64>,
+        v: &Array1<f64>,
+    ) -> std::result::Result<Array1<f64>, ArgminError> {
+        Ok(self.hess_vec(p, v)?)
+    }
+
+    fn ggn_vec(
+        &self,
+        p: &Array1<f64>,
+        v: &Array1<f64>,
+    ) -> std::result::Result<Array1<f64>, ArgminError> {
+        Ok(XorProblem::ggn_vec(self, p, v)?)
+    }
+
+    fn ggn(&self, p: &Array1<f64>) -> std::result::Result<Array2<f64>, ArgminError> {
+        Ok(self.ggn_matrix(p)?)
+    }
+}
+
+impl KfacCurvature for XorProblem {
+    fn kfac_factors(
+        &self,
+        p: &Array1<f64>,
+        kind: FisherKind,
+    ) -> std::result::Result<KfacFactors, ArgminError> {
+        Ok(self.kfac(p, kind)?)
+    }
+}
+
+impl MiniBatched for XorProblem {
+    fn num_examples(&self) -> usize {
+        self.data().len()
+    }
+
+    fn set_batch(&mut self, indices: Option<&[usize]>) -> std::result::Result<(), ArgminError> {
+        Ok(self.set_batch_indices(indices)?)
+    }
+
+    fn full_batch_cost(&self, p: &Array1<f64>) -> std::result::Result<f64, ArgminError> {
+        Ok(self.full_loss(p)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn kron_matches_definition() {
+        let a = array![[1.0, 2.0], [3.0, 4.0]];
+        let b = array![[0.0, 5.0], [6.0, 7.0]];
+        let k = kron(&a, &b);
+        assert_eq!(k[[0, 1]], 5.0);
+        assert_eq!(k[[3, 2]], 4.0 * 6.0);
+        assert_eq!(k[[2, 1]], 3.0 * 5.0);
+    }
+
+    #[test]
+    fn condition_and_inertia() {
+        let m = array![[4.0, 0.0], [0.0, -1.0]];
+        assert_eq!(condition_number(&m).unwrap(), 4.0);
+        assert_eq!(inertia(&m, 1e-12).unwrap(), (1, 0, 1));
+        let a = abs_sym(&m).unwrap();
+        assert!((a[[1, 1]] - 1.0).abs() < 1e-12);
+        assert!(condition_number(&array![[1.0, 0.0], [0.0, 0.0]])
+            .unwrap()
+            .is_infinite());
+        assert!(eigenvalues(&array![[f64::NAN]]).is_err());
+    }
+}

@@ -1,0 +1,61 @@
+//! # quad-vs-grad
+//!
+//! Why second-order optimizers are attractive, and what stops them in deep
+//! learning — non-convexity, the cost of curvature and stochasticity — shown
+//! by running code on a tiny XOR multilayer perceptron, small enough that
+//! every curvature matrix can be formed exactly and every path drawn.
+//!
+//! The MLP is wrapped as an argmin problem ([`problem::XorProblem`]
+//! implements `CostFunction`, `Gradient` and `Hessian`), so argmin's own
+//! solvers run next to the crate's optimizers through one `Executor`.
+//!
+//! ```
+//! use quad_vs_grad::prelude::*;
+//!
+//! let problem = XorProblem::reference();          // the output-weight slice
+//! let p = array![2.0, -2.0];                        // the reference start
+//! let loss = problem.cost(&p)?;
+//! let grad = problem.gradient(&p)?;
+//! let ggn = problem.ggn_matrix(&p)?;
+//! let hess = problem.hessian(&p)?;
+//! // The model is linear in (v1, v2): its Gauss–Newton matrix is its Hessian.
+//! assert!((&ggn - &hess).iter().all(|d| d.abs() < 1e-12));
+//! assert!(loss > 0.69 && grad.len() == 2);
+//! # Ok::<(), argmin::core::Error>(())
+//! ```
+//!
+//! ## Modules
+//! - [`data`]: XOR data sets and seeded mini-batches;
+//! - [`mlp`]: the network, with exact gradients, Hessian-vector products and Jacobians;
+//! - [`problem`]: the argmin problem and its parameterisations (full, or a plane);
+//! - [`curvature`]: GGN, Fisher variants, K-FAC factors, spectra;
+//! - [`trace`]: the record of a run.
+#![warn(missing_docs)]
+
+pub mod curvature;
+pub mod data;
+pub mod error;
+pub mod mlp;
+pub mod problem;
+pub mod trace;
+
+pub use error::{Error, Result};
+
+/// Re-exports of external crates, so a notebook needs no other `:dep`.
+pub use argmin;
+pub use ndarray;
+pub use ndarray_linalg;
+
+/// Everything a notebook or example usually needs, in one `use`.
+pub mod prelude {
+    pub use crate::curvature::{
+        abs_sym, condition_number, eigenvalues, inertia, CurvatureProducts, FisherKind,
+        KfacCurvature, KfacFactors, MiniBatched,
+    };
+    pub use crate::data::{Dataset, MiniBatcher};
+    pub use crate::mlp::Mlp;
+    pub use crate::problem::{Parameterisation, Plane, XorProblem};
+    pub use crate::trace::{Counts, StopReason, Trace};
+    pub use argmin::core::{CostFunction, Executor, Gradient, Hessian, State};
+    pub use ndarray::{array, Array1, Array2};
+}

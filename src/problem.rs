@@ -1,0 +1,508 @@
+//! The XOR problem: data + MLP + a parameterisation, as an argmin problem.
+//!
+//! [`XorProblem`] implements argmin's [`CostFunction`], [`Gradient`] and
+//! [`Hessian`] on `Array1<f64>` / `Array2<f64>`, plus the crate's curvature
+//! traits ([`crate::curvature::CurvatureProducts`],
+//! [`crate::curvature::KfacCurvature`], [`crate::curvature::MiniBatched`]).
+//!
+//! # Parameterisations
+//! The optimizer sees a parameter `p ∈ ℝᵏ`. With [`Parameterisation::Full`],
+//! `p = θ`. With [`Parameterisation::Plane`] the network weights are
+//!
+//! ```text
+//! θ(p) = θ₀ + Dᵀ p,        D ∈ ℝ^{k × D_θ}  (the rows of D are the plane's directions)
+//! ```
+//!
+//! and every other weight stays frozen at `θ₀`. By the chain rule
+//! `∇_p L = D ∇_θ L`, `∇²_p L = D ∇²_θ L Dᵀ`, the output Jacobian is
+//! `J_p = J_θ Dᵀ`, and so the Gauss–Newton matrix is `G_p = D G_θ Dᵀ`. With
+//! coordinate axes as directions this is just "train these weights, freeze the
+//! rest".
+//!
+//! # Presets
+//! - [`XorProblem::reference`]: the reference experiment's output-weight
+//!   slice, which is logistic regression on frozen features, hence convex;
+//! - [`XorProblem::hidden_slice`]: two hidden weights of a 2-2-1 network that
+//!   solves the separable XOR, where the loss is non-convex;
+//! - [`XorProblem::full`]: every weight and bias of any architecture.
+
+use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian};
+use ndarray::{array, Array1, Array2};
+use serde::{Deserialize, Serialize};
+
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::mlp::{sigmoid, Mlp};
+
+/// An affine plane (of any dimension `k`) through parameter space.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plane {
+    /// The point `θ₀` the plane passes through (also the frozen values).
+    pub origin: Array1<f64>,
+    /// The directions, one per row (`k × D_θ`).
+    pub directions: Array2<f64>,
+}
+
+impl Plane {
+    /// A plane through `origin` spanned by the coordinate axes `axes`: those
+    /// weights move, `θ_{axes[r]} = origin_{axes[r]} + p_r`, the rest stay
+    /// frozen at `origin`. With zeros at the free coordinates of `origin`, `p`
+    /// is simply the value of the free weights.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if an axis index is out of range or repeated, or no axis is given.
+    pub fn coordinate(origin: Array1<f64>, axes: &[usize]) -> Result<Self> {
+        let d = origin.len();
+        if axes.is_empty() {
+            return Err(Error::Shape("a plane needs at least one axis".into()));
+        }
+        let mut dirs = Array2::zeros((axes.len(), d));
+        for (r, &a) in axes.iter().enumerate() {
+            if a >= d || axes[..r].contains(&a) {
+                return Err(Error::Shape(format!(
+                    "axis {a} is out of range or repeated (θ has {d} entries)"
+                )));
+            }
+            dirs[[r, a]] = 1.0;
+        }
+        Ok(Self {
+            origin,
+            directions: dirs,
+        })
+    }
+}
+
+/// How the optimizer's parameter `p` maps to the network's weights `θ`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Parameterisation {
+    /// `p = θ`: every weight and bias is trained.
+    Full,
+    /// `θ = θ₀ + Dᵀ p`: a plane through parameter space, the rest frozen.
+    Plane(Plane),
+}
+
+impl Parameterisation {
+    /// Dimension of `p` for a network with `d_theta` parameters.
+    pub fn dim(&self, d_theta: usize) -> usize {
+        match self {
+            Self::Full => d_theta,
+            Self::Plane(pl) => pl.directions.nrows(),
+        }
+    }
+
+    /// `θ(p)`.
+    pub fn theta(&self, p: &Array1<f64>) -> Array1<f64> {
+        match self {
+            Self::Full => p.clone(),
+            Self::Plane(pl) => &pl.origin + &pl.directions.t().dot(p),
+        }
+    }
+
+    /// Maps a θ-space direction or gradient to p-space: `D v` (identity when full).
+    pub fn reduce_vec(&self, v: Array1<f64>) -> Array1<f64> {
+        match self {
+            Self::Full => v,
+            Self::Plane(pl) => pl.directions.dot(&v),
+        }
+    }
+
+    /// Maps a p-space direction to θ-space: `Dᵀ v` (identity when full).
+    pub fn expand_vec(&self, v: &Array1<f64>) -> Array1<f64> {
+        match self {
+            Self::Full => v.clone(),
+            Self::Plane(pl) => pl.directions.t().dot(v),
+        }
+    }
+
+    /// Maps a θ-space matrix to p-space: `D M Dᵀ` (identity when full).
+    pub fn reduce_mat(&self, m: Array2<f64>) -> Array2<f64> {
+        match self {
+            Self::Full => m,
+            Self::Plane(pl) => pl.directions.dot(&m).dot(&pl.directions.t()),
+        }
+    }
+
+    /// Maps a θ-space Jacobian (`N × D_θ`) to p-space: `J Dᵀ`.
+    pub fn reduce_jacobian(&self, j: Array2<f64>) -> Array2<f64> {
+        match self {
+            Self::Full => j,
+            Self::Plane(pl) => j.dot(&pl.directions.t()),
+        }
+    }
+}
+
+/// The XOR classification problem as an optimization problem in `p`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct XorProblem {
+    data: Dataset,
+    mlp: Mlp,
+    param: Parameterisation,
+    /// The active mini-batch (a subset of `data`), or `None` for the full batch.
+    batch: Option<Dataset>,
+    name: String,
+}
+
+impl XorProblem {
+    /// A problem from its parts.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if a plane's origin or directions do not have the
+    /// network's number of parameters.
+    pub fn new(data: Dataset, mlp: Mlp, param: Parameterisation) -> Result<Self> {
+        if let Parameterisation::Plane(pl) = &param {
+            let d = mlp.num_params();
+            if pl.origin.len() != d || pl.directions.ncols() != d {
+                return Err(Error::Shape(format!(
+                    "plane has origin of {} and directions of {} entries; the network has {d} parameters",
+                    pl.origin.len(),
+                    pl.directions.ncols()
+                )));
+            }
+            if pl.directions.nrows() == 0 {
+                return Err(Error::Shape("a plane needs at least one direction".into()));
+            }
+        }
+        let name = format!("XOR MLP {:?}", mlp.widths());
+        Ok(Self {
+            data,
+            mlp,
+            param,
+            batch: None,
+            name,
+        })
+    }
+
+    /// Sets a display name (used in figure titles).
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The display name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The reference experiment's output-weight slice.
+    ///
+    /// Data: [`Dataset::reference`]. Network 2-2-1 with the hidden layer frozen
+    /// at `W = [[1, 1], [1, −1]]`, `b = 0`, tanh; the output is `σ(v·h)` with no
+    /// bias (frozen at 0); `p = (v₁, v₂)`. The loss is logistic regression on
+    /// fixed features, hence convex, and its GGN equals its Hessian.
+    pub fn reference() -> Self {
+        Self::output_slice(Dataset::reference())
+    }
+
+    /// The output-weight slice of [`XorProblem::reference`] on any data.
+    pub fn output_slice(data: Dataset) -> Self {
+        let mlp = Mlp::new(&[2, 2, 1]).expect("valid widths");
+        let theta0 = mlp
+            .pack(&[
+                (array![[1.0, 1.0], [1.0, -1.0]], array![0.0, 0.0]),
+                (array![[0.0, 0.0]], array![0.0]),
+            ])
+            .expect("valid shapes");
+        let axes = [mlp.param_index(1, 0, 0), mlp.param_index(1, 0, 1)];
+        let plane = Plane::coordinate(theta0, &axes).expect("valid axes");
+        Self::new(data, mlp, Parameterisation::Plane(plane))
+            .expect("valid plane")
+            .with_name("output-weight slice (v1, v2), hidden layer frozen")
+    }
+
+    /// A 2-2-1 tanh network that solves the separable XOR
+    /// ([`Dataset::separable`]) with loss below 0.01.
+    ///
+    /// Both hidden units look at `s = x₁ + x₂`, which is about 0 for class 1
+    /// (signs differ) and about ±1 for class 0:
+    /// `h₁ = tanh(2.5 s + 1.25)`, `h₂ = tanh(2.5 s − 1.25)`. Their difference
+    /// is a bump around `s = 0` (about 1.7 there, 0.2 at `|s| = 1`), and the
+    /// read-out `z = 8 h₁ − 8 h₂ − 6` turns the bump into the XOR decision.
+    pub fn xor_solution() -> (Mlp, Array1<f64>) {
+        let mlp = Mlp::new(&[2, 2, 1]).expect("valid widths");
+        let theta = mlp
+            .pack(&[
+                (array![[2.5, 2.5], [2.5, 2.5]], array![1.25, -1.25]),
+                (array![[8.0, -8.0]], array![-6.0]),
+            ])
+            .expect("valid shapes");
+        (mlp, theta)
+    }
+
+    /// A genuinely non-convex 2-D slice through hidden weights.
+    ///
+    /// The network and data are those of [`XorProblem::xor_solution`] on
+    /// [`Dataset::separable`]; `p` displaces the two input weights of the first
+    /// hidden unit, `(W₁[0,0], W₁[0,1]) = (2.5 + p₁, 2.5 + p₂)`, every other
+    /// weight frozen. At the origin `p = 0` the network solves XOR (loss about
+    /// 0.005); in `[−3, 3]²` about a third of the points have a Hessian with a
+    /// negative eigenvalue, where Newton's direction can point uphill.
+    pub fn hidden_slice() -> Self {
+        let (mlp, theta) = Self::xor_solution();
+        let axes = [mlp.param_index(0, 0, 0), mlp.param_index(0, 0, 1)];
+        let plane = Plane::coordinate(theta, &axes).expect("valid axes");
+        Self::new(Dataset::separable(), mlp, Parameterisation::Plane(plane))
+            .expect("valid plane")
+            .with_name("hidden-weight slice (W1[0,0], W1[0,1]) of a 2-2-1 net, separable XOR")
+    }
+
+    /// Every weight and bias of an MLP with the given hidden widths.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for an empty or zero width.
+    pub fn full(data: Dataset, hidden: &[usize]) -> Result<Self> {
+        let mlp = Mlp::with_hidden(hidden)?;
+        let name = format!("full network {:?}", mlp.widths());
+        Ok(Self::new(data, mlp, Parameterisation::Full)?.with_name(name))
+    }
+
+    /// The full data set.
+    pub fn data(&self) -> &Dataset {
+        &self.data
+    }
+
+    /// The data the derivatives currently use: the mini-batch if set, else the full set.
+    pub fn active_data(&self) -> &Dataset {
+        self.batch.as_ref().unwrap_or(&self.data)
+    }
+
+    /// The network architecture.
+    pub fn mlp(&self) -> &Mlp {
+        &self.mlp
+    }
+
+    /// The parameterisation.
+    pub fn parameterisation(&self) -> &Parameterisation {
+        &self.param
+    }
+
+    /// Dimension `k` of the optimizer's parameter `p`.
+    pub fn dim(&self) -> usize {
+        self.param.dim(self.mlp.num_params())
+    }
+
+    /// `θ(p)`, the full weight vector.
+    pub fn theta(&self, p: &Array1<f64>) -> Array1<f64> {
+        self.param.theta(p)
+    }
+
+    /// Restricts the derivatives to the examples `indices` (a mini-batch), or
+    /// back to the full batch with `None`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidData`] if the batch is empty or an index is out of range.
+    pub fn set_batch_indices(&mut self, indices: Option<&[usize]>) -> Result<()> {
+        self.batch = match indices {
+            None => None,
+            Some(ix) => {
+                if ix.is_empty() || ix.iter().any(|&i| i >= self.data.len()) {
+                    return Err(Error::InvalidData(format!(
+                        "a batch needs indices in 0..{}",
+                        self.data.len()
+                    )));
+                }
+                Some(self.data.subset(ix))
+            }
+        };
+        Ok(())
+    }
+
+    fn check_p(&self, p: &Array1<f64>) -> Result<()> {
+        if p.len() != self.dim() {
+            return Err(Error::Shape(format!(
+                "parameter has {} entries, the problem has dimension {}",
+                p.len(),
+                self.dim()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Loss on the active batch.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `p` has the wrong length.
+    pub fn loss(&self, p: &Array1<f64>) -> Result<f64> {
+        self.check_p(p)?;
+        self.mlp.loss(self.theta(p).view(), self.active_data())
+    }
+
+    /// Loss on the full data set, whatever the active batch.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `p` has the wrong length.
+    pub fn full_loss(&self, p: &Array1<f64>) -> Result<f64> {
+        self.check_p(p)?;
+        self.mlp.loss(self.theta(p).view(), &self.data)
+    }
+
+    /// Gradient `∇_p L` on the active batch.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `p` has the wrong length.
+    pub fn grad(&self, p: &Array1<f64>) -> Result<Array1<f64>> {
+        self.check_p(p)?;
+        let g = self
+            .mlp
+            .gradient(self.theta(p).view(), self.active_data())?;
+        Ok(self.param.reduce_vec(g))
+    }
+
+    /// Gradient `∇_p L` on the full data set.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `p` has the wrong length.
+    pub fn full_grad(&self, p: &Array1<f64>) -> Result<Array1<f64>> {
+        self.check_p(p)?;
+        let g = self.mlp.gradient(self.theta(p).view(), &self.data)?;
+        Ok(self.param.reduce_vec(g))
+    }
+
+    /// Dense Hessian `∇²_p L` on the active batch (`k × k`).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `p` has the wrong length.
+    pub fn hess(&self, p: &Array1<f64>) -> Result<Array2<f64>> {
+        self.check_p(p)?;
+        let theta = self.theta(p);
+        match &self.param {
+            Parameterisation::Full => self.mlp.hessian(theta.view(), self.active_data()),
+            Parameterisation::Plane(pl) => {
+                // k Hessian-vector products instead of the D_θ × D_θ matrix.
+                let k = pl.directions.nrows();
+                let mut h = Array2::zeros((k, k));
+                for j in 0..k {
+                    let hv =
+                        self.mlp
+                            .hvp(theta.view(), self.active_data(), pl.directions.row(j))?;
+                    h.column_mut(j).assign(&pl.directions.dot(&hv));
+                }
+                let ht = h.t().to_owned();
+                Ok((h + ht) * 0.5)
+            }
+        }
+    }
+
+    /// Hessian-vector product `∇²_p L · v` without forming the Hessian.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `p` or `v` has the wrong length.
+    pub fn hess_vec(&self, p: &Array1<f64>, v: &Array1<f64>) -> Result<Array1<f64>> {
+        self.check_p(p)?;
+        self.check_p(v)?;
+        let hv = self.mlp.hvp(
+            self.theta(p).view(),
+            self.active_data(),
+            self.param.expand_vec(v).view(),
+        )?;
+        Ok(self.param.reduce_vec(hv))
+    }
+
+    /// Output Jacobian `J_p` (`N × k`) on the active batch: row `n` is `∇_p z_n`.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `p` has the wrong length.
+    pub fn output_jacobian(&self, p: &Array1<f64>) -> Result<Array2<f64>> {
+        self.check_p(p)?;
+        let j = self
+            .mlp
+            .output_jacobian(self.theta(p).view(), self.active_data().x.view())?;
+        Ok(self.param.reduce_jacobian(j))
+    }
+
+    /// Logits and predicted probabilities `σ(z_n)` on the active batch.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `p` has the wrong length.
+    pub fn probabilities(&self, p: &Array1<f64>) -> Result<Array1<f64>> {
+        self.check_p(p)?;
+        let z = self
+            .mlp
+            .logits(self.theta(p).view(), self.active_data().x.view())?;
+        Ok(z.mapv(sigmoid))
+    }
+
+    /// Gauss–Newton-vector product `G v = J_pᵀ Λ J_p v / N` with
+    /// `Λ = diag(σ(z_n)(1 − σ(z_n)))`, matrix-free (one R-forward pass and one
+    /// back-propagation).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `p` or `v` has the wrong length.
+    pub fn ggn_vec(&self, p: &Array1<f64>, v: &Array1<f64>) -> Result<Array1<f64>> {
+        self.check_p(p)?;
+        self.check_p(v)?;
+        let theta = self.theta(p);
+        let data = self.active_data();
+        let x = data.x.view();
+        let jv = self
+            .mlp
+            .jvp(theta.view(), x, self.param.expand_vec(v).view())?;
+        let z = self.mlp.logits(theta.view(), x)?;
+        let n = data.len() as f64;
+        let u = Array1::from_iter(z.iter().zip(jv.iter()).map(|(&z, &jv)| {
+            let s = sigmoid(z);
+            s * (1.0 - s) * jv / n
+        }));
+        let g = self.mlp.vjp(theta.view(), x, u.view())?;
+        Ok(self.param.reduce_vec(g))
+    }
+}
+
+fn to_argmin<T>(r: Result<T>) -> std::result::Result<T, ArgminError> {
+    r.map_err(ArgminError::from)
+}
+
+impl CostFunction for XorProblem {
+    type Param = Array1<f64>;
+    type Output = f64;
+
+    fn cost(&self, p: &Self::Param) -> std::result::Result<f64, ArgminError> {
+        to_argmin(self.loss(p))
+    }
+}
+
+impl Gradient for XorProblem {
+    type Param = Array1<f64>;
+    type Gradient = Array1<f64>;
+
+    fn gradient(&self, p: &Self::Param) -> std::result::Result<Array1<f64>, ArgminError> {
+        to_argmin(self.grad(p))
+    }
+}
+
+impl Hessian for XorProblem {
+    type Param = Array1<f64>;
+    type Hessian = Array2<f64>;
+
+    fn hessian(&self, p: &Self::Param) -> std::result::Result<Array2<f64>, ArgminError> {
+        to_argmin(self.hess(p))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_slice_maps_to_output_weights() {
+        let pr = XorProblem::reference();
+        assert_eq!(pr.dim(), 2);
+        let th = pr.theta(&array![2.0, -2.0]);
+        assert_eq!(th.to_vec(), vec![1., 1., 0., 1., -1., 0., 2., -2., 0.]);
+        let l = pr.loss(&array![0.0, 0.0]).unwrap();
+        assert!((l - 2f64.ln()).abs() < 1e-14);
+    }
+
+    #[test]
+    fn hidden_slice_solves_xor() {
+        let pr = XorProblem::hidden_slice();
+        let l = pr.loss(&array![0.0, 0.0]).unwrap();
+        assert!(l < 0.01, "loss at the solution {l}");
+    }
+
+    #[test]
+    fn wrong_length_is_an_error() {
+        let pr = XorProblem::reference();
+        assert!(pr.loss(&array![1.0]).is_err());
+        assert!(pr.cost(&array![1.0, 2.0, 3.0]).is_err());
+    }
+}

@@ -1,0 +1,127 @@
+//! [`Trace`]: the one record of an optimizer run that the CLI, notebooks,
+//! book figures and tests all consume.
+
+use serde::{Deserialize, Serialize};
+
+/// Cumulative evaluation counts of an optimizer, as argmin's `Problem`
+/// wrapper counts them (`cost_count`, `gradient_count`, `hessian_count`) plus
+/// the crate's own counters. Evaluations made by a recorder are never included.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Loss evaluations.
+    pub cost: u64,
+    /// Gradient evaluations.
+    pub gradient: u64,
+    /// Dense Hessian evaluations.
+    pub hessian: u64,
+    /// Curvature-vector products (Hessian-, GGN- or Fisher-vector), and dense
+    /// curvature matrices other than the Hessian (GGN, K-FAC factors).
+    pub curvature: u64,
+    /// Linear solves (dense factorisations or CG runs).
+    pub linear_solve: u64,
+}
+
+/// Why a run stopped.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum StopReason {
+    /// The step norm fell below the tolerance.
+    StepNorm,
+    /// The gradient norm fell below the tolerance.
+    GradientNorm,
+    /// The loss reached the target.
+    TargetCost,
+    /// The iteration limit was reached.
+    MaxIters,
+    /// The loss or iterate became non-finite or exploded; the text says which.
+    Diverged(String),
+    /// The solver reported an error; the text is its message.
+    Failed(String),
+    /// Any other reason reported by the solver (argmin's text).
+    Other(String),
+}
+
+impl StopReason {
+    /// A short label for tables: `step<tol`, `|g|<tol`, `target`, `max iters`, `DIVERGED`, `FAILED`, …
+    pub fn short(&self) -> String {
+        match self {
+            Self::StepNorm => "step<tol".into(),
+            Self::GradientNorm => "|g|<tol".into(),
+            Self::TargetCost => "target".into(),
+            Self::MaxIters => "max iters".into(),
+            Self::Diverged(_) => "DIVERGED".into(),
+            Self::Failed(_) => "FAILED".into(),
+            Self::Other(s) => s.clone(),
+        }
+    }
+
+    /// `true` for [`StopReason::Diverged`] and [`StopReason::Failed`].
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Self::Diverged(_) | Self::Failed(_))
+    }
+}
+
+/// The record of one optimizer run on one problem.
+///
+/// Entry `i` of every per-iterate vector belongs to iterate `i`; entry 0 is
+/// the start point, so a run of `N` iterations has `N + 1` entries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Trace {
+    /// The optimizer's display name (`"Adam"`, `"BFGS (argmin)"`, …).
+    pub optimizer: String,
+    /// The problem's display name.
+    pub problem: String,
+    /// Every iterate `p_i` in the optimizer's parameter space.
+    pub iterates: Vec<Vec<f64>>,
+    /// Full-batch loss at each iterate (even when the optimizer used mini-batches).
+    pub loss: Vec<f64>,
+    /// Full-batch gradient norm `‖∇L(p_i)‖₂` at each iterate.
+    pub grad_norm: Vec<f64>,
+    /// Cumulative evaluation counts after each iterate.
+    pub counts: Vec<Counts>,
+    /// Cumulative wall time in milliseconds after each iterate.
+    pub elapsed_ms: Vec<f64>,
+    /// Why the run stopped.
+    pub stop: StopReason,
+}
+
+impl Trace {
+    /// Number of iterations (iterates minus the start).
+    pub fn steps(&self) -> usize {
+        self.iterates.len().saturating_sub(1)
+    }
+
+    /// The last iterate.
+    pub fn final_point(&self) -> Option<&[f64]> {
+        self.iterates.last().map(Vec::as_slice)
+    }
+
+    /// The last full-batch loss (NaN for an empty trace).
+    pub fn final_loss(&self) -> f64 {
+        self.loss.last().copied().unwrap_or(f64::NAN)
+    }
+
+    /// The last gradient norm (NaN for an empty trace).
+    pub fn final_grad_norm(&self) -> f64 {
+        self.grad_norm.last().copied().unwrap_or(f64::NAN)
+    }
+
+    /// The final cumulative counts.
+    pub fn total_counts(&self) -> Counts {
+        self.counts.last().copied().unwrap_or_default()
+    }
+
+    /// Total wall time in milliseconds.
+    pub fn wall_ms(&self) -> f64 {
+        self.elapsed_ms.last().copied().unwrap_or(0.0)
+    }
+
+    /// `true` if the run diverged or failed.
+    pub fn diverged(&self) -> bool {
+        self.stop.is_failure()
+    }
+
+    /// The first iteration at which the loss is at most `target`, if any.
+    pub fn iterations_to(&self, target: f64) -> Option<usize> {
+        self.loss.iter().position(|&l| l <= target)
+    }
+}
