@@ -106,6 +106,11 @@ pub trait MiniBatched {
     /// # Errors
     /// If `p` has the wrong length.
     fn full_batch_cost(&self, p: &Array1<f64>) -> std::result::Result<f64, ArgminError>;
+    /// Gradient on the full data set, whatever the active batch.
+    ///
+    /// # Errors
+    /// If `p` has the wrong length.
+    fn full_batch_gradient(&self, p: &Array1<f64>) -> std::result::Result<Array1<f64>, ArgminError>;
 }
 
 /// A problem that provides per-layer K-FAC factors.
@@ -372,6 +377,10 @@ impl MiniBatched for XorProblem {
 
     fn full_batch_cost(&self, p: &Array1<f64>) -> std::result::Result<f64, ArgminError> {
         Ok(self.full_loss(p)?)
+    }
+
+    fn full_batch_gradient(&self, p: &Array1<f64>) -> std::result::Result<Array1<f64>, ArgminError> {
+        Ok(self.full_grad(p)?)
     }
 }
 
