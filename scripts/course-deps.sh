@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Installs the course tooling, skipping whatever is already present.
+# Idempotent; safe to run on every `make test`.
+#
+#   scripts/course-deps.sh notebooks   Python venv (.venv/) with Jupyter's client
+#                                      packages, evcxr_jupyter, the `rust` kernel
+#   scripts/course-deps.sh book        mdbook + mdbook-katex
+#   scripts/course-deps.sh             both
+#
+# Versions are pinned here and in scripts/requirements-notebooks.txt; a tool
+# present at another version is reinstalled at the pinned one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+EVCXR_VERSION=0.22.0
+MDBOOK_VERSION=0.5.4
+MDBOOK_KATEX_VERSION=0.10.0
+VENV=.venv
+REQUIREMENTS=scripts/requirements-notebooks.txt
+CARGO=${CARGO:-cargo}
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+export PATH="$CARGO_BIN:$PATH"
+
+log() { echo "course-deps: $*"; }
+
+# `tool --version` prints e.g. "mdbook v0.5.4" or "evcxr_jupyter 0.22.0".
+version_of() { "$1" --version 2>/dev/null | head -n 1 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+[^ ]*' | head -n 1; }
+
+cargo_tool() { # cargo_tool BINARY CRATE VERSION
+  local bin=$1 crate=$2 want=$3 have=""
+  if command -v "$bin" >/dev/null 2>&1; then have=$(version_of "$bin" || true); fi
+  if [ "$have" = "$want" ]; then
+    log "$bin $have present, skipping"
+    return 0
+  fi
+  log "installing $crate $want (found: ${have:-none}); this compiles from source"
+  local start=$SECONDS
+  "$CARGO" install "$crate" --version "=$want" --locked --quiet
+  log "installed $crate $want in $((SECONDS - start)) s"
+}
+
+python_venv() {
+  local py=${PYTHON:-python3}
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating $VENV with $($py --version)"
+    "$py" -m venv "$VENV"
+  fi
+  # pip's own check is quick; the stamp skips even that when nothing changed.
+  local stamp="$VENV/.requirements.stamp"
+  if [ -f "$stamp" ] && cmp -s "$stamp" "$REQUIREMENTS"; then
+    log "$VENV has the pinned Jupyter client packages, skipping"
+  else
+    log "installing $REQUIREMENTS into $VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
+    cp "$REQUIREMENTS" "$stamp"
+  fi
+}
+
+rust_kernel() {
+  # The kernelspec must exist and point at an evcxr_jupyter that runs.
+  local argv0
+  argv0=$("$VENV/bin/python" - <<'EOF' 2>/dev/null || true
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+try:
+    print(KernelSpecManager().get_kernel_spec("rust").argv[0])
+except NoSuchKernel:
+    pass
+EOF
+)
+  if [ -n "$argv0" ] && [ -x "$argv0" ]; then
+    log "Jupyter kernel 'rust' present ($argv0), skipping"
+  else
+    log "registering the Jupyter kernel 'rust' (evcxr_jupyter --install)"
+    evcxr_jupyter --install
+  fi
+}
+
+notebooks() { python_venv; cargo_tool evcxr_jupyter evcxr_jupyter "$EVCXR_VERSION"; rust_kernel; }
+book() { cargo_tool mdbook mdbook "$MDBOOK_VERSION"; cargo_tool mdbook-katex mdbook-katex "$MDBOOK_KATEX_VERSION"; }
+
+case "${1:-all}" in
+  notebooks) notebooks ;;
+  book) book ;;
+  all) notebooks; book ;;
+  *) echo "usage: $0 [notebooks|book|all]" >&2; exit 2 ;;
+esac
