@@ -23,12 +23,17 @@ export PATH="$CARGO_BIN:$PATH"
 
 log() { echo "course-deps: $*"; }
 
-# `tool --version` prints e.g. "mdbook v0.5.4" or "evcxr_jupyter 0.22.0".
-version_of() { "$1" --version 2>/dev/null | head -n 1 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+[^ ]*' | head -n 1; }
+# The version cargo recorded for an installed binary ("" when it is not
+# installed by cargo); `evcxr_jupyter` has no --version flag, so this is the
+# one check that works for every tool.
+installed_version() { # installed_version CRATE BINARY
+  command -v "$2" >/dev/null 2>&1 || return 0
+  "$CARGO" install --list 2>/dev/null | grep -E "^$1 v[^ ]+:$" | head -n 1 | sed -E 's/^[^ ]+ v([^:]+):$/\1/'
+}
 
 cargo_tool() { # cargo_tool BINARY CRATE VERSION
-  local bin=$1 crate=$2 want=$3 have=""
-  if command -v "$bin" >/dev/null 2>&1; then have=$(version_of "$bin" || true); fi
+  local bin=$1 crate=$2 want=$3 have
+  have=$(installed_version "$crate" "$bin")
   if [ "$have" = "$want" ]; then
     log "$bin $have present, skipping"
     return 0

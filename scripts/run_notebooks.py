@@ -24,6 +24,8 @@ import argparse
 import datetime as dt
 import json
 import os
+from queue import Empty
+import re
 import sys
 import time
 from pathlib import Path
@@ -64,6 +66,13 @@ def check(path: Path) -> list[str]:
     return problems
 
 
+def shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def cell_seconds(cell: dict) -> float | None:
     timing = cell.get("metadata", {}).get("execution", {})
     start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
@@ -78,6 +87,44 @@ def first_line(cell: dict) -> str:
     return (lines[0][:60] if lines else "").strip()
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+TOLERANT_TAGS = {"raises-exception", "allow-stderr"}
+LATE_OUTPUT_GRACE = 0.5
+LATE_TYPES = {"stream", "error", "display_data", "execute_result"}
+
+
+class CellFailed(Exception):
+    """A cell whose reply said "ok" but whose outputs show it failed."""
+
+
+def cell_failure(cell: dict) -> str | None:
+    """Why a code cell failed, judged from its outputs, or None.
+
+    Evcxr replies "ok" to a cell that panicked or whose `?` returned an
+    error: it only writes the panic message or the error to stderr. So in a
+    course notebook anything on stderr is a failure, unless the cell is
+    tagged `allow-stderr` (or `raises-exception`, nbclient's own tag).
+    """
+    tags = set(cell.get("metadata", {}).get("tags", []))
+    if tags & TOLERANT_TAGS:
+        return None
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            trace = ANSI.sub("", "\n".join(out.get("traceback", [])))
+            return f"{out.get('ename')}: {out.get('evalue')}\n{trace}".rstrip()
+    stderr = "".join(
+        "".join(out.get("text", ""))
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "stream" and out.get("name") == "stderr"
+    )
+    if stderr.strip():
+        kind = "panicked" if "panicked at" in stderr else "wrote to stderr (an error returned by `?`, or a warning)"
+        lines = stderr.strip().splitlines()
+        shown_lines = "\n".join(lines[:12]) + ("\n    ..." if len(lines) > 12 else "")
+        return f"{kind}:\n{shown_lines}"
+    return None
+
+
 def execute(path: Path, out_dir: Path, timeout: int, startup: int) -> tuple[bool, float]:
     import nbformat
     from nbclient import NotebookClient
@@ -85,6 +132,26 @@ def execute(path: Path, out_dir: Path, timeout: int, startup: int) -> tuple[bool
 
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
+    failed_cell: list[int] = []
+
+    async def stop_on_failure(cell, cell_index, execute_reply, **_):  # nbclient's on_cell_executed hook
+        # Evcxr forwards the cell's stderr on its own thread, so a panic
+        # message or a `?` error can reach iopub after the kernel reported
+        # idle, where nbclient no longer listens. Collect such late output
+        # until the channel has been quiet for LATE_OUTPUT_GRACE seconds.
+        parent = execute_reply.get("parent_header", {}).get("msg_id")
+        while True:
+            try:
+                msg = await client.kc.iopub_channel.get_msg(timeout=LATE_OUTPUT_GRACE)
+            except Empty:
+                break
+            if msg["parent_header"].get("msg_id") == parent and msg["msg_type"] in LATE_TYPES:
+                client.output(cell.outputs, msg, None, cell_index)
+        why = cell_failure(cell)
+        if why is not None:
+            failed_cell.append(cell_index)
+            raise CellFailed(why)
+
     client = NotebookClient(
         nb,
         kernel_name=KERNEL,
@@ -92,26 +159,31 @@ def execute(path: Path, out_dir: Path, timeout: int, startup: int) -> tuple[bool
         startup_timeout=startup,
         allow_errors=False,
         record_timing=True,
+        on_cell_executed=stop_on_failure,
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.monotonic()
     ok, why = True, ""
     try:
         client.execute()
+    except CellFailed as e:
+        ok, why = False, str(e)
     except CellTimeoutError as e:
-        ok, why = False, f"a cell ran past {timeout} s: {e}"
+        ok, why = False, f"a cell ran past {timeout} s (NOTEBOOK_CELL_TIMEOUT): {e}"
     except DeadKernelError as e:
         ok, why = False, f"the kernel died: {e}"
     except CellExecutionError as e:
-        ok, why = False, str(e)
+        ok, why = False, ANSI.sub("", str(e))
     seconds = time.monotonic() - start
 
-    # Belt and braces: an error output fails the run even if the reply said ok.
+    # Belt and braces: any failing cell fails the run, whatever the replies said.
     for i, cell in enumerate(nb.cells):
-        for out in cell.get("outputs", []):
-            if ok and out.get("output_type") == "error":
-                ok = False
-                why = f"cell {i} produced an error output: {out.get('ename')}: {out.get('evalue')}"
+        if ok and cell.cell_type == "code" and (w := cell_failure(cell)) is not None:
+            ok, why = False, w
+            failed_cell.append(i)
+    if failed_cell:
+        i = failed_cell[0]
+        why = f"cell {i} failed ({first_line(nb.cells[i])}): {why}"
 
     out_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out_dir / path.name)
@@ -119,7 +191,7 @@ def execute(path: Path, out_dir: Path, timeout: int, startup: int) -> tuple[bool
     timed = [(cell_seconds(c), i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     timed = sorted((t for t in timed if t[0] is not None), key=lambda t: t[0], reverse=True)
     status = "ok" if ok else "FAILED"
-    print(f"notebooks: {path.relative_to(ROOT)}: {status} in {seconds:.1f} s", flush=True)
+    print(f"notebooks: {shown(path)}: {status} in {seconds:.1f} s", flush=True)
     for secs, i, cell in timed[:3]:
         print(f"    cell {i:2d}: {secs:6.1f} s  {first_line(cell)}")
     if not ok:
@@ -144,7 +216,7 @@ def main() -> int:
     for path in paths:
         for problem in check(path):
             failed = True
-            print(f"notebooks: {path.relative_to(ROOT)}: {problem}", file=sys.stderr)
+            print(f"notebooks: {shown(path)}: {problem}", file=sys.stderr)
     if failed:
         print("notebooks: commit notebooks without outputs (Jupyter: Edit > Clear All Outputs)", file=sys.stderr)
         return 1
