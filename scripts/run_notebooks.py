@@ -16,6 +16,11 @@ go to ``target/notebooks/``.
 Environment: ``NOTEBOOK_CELL_TIMEOUT`` (seconds per cell, default 1200; the
 first cell compiles the crate and its dependencies) and
 ``NOTEBOOK_STARTUP_TIMEOUT`` (seconds for the kernel to start, default 120).
+The kernel reads its start-up configuration from ``scripts/evcxr/`` (through
+``EVCXR_CONFIG_DIR``, unless that is already set), not from the user's own, so
+every run starts alike; that configuration turns on Evcxr's compilation cache
+(``:cache``, in ``~/.cache/evcxr``), so that a second run does not recompile
+the crate's registry dependencies.
 """
 
 from __future__ import annotations
@@ -224,6 +229,7 @@ def main() -> int:
     if args.check_only:
         return 0
 
+    os.environ.setdefault("EVCXR_CONFIG_DIR", str(ROOT / "scripts" / "evcxr"))
     timeout = int(os.environ.get("NOTEBOOK_CELL_TIMEOUT", "1200"))
     startup = int(os.environ.get("NOTEBOOK_STARTUP_TIMEOUT", "120"))
     results = [execute(p, args.out_dir, timeout, startup) for p in paths]
