@@ -29,7 +29,8 @@
 //! - [`mlp`]: the network, with exact gradients, Hessian-vector products and Jacobians;
 //! - [`problem`]: the argmin problem and its parameterisations (full, or a plane);
 //! - [`curvature`]: GGN, Fisher variants, K-FAC factors, spectra;
-//! - [`trace`]: the record of a run.
+//! - [`trace`]: the record of a run;
+//! - [`report`]: summary tables, CSV/JSON export, atomic file writes.
 #![warn(missing_docs)]
 
 pub mod curvature;
@@ -37,6 +38,7 @@ pub mod data;
 pub mod error;
 pub mod mlp;
 pub mod problem;
+pub mod report;
 pub mod trace;
 
 pub use error::{Error, Result};
@@ -55,6 +57,7 @@ pub mod prelude {
     pub use crate::data::{Dataset, MiniBatcher};
     pub use crate::mlp::Mlp;
     pub use crate::problem::{Parameterisation, Plane, XorProblem};
+    pub use crate::report::Summary;
     pub use crate::trace::{Counts, StopReason, Trace};
     pub use argmin::core::{CostFunction, Executor, Gradient, Hessian, State};
     pub use ndarray::{array, Array1, Array2};
