@@ -4,13 +4,13 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: demo test deps lint unit
+.PHONY: demo test deps lint doc unit
 
 demo: deps
 	$(CARGO) build --release --locked
 	./target/release/quad-vs-grad
 
-test: deps lint unit
+test: deps lint doc unit
 
 deps:
 	@bash scripts/install-deps.sh
@@ -18,6 +18,9 @@ deps:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps
 
 unit:
 	$(CARGO) test --locked

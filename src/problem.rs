@@ -447,6 +447,125 @@ impl XorProblem {
     }
 }
 
+impl XorProblem {
+    /// The full-batch loss over a grid of a 2-D parameterisation:
+    /// `values[[iy, ix]] = L(p = (xs[ix], ys[iy]))` (`ys.len() × xs.len()`).
+    ///
+    /// Built for landscape figures, where it is the hot loop (a 200 × 200 grid
+    /// is 40 000 losses): layers that the plane does not move are evaluated
+    /// once and their activations reused, the rest is a scalar loop without
+    /// allocation, and rows are shared among the available cores. Every cell
+    /// is computed independently, so the result does not depend on the number
+    /// of threads.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] unless the problem has a 2-D plane parameterisation.
+    pub fn loss_surface(&self, xs: &[f64], ys: &[f64]) -> Result<Array2<f64>> {
+        let pl = match &self.param {
+            Parameterisation::Plane(pl) if pl.directions.nrows() == 2 => pl,
+            _ => {
+                return Err(Error::Shape(format!(
+                    "a loss surface needs a 2-D plane; this problem has dimension {}",
+                    self.dim()
+                )))
+            }
+        };
+        let mlp = &self.mlp;
+        let layers = mlp.num_layers();
+        // First layer that the plane moves; everything before it is frozen.
+        let first_moving = (0..layers)
+            .find(|&l| {
+                let (off, rows, cols) = mlp.layer_block(l);
+                pl.directions
+                    .slice(ndarray::s![.., off..off + rows * cols])
+                    .iter()
+                    .any(|&v| v != 0.0)
+            })
+            .unwrap_or(layers - 1);
+        let fp = mlp.forward(pl.origin.view(), self.data.x.view())?;
+        let frozen_inputs = &fp.activations[first_moving];
+        let (start_off, _, _) = mlp.layer_block(first_moving);
+        let d0 = pl
+            .directions
+            .row(0)
+            .slice(ndarray::s![start_off..])
+            .to_owned();
+        let d1 = pl
+            .directions
+            .row(1)
+            .slice(ndarray::s![start_off..])
+            .to_owned();
+        let o = pl.origin.slice(ndarray::s![start_off..]).to_owned();
+        let widths = &mlp.widths()[first_moving..];
+        let y = &self.data.y;
+        let n = self.data.len();
+        let max_w = widths.iter().copied().max().unwrap_or(1) + 1;
+
+        let eval_row = |py: f64, out: &mut [f64]| {
+            let mut theta = vec![0.0; o.len()];
+            let mut a = vec![0.0; max_w];
+            let mut next = vec![0.0; max_w];
+            for (ix, &px) in xs.iter().enumerate() {
+                for k in 0..theta.len() {
+                    theta[k] = o[k] + px * d0[k] + py * d1[k];
+                }
+                let mut total = 0.0;
+                for e in 0..n {
+                    let mut width = widths[0];
+                    a[..width].copy_from_slice(
+                        frozen_inputs
+                            .row(e)
+                            .as_slice()
+                            .expect("activations are contiguous"),
+                    );
+                    let mut off = 0;
+                    let mut logit = 0.0;
+                    for (li, &out_w) in widths[1..].iter().enumerate() {
+                        let last = li + 2 == widths.len();
+                        for i in 0..out_w {
+                            let row = &theta[off + i * (width + 1)..off + (i + 1) * (width + 1)];
+                            let mut z = row[width];
+                            for j in 0..width {
+                                z += row[j] * a[j];
+                            }
+                            if last {
+                                logit = z;
+                            } else {
+                                next[i] = z.tanh();
+                            }
+                        }
+                        off += out_w * (width + 1);
+                        std::mem::swap(&mut a, &mut next);
+                        width = out_w;
+                    }
+                    total += crate::mlp::bce_from_logit(logit, y[e]);
+                }
+                out[ix] = total / n as f64;
+            }
+        };
+
+        let mut values = Array2::zeros((ys.len(), xs.len()));
+        let threads = std::thread::available_parallelism()
+            .map(|t| t.get())
+            .unwrap_or(1)
+            .clamp(1, 8);
+        let rows_per = ys.len().div_ceil(threads).max(1);
+        let flat = values.as_slice_mut().expect("a fresh array is contiguous");
+        std::thread::scope(|scope| {
+            for (chunk_idx, chunk) in flat.chunks_mut(rows_per * xs.len().max(1)).enumerate() {
+                let eval_row = &eval_row;
+                scope.spawn(move || {
+                    for (r, out) in chunk.chunks_mut(xs.len().max(1)).enumerate() {
+                        let iy = chunk_idx * rows_per + r;
+                        eval_row(ys[iy], out);
+                    }
+                });
+            }
+        });
+        Ok(values)
+    }
+}
+
 fn to_argmin<T>(r: Result<T>) -> std::result::Result<T, ArgminError> {
     r.map_err(ArgminError::from)
 }
@@ -497,6 +616,46 @@ mod tests {
         let pr = XorProblem::hidden_slice();
         let l = pr.loss(&array![0.0, 0.0]).unwrap();
         assert!(l < 0.01, "loss at the solution {l}");
+    }
+
+    #[test]
+    fn loss_surface_matches_pointwise_losses() {
+        let mlp = Mlp::new(&[2, 8, 8, 1]).unwrap();
+        let origin = mlp.init(2);
+        let mut dirs = Array2::zeros((2, mlp.num_params()));
+        dirs.row_mut(0).assign(&mlp.init(3));
+        dirs.row_mut(1).assign(&mlp.init(4));
+        let random_plane = XorProblem::new(
+            Dataset::reference(),
+            mlp,
+            Parameterisation::Plane(Plane {
+                origin,
+                directions: dirs,
+            }),
+        )
+        .unwrap();
+        let xs: Vec<f64> = (0..7).map(|i| -3.0 + i as f64).collect();
+        let ys: Vec<f64> = (0..5).map(|i| -2.0 + 1.1 * i as f64).collect();
+        for pr in [
+            XorProblem::reference(),
+            XorProblem::hidden_slice(),
+            random_plane,
+        ] {
+            let grid = pr.loss_surface(&xs, &ys).unwrap();
+            assert_eq!(grid.dim(), (5, 7));
+            for (iy, &y) in ys.iter().enumerate() {
+                for (ix, &x) in xs.iter().enumerate() {
+                    let l = pr.loss(&array![x, y]).unwrap();
+                    assert!(
+                        (grid[[iy, ix]] - l).abs() < 1e-12 * l.max(1.0),
+                        "{}",
+                        pr.name()
+                    );
+                }
+            }
+        }
+        let full = XorProblem::full(Dataset::reference(), &[2]).unwrap();
+        assert!(full.loss_surface(&xs, &ys).is_err());
     }
 
     #[test]
