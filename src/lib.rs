@@ -29,6 +29,8 @@
 //! - [`mlp`]: the network, with exact gradients, Hessian-vector products and Jacobians;
 //! - [`problem`]: the argmin problem and its parameterisations (full, or a plane);
 //! - [`curvature`]: GGN, Fisher variants, K-FAC factors, spectra;
+//! - [`solvers`]: the crate's own optimizers, each an argmin `Solver`;
+//! - [`race`]: run optimizers side by side through argmin's `Executor`, one [`trace::Trace`] each;
 //! - [`trace`]: the record of a run.
 #![warn(missing_docs)]
 
@@ -37,6 +39,8 @@ pub mod data;
 pub mod error;
 pub mod mlp;
 pub mod problem;
+pub mod race;
+pub mod solvers;
 pub mod trace;
 
 pub use error::{Error, Result};
