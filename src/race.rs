@@ -415,7 +415,7 @@ pub struct RaceConfig {
     /// Damping of the specs that do not set one (default 0.1).
     pub damping: f64,
     /// A full-batch loss above `|L₀| + divergence_factor · max(|L₀|, 1)`
-    /// counts as divergence (default 100).
+    /// counts as divergence (default 10).
     pub divergence_factor: f64,
 }
 
@@ -428,7 +428,7 @@ impl Default for RaceConfig {
             seed: 0,
             lr: None,
             damping: 0.1,
-            divergence_factor: 100.0,
+            divergence_factor: 10.0,
         }
     }
 }
