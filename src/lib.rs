@@ -59,6 +59,14 @@ pub mod prelude {
     pub use crate::data::{Dataset, MiniBatcher};
     pub use crate::mlp::Mlp;
     pub use crate::problem::{Parameterisation, Plane, XorProblem};
+    pub use crate::race::{
+        race, reference_race, run, OptimizerKind, OptimizerSpec, PathRecorder, RaceConfig,
+        RacePreset, RaceProblem,
+    };
+    pub use crate::solvers::{
+        Adam, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac,
+        KfacDampingMode, RmsProp, SaddleFreeNewton,
+    };
     pub use crate::trace::{Counts, StopReason, Trace};
     pub use argmin::core::{CostFunction, Executor, Gradient, Hessian, State};
     pub use ndarray::{array, Array1, Array2};

@@ -68,8 +68,8 @@ use crate::error::{Error, Result};
 use crate::problem::XorProblem;
 use crate::solvers::common::DIVERGED_PREFIX;
 use crate::solvers::{
-    Adam, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac,
-    KfacDampingMode, RmsProp, SaddleFreeNewton, CURVATURE_COUNT, LINEAR_SOLVE_COUNT,
+    Adam, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac, KfacDampingMode,
+    RmsProp, SaddleFreeNewton, CURVATURE_COUNT, LINEAR_SOLVE_COUNT,
 };
 use crate::trace::{Counts, StopReason, Trace};
 
@@ -447,7 +447,9 @@ impl RaceConfig {
             )))
         };
         if self.max_iters == 0 {
-            return Err(Error::InvalidConfig("the race needs at least one step".into()));
+            return Err(Error::InvalidConfig(
+                "the race needs at least one step".into(),
+            ));
         }
         if !(self.tol.is_finite() && self.tol >= 0.0) {
             return bad("tol", self.tol);
@@ -699,8 +701,7 @@ impl<S> StepNormStop<S> {
     }
 }
 
-impl<O, S, J, H, R> Solver<O, IterState<Array1<f64>, Array1<f64>, J, H, R, f64>>
-    for StepNormStop<S>
+impl<O, S, J, H, R> Solver<O, IterState<Array1<f64>, Array1<f64>, J, H, R, f64>> for StepNormStop<S>
 where
     S: Solver<O, IterState<Array1<f64>, Array1<f64>, J, H, R, f64>>,
 {
@@ -712,8 +713,13 @@ where
         &mut self,
         problem: &mut Problem<O>,
         state: IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
-    ) -> std::result::Result<(IterState<Array1<f64>, Array1<f64>, J, H, R, f64>, Option<KV>), ArgminError>
-    {
+    ) -> std::result::Result<
+        (
+            IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
+            Option<KV>,
+        ),
+        ArgminError,
+    > {
         self.last_step = None;
         self.inner.init(problem, state)
     }
@@ -722,8 +728,13 @@ where
         &mut self,
         problem: &mut Problem<O>,
         state: IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
-    ) -> std::result::Result<(IterState<Array1<f64>, Array1<f64>, J, H, R, f64>, Option<KV>), ArgminError>
-    {
+    ) -> std::result::Result<
+        (
+            IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
+            Option<KV>,
+        ),
+        ArgminError,
+    > {
         let before = state.get_param().cloned();
         let (state, kv) = self.inner.next_iter(problem, state)?;
         self.last_step = match (before, state.get_param()) {

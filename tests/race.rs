@@ -5,7 +5,6 @@ use argmin::core::{Error as ArgminError, Executor};
 use ndarray::{Array1, Array2};
 use quad_vs_grad::curvature::{CurvatureProducts, FisherKind, KfacCurvature, KfacFactors};
 use quad_vs_grad::prelude::*;
-use quad_vs_grad::race::*;
 use quad_vs_grad::solvers::GradientDescent;
 
 fn spec(name: &str) -> OptimizerSpec {
@@ -44,14 +43,26 @@ fn reference_race_converges_together() {
     let labels: Vec<&str> = traces.iter().map(|t| t.optimizer.as_str()).collect();
     assert_eq!(
         labels,
-        ["GD", "Adam", "Newton", "BFGS", "L-BFGS", "GGN", "K-FAC", "SteepestDescent"]
+        [
+            "GD",
+            "Adam",
+            "Newton",
+            "BFGS",
+            "L-BFGS",
+            "GGN",
+            "K-FAC",
+            "SteepestDescent"
+        ]
     );
     for t in &traces {
         assert!(!t.diverged(), "{}: {:?}", t.optimizer, t.stop);
         assert!(t.steps() < 500, "{} did not stop", t.optimizer);
         assert_eq!(t.iterates[0], vec![2.0, -2.0]);
         assert!((t.final_loss() - 0.6899).abs() < 1e-3, "{}", t.optimizer);
-        assert!(matches!(t.stop, StopReason::StepNorm | StopReason::GradientNorm));
+        assert!(matches!(
+            t.stop,
+            StopReason::StepNorm | StopReason::GradientNorm
+        ));
     }
     // the curvature methods take far fewer steps than the first-order ones
     let steps = |l: &str| traces.iter().find(|t| t.optimizer == l).unwrap().steps();
@@ -120,7 +131,13 @@ fn recorder_gives_one_plus_n_entries_and_does_not_count_its_own_work() {
     // GD: one loss and one gradient per iteration plus the start.
     let t = run(&preset.problem, &preset.start, &spec("gd"), &cfg);
     assert_eq!(t.stop, StopReason::MaxIters);
-    for v in [t.iterates.len(), t.loss.len(), t.grad_norm.len(), t.counts.len(), t.elapsed_ms.len()] {
+    for v in [
+        t.iterates.len(),
+        t.loss.len(),
+        t.grad_norm.len(),
+        t.counts.len(),
+        t.elapsed_ms.len(),
+    ] {
         assert_eq!(v, n as usize + 1);
     }
     let c = t.total_counts();
@@ -130,7 +147,10 @@ fn recorder_gives_one_plus_n_entries_and_does_not_count_its_own_work() {
     let t = run(&preset.problem, &preset.start, &spec("argmin-newton"), &cfg);
     assert_eq!(t.iterates.len(), n as usize + 1);
     let c = t.total_counts();
-    assert_eq!((c.cost, c.gradient, c.hessian, c.linear_solve), (0, n, n, n));
+    assert_eq!(
+        (c.cost, c.gradient, c.hessian, c.linear_solve),
+        (0, n, n, n)
+    );
     assert!(t.loss.iter().all(|l| l.is_finite()));
     // The same run without a recorder counts the same.
     let res = Executor::new(preset.problem.clone(), GradientDescent::new(0.8).unwrap())
@@ -150,7 +170,11 @@ fn recorder_works_as_a_plain_argmin_observer() {
     let recorder = PathRecorder::new(pr.clone(), 10.0);
     let data = recorder.recording();
     Executor::new(pr, GradientDescent::new(0.5).unwrap())
-        .configure(|s| s.param(ndarray::array![2.0, -2.0]).max_iters(4).counting(true))
+        .configure(|s| {
+            s.param(ndarray::array![2.0, -2.0])
+                .max_iters(4)
+                .counting(true)
+        })
         .add_observer(recorder, ObserverMode::Always)
         .ctrlc(false)
         .run()
@@ -183,7 +207,11 @@ fn same_seed_same_trace_in_stochastic_mode() {
     let c = strip(race(&preset.problem, &preset.start, &specs, &cfg(6)));
     assert_eq!(a, b);
     for (x, y) in a.iter().zip(&c) {
-        assert_ne!(x.iterates, y.iterates, "{}: the seed has no effect", x.optimizer);
+        assert_ne!(
+            x.iterates, y.iterates,
+            "{}: the seed has no effect",
+            x.optimizer
+        );
     }
     // the recorded loss is the full-batch loss
     for t in &a {
@@ -196,8 +224,16 @@ fn same_seed_same_trace_in_stochastic_mode() {
     // `float_roundtrip` feature is on)
     let json = serde_json::to_string(&a[0]).unwrap();
     let back: Trace = serde_json::from_str(&json).unwrap();
-    assert_eq!((back.optimizer.as_str(), back.steps()), (a[0].optimizer.as_str(), a[0].steps()));
-    for (x, y) in back.iterates.iter().flatten().zip(a[0].iterates.iter().flatten()) {
+    assert_eq!(
+        (back.optimizer.as_str(), back.steps()),
+        (a[0].optimizer.as_str(), a[0].steps())
+    );
+    for (x, y) in back
+        .iterates
+        .iter()
+        .flatten()
+        .zip(a[0].iterates.iter().flatten())
+    {
         assert!((x - y).abs() <= 1e-15 * y.abs().max(1e-300), "{x} vs {y}");
     }
 }
@@ -225,7 +261,11 @@ fn a_diverging_run_is_reported_and_the_race_goes_on() {
             ..RaceConfig::default()
         },
     );
-    assert!(matches!(&t.stop, StopReason::Diverged(m) if m.contains("non-finite")), "{:?}", t.stop);
+    assert!(
+        matches!(&t.stop, StopReason::Diverged(m) if m.contains("non-finite")),
+        "{:?}",
+        t.stop
+    );
     assert!(t.steps() < 20);
 }
 
@@ -260,7 +300,12 @@ fn invalid_settings_fail_cleanly() {
     let t = run(&preset.problem, &preset.start, &spec("gd"), &bad);
     assert!(matches!(t.stop, StopReason::Failed(_)));
     assert_eq!(t.iterates.len(), 1);
-    let t = run(&preset.problem, &preset.start, &spec("adam").lr(-1.0), &preset.cfg);
+    let t = run(
+        &preset.problem,
+        &preset.start,
+        &spec("adam").lr(-1.0),
+        &preset.cfg,
+    );
     assert!(matches!(t.stop, StopReason::Failed(_)));
     // a batch larger than the data
     let cfg = RaceConfig {
@@ -359,8 +404,21 @@ impl RaceProblem for Landscape {}
 fn landscapes_race_too_and_network_only_methods_fail_cleanly() {
     let start = ndarray::array![1.5, 0.2];
     let names = [
-        "gd", "momentum", "nesterov", "rmsprop", "adam", "newton", "saddle-free", "sd",
-        "argmin-newton", "bfgs", "lbfgs", "trust-region", "ggn", "kfac", "hf",
+        "gd",
+        "momentum",
+        "nesterov",
+        "rmsprop",
+        "adam",
+        "newton",
+        "saddle-free",
+        "sd",
+        "argmin-newton",
+        "bfgs",
+        "lbfgs",
+        "trust-region",
+        "ggn",
+        "kfac",
+        "hf",
     ];
     let specs: Vec<OptimizerSpec> = names.iter().map(|n| spec(n)).collect();
     let traces = race(&Landscape, &start, &specs, &RaceConfig::default());
@@ -369,7 +427,12 @@ fn landscapes_race_too_and_network_only_methods_fail_cleanly() {
         assert_eq!(t.problem, "Landscape");
         match t.optimizer.as_str() {
             "GGN" | "K-FAC" | "Hessian-free" => {
-                assert!(matches!(&t.stop, StopReason::Failed(m) if m.contains("network") || m.contains("Gauss")), "{}: {:?}", t.optimizer, t.stop)
+                assert!(
+                    matches!(&t.stop, StopReason::Failed(m) if m.contains("network") || m.contains("Gauss")),
+                    "{}: {:?}",
+                    t.optimizer,
+                    t.stop
+                )
             }
             // undamped Newton heads for the indefinite region's stationary
             // points: whatever it does, it is reported, not a crash

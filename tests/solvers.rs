@@ -57,7 +57,10 @@ where
 
 fn assert_close(a: &Array1<f64>, b: &Array1<f64>, tol: f64, what: &str) {
     let err = (a - b).iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-    assert!(err <= tol, "{what}: max error {err:e}\n  got  {a}\n  want {b}");
+    assert!(
+        err <= tol,
+        "{what}: max error {err:e}\n  got  {a}\n  want {b}"
+    );
 }
 
 fn damped(c: &Array2<f64>, lambda: f64) -> Array2<f64> {
@@ -93,7 +96,11 @@ fn damped_newton_step_is_the_dense_damped_solve() {
     let h = pr.hessian(&p).unwrap();
     for lambda in [0.1, 1.0] {
         let want = -damped(&h, lambda).solve(&g).unwrap();
-        let got = one_step(pr.clone(), DampedNewton::new().with_damping(lambda).unwrap(), &p);
+        let got = one_step(
+            pr.clone(),
+            DampedNewton::new().with_damping(lambda).unwrap(),
+            &p,
+        );
         assert_close(&got, &want, 1e-10, "damped Newton");
     }
 }
@@ -104,7 +111,11 @@ fn saddle_free_step_uses_abs_hessian() {
     let p = ndarray::array![-2.5, 1.5];
     let g = pr.gradient(&p).unwrap();
     let h = pr.hessian(&p).unwrap();
-    assert_eq!(inertia(&h, 1e-12).unwrap().0, 1, "one negative eigenvalue here");
+    assert_eq!(
+        inertia(&h, 1e-12).unwrap().0,
+        1,
+        "one negative eigenvalue here"
+    );
     let want = -damped(&abs_sym(&h).unwrap(), 0.1).solve(&g).unwrap();
     let got = one_step(pr, SaddleFreeNewton::new(), &p);
     assert_close(&got, &want, 1e-10, "saddle-free Newton");
@@ -384,7 +395,11 @@ fn non_finite_runs_end_as_diverged_solver_exits() {
 fn target_cost_stops_the_crate_solvers() {
     let preset = RacePreset::full_network(&[2], 0).unwrap();
     let res = Executor::new(preset.problem.clone(), Adam::new(0.05).unwrap())
-        .configure(|s| s.param(preset.start.clone()).max_iters(500).target_cost(0.1))
+        .configure(|s| {
+            s.param(preset.start.clone())
+                .max_iters(500)
+                .target_cost(0.1)
+        })
         .ctrlc(false)
         .run()
         .unwrap();
@@ -410,10 +425,13 @@ fn stochastic_solvers_use_mini_batches_and_record_full_batch_loss() {
     assert_eq!(last.active_data().len(), 10);
     assert_eq!(pr.active_data().len(), 100);
     // a batch larger than the data is a clean error
-    let err = Executor::new(pr.clone(), Adam::new(0.1).unwrap().with_minibatch(101, 0).unwrap())
-        .configure(|s| s.param(preset.start.clone()).max_iters(5))
-        .ctrlc(false)
-        .run();
+    let err = Executor::new(
+        pr.clone(),
+        Adam::new(0.1).unwrap().with_minibatch(101, 0).unwrap(),
+    )
+    .configure(|s| s.param(preset.start.clone()).max_iters(5))
+    .ctrlc(false)
+    .run();
     assert!(err.is_err());
     pr.set_batch(None).unwrap();
 }

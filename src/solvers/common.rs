@@ -148,7 +148,10 @@ impl BatchSchedule {
     }
 
     /// Restricts the problem to the next batch.
-    pub(crate) fn advance<O: MiniBatched>(&mut self, problem: &mut Problem<O>) -> Result<(), Error> {
+    pub(crate) fn advance<O: MiniBatched>(
+        &mut self,
+        problem: &mut Problem<O>,
+    ) -> Result<(), Error> {
         if self.batcher.is_none() {
             self.init(problem)?;
         }

@@ -1,6 +1,6 @@
 //! Damped Newton: Newton's step on the Hessian plus a multiple of the identity.
 
-use argmin::core::{CostFunction, Error, Gradient, Hessian, Problem, Solver, KV, State};
+use argmin::core::{CostFunction, Error, Gradient, Hessian, Problem, Solver, State, KV};
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
@@ -169,6 +169,9 @@ mod tests {
         assert_eq!(DampedNewton::new().damping(), 0.0);
         assert!(DampedNewton::new().with_damping(-1.0).is_err());
         assert!(DampedNewton::new().with_damping(f64::NAN).is_err());
-        assert_eq!(DampedNewton::new().with_damping(0.1).unwrap().damping(), 0.1);
+        assert_eq!(
+            DampedNewton::new().with_damping(0.1).unwrap().damping(),
+            0.1
+        );
     }
 }

@@ -2,13 +2,13 @@
 //! Hessian-free): a fixed `λ`, or Levenberg–Marquardt adaptation from the
 //! reduction ratio, plus the iteration they share.
 
-use argmin::core::{CostFunction, Error, Gradient, Problem, KV, State};
+use argmin::core::{CostFunction, Error, Gradient, Problem, State, KV};
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    all_finite, check_positive, current_cost_grad, diverged, finish_iter, next_batch,
-    take_param, BatchSchedule, VecState,
+    all_finite, check_positive, current_cost_grad, diverged, finish_iter, next_batch, take_param,
+    BatchSchedule, VecState,
 };
 use crate::curvature::MiniBatched;
 
@@ -97,7 +97,9 @@ impl Damping {
     /// # Errors
     /// `InvalidParameter` unless `lambda` is finite and `>= 0`.
     pub fn fixed(lambda: f64) -> Result<Self, Error> {
-        Ok(Self::Fixed(check_positive("Damping", "damping", lambda, true)?))
+        Ok(Self::Fixed(check_positive(
+            "Damping", "damping", lambda, true,
+        )?))
     }
 
     /// Levenberg–Marquardt adaptation from `initial` with Martens' factors.

@@ -2,7 +2,7 @@
 //! (optax style: a state plus `update(grad) -> step`) driven by the generic
 //! solver [`FirstOrder`].
 
-use argmin::core::{CostFunction, Error, Gradient, Problem, Solver, KV, State};
+use argmin::core::{CostFunction, Error, Gradient, Problem, Solver, State, KV};
 use ndarray::Array1;
 
 use super::common::{
@@ -109,7 +109,9 @@ where
         let (_, grad) = current_cost_grad(problem, &mut state, &param, stochastic)?;
         if !all_finite(&grad) {
             return Ok((
-                state.param(param).terminate_with(diverged("non-finite gradient")),
+                state
+                    .param(param)
+                    .terminate_with(diverged("non-finite gradient")),
                 None,
             ));
         }

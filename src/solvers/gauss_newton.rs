@@ -131,7 +131,10 @@ where
         problem: &mut Problem<O>,
         state: VecState,
     ) -> Result<(VecState, Option<KV>), Error> {
-        Ok((init_state(problem, state, &mut self.batches, "GaussNewton")?, None))
+        Ok((
+            init_state(problem, state, &mut self.batches, "GaussNewton")?,
+            None,
+        ))
     }
 
     fn next_iter(

@@ -206,12 +206,18 @@ mod tests {
     fn validation() {
         assert!(GradientDescent::new(0.0).is_err());
         assert!(GradientDescent::new(f64::INFINITY).is_err());
-        assert!(GradientDescent::new(0.1).unwrap().with_momentum(1.0).is_err());
+        assert!(GradientDescent::new(0.1)
+            .unwrap()
+            .with_momentum(1.0)
+            .is_err());
         assert!(GradientDescent::new(0.1)
             .unwrap()
             .with_nesterov(-0.1)
             .is_err());
-        let gd = GradientDescent::new(0.1).unwrap().with_nesterov(0.5).unwrap();
+        let gd = GradientDescent::new(0.1)
+            .unwrap()
+            .with_nesterov(0.5)
+            .unwrap();
         assert_eq!(gd.rule().momentum, Momentum::Nesterov(0.5));
     }
 }

@@ -324,7 +324,10 @@ where
         state: VecState,
     ) -> Result<(VecState, Option<KV>), Error> {
         self.previous = None;
-        Ok((init_state(problem, state, &mut self.batches, "HessianFree")?, None))
+        Ok((
+            init_state(problem, state, &mut self.batches, "HessianFree")?,
+            None,
+        ))
     }
 
     fn next_iter(
@@ -354,7 +357,9 @@ where
                     |v| {
                         products += 1;
                         let cv = match curvature {
-                            HfCurvature::Ggn => problem.problem(CURVATURE_COUNT, |p| p.ggn_vec(param, v)),
+                            HfCurvature::Ggn => {
+                                problem.problem(CURVATURE_COUNT, |p| p.ggn_vec(param, v))
+                            }
                             HfCurvature::Hessian => {
                                 problem.problem(CURVATURE_COUNT, |p| p.hessian_vec(param, v))
                             }

@@ -92,9 +92,7 @@ impl KfacStep {
         let mut m = Array2::zeros((factors.num_params, factors.num_params));
         for layer in &factors.layers {
             let block = match self.mode {
-                KfacDampingMode::Tikhonov => {
-                    add_diag(&kron(&layer.g, &layer.a), self.damping)
-                }
+                KfacDampingMode::Tikhonov => add_diag(&kron(&layer.g, &layer.a), self.damping),
                 KfacDampingMode::Factored => {
                     let (g, a) = self.factored_layer(layer);
                     kron(&g, &a)
@@ -111,7 +109,11 @@ impl KfacStep {
     ///
     /// # Errors
     /// If a damped factor is singular or not finite, or `grad` has the wrong length.
-    pub fn step(&self, factors: &KfacFactors, grad: &Array1<f64>) -> Result<(Array1<f64>, u64), Error> {
+    pub fn step(
+        &self,
+        factors: &KfacFactors,
+        grad: &Array1<f64>,
+    ) -> Result<(Array1<f64>, u64), Error> {
         match &factors.param {
             Parameterisation::Full => {
                 if grad.len() != factors.num_params {
@@ -365,7 +367,10 @@ where
             |problem, param, grad, lambda| {
                 let fresh = problem.problem(CURVATURE_COUNT, |p| p.kfac_factors(param, fisher))?;
                 let factors = self.average(fresh);
-                let rule = KfacStep { damping: lambda, mode };
+                let rule = KfacStep {
+                    damping: lambda,
+                    mode,
+                };
                 let (step, solves) = rule.step(&factors, grad)?;
                 add_count(problem, LINEAR_SOLVE_COUNT, solves);
                 let curvature = if adaptive {
@@ -419,7 +424,10 @@ mod tests {
         let f = factors();
         let g = Array1::from_iter((0..9).map(|i| (i as f64 * 0.7).sin()));
         for mode in [KfacDampingMode::Tikhonov, KfacDampingMode::Factored] {
-            let rule = KfacStep { damping: 0.05, mode };
+            let rule = KfacStep {
+                damping: 0.05,
+                mode,
+            };
             let (s, solves) = rule.step(&f, &g).unwrap();
             assert_eq!(solves, 4);
             let r = rule.dense_theta(&f).dot(&s) + &g;

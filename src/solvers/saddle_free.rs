@@ -1,6 +1,6 @@
 //! Saddle-free Newton: Newton's step with the Hessian's eigenvalues made positive.
 
-use argmin::core::{CostFunction, Error, Gradient, Hessian, Problem, Solver, KV, State};
+use argmin::core::{CostFunction, Error, Gradient, Hessian, Problem, Solver, State, KV};
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +30,11 @@ impl SaddleFreeStep {
     ///
     /// # Errors
     /// If the eigendecomposition fails (non-finite `H`) or `|Λ_ii| + λ = 0`.
-    pub fn step(&self, hessian: &Array2<f64>, grad: &Array1<f64>) -> Result<(Array1<f64>, usize), Error> {
+    pub fn step(
+        &self,
+        hessian: &Array2<f64>,
+        grad: &Array1<f64>,
+    ) -> Result<(Array1<f64>, usize), Error> {
         let (ev, u) = sym_eig(hessian)?;
         let negative = ev.iter().filter(|&&e| e < 0.0).count();
         let coeffs = u.t().dot(grad);
