@@ -405,7 +405,10 @@ pub struct RaceConfig {
     /// Step-norm tolerance: stop when `‖p_{k+1} − p_k‖ < tol` (default 1e-5).
     /// Also argmin's BFGS/L-BFGS gradient tolerance.
     pub tol: f64,
-    /// Mini-batch size for the kinds with a stochastic mode; `None` (default): full batch.
+    /// Mini-batch size for the kinds with a stochastic mode
+    /// ([`OptimizerKind::supports_minibatch`]); the others (the Newton family
+    /// and argmin's solvers) run full-batch regardless. `None` (default):
+    /// full batch for all.
     pub batch_size: Option<usize>,
     /// Seed of the mini-batch sampler (default 0).
     pub seed: u64,

@@ -101,7 +101,7 @@ pub fn diverged(what: impl std::fmt::Display) -> TerminationReason {
 ///
 /// Holds the requested batch size and seed; the [`MiniBatcher`] itself is
 /// created in the solver's `init`, once the problem's number of examples is
-/// known. Every call of [`BatchSchedule::advance`] restricts the problem to a
+/// known. Each iteration of the solver restricts the problem to a
 /// fresh batch (without replacement within an epoch).
 #[derive(Clone, Debug)]
 pub struct BatchSchedule {

@@ -31,7 +31,9 @@
 //!   stochastic mode (`with_minibatch(batch_size, seed)`) that draws a fresh
 //!   seeded mini-batch at every iteration through
 //!   [`crate::curvature::MiniBatched`]; the problem is left on the last batch
-//!   when the run ends.
+//!   when the run ends. In that mode the state's cost is NaN (losses are only
+//!   known on batches), so argmin's `target_cost` does not fire; the race's
+//!   recorder evaluates the full-batch loss instead.
 //!
 //! argmin's own `SteepestDescent`, `Newton`, `BFGS`, `LBFGS` and
 //! `TrustRegion` run on the same problems through [`crate::race`].
