@@ -443,6 +443,25 @@ mod tests {
     }
 
     #[test]
+    fn moving_average_blends_factors() {
+        let mut k = Kfac::new().with_ema(0.75).unwrap();
+        let f1 = factors();
+        let mut f2 = factors();
+        f2.layers[0].a *= 3.0;
+        f2.layers[1].g *= 5.0;
+        assert_eq!(k.average(f1.clone()), f1);
+        let avg = k.average(f2);
+        let want_a = &f1.layers[0].a * 0.75 + &(&f1.layers[0].a * 3.0 * 0.25);
+        let want_g = &f1.layers[1].g * 0.75 + &(&f1.layers[1].g * 5.0 * 0.25);
+        assert!((&avg.layers[0].a - &want_a).iter().all(|v| v.abs() < 1e-15));
+        assert!((&avg.layers[1].g - &want_g).iter().all(|v| v.abs() < 1e-15));
+        // without averaging the fresh factors pass through
+        let mut plain = Kfac::new();
+        let f3 = factors();
+        assert_eq!(plain.average(f3.clone()), f3);
+    }
+
+    #[test]
     fn validation() {
         assert!(Kfac::new().with_ema(1.0).is_err());
         assert!(Kfac::new().with_minibatch(0, 3).is_err());
