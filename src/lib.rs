@@ -29,6 +29,8 @@
 //! - [`mlp`]: the network, with exact gradients, Hessian-vector products and Jacobians;
 //! - [`problem`]: the argmin problem and its parameterisations (full, or a plane);
 //! - [`curvature`]: GGN, Fisher variants, K-FAC factors, spectra;
+//! - [`solvers`]: the crate's own optimizers, each an argmin `Solver`;
+//! - [`race`]: run optimizers side by side through argmin's `Executor`, one [`trace::Trace`] each;
 //! - [`trace`]: the record of a run;
 //! - [`report`]: summary tables, CSV/JSON export, atomic file writes.
 #![warn(missing_docs)]
@@ -38,7 +40,9 @@ pub mod data;
 pub mod error;
 pub mod mlp;
 pub mod problem;
+pub mod race;
 pub mod report;
+pub mod solvers;
 pub mod trace;
 
 pub use error::{Error, Result};
@@ -58,6 +62,14 @@ pub mod prelude {
     pub use crate::mlp::Mlp;
     pub use crate::problem::{Parameterisation, Plane, XorProblem};
     pub use crate::report::Summary;
+    pub use crate::race::{
+        race, reference_race, run, OptimizerKind, OptimizerSpec, PathRecorder, RaceConfig,
+        RacePreset, RaceProblem,
+    };
+    pub use crate::solvers::{
+        Adam, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac,
+        KfacDampingMode, RmsProp, SaddleFreeNewton,
+    };
     pub use crate::trace::{Counts, StopReason, Trace};
     pub use argmin::core::{CostFunction, Executor, Gradient, Hessian, State};
     pub use ndarray::{array, Array1, Array2};
