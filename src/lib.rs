@@ -61,11 +61,11 @@ pub mod prelude {
     pub use crate::data::{Dataset, MiniBatcher};
     pub use crate::mlp::Mlp;
     pub use crate::problem::{Parameterisation, Plane, XorProblem};
-    pub use crate::report::Summary;
     pub use crate::race::{
         race, reference_race, run, OptimizerKind, OptimizerSpec, PathRecorder, RaceConfig,
         RacePreset, RaceProblem,
     };
+    pub use crate::report::Summary;
     pub use crate::solvers::{
         Adam, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac,
         KfacDampingMode, RmsProp, SaddleFreeNewton,
