@@ -36,6 +36,7 @@ pub mod curvature;
 pub mod data;
 pub mod error;
 pub mod mlp;
+pub mod plot;
 pub mod problem;
 pub mod trace;
 
