@@ -17,9 +17,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::colour::{landscape_colour, path_colour, Rgb, NO_VALUE};
-use super::landscape::{
-    draw_background, draw_legend_details, draw_traces, text, Layout, INK, MUTED,
-};
+use super::landscape::{draw_background, draw_legend_details, draw_traces, text, Layout, INK};
 use super::output::render_rgb;
 use super::{draw_err, Animation, LossGrid, PathsStyle, PlotError, Result};
 use crate::trace::Trace;
@@ -182,7 +180,7 @@ fn render(
     let max_steps = traces.iter().map(Trace::steps).max().unwrap_or(0);
     let schedule = frame_schedule(max_steps, frames);
 
-    let quant = Quantiser::new();
+    let mut quant = Quantiser::new();
     let mut out = Vec::new();
     {
         let mut enc = Encoder::new(&mut out, w as u16, h as u16, &quant.palette_bytes())
@@ -191,7 +189,6 @@ fn render(
             .map_err(|e| PlotError::Encode(e.to_string()))?;
         let bar = progress_bar(opts.progress, schedule.len());
         let frame_cs = (100.0 / opts.fps).round().clamp(2.0, 65_535.0) as u16;
-        let mut quant = quant;
         let mut prev: Option<Vec<u8>> = None;
         let mut pending: Option<Frame<'static>> = None;
         let mut buf = background.clone();
@@ -218,7 +215,6 @@ fn render(
                     VPos::Center,
                     true,
                 )?;
-                let _ = MUTED;
                 root.present().map_err(draw_err)?;
             }
             let delay = if fi == 0 {
@@ -250,22 +246,18 @@ fn render(
             }
             bar.inc(1);
         }
-        let mut written = 0;
         if let Some(p) = pending.take() {
             enc.write_frame(&p)
                 .map_err(|e| PlotError::Encode(e.to_string()))?;
         }
         bar.finish_and_clear();
-        let _ = &mut written;
-        drop(enc);
-        let count = quant.frames_written;
-        return Ok(Animation {
-            gif: out,
-            frames: count,
-            width: w,
-            height: h,
-        });
     }
+    Ok(Animation {
+        gif: out,
+        frames: quant.frames_written,
+        width: w,
+        height: h,
+    })
 }
 
 fn progress_bar(wanted: bool, len: usize) -> indicatif::ProgressBar {

@@ -183,7 +183,7 @@ impl ColourScale {
         match self {
             Self::Linear { .. } => {
                 let step = nice_step((hi - lo) / n as f64);
-                if !(step > 0.0) || !step.is_finite() {
+                if step.is_nan() || step <= 0.0 || !step.is_finite() {
                     return Vec::new();
                 }
                 let first = (lo / step).floor() as i64 + 1;
@@ -230,7 +230,7 @@ impl ColourScale {
 
 /// The smallest of 1, 2, 2.5, 5 × 10ᵏ that is at least `raw`.
 pub(crate) fn nice_step(raw: f64) -> f64 {
-    if !(raw > 0.0) || !raw.is_finite() {
+    if raw.is_nan() || raw <= 0.0 || !raw.is_finite() {
         return 0.0;
     }
     let e = raw.log10().floor();

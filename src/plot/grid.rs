@@ -5,7 +5,9 @@
 use ndarray::{Array1, Array2};
 
 use super::{PlotError, Result};
-use crate::mlp::bce_from_logit;
+use std::sync::OnceLock;
+
+use crate::mlp::softplus;
 use crate::problem::{Parameterisation, XorProblem};
 use crate::trace::Trace;
 
@@ -82,8 +84,9 @@ impl LossGrid {
     /// `n × n` grid. The title is the problem's name, the axes `p1`, `p2`
     /// (rename them with [`LossGrid::with_labels`]).
     ///
-    /// Evaluation is exact (the same softplus cross-entropy as
-    /// [`XorProblem::full_loss`], equal to round-off) and fast: every layer
+    /// Evaluation is the same softplus cross-entropy as
+    /// [`XorProblem::full_loss`] to within `1e−13` absolute (the softplus's
+    /// logarithmic part comes from an accurate table) and fast: every layer
     /// before the first one the plane moves is evaluated once per example,
     /// and that layer's pre-activation is affine in `p`,
     /// `z(p) = Ŵ(θ₀) â + p₁ Ŵ(d₁) â + p₂ Ŵ(d₂) â`, so on the output-weight
@@ -140,7 +143,7 @@ impl LossGrid {
     pub fn argmin(&self) -> Option<(f64, f64, f64)> {
         let mut best: Option<(f64, f64, f64)> = None;
         for ((j, i), &v) in self.values.indexed_iter() {
-            if v.is_finite() && best.is_none_or(|b| v < b.2) {
+            if v.is_finite() && best.map_or(true, |b| v < b.2) {
                 best = Some((self.xs[i], self.ys[j], v));
             }
         }
@@ -302,7 +305,7 @@ impl<'a> PlaneLoss<'a> {
             let r = n * w..(n + 1) * w;
             if last {
                 let z = self.z0[r.start] + x * self.c1[r.start] + y * self.c2[r.start];
-                total += bce_from_logit(z, label);
+                total += fast_softplus(z) - label * z;
                 continue;
             }
             s.a.clear();
@@ -320,10 +323,58 @@ impl<'a> PlaneLoss<'a> {
                 }
                 std::mem::swap(&mut s.a, &mut s.b);
             }
-            total += bce_from_logit(s.a[0], label);
+            let z = s.a[0];
+            total += fast_softplus(z) - label * z;
         }
         total / data.len() as f64
     }
+}
+
+/// Spacing of the softplus table.
+const SP_H: f64 = 1.0 / 256.0;
+/// End of the softplus table; beyond it `ln(1 + e^{−u}) < 5e−18`.
+const SP_MAX: f64 = 40.0;
+
+/// `(f(u_k), h f′(u_k))` at `u_k = k h` for `f(u) = ln(1 + e^{−u})`.
+fn softplus_table() -> &'static [(f64, f64)] {
+    static TABLE: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let n = (SP_MAX / SP_H) as usize + 2;
+        (0..n)
+            .map(|k| {
+                let u = k as f64 * SP_H;
+                let e = (-u).exp();
+                (e.ln_1p(), -SP_H * e / (1.0 + e))
+            })
+            .collect()
+    })
+}
+
+/// `softplus(z) = max(z, 0) + ln(1 + e^{−|z|})` with the logarithmic part
+/// from a cubic Hermite table (`h = 1/256`, values and slopes exact): the
+/// interpolation error is at most `h⁴ max|f⁗| / 384 < 1e−13` absolute,
+/// invisible in a heatmap, and it is several times faster than `exp` plus
+/// `ln_1p` (the loss grid's whole cost on the output-weight slice).
+#[inline]
+fn fast_softplus(z: f64) -> f64 {
+    let u = z.abs();
+    if u.is_nan() || u >= SP_MAX {
+        // Far tails, and NaN: the exact formula.
+        return softplus(z);
+    }
+    let table = softplus_table();
+    let f = u / SP_H;
+    let k = f as usize;
+    let t = f - k as f64;
+    let (f0, d0) = table[k];
+    let (f1, d1) = table[k + 1];
+    let t2 = t * t;
+    let t3 = t2 * t;
+    let h00 = 2.0 * t3 - 3.0 * t2 + 1.0;
+    let h10 = t3 - 2.0 * t2 + t;
+    let h01 = -2.0 * t3 + 3.0 * t2;
+    let h11 = t3 - t2;
+    z.max(0.0) + h00 * f0 + h10 * d0 + h01 * f1 + h11 * d1
 }
 
 /// `out = Ŵ â` for one example, with `Ŵ` the row-major `[W | b]` block
@@ -601,13 +652,17 @@ pub(crate) fn marching_squares(
     level: f64,
     f: impl Fn(f64) -> f64,
 ) -> Vec<[(f64, f64); 2]> {
-    let lv = f(level);
+    let fv: Vec<f64> = values.iter().map(|&v| f(v)).collect();
+    march(xs, ys, &fv, f(level))
+}
+
+/// Marching squares on row-major values `fv` (`ys.len() × xs.len()`) at `lv`.
+pub(crate) fn march(xs: &[f64], ys: &[f64], fv: &[f64], lv: f64) -> Vec<[(f64, f64); 2]> {
     let mut out = Vec::new();
-    if !lv.is_finite() {
+    let (ny, nx) = (ys.len(), xs.len());
+    if !lv.is_finite() || fv.len() != nx * ny {
         return out;
     }
-    let (ny, nx) = values.dim();
-    let fv: Vec<f64> = values.iter().map(|&v| f(v)).collect();
     let at = |j: usize, i: usize| fv[j * nx + i];
     for j in 0..ny.saturating_sub(1) {
         for i in 0..nx.saturating_sub(1) {
@@ -622,27 +677,33 @@ pub(crate) fn marching_squares(
                 (xs[i + 1], ys[j + 1]),
                 (xs[i], ys[j + 1]),
             ];
-            let above: Vec<bool> = c.iter().map(|&v| v > lv).collect();
+            let above = [c[0] > lv, c[1] > lv, c[2] > lv, c[3] > lv];
+            if above.iter().all(|&a| a == above[0]) {
+                continue;
+            }
             // Crossing points on edges k = (corner k, corner k+1).
-            let cross = |k: usize| -> Option<(f64, f64)> {
+            let mut pts = [(0usize, (0.0, 0.0)); 4];
+            let mut np = 0;
+            for k in 0..4 {
                 let k2 = (k + 1) % 4;
-                if above[k] == above[k2] {
-                    return None;
+                if above[k] != above[k2] {
+                    let t = (lv - c[k]) / (c[k2] - c[k]);
+                    pts[np] = (
+                        k,
+                        (
+                            p[k].0 + t * (p[k2].0 - p[k].0),
+                            p[k].1 + t * (p[k2].1 - p[k].1),
+                        ),
+                    );
+                    np += 1;
                 }
-                let t = (lv - c[k]) / (c[k2] - c[k]);
-                Some((
-                    p[k].0 + t * (p[k2].0 - p[k].0),
-                    p[k].1 + t * (p[k2].1 - p[k].1),
-                ))
-            };
-            let pts: Vec<(usize, (f64, f64))> =
-                (0..4).filter_map(|k| cross(k).map(|q| (k, q))).collect();
-            match pts.len() {
+            }
+            match np {
                 2 => out.push([pts[0].1, pts[1].1]),
                 4 => {
                     // Saddle cell: join edges according to the centre value.
                     let centre = 0.25 * c.iter().sum::<f64>();
-                    let q: Vec<(f64, f64)> = pts.iter().map(|x| x.1).collect();
+                    let q = [pts[0].1, pts[1].1, pts[2].1, pts[3].1];
                     if (centre > lv) == above[0] {
                         out.push([q[0], q[1]]);
                         out.push([q[2], q[3]]);
@@ -695,6 +756,19 @@ mod tests {
     }
 
     #[test]
+    fn table_softplus_is_accurate() {
+        let mut worst = 0.0_f64;
+        for k in 0..200_000 {
+            let z = -45.0 + 90.0 * k as f64 / 200_000.0 + 1e-7;
+            worst = worst.max((fast_softplus(z) - softplus(z)).abs());
+        }
+        assert!(worst < 1e-13, "worst error {worst}");
+        assert!(fast_softplus(f64::NAN).is_nan());
+        assert_eq!(fast_softplus(1e300), 1e300);
+        assert_eq!(fast_softplus(f64::NEG_INFINITY), 0.0);
+    }
+
+    #[test]
     fn full_parameterisation_is_rejected() {
         let problem = XorProblem::full(crate::data::Dataset::separable(), &[2]).unwrap();
         assert!(LossGrid::for_problem(&problem, (-1.0, 1.0), (-1.0, 1.0), 10).is_err());
@@ -736,7 +810,7 @@ mod tests {
         let lc = g.log10_condition();
         assert!((lc[[0, 0]] - (6f64 / 2.0).log10()).abs() < 1e-12);
         assert!(lc[[0, 3]].is_infinite());
-        assert!((g.negative_fraction() - 0.5).abs() < 1e-12);
+        assert!((g.negative_fraction() - 0.75).abs() < 1e-12); // x = −1, −½, 0 of the defined four
     }
 
     #[test]

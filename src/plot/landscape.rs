@@ -8,7 +8,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, RGBAColor};
 
 use super::colour::{format_value, landscape_colour, path_colour, rgb, tick, ColourScale, Rgb};
-use super::grid::{interpolate, marching_squares};
+use super::grid::march;
 use super::{draw_err, ensure_fonts, Figure, LossGrid, PlotError, Result, FONT};
 use crate::trace::Trace;
 
@@ -461,19 +461,18 @@ pub(crate) fn draw_background<DB: DrawingBackend>(
         Vec::new()
     };
     let iso = RGBAColor(0x1a, 0x1a, 0x1a, 0.30);
-    for &lv in &levels {
-        let segs = if scale.is_log() {
-            marching_squares(&grid.xs, &grid.ys, &grid.values, lv, |v| {
-                if v > 0.0 {
-                    v.ln()
-                } else {
-                    f64::NAN
-                }
-            })
+    let to_space = |v: f64| -> f64 {
+        if !scale.is_log() {
+            v
+        } else if v > 0.0 {
+            v.ln()
         } else {
-            marching_squares(&grid.xs, &grid.ys, &grid.values, lv, |v| v)
-        };
-        for seg in segs {
+            f64::NAN
+        }
+    };
+    let fv: Vec<f64> = grid.values.iter().map(|&v| to_space(v)).collect();
+    for &lv in &levels {
+        for seg in march(&grid.xs, &grid.ys, &fv, to_space(lv)) {
             let a = layout_base.px(seg[0]);
             let b = layout_base.px(seg[1]);
             if a != b {
@@ -485,11 +484,10 @@ pub(crate) fn draw_background<DB: DrawingBackend>(
 
     // Grid minimum.
     if style.mark_minimum {
-        if let Some((mx, my, mv)) = grid.argmin() {
+        if let Some((mx, my, _)) = grid.argmin() {
             let (cx, cy) = layout_base.px((mx, my));
             let r = (6.0 * s) as i32;
-            for (d, col, wdt) in [(0, WHITE, 4), (0, INK, 2)] {
-                let _ = d;
+            for (col, wdt) in [(WHITE, 4), (INK, 2)] {
                 root.draw(&PathElement::new(
                     vec![(cx - r, cy - r), (cx + r, cy + r)],
                     col.stroke_width(wdt),
@@ -501,7 +499,6 @@ pub(crate) fn draw_background<DB: DrawingBackend>(
                 ))
                 .map_err(draw_err)?;
             }
-            let _ = mv;
         }
     }
 
@@ -571,30 +568,54 @@ fn draw_heatmap<DB: DrawingBackend>(
             }
             let (x0, x1) = l.x_range;
             let (y0, y1) = l.y_range;
+            let (nx, ny) = (grid.xs.len(), grid.ys.len());
+            // Positions in the colour scale; +∞ is the top, NaN stays NaN.
+            let tv: Vec<f64> = grid
+                .values
+                .iter()
+                .map(|&v| if v == f64::INFINITY { 1.0 } else { scale.t(v) })
+                .collect();
+            // Per column / row: the grid cell and the weight of its far side.
+            let cell = |v: f64, lo: f64, hi: f64, n: usize| -> (usize, f64) {
+                let f = ((v - lo) / (hi - lo) * (n - 1) as f64).clamp(0.0, (n - 1) as f64);
+                let i = (f.floor() as usize).min(n - 2);
+                (i, f - i as f64)
+            };
+            let (gx0, gx1) = grid.x_range();
+            let (gy0, gy1) = grid.y_range();
+            let cols: Vec<(usize, f64)> = (0..pw)
+                .map(|px| {
+                    cell(
+                        x0 + px as f64 / (pw - 1).max(1) as f64 * (x1 - x0),
+                        gx0,
+                        gx1,
+                        nx,
+                    )
+                })
+                .collect();
+            // A 1024-step table of the colour map (finer than 8-bit colour).
+            let lut: Vec<Rgb> = (0..1024)
+                .map(|k| landscape_colour(k as f64 / 1023.0))
+                .collect();
             let mut buf = vec![0u8; pw * ph * 3];
-            // Interpolate in the colour scale's space (log values on a log scale).
-            let tv = grid.values.mapv(|v| {
-                if v == f64::INFINITY {
-                    f64::INFINITY
-                } else {
-                    scale.t(v)
-                }
-            });
             for py in 0..ph {
                 let y = y1 - (py as f64) / ((ph - 1).max(1) as f64) * (y1 - y0);
-                for px in 0..pw {
-                    let x = x0 + (px as f64) / ((pw - 1).max(1) as f64) * (x1 - x0);
-                    let t = interpolate(&grid.xs, &grid.ys, &tv, x, y);
+                let (j, ty) = cell(y, gy0, gy1, ny);
+                let (r0, r1) = (&tv[j * nx..(j + 1) * nx], &tv[(j + 1) * nx..(j + 2) * nx]);
+                let row = &mut buf[py * pw * 3..(py + 1) * pw * 3];
+                for (px, &(i, tx)) in cols.iter().enumerate() {
+                    let a = r0[i] + (r0[i + 1] - r0[i]) * tx;
+                    let b = r1[i] + (r1[i + 1] - r1[i]) * tx;
+                    let t = a + (b - a) * ty;
                     let c = if t.is_finite() {
-                        landscape_colour(t)
-                    } else if t == f64::INFINITY {
-                        landscape_colour(1.0)
+                        lut[(t.clamp(0.0, 1.0) * 1023.0).round() as usize]
                     } else {
-                        // Next to a NaN: use the nearest grid value.
-                        colour_of(nearest(grid, x, y))
+                        // Next to a hole: the nearest grid value's colour.
+                        let ii = if tx < 0.5 { i } else { i + 1 };
+                        let jj = if ty < 0.5 { j } else { j + 1 };
+                        colour_of(grid.values[[jj, ii]])
                     };
-                    let o = (py * pw + px) * 3;
-                    buf[o..o + 3].copy_from_slice(&c);
+                    row[px * 3..px * 3 + 3].copy_from_slice(&c);
                 }
             }
             let el = BitMapElement::with_owned_buffer((l.left, l.top), (pw as u32, ph as u32), buf)
@@ -636,14 +657,6 @@ fn draw_heatmap<DB: DrawingBackend>(
             Ok(())
         }
     }
-}
-
-fn nearest(grid: &LossGrid, x: f64, y: f64) -> f64 {
-    let idx = |v: &[f64], t: f64| -> usize {
-        let f = (t - v[0]) / (v[v.len() - 1] - v[0]) * (v.len() - 1) as f64;
-        (f.round().max(0.0) as usize).min(v.len() - 1)
-    };
-    grid.values[[idx(&grid.ys, y), idx(&grid.xs, x)]]
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -48,7 +48,9 @@ pub use charts::{
     draw_condition_map, draw_eigen_sign_map, draw_loss_curves, eigen_sign_figure, eigen_sign_svg,
     loss_curves_figure, loss_curves_svg, BakeoffMetric, CurveAxis,
 };
-pub use colour::{path_colour, ColourScale, Rgb, OKABE_ITO, TABLEAU10};
+pub use colour::{
+    format_value, landscape_colour, path_colour, ColourScale, Rgb, NO_VALUE, OKABE_ITO, TABLEAU10,
+};
 pub use grid::{contour_segments, view_bounds, CurvatureGrid, LossGrid};
 pub use landscape::{draw_paths, paths_figure, paths_svg, HeatmapRender, PathsStyle};
 pub use output::{render_png, render_svg, Animation, Figure};

@@ -128,7 +128,7 @@ pub fn pca_plane(problem: &XorProblem, traces: &[Trace]) -> Result<PcaPlane> {
     let total: f64 = ev.iter().map(|v| v.max(0.0)).sum();
     let mut components = Array2::zeros((2, k));
     let mut explained = [f64::NAN; 2];
-    for r in 0..2 {
+    for (r, share) in explained.iter_mut().enumerate() {
         let col = k - 1 - r; // eigenvalues ascending
         let mut u = vecs.column(col).to_owned();
         let lead = u
@@ -140,7 +140,7 @@ pub fn pca_plane(problem: &XorProblem, traces: &[Trace]) -> Result<PcaPlane> {
         }
         components.row_mut(r).assign(&u);
         if total > 0.0 {
-            explained[r] = ev[col].max(0.0) / total;
+            *share = ev[col].max(0.0) / total;
         }
     }
     let mut max_residual = 0.0_f64;
