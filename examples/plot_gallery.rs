@@ -153,18 +153,8 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let pca = pca_plane(&full, &[t])?;
     let (xr, yr) = view_bounds(&pca.traces, None, 0.25);
     let g = pca.grid(xr, yr, 200)?;
-    paths_figure(
-        &g,
-        &pca.traces,
-        &PathsStyle {
-            subtitle: Some(
-                "Loss on the plane of PC1/PC2 of all iterates (the paths are projected onto it)"
-                    .into(),
-            ),
-            ..PathsStyle::default()
-        },
-    )?
-    .save(format!("{out}/gallery_pca.png"))?;
+    paths_figure(&g, &pca.traces, &PathsStyle::default())?
+        .save(format!("{out}/gallery_pca.png"))?;
     println!("written to {out}");
     Ok(())
 }

@@ -29,7 +29,9 @@
 //! - [`mlp`]: the network, with exact gradients, Hessian-vector products and Jacobians;
 //! - [`problem`]: the argmin problem and its parameterisations (full, or a plane);
 //! - [`curvature`]: GGN, Fisher variants, K-FAC factors, spectra;
-//! - [`trace`]: the record of a run.
+//! - [`trace`]: the record of a run;
+//! - [`plot`]: figures (loss landscape with paths, its GIF animation, loss
+//!   curves, bake-off, curvature maps) as PNG/GIF/SVG or inline in Evcxr.
 #![warn(missing_docs)]
 
 pub mod curvature;
@@ -55,6 +57,11 @@ pub mod prelude {
     };
     pub use crate::data::{Dataset, MiniBatcher};
     pub use crate::mlp::Mlp;
+    pub use crate::plot::{
+        bakeoff_figure, condition_figure, eigen_sign_figure, journey_animation,
+        loss_curves_figure, paths_figure, pca_plane, view_bounds, Animation, AnimationOptions,
+        BakeoffMetric, CurvatureGrid, CurveAxis, Figure, LossGrid, PathsStyle,
+    };
     pub use crate::problem::{Parameterisation, Plane, XorProblem};
     pub use crate::trace::{Counts, StopReason, Trace};
     pub use argmin::core::{CostFunction, Executor, Gradient, Hessian, State};

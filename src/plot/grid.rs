@@ -51,6 +51,9 @@ pub struct LossGrid {
     pub y_label: String,
     /// A title for figures (normally the problem's name).
     pub title: String,
+    /// A note for figures' subtitles (empty for none), e.g. that the slice
+    /// is a PCA plane and the paths are projections.
+    pub note: String,
 }
 
 impl LossGrid {
@@ -76,6 +79,7 @@ impl LossGrid {
             x_label: "p1".into(),
             y_label: "p2".into(),
             title: String::new(),
+            note: String::new(),
         })
     }
 

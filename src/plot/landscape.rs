@@ -32,8 +32,9 @@ pub struct PathsStyle {
     pub height: u32,
     /// The title; `None` uses the grid's title.
     pub title: Option<String>,
-    /// A second, smaller line under the title; `None` for the default
-    /// ("Loss landscape and optimizer paths").
+    /// A second, smaller line under the title; `None` for the grid's
+    /// [`LossGrid::note`], or "Loss landscape and optimizer paths" without one.
+    /// (The animation shows its step counter there instead.)
     pub subtitle: Option<String>,
     /// Name of the plotted value (colour-bar label; default `"loss"`).
     pub value_label: String,
@@ -368,11 +369,14 @@ pub(crate) fn draw_background<DB: DrawingBackend>(
 
     // Title block.
     let title = style.title.clone().unwrap_or_else(|| grid.title.clone());
-    let subtitle = style
-        .subtitle
-        .clone()
-        .unwrap_or_else(|| "Loss landscape and optimizer paths".into());
-    let title_h = (58.0 * s) as i32;
+    let subtitle = style.subtitle.clone().unwrap_or_else(|| {
+        if grid.note.is_empty() {
+            "Loss landscape and optimizer paths".into()
+        } else {
+            grid.note.clone()
+        }
+    });
+    let title_h = (68.0 * s) as i32;
     let t = fit_text(root, &title, 19.0 * s, true, (w - 24) as u32);
     text(
         root,
@@ -451,16 +455,13 @@ pub(crate) fn draw_background<DB: DrawingBackend>(
     };
     let scale = scale_for(grid, style);
 
-    // Heatmap.
-    draw_heatmap(root, &layout_base, grid, &scale, style.heatmap)?;
-
-    // Iso-lines.
+    // Iso-lines at "nice" levels, traced in the colour scale's space (log
+    // values on a log scale) so that they follow the colours.
     let levels = if style.levels > 0 {
         scale.nice_levels(style.levels)
     } else {
         Vec::new()
     };
-    let iso = RGBAColor(0x1a, 0x1a, 0x1a, 0.30);
     let to_space = |v: f64| -> f64 {
         if !scale.is_log() {
             v
@@ -471,8 +472,16 @@ pub(crate) fn draw_background<DB: DrawingBackend>(
         }
     };
     let fv: Vec<f64> = grid.values.iter().map(|&v| to_space(v)).collect();
-    for &lv in &levels {
-        for seg in march(&grid.xs, &grid.ys, &fv, to_space(lv)) {
+    let segments: Vec<[(f64, f64); 2]> = levels
+        .iter()
+        .flat_map(|&lv| march(&grid.xs, &grid.ys, &fv, to_space(lv)))
+        .collect();
+
+    // Heatmap (raster mode blends the iso-lines into it).
+    draw_heatmap(root, &layout_base, grid, &scale, style.heatmap, &segments)?;
+    if style.heatmap == HeatmapRender::Cells {
+        let iso = RGBAColor(0x1a, 0x1a, 0x1a, 0.30);
+        for seg in &segments {
             let a = layout_base.px(seg[0]);
             let b = layout_base.px(seg[1]);
             if a != b {
@@ -550,6 +559,7 @@ fn draw_heatmap<DB: DrawingBackend>(
     grid: &LossGrid,
     scale: &ColourScale,
     mode: HeatmapRender,
+    iso_lines: &[[(f64, f64); 2]],
 ) -> Result<()> {
     let colour_of = |v: f64| -> Rgb {
         if v.is_finite() {
@@ -618,6 +628,15 @@ fn draw_heatmap<DB: DrawingBackend>(
                     row[px * 3..px * 3 + 3].copy_from_slice(&c);
                 }
             }
+            blend_lines(
+                &mut buf,
+                pw,
+                ph,
+                l,
+                iso_lines,
+                [0x1a, 0x1a, 0x1a],
+                ISO_ALPHA,
+            );
             let el = BitMapElement::with_owned_buffer((l.left, l.top), (pw as u32, ph as u32), buf)
                 .ok_or_else(|| PlotError::Drawing("heatmap buffer size".into()))?;
             root.draw(&el).map_err(draw_err)
@@ -655,6 +674,78 @@ fn draw_heatmap<DB: DrawingBackend>(
                 }
             }
             Ok(())
+        }
+    }
+}
+
+/// Opacity of the iso-lines.
+pub(crate) const ISO_ALPHA: f64 = 0.32;
+
+/// Blends antialiased 1-pixel lines (data-space segments) into an RGB
+/// buffer covering the plot rectangle of `l`. Coverage is accumulated with
+/// `max` and blended once, so joints and crossings of a translucent line do
+/// not show darker dots (Xiaolin Wu's line sampling).
+fn blend_lines(
+    buf: &mut [u8],
+    pw: usize,
+    ph: usize,
+    l: &Layout,
+    segments: &[[(f64, f64); 2]],
+    ink: Rgb,
+    alpha: f64,
+) {
+    if segments.is_empty() || pw == 0 || ph == 0 {
+        return;
+    }
+    let mut cover = vec![0f32; pw * ph];
+    let mut plot = |x: i64, y: i64, c: f64| {
+        if x >= 0 && y >= 0 && (x as usize) < pw && (y as usize) < ph {
+            let m = &mut cover[y as usize * pw + x as usize];
+            *m = m.max(c as f32);
+        }
+    };
+    for seg in segments {
+        let (ax, ay) = l.to_px(seg[0]);
+        let (bx, by) = l.to_px(seg[1]);
+        let (ax, ay, bx, by) = (
+            ax - l.left as f64,
+            ay - l.top as f64,
+            bx - l.left as f64,
+            by - l.top as f64,
+        );
+        let steep = (by - ay).abs() > (bx - ax).abs();
+        let (mut a0, mut b0, mut a1, mut b1) = if steep {
+            (ay, ax, by, bx)
+        } else {
+            (ax, ay, bx, by)
+        };
+        if a0 > a1 {
+            std::mem::swap(&mut a0, &mut a1);
+            std::mem::swap(&mut b0, &mut b1);
+        }
+        let slope = if a1 > a0 { (b1 - b0) / (a1 - a0) } else { 0.0 };
+        let (start, end) = (a0.round() as i64, a1.round() as i64);
+        for a in start..=end {
+            let b = b0 + slope * (a as f64 - a0);
+            let bf = b.floor();
+            let frac = b - bf;
+            let (p, q) = (bf as i64, bf as i64 + 1);
+            if steep {
+                plot(p, a, 1.0 - frac);
+                plot(q, a, frac);
+            } else {
+                plot(a, p, 1.0 - frac);
+                plot(a, q, frac);
+            }
+        }
+    }
+    for (k, &m) in cover.iter().enumerate() {
+        if m > 0.0 {
+            let w = alpha * m as f64;
+            for ch in 0..3 {
+                let v = buf[k * 3 + ch] as f64;
+                buf[k * 3 + ch] = (v + (ink[ch] as f64 - v) * w).round() as u8;
+            }
         }
     }
 }

@@ -80,13 +80,25 @@ pub struct PcaPlane {
 
 impl PcaPlane {
     /// The loss on the plane on an `n × n` grid, labelled with the
-    /// principal components and their share of the variance.
+    /// principal components and their share of the variance, with a
+    /// [`LossGrid::note`] that says so (figures show it as their subtitle).
     ///
     /// # Errors
     /// As [`LossGrid::for_problem`].
     pub fn grid(&self, x_range: (f64, f64), y_range: (f64, f64), n: usize) -> Result<LossGrid> {
         let (xl, yl) = self.projection.labels();
-        Ok(LossGrid::for_problem(&self.problem, x_range, y_range, n)?.with_labels(xl, yl))
+        let mut grid =
+            LossGrid::for_problem(&self.problem, x_range, y_range, n)?.with_labels(xl, yl);
+        let e = self.projection.explained;
+        let share = if e[0].is_finite() && e[1].is_finite() {
+            format!(" ({:.1}% of their variance)", 100.0 * (e[0] + e[1]))
+        } else {
+            String::new()
+        };
+        grid.note = format!(
+            "Loss on the plane of the first two principal components of all iterates{share}; paths are projected onto it"
+        );
+        Ok(grid)
     }
 }
 
