@@ -121,10 +121,11 @@ pub fn draw_loss_curves<DB: DrawingBackend>(
         Some(b) => format!("loss − {}", format_value(b)),
         None => "loss".into(),
     };
-    let title = format!(
-        "{what} vs {}",
-        axis.label().split(" (").next().unwrap_or("")
-    );
+    let axis_name = axis.label().split(" (").next().unwrap_or("");
+    let title = match baseline {
+        Some(b) => format!("Loss above {} vs {axis_name}", format_value(b)),
+        None => format!("Loss vs {axis_name}"),
+    };
     let problem = traces.first().map(|t| t.problem.as_str()).unwrap_or("");
     let area = titled(root, &title, problem)?;
     let y_of = |v: f64| -> f64 {

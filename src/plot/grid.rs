@@ -205,6 +205,9 @@ struct PlaneLoss<'a> {
     origin: Array1<f64>,
     d1: Array1<f64>,
     d2: Array1<f64>,
+    /// `Σ y_n z0_n`, `Σ y_n c1_n`, `Σ y_n c2_n` (used when the plane moves
+    /// only the output layer).
+    label_sums: [f64; 3],
 }
 
 /// Per-point scratch: θ(p) and two activation buffers.
@@ -272,10 +275,19 @@ impl<'a> PlaneLoss<'a> {
                 out.extend_from_slice(&b);
             }
         }
+        let dot = |v: &[f64]| -> f64 {
+            if width == 1 {
+                v.iter().zip(data.y.iter()).map(|(a, b)| a * b).sum()
+            } else {
+                f64::NAN
+            }
+        };
+        let label_sums = [dot(&z0), dot(&c1), dot(&c2)];
         Ok(Self {
             problem,
             first,
             width,
+            label_sums,
             z0,
             c1,
             c2,
@@ -304,14 +316,19 @@ impl<'a> PlaneLoss<'a> {
             }
         }
         let w = self.width;
+        if last {
+            // The logit is affine in p: z_n = z0_n + x c1_n + y c2_n, and
+            // Σ y_n z_n = Σ y_n z0_n + x Σ y_n c1_n + y Σ y_n c2_n.
+            let [yz0, yc1, yc2] = self.label_sums;
+            let mut total = -(yz0 + x * yc1 + y * yc2);
+            for ((&z0, &c1), &c2) in self.z0.iter().zip(&self.c1).zip(&self.c2) {
+                total += fast_softplus(z0 + x * c1 + y * c2);
+            }
+            return total / data.len() as f64;
+        }
         let mut total = 0.0;
         for (n, &label) in data.y.iter().enumerate() {
             let r = n * w..(n + 1) * w;
-            if last {
-                let z = self.z0[r.start] + x * self.c1[r.start] + y * self.c2[r.start];
-                total += fast_softplus(z) - label * z;
-                continue;
-            }
             s.a.clear();
             s.a.extend(
                 self.z0[r.clone()]

@@ -22,6 +22,32 @@
 //!   or non-finite iterates are cut out of a path and everything is clipped
 //!   to the view, so a bad run never breaks a figure.
 //!
+//! # The main job's two files
+//! ```no_run
+//! use quad_vs_grad::plot::{
+//!     journey_animation, paths_figure, view_bounds, AnimationOptions, LossGrid, PathsStyle,
+//! };
+//! # use quad_vs_grad::prelude::*;
+//! # let problem = XorProblem::reference();
+//! # let traces: Vec<Trace> = Vec::new();
+//! // `traces`: one Trace per optimizer, on a 2-D problem (or projected, see pca_plane).
+//! let (xr, yr) = view_bounds(&traces, Some(((-3.0, 3.0), (-3.0, 3.0))), 0.05);
+//! let grid = LossGrid::for_problem(&problem, xr, yr, 200)?.with_labels("v1", "v2");
+//! paths_figure(&grid, &traces, &PathsStyle::default())?.save("paths.png")?;
+//! let opts = AnimationOptions { progress: true, ..AnimationOptions::default() };
+//! journey_animation(&grid, &traces, &opts)?.save("journey.gif")?;
+//! # Ok::<(), quad_vs_grad::plot::PlotError>(())
+//! ```
+//!
+//! # Performance
+//! On the reference problem (release build, one core of a loaded 2-core
+//! machine, `examples/plot_timing.rs`): the 200 × 200 loss grid about 90 ms,
+//! `paths.png` about 10 ms, the 120-frame `journey.gif` about 150 ms and
+//! under 0.2 MB. The grid is cheap because layers the slice does not move are
+//! evaluated once; the GIF because the landscape is drawn once, the palette is
+//! fixed and every frame stores only its changed rectangle.
+//!
+//! # In a notebook
 //! ```
 //! use quad_vs_grad::prelude::*;
 //! use quad_vs_grad::plot::{paths_figure, LossGrid, PathsStyle};
@@ -31,6 +57,7 @@
 //! let fig = paths_figure(&grid, &[], &PathsStyle::default())?;
 //! assert_eq!((fig.width(), fig.height()), (960, 720));
 //! assert!(fig.bytes().starts_with(b"\x89PNG"));
+//! fig.evcxr_display(); // shown inline by Evcxr; plain text elsewhere
 //! # Ok::<(), quad_vs_grad::plot::PlotError>(())
 //! ```
 
