@@ -1283,6 +1283,57 @@ pub fn paths_svg(grid: &LossGrid, traces: &[Trace], style: &PathsStyle) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A clipped segment lies in the box, on the original segment, and
+        /// is missing only when no point of the segment is in the box.
+        #[test]
+        fn clipped_segments_stay_in_the_box_and_on_the_line(
+            ax in -5.0..5.0f64, ay in -5.0..5.0f64, bx in -5.0..5.0f64, by in -5.0..5.0f64,
+        ) {
+            let (xb, yb) = ((-1.0, 2.0), (-0.5, 1.5));
+            let inside = |p: (f64, f64)| p.0 >= xb.0 - 1e-9 && p.0 <= xb.1 + 1e-9 && p.1 >= yb.0 - 1e-9 && p.1 <= yb.1 + 1e-9;
+            match clip_segment((ax, ay), (bx, by), xb, yb) {
+                Some((p, q)) => {
+                    prop_assert!(inside(p) && inside(q));
+                    // Collinear with the original: cross product ≈ 0.
+                    for r in [p, q] {
+                        let cross = (bx - ax) * (r.1 - ay) - (by - ay) * (r.0 - ax);
+                        prop_assert!(cross.abs() < 1e-9);
+                    }
+                }
+                None => {
+                    for k in 0..=100 {
+                        let t = k as f64 / 100.0;
+                        let r = (ax + t * (bx - ax), ay + t * (by - ay));
+                        prop_assert!(!(r.0 > xb.0 && r.0 < xb.1 && r.1 > yb.0 && r.1 < yb.1));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn draws_inside_a_sub_area_only() {
+        let grid = LossGrid::from_fn((-1.0, 1.0), (-1.0, 1.0), 20, |x, y| x * x + y * y).unwrap();
+        let (w, h) = (1400u32, 720u32);
+        let buf = crate::plot::output::render_rgb(w, h, |root| {
+            let (left, right) = root.split_horizontally(440);
+            left.fill(&WHITE).map_err(draw_err)?;
+            draw_paths(&right, &grid, &[], &PathsStyle::default())
+        })
+        .unwrap();
+        // The right part is pixel for pixel the same figure drawn alone.
+        let alone = crate::plot::output::render_rgb(960, 720, |root| {
+            draw_paths(root, &grid, &[], &PathsStyle::default())
+        })
+        .unwrap();
+        for y in 0..h as usize {
+            let row = &buf[(y * w as usize + 440) * 3..(y * w as usize + 1400) * 3];
+            assert_eq!(row, &alone[y * 960 * 3..(y + 1) * 960 * 3], "row {y}");
+        }
+    }
 
     #[test]
     fn clipping() {
