@@ -385,14 +385,18 @@ impl Quantiser {
         let (fw, fh) = (x1 - x0, y1 - y0);
         let mut idx = Vec::with_capacity(fw * fh);
         for y in y0..y1 {
-            let row = y * w * 3;
-            for x in x0..x1 {
-                let o = row + x * 3;
-                let px = &cur[o..o + 3];
-                if prev.is_some_and(|p| &p[o..o + 3] == px) {
-                    idx.push(TRANSPARENT);
-                } else {
-                    idx.push(self.index(px[0], px[1], px[2]));
+            let span = y * w * 3 + x0 * 3..y * w * 3 + x1 * 3;
+            let row = &cur[span.clone()];
+            match prev {
+                None => idx.extend(row.chunks_exact(3).map(|p| self.index(p[0], p[1], p[2]))),
+                Some(prev) => {
+                    for (p, q) in row.chunks_exact(3).zip(prev[span.clone()].chunks_exact(3)) {
+                        idx.push(if p == q {
+                            TRANSPARENT
+                        } else {
+                            self.index(p[0], p[1], p[2])
+                        });
+                    }
                 }
             }
         }
