@@ -433,7 +433,7 @@ fn field_chart<DB: DrawingBackend>(
     key_offset: i32,
     colour: &dyn Fn(usize, usize) -> Rgb,
     traces: &[Trace],
-    raster: bool,
+    render: HeatmapRender,
 ) -> Result<Layout> {
     if xs.len() < 2 || ys.len() < 2 {
         return Err(PlotError::InvalidInput(
@@ -499,7 +499,7 @@ fn field_chart<DB: DrawingBackend>(
         (layout.right - layout.left).max(1) as usize,
         (layout.bottom - layout.top).max(1) as usize,
     );
-    if raster {
+    if render == HeatmapRender::Raster {
         let mut buf = vec![0u8; pw * ph * 3];
         for py in 0..ph {
             let y = y1 - py as f64 / (ph - 1).max(1) as f64 * (y1 - y0);
@@ -606,7 +606,7 @@ pub fn draw_eigen_sign_map<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     grid: &CurvatureGrid,
     traces: &[Trace],
-    raster: bool,
+    render: HeatmapRender,
 ) -> Result<()> {
     ensure_fonts();
     let s = font_scale(root);
@@ -629,7 +629,7 @@ pub fn draw_eigen_sign_map<DB: DrawingBackend>(
         (22.0 * s) as i32,
         &class_colour,
         traces,
-        raster,
+        render,
     )?;
     let mut counts = [0usize; 4];
     for j in 0..grid.ys.len() {
@@ -714,7 +714,7 @@ pub fn draw_condition_map<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     grid: &CurvatureGrid,
     traces: &[Trace],
-    raster: bool,
+    render: HeatmapRender,
 ) -> Result<()> {
     ensure_fonts();
     let s = font_scale(root);
@@ -762,7 +762,7 @@ pub fn draw_condition_map<DB: DrawingBackend>(
         panel_w,
         &colour,
         traces,
-        raster,
+        render,
     )?;
     let levels = scale.nice_levels(8);
     draw_colour_bar(
@@ -779,11 +779,7 @@ pub fn draw_condition_map<DB: DrawingBackend>(
             (layout.bottom - layout.top - (28.0 * s) as i32).max(4),
         ),
         s,
-        if raster {
-            HeatmapRender::Raster
-        } else {
-            HeatmapRender::Cells
-        },
+        render,
     )
 }
 
@@ -860,7 +856,7 @@ pub fn eigen_sign_figure(
     height: u32,
 ) -> Result<Figure> {
     super::render_png(width, height, |root| {
-        draw_eigen_sign_map(root, grid, traces, true)
+        draw_eigen_sign_map(root, grid, traces, HeatmapRender::Raster)
     })
 }
 
@@ -875,7 +871,7 @@ pub fn eigen_sign_svg(
     height: u32,
 ) -> Result<String> {
     super::render_svg(width, height, |root| {
-        draw_eigen_sign_map(root, grid, traces, false)
+        draw_eigen_sign_map(root, grid, traces, HeatmapRender::Cells)
     })
 }
 
@@ -890,7 +886,7 @@ pub fn condition_figure(
     height: u32,
 ) -> Result<Figure> {
     super::render_png(width, height, |root| {
-        draw_condition_map(root, grid, traces, true)
+        draw_condition_map(root, grid, traces, HeatmapRender::Raster)
     })
 }
 
@@ -905,6 +901,6 @@ pub fn condition_svg(
     height: u32,
 ) -> Result<String> {
     super::render_svg(width, height, |root| {
-        draw_condition_map(root, grid, traces, false)
+        draw_condition_map(root, grid, traces, HeatmapRender::Cells)
     })
 }
