@@ -154,6 +154,10 @@ fn pca_plane_reconstructs_planar_iterates() {
     assert!(grid.x_label.starts_with("PC1 (") && grid.y_label.starts_with("PC2 ("));
     let fig = paths_figure(&grid, &pca.traces, &PathsStyle::default()).unwrap();
     assert_eq!(decode_png(fig.bytes()).0, 960);
+    // The one-call helper takes the PCA route for a 9-D problem.
+    let (g2, t2) = quad_vs_grad::plot::landscape(&problem, &traces, None, 20).unwrap();
+    assert!(g2.note.contains("principal components"));
+    assert_eq!(t2, pca.traces);
     // No finite iterate: nothing to project.
     let bad = Trace {
         iterates: vec![vec![f64::NAN; k]],

@@ -81,7 +81,7 @@ pub use colour::{
 pub use grid::{contour_segments, view_bounds, CurvatureGrid, LossGrid};
 pub use landscape::{draw_paths, paths_figure, paths_svg, HeatmapRender, PathsStyle};
 pub use output::{render_png, render_svg, Animation, Figure};
-pub use pca::{pca_plane, PcaPlane, PcaProjection};
+pub use pca::{landscape, pca_plane, PcaPlane, PcaProjection};
 
 use std::sync::Once;
 

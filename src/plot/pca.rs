@@ -205,3 +205,40 @@ pub fn pca_plane(problem: &XorProblem, traces: &[Trace]) -> Result<PcaPlane> {
         projection,
     })
 }
+
+/// Everything a landscape figure needs from a problem and its runs, in one
+/// call: for a 2-D problem, the loss grid over the view of the paths (see
+/// [`super::view_bounds`], with `include` and a 5% margin) and the traces
+/// unchanged; for any other dimension, the same on the plane of the first
+/// two principal components of all iterates ([`pca_plane`]), with the
+/// traces projected onto it and the figure labelled accordingly.
+///
+/// ```
+/// use quad_vs_grad::plot::{landscape, paths_figure, PathsStyle};
+/// use quad_vs_grad::prelude::*;
+/// let problem = XorProblem::reference();
+/// let (grid, traces) = landscape(&problem, &[], Some(((-3.0, 3.0), (-3.0, 3.0))), 50)?;
+/// assert_eq!(grid.values.dim(), (50, 50));
+/// let fig = paths_figure(&grid, &traces, &PathsStyle::default())?;
+/// # Ok::<(), quad_vs_grad::plot::PlotError>(())
+/// ```
+///
+/// # Errors
+/// As [`LossGrid::for_problem`] and [`pca_plane`] (e.g. a full-network
+/// problem without any finite iterate).
+pub fn landscape(
+    problem: &XorProblem,
+    traces: &[Trace],
+    include: Option<((f64, f64), (f64, f64))>,
+    n: usize,
+) -> Result<(LossGrid, Vec<Trace>)> {
+    if problem.dim() == 2 {
+        let (xr, yr) = super::view_bounds(traces, include, 0.05);
+        let grid = LossGrid::for_problem(problem, xr, yr, n)?;
+        return Ok((grid, traces.to_vec()));
+    }
+    let pca = pca_plane(problem, traces)?;
+    let (xr, yr) = super::view_bounds(&pca.traces, include, 0.05);
+    let grid = pca.grid(xr, yr, n)?;
+    Ok((grid, pca.traces))
+}
