@@ -32,13 +32,16 @@
 //! - [`solvers`]: the crate's own optimizers, each an argmin `Solver`;
 //! - [`race`]: run optimizers side by side through argmin's `Executor`, one [`trace::Trace`] each;
 //! - [`trace`]: the record of a run;
-//! - [`report`]: summary tables, CSV/JSON export, atomic file writes.
+//! - [`report`]: summary tables, CSV/JSON export, atomic file writes;
+//! - [`plot`]: figures (loss landscape with paths, its GIF animation, loss
+//!   curves, bake-off, curvature maps) as PNG/GIF/SVG or inline in Evcxr.
 #![warn(missing_docs)]
 
 pub mod curvature;
 pub mod data;
 pub mod error;
 pub mod mlp;
+pub mod plot;
 pub mod problem;
 pub mod race;
 pub mod report;
@@ -60,6 +63,11 @@ pub mod prelude {
     };
     pub use crate::data::{Dataset, MiniBatcher};
     pub use crate::mlp::Mlp;
+    pub use crate::plot::{
+        bakeoff_figure, condition_figure, eigen_sign_figure, journey_animation, loss_curves_figure,
+        paths_figure, pca_plane, view_bounds, Animation, AnimationOptions, BakeoffMetric,
+        CurvatureGrid, CurveAxis, Figure, LossGrid, PathsStyle,
+    };
     pub use crate::problem::{Parameterisation, Plane, XorProblem};
     pub use crate::race::{
         race, reference_race, run, OptimizerKind, OptimizerSpec, PathRecorder, RaceConfig,
