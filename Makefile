@@ -7,13 +7,13 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: demo test deps lint unit course-deps notebooks book figures
+.PHONY: demo test deps lint doc unit course-deps notebooks book figures
 
 demo: deps
 	$(CARGO) build --release --locked
 	./target/release/quad-vs-grad
 
-test: deps lint unit book notebooks
+test: deps lint doc unit book notebooks
 
 deps:
 	@bash scripts/install-deps.sh
@@ -21,6 +21,9 @@ deps:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps
 
 unit:
 	$(CARGO) test --locked

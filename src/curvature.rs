@@ -110,7 +110,8 @@ pub trait MiniBatched {
     ///
     /// # Errors
     /// If `p` has the wrong length.
-    fn full_batch_gradient(&self, p: &Array1<f64>) -> std::result::Result<Array1<f64>, ArgminError>;
+    fn full_batch_gradient(&self, p: &Array1<f64>)
+        -> std::result::Result<Array1<f64>, ArgminError>;
 }
 
 /// A problem that provides per-layer K-FAC factors.
@@ -379,7 +380,10 @@ impl MiniBatched for XorProblem {
         Ok(self.full_loss(p)?)
     }
 
-    fn full_batch_gradient(&self, p: &Array1<f64>) -> std::result::Result<Array1<f64>, ArgminError> {
+    fn full_batch_gradient(
+        &self,
+        p: &Array1<f64>,
+    ) -> std::result::Result<Array1<f64>, ArgminError> {
         Ok(self.full_grad(p)?)
     }
 }

@@ -29,14 +29,23 @@
 //! - [`mlp`]: the network, with exact gradients, Hessian-vector products and Jacobians;
 //! - [`problem`]: the argmin problem and its parameterisations (full, or a plane);
 //! - [`curvature`]: GGN, Fisher variants, K-FAC factors, spectra;
-//! - [`trace`]: the record of a run.
+//! - [`solvers`]: the crate's own optimizers, each an argmin `Solver`;
+//! - [`race`]: run optimizers side by side through argmin's `Executor`, one [`trace::Trace`] each;
+//! - [`trace`]: the record of a run;
+//! - [`report`]: summary tables, CSV/JSON export, atomic file writes;
+//! - [`plot`]: figures (loss landscape with paths, its GIF animation, loss
+//!   curves, bake-off, curvature maps) as PNG/GIF/SVG or inline in Evcxr.
 #![warn(missing_docs)]
 
 pub mod curvature;
 pub mod data;
 pub mod error;
 pub mod mlp;
+pub mod plot;
 pub mod problem;
+pub mod race;
+pub mod report;
+pub mod solvers;
 pub mod trace;
 
 pub use error::{Error, Result};
@@ -54,7 +63,21 @@ pub mod prelude {
     };
     pub use crate::data::{Dataset, MiniBatcher};
     pub use crate::mlp::Mlp;
+    pub use crate::plot::{
+        bakeoff_figure, condition_figure, eigen_sign_figure, journey_animation, loss_curves_figure,
+        paths_figure, pca_plane, view_bounds, Animation, AnimationOptions, BakeoffMetric,
+        CurvatureGrid, CurveAxis, Figure, LossGrid, PathsStyle,
+    };
     pub use crate::problem::{Parameterisation, Plane, XorProblem};
+    pub use crate::race::{
+        race, reference_race, run, OptimizerKind, OptimizerSpec, PathRecorder, RaceConfig,
+        RacePreset, RaceProblem,
+    };
+    pub use crate::report::Summary;
+    pub use crate::solvers::{
+        Adam, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac,
+        KfacDampingMode, RmsProp, SaddleFreeNewton,
+    };
     pub use crate::trace::{Counts, StopReason, Trace};
     pub use argmin::core::{CostFunction, Executor, Gradient, Hessian, State};
     pub use ndarray::{array, Array1, Array2};

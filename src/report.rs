@@ -1,0 +1,344 @@
+//! Text and HTML summaries of a race, and export of traces and data
+//! (CSV, JSON), written atomically.
+
+use std::fmt;
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::trace::Trace;
+
+/// A table with one row per optimizer run: steps, final loss, gradient norm,
+/// evaluation counts, wall time and how the run stopped.
+///
+/// `Display` gives an aligned plain-text table (the CLI's summary); in an
+/// Evcxr notebook the value shows as an HTML table.
+#[derive(Clone, Debug)]
+pub struct Summary<'a> {
+    traces: &'a [Trace],
+}
+
+const HEADERS: [&str; 11] = [
+    "optimizer",
+    "steps",
+    "final loss",
+    "|grad|",
+    "cost",
+    "grad",
+    "Hess",
+    "curv·v",
+    "solves",
+    "ms",
+    "stopped",
+];
+
+impl<'a> Summary<'a> {
+    /// A summary of `traces`, in their order.
+    pub fn new(traces: &'a [Trace]) -> Self {
+        Self { traces }
+    }
+
+    /// The table's cells, one row per trace, as strings.
+    pub fn rows(&self) -> Vec<[String; 11]> {
+        self.traces
+            .iter()
+            .map(|t| {
+                let c = t.total_counts();
+                [
+                    t.optimizer.clone(),
+                    t.steps().to_string(),
+                    fmt_num(t.final_loss(), 6),
+                    fmt_sci(t.final_grad_norm()),
+                    c.cost.to_string(),
+                    c.gradient.to_string(),
+                    c.hessian.to_string(),
+                    c.curvature.to_string(),
+                    c.linear_solve.to_string(),
+                    format!("{:.2}", t.wall_ms()),
+                    t.stop.short(),
+                ]
+            })
+            .collect()
+    }
+
+    /// The table as HTML, for notebooks.
+    pub fn to_html(&self) -> String {
+        let mut s = String::from("<table><thead><tr>");
+        for h in HEADERS {
+            s.push_str(&format!("<th>{}</th>", html_escape(h)));
+        }
+        s.push_str("</tr></thead><tbody>");
+        for row in self.rows() {
+            s.push_str("<tr>");
+            for (i, cell) in row.iter().enumerate() {
+                let align = if i == 0 || i == 10 { "left" } else { "right" };
+                s.push_str(&format!(
+                    "<td style=\"text-align:{align}\">{}</td>",
+                    html_escape(cell)
+                ));
+            }
+            s.push_str("</tr>");
+        }
+        s.push_str("</tbody></table>");
+        s
+    }
+
+    /// Shows the table inline in an Evcxr notebook (`text/html`).
+    pub fn evcxr_display(&self) {
+        println!(
+            "EVCXR_BEGIN_CONTENT text/html\n{}\nEVCXR_END_CONTENT",
+            self.to_html()
+        );
+    }
+}
+
+impl fmt::Display for Summary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows = self.rows();
+        let mut widths: Vec<usize> = HEADERS.iter().map(|h| h.chars().count()).collect();
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row.iter()) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let line = |f: &mut fmt::Formatter<'_>, cells: &[String]| -> fmt::Result {
+            for (i, (cell, w)) in cells.iter().zip(widths.iter()).enumerate() {
+                let pad = w - cell.chars().count();
+                if i > 0 {
+                    write!(f, "  ")?;
+                }
+                if i == 0 || i == 10 {
+                    write!(f, "{cell}{}", " ".repeat(pad))?;
+                } else {
+                    write!(f, "{}{cell}", " ".repeat(pad))?;
+                }
+            }
+            writeln!(f)
+        };
+        let headers: Vec<String> = HEADERS.iter().map(|h| h.to_string()).collect();
+        line(f, &headers)?;
+        let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+        writeln!(f, "{}", "-".repeat(total))?;
+        for row in &rows {
+            line(f, row)?;
+        }
+        for t in self.traces.iter().filter(|t| t.diverged()) {
+            if let crate::trace::StopReason::Diverged(why) | crate::trace::StopReason::Failed(why) =
+                &t.stop
+            {
+                writeln!(f, "note: {} stopped early: {why}", t.optimizer)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn fmt_num(v: f64, decimals: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.decimals$}")
+    } else {
+        format!("{v}")
+    }
+}
+
+fn fmt_sci(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.2e}")
+    } else {
+        format!("{v}")
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Writes `bytes` to `path` atomically: to a temporary file in the same
+/// directory, then renamed over `path`, so a reader never sees a partial file
+/// and a failure leaves no file behind.
+///
+/// # Errors
+/// [`Error::Io`] naming the path if the directory is not writable or a write fails.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io_err = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io_err(e));
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct TraceRow<'a> {
+    optimizer: &'a str,
+    iteration: usize,
+    p: String,
+    loss: f64,
+    grad_norm: f64,
+    cost_count: u64,
+    gradient_count: u64,
+    hessian_count: u64,
+    curvature_count: u64,
+    linear_solve_count: u64,
+    elapsed_ms: f64,
+}
+
+/// The traces as CSV: one row per optimizer and iterate, the iterate's
+/// coordinates joined by `;` in the column `p`.
+///
+/// # Errors
+/// [`Error::InvalidData`] if serialisation fails.
+pub fn traces_csv(traces: &[Trace]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for t in traces {
+        for i in 0..t.iterates.len() {
+            let c = t.counts.get(i).copied().unwrap_or_default();
+            let p = t.iterates[i]
+                .iter()
+                .map(|v| format!("{v}"))
+                .collect::<Vec<_>>()
+                .join(";");
+            w.serialize(TraceRow {
+                optimizer: &t.optimizer,
+                iteration: i,
+                p,
+                loss: t.loss.get(i).copied().unwrap_or(f64::NAN),
+                grad_norm: t.grad_norm.get(i).copied().unwrap_or(f64::NAN),
+                cost_count: c.cost,
+                gradient_count: c.gradient,
+                hessian_count: c.hessian,
+                curvature_count: c.curvature,
+                linear_solve_count: c.linear_solve,
+                elapsed_ms: t.elapsed_ms.get(i).copied().unwrap_or(f64::NAN),
+            })
+            .map_err(|e| Error::InvalidData(e.to_string()))?;
+        }
+    }
+    w.into_inner()
+        .map_err(|e| Error::InvalidData(e.to_string()))
+}
+
+/// The traces as pretty-printed JSON (the [`Trace`] serde form).
+///
+/// Non-finite numbers (a diverged run) are written as `null`.
+///
+/// # Errors
+/// [`Error::InvalidData`] if serialisation fails.
+pub fn traces_json(traces: &[Trace]) -> Result<Vec<u8>> {
+    serde_json::to_vec_pretty(traces).map_err(|e| Error::InvalidData(e.to_string()))
+}
+
+/// The data set as CSV with columns `x1,x2,y`.
+///
+/// # Errors
+/// [`Error::InvalidData`] if serialisation fails.
+pub fn dataset_csv(data: &Dataset) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["x1", "x2", "y"])
+        .map_err(|e| Error::InvalidData(e.to_string()))?;
+    for i in 0..data.len() {
+        w.write_record([
+            format!("{}", data.x[[i, 0]]),
+            format!("{}", data.x[[i, 1]]),
+            format!("{}", data.y[i]),
+        ])
+        .map_err(|e| Error::InvalidData(e.to_string()))?;
+    }
+    w.into_inner()
+        .map_err(|e| Error::InvalidData(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{Counts, StopReason};
+
+    fn trace(name: &str, stop: StopReason) -> Trace {
+        Trace {
+            optimizer: name.into(),
+            problem: "p".into(),
+            iterates: vec![vec![0.0, 1.0], vec![0.5, 0.5]],
+            loss: vec![1.0, 0.5],
+            grad_norm: vec![1.0, 0.1],
+            counts: vec![
+                Counts::default(),
+                Counts {
+                    cost: 1,
+                    gradient: 2,
+                    ..Counts::default()
+                },
+            ],
+            elapsed_ms: vec![0.0, 0.25],
+            stop,
+        }
+    }
+
+    #[test]
+    fn table_is_aligned_and_reports_divergence() {
+        let ts = vec![
+            trace("Adam", StopReason::MaxIters),
+            trace("GD", StopReason::Diverged("loss is NaN".into())),
+        ];
+        let s = Summary::new(&ts).to_string();
+        let lines: Vec<&str> = s.lines().collect();
+        assert!(lines[0].starts_with("optimizer"));
+        assert_eq!(lines[2].len(), lines[3].len());
+        assert!(s.contains("DIVERGED") && s.contains("loss is NaN"));
+        assert!(Summary::new(&ts)
+            .to_html()
+            .contains("<td style=\"text-align:left\">GD</td>"));
+    }
+
+    #[test]
+    fn csv_and_json_round_trip() {
+        let ts = vec![trace("Adam", StopReason::StepNorm)];
+        let csv = String::from_utf8(traces_csv(&ts).unwrap()).unwrap();
+        assert_eq!(csv.lines().count(), 3);
+        assert!(csv
+            .lines()
+            .nth(2)
+            .unwrap()
+            .starts_with("Adam,1,0.5;0.5,0.5,0.1,1,2,"));
+        let back: Vec<Trace> = serde_json::from_slice(&traces_json(&ts).unwrap()).unwrap();
+        assert_eq!(back, ts);
+        let d = Dataset::grid(2).unwrap();
+        let csv = String::from_utf8(dataset_csv(&d).unwrap()).unwrap();
+        assert_eq!(csv.lines().next(), Some("x1,x2,y"));
+        assert_eq!(csv.lines().count(), 5);
+    }
+
+    #[test]
+    fn atomic_write_leaves_nothing_on_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.bin");
+        write_atomic(&p, b"abc").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"abc");
+        let bad = dir.path().join("missing").join("b.bin");
+        let err = write_atomic(&bad, b"x").unwrap_err();
+        assert!(err.to_string().contains("b.bin"));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
