@@ -48,7 +48,18 @@ python_venv() {
   local py=${PYTHON:-python3}
   if [ ! -x "$VENV/bin/python" ]; then
     log "creating $VENV with $($py --version)"
-    "$py" -m venv "$VENV"
+    if ! "$py" -m venv "$VENV"; then
+      # Debian's own Python ships venv separately.
+      if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        log "installing python3-venv with apt-get"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        rm -rf "$VENV"
+        "$py" -m venv "$VENV"
+      else
+        echo "course-deps: '$py -m venv' failed; install Python's venv module (Debian: python3-venv)" >&2
+        exit 1
+      fi
+    fi
   fi
   # pip's own check is quick; the stamp skips even that when nothing changed.
   local stamp="$VENV/.requirements.stamp"
