@@ -19,6 +19,23 @@ while read -r fig; do
 done < <(grep -ohE '\]\((figures/[^) ]+)' book/src/*.md | sed 's/^](//' | sort -u)
 [ "$missing" = 0 ]
 
+# mdbook only logs a missing {{#include}} file and silently includes nothing
+# for a missing anchor: check both here, so that code shown in the book is
+# always code from a file that cargo compiles.
+bad=0
+while IFS=: read -r md spec; do
+  target=${spec%%:*}
+  anchor=${spec#"$target"}; anchor=${anchor#:}
+  file="$(dirname "$md")/$target"
+  if [ ! -f "$file" ]; then
+    echo "book: $md includes $target, which does not exist" >&2; bad=1
+  elif [ -n "$anchor" ] && ! [[ "$anchor" =~ ^[0-9:]+$ ]] && ! grep -q "ANCHOR: $anchor\b" "$file"; then
+    echo "book: $md includes anchor '$anchor' of $target, which has no 'ANCHOR: $anchor'" >&2; bad=1
+  fi
+done < <(grep -oE '\{\{#(include|rustdoc_include) [^}]+\}\}' book/src/*.md /dev/null \
+          | sed -E 's/\{\{#(include|rustdoc_include) ([^}]+)\}\}/\2/; s/ +$//')
+[ "$bad" = 0 ]
+
 start=$SECONDS
 # mdbook-katex 0.10 targets mdbook 0.4/0.5 and warns about the minor version;
 # any real preprocessor or rendering error still fails the build.
