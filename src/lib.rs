@@ -30,15 +30,21 @@
 //! - [`problem`]: the argmin problem and its parameterisations (full, or a plane);
 //! - [`curvature`]: GGN, Fisher variants, K-FAC factors, spectra;
 //! - [`trace`]: the record of a run;
-//! - [`report`]: summary tables, CSV/JSON export, atomic file writes.
+//! - [`report`]: summary tables, CSV/JSON export, atomic file writes;
+//! - [`landscapes`]: Gaussian wells, the classic toys and Rosenbrock, with exact derivatives;
+//! - [`gradcheck`]: analytic derivatives against central finite differences;
+//! - [`solvers`]: the crate's optimizers.
 #![warn(missing_docs)]
 
 pub mod curvature;
 pub mod data;
 pub mod error;
+pub mod gradcheck;
+pub mod landscapes;
 pub mod mlp;
 pub mod problem;
 pub mod report;
+pub mod solvers;
 pub mod trace;
 
 pub use error::{Error, Result};
@@ -55,9 +61,15 @@ pub mod prelude {
         KfacCurvature, KfacFactors, MiniBatched,
     };
     pub use crate::data::{Dataset, MiniBatcher};
+    pub use crate::gradcheck::{check_gradient, check_hessian, GradCheck, HessCheck};
+    pub use crate::landscapes::{
+        CoshValley, CosineWell, GaussianWells, Landscape, Minimum, Rosenbrock, Saddle, TanhSlope,
+    };
     pub use crate::mlp::Mlp;
     pub use crate::problem::{Parameterisation, Plane, XorProblem};
     pub use crate::report::Summary;
+    pub use crate::solvers::adaptive_gd::{AdaptiveGd, StepScale};
+    pub use crate::solvers::langevin::{LangevinGd, NoiseSchedule};
     pub use crate::trace::{Counts, StopReason, Trace};
     pub use argmin::core::{CostFunction, Executor, Gradient, Hessian, State};
     pub use ndarray::{array, Array1, Array2};
