@@ -179,11 +179,16 @@ impl GaussianWells {
         Ok(w)
     }
 
-    /// The course's landscape: 8 wells in 2-D from seed 0 (document 002 uses
-    /// 8 wells in 2-D; its NumPy draws cannot be reproduced, so this is our
-    /// own seeded landscape of the same family).
+    /// The course's landscape: 8 wells in 2-D from seed 2.
+    ///
+    /// Document 002 uses 8 wells in 2-D; its NumPy draws cannot be
+    /// reproduced, so this is our own landscape of the same family. Seed 2
+    /// was picked among seeds 0–5 because its five local minima have clearly
+    /// separated values (global −0.291, next −0.248), so "reached the global
+    /// minimum" is unambiguous; with seed 0 three wells merge into nearly
+    /// equal minima.
     pub fn course() -> Self {
-        Self::random(2, 8, 0).expect("valid constants")
+        Self::random(2, 8, 2).expect("valid constants")
     }
 
     /// Sets a display name.
