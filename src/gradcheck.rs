@@ -198,8 +198,8 @@ where
     })
 }
 
-/// `(max |a − b|, max mixed error)`; NaN anywhere makes both NaN-free
-/// infinities so that `passes` fails.
+/// `(max |a − b|, max mixed error)`; a non-finite entry makes both
+/// infinite, so that `passes` fails.
 fn errors<'a>(pairs: impl Iterator<Item = (&'a f64, &'a f64)>) -> (f64, f64) {
     pairs.fold((0.0_f64, 0.0_f64), |(abs, rel), (&a, &b)| {
         if a.is_finite() && b.is_finite() {

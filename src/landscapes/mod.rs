@@ -12,8 +12,8 @@
 //!
 //! Every landscape is an argmin problem (`CostFunction`, `Gradient`,
 //! `Hessian` on `Array1<f64>` / `Array2<f64>`) with analytic derivatives, and
-//! implements the crate's [`CurvatureProducts`], [`MiniBatched`] and
-//! [`KfacCurvature`] so that the race runner accepts it next to the XOR
+//! implements the crate's [`CurvatureProducts`](crate::curvature::CurvatureProducts), [`MiniBatched`](crate::curvature::MiniBatched) and
+//! [`KfacCurvature`](crate::curvature::KfacCurvature) so that the race runner accepts it next to the XOR
 //! problem. None of them has data: `num_examples()` is 0 and only the full
 //! batch exists; only [`Rosenbrock`], a sum of squares, has a Gauss–Newton
 //! matrix; none has K-FAC factors (those methods return a clear error).
