@@ -29,11 +29,12 @@
 //! - [`mlp`]: the network, with exact gradients, Hessian-vector products and Jacobians;
 //! - [`problem`]: the argmin problem and its parameterisations (full, or a plane);
 //! - [`curvature`]: GGN, Fisher variants, K-FAC factors, spectra;
+//! - [`solvers`]: the crate's own optimizers, each an argmin `Solver`;
+//! - [`race`]: run optimizers side by side through argmin's `Executor`, one [`trace::Trace`] each;
 //! - [`trace`]: the record of a run;
 //! - [`report`]: summary tables, CSV/JSON export, atomic file writes;
 //! - [`landscapes`]: Gaussian wells, the classic toys and Rosenbrock, with exact derivatives;
-//! - [`gradcheck`]: analytic derivatives against central finite differences;
-//! - [`solvers`]: the crate's optimizers.
+//! - [`gradcheck`]: analytic derivatives against central finite differences.
 #![warn(missing_docs)]
 
 pub mod curvature;
@@ -43,6 +44,7 @@ pub mod gradcheck;
 pub mod landscapes;
 pub mod mlp;
 pub mod problem;
+pub mod race;
 pub mod report;
 pub mod solvers;
 pub mod trace;
@@ -67,9 +69,15 @@ pub mod prelude {
     };
     pub use crate::mlp::Mlp;
     pub use crate::problem::{Parameterisation, Plane, XorProblem};
+    pub use crate::race::{
+        race, reference_race, run, OptimizerKind, OptimizerSpec, PathRecorder, RaceConfig,
+        RacePreset, RaceProblem,
+    };
     pub use crate::report::Summary;
-    pub use crate::solvers::adaptive_gd::{AdaptiveGd, StepScale};
-    pub use crate::solvers::langevin::{LangevinGd, NoiseSchedule};
+    pub use crate::solvers::{
+        Adam, AdaptiveGd, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac,
+        KfacDampingMode, LangevinGd, NoiseSchedule, RmsProp, SaddleFreeNewton, StepScale,
+    };
     pub use crate::trace::{Counts, StopReason, Trace};
     pub use argmin::core::{CostFunction, Executor, Gradient, Hessian, State};
     pub use ndarray::{array, Array1, Array2};

@@ -5,15 +5,15 @@
 use quad_vs_grad::argmin::solver::newton::Newton;
 use quad_vs_grad::prelude::*;
 
-/// Runs plain gradient descent (`LangevinGd` with zero noise is exactly
-/// `p ← p − η ∇L(p)`) for `steps` iterations and returns the final iterate.
-fn gradient_descent<L: Landscape>(
+/// Runs the crate's plain gradient descent `p ← p − η ∇L(p)` for `steps`
+/// iterations and returns the final iterate.
+fn gradient_descent<L: Landscape + MiniBatched>(
     problem: L,
     start: Array1<f64>,
     lr: f64,
     steps: u64,
 ) -> Array1<f64> {
-    let solver = LangevinGd::new(lr, 0.0).unwrap();
+    let solver = GradientDescent::new(lr).unwrap();
     let res = Executor::new(problem, solver)
         .configure(|s| s.param(start).max_iters(steps))
         .run()
@@ -209,4 +209,128 @@ fn landscapes_run_through_the_crate_traits() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("K-FAC"), "{err}");
+}
+
+mod batched {
+    use quad_vs_grad::landscapes::batch::{
+        bakeoff, run_batch, uniform_starts, wells_contenders, BakeoffConfig, Contender,
+    };
+    use quad_vs_grad::prelude::*;
+
+    fn small_config() -> BakeoffConfig {
+        let mut cfg = BakeoffConfig::default();
+        cfg.race.max_iters = 200;
+        cfg
+    }
+
+    /// A trace without its wall times, which are the only non-deterministic part.
+    fn timeless(t: &Trace) -> Trace {
+        let mut t = t.clone();
+        t.elapsed_ms.iter_mut().for_each(|v| *v = 0.0);
+        t
+    }
+
+    #[test]
+    fn wells_bakeoff_is_deterministic_and_finite_or_flagged() {
+        let wells = GaussianWells::course();
+        let starts = uniform_starts(16, 2, (-3.0, 3.0), 3).unwrap();
+        let cfg = small_config();
+        let a = bakeoff(&wells, &wells_contenders(), &starts, &cfg).unwrap();
+        let b = bakeoff(&wells, &wells_contenders(), &starts, &cfg).unwrap();
+        assert_eq!(a.rows.len(), wells_contenders().len());
+        for (ta, tb) in a.traces.iter().flatten().zip(b.traces.iter().flatten()) {
+            assert_eq!(
+                timeless(ta),
+                timeless(tb),
+                "{} is not deterministic",
+                ta.optimizer
+            );
+        }
+        for (ra, rb) in a.rows.iter().zip(&b.rows) {
+            assert_eq!(ra.mean_final_loss.to_bits(), rb.mean_final_loss.to_bits());
+            assert_eq!(ra.reached_global, rb.reached_global);
+            assert_eq!(
+                (ra.mean_iterations, ra.mean_evaluations),
+                (rb.mean_iterations, rb.mean_evaluations)
+            );
+        }
+        for t in a.traces.iter().flatten() {
+            let finite = t.loss.iter().all(|l| l.is_finite());
+            assert!(
+                finite || t.stop.is_failure(),
+                "{}: non-finite loss not flagged ({:?})",
+                t.optimizer,
+                t.stop
+            );
+            assert_eq!(t.loss.len(), t.iterates.len());
+        }
+        let global = wells.global_minimum().unwrap();
+        for r in &a.rows {
+            assert_eq!(r.runs, 16);
+            assert!((0.0..=1.0).contains(&r.reached_global), "{r:?}");
+            assert!(r.mean_final_loss >= global.value - 1e-12, "{r:?}");
+        }
+        // The lesson of document 002, for these seeded starts: on a
+        // non-convex landscape undamped-ish Newton is drawn to saddles and
+        // maxima, while BFGS (positive-definite model, line search) is not.
+        let row = |name: &str| a.rows.iter().find(|r| r.optimizer == name).unwrap();
+        assert!(
+            row("BFGS").reached_global > row("Newton").reached_global,
+            "{a}"
+        );
+        assert!(
+            row("Newton").mean_final_loss > row("BFGS").mean_final_loss,
+            "{a}"
+        );
+        // A different seed gives different starts, hence different numbers.
+        let other = uniform_starts(16, 2, (-3.0, 3.0), 4).unwrap();
+        let c = bakeoff(&wells, &wells_contenders()[..1], &other, &cfg).unwrap();
+        assert_ne!(c.rows[0].mean_final_loss, a.rows[0].mean_final_loss);
+    }
+
+    #[test]
+    fn batches_keep_every_trace_and_reject_bad_input() {
+        let wells = GaussianWells::course();
+        let starts = uniform_starts(5, 2, (-3.0, 3.0), 9).unwrap();
+        let cfg = small_config();
+        let traces = run_batch(
+            &wells,
+            &Contender::langevin(0.1, 0.2, 1),
+            &starts,
+            &cfg.race,
+        );
+        assert_eq!(traces.len(), 5);
+        for (t, s) in traces.iter().zip(&starts) {
+            assert_eq!(t.iterates[0], s.to_vec());
+            assert_eq!(
+                t.steps(),
+                200,
+                "noise keeps Langevin GD moving to the iteration limit"
+            );
+        }
+        // Different starts draw different noise: no two paths share their first step.
+        let first: Vec<f64> = traces
+            .iter()
+            .map(|t| t.iterates[1][0] - t.iterates[0][0])
+            .collect();
+        assert!(first.windows(2).all(|w| w[0] != w[1]));
+        // A contender that cannot be built fails cleanly, without a panic.
+        let bad = run_batch(
+            &wells,
+            &Contender::langevin(-1.0, 0.2, 1),
+            &starts[..1],
+            &cfg.race,
+        );
+        assert!(matches!(bad[0].stop, StopReason::Failed(_)));
+        // Network-only methods report a clear failure on a landscape.
+        let kfac = run_batch(
+            &wells,
+            &Contender::race(OptimizerKind::Kfac),
+            &starts[..1],
+            &cfg.race,
+        );
+        assert!(kfac[0].stop.is_failure(), "{:?}", kfac[0].stop);
+        assert!(bakeoff(&wells, &wells_contenders(), &[], &cfg).is_err());
+        assert!(bakeoff(&wells, &wells_contenders(), &[array![0.0]], &cfg).is_err());
+    }
 }

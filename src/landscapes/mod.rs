@@ -22,6 +22,13 @@
 //! name, the dimension, the box used for figures and random starts, the start
 //! point of the lesson, and the global minimum where one is known.
 //!
+//! Around them:
+//! - [`batch`]: run any optimizer from many seeded starts, keep every trace,
+//!   and the bake-off table of document 002
+//!   (`cargo run --release --example bakeoff`);
+//! - [`crate::gradcheck`] checks every derivative here against finite
+//!   differences.
+//!
 //! Sources: the Gaussian-wells landscape, its gradient and Hessian, batched
 //! starts and the bake-off follow the University of Texas course notebook
 //! *Optimization in many dimensions* (document 002 of the seeds); the toys
@@ -37,6 +44,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+pub mod batch;
 pub mod rosenbrock;
 pub mod toys;
 pub mod wells;

@@ -8,13 +8,9 @@ use argmin::core::{
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
-use super::langevin::{diverged, finish_iter, grad_tol_status, init_state, take_param, VecState};
+use super::common::{diverged, take_param, VecState, LINEAR_SOLVE_COUNT};
+use super::langevin::{finish_iter, grad_tol_status, init_state};
 use crate::curvature::eigenvalues;
-
-/// Key under which the eigendecomposition of each iteration is counted in
-/// argmin's problem counters (the crate counts dense factorisations as
-/// linear solves, [`crate::trace::Counts::linear_solve`]).
-pub const LINEAR_SOLVE_COUNT: &str = "linear_solve_count";
 
 /// The spectral quantity `s(H)` that divides the learning rate.
 ///
@@ -128,7 +124,8 @@ impl AdaptiveRule {
 /// plateaus. The crate follows the stated rule.)
 ///
 /// Each iteration costs one gradient, one Hessian, one symmetric
-/// eigendecomposition (counted as a linear solve) and one loss evaluation.
+/// eigendecomposition (counted under [`LINEAR_SOLVE_COUNT`], as the crate
+/// counts factorisations) and one loss evaluation.
 ///
 /// ## Requirements on the optimization problem
 /// `CostFunction`, `Gradient` and `Hessian` on `Array1<f64>` / `Array2<f64>`.

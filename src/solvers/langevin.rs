@@ -2,8 +2,7 @@
 //! every gradient (document 002's "stochastic gradient descent").
 
 use argmin::core::{
-    ArgminError, CostFunction, Error, Gradient, IterState, Problem, Solver, State,
-    TerminationReason, TerminationStatus, KV,
+    CostFunction, Error, Gradient, Problem, Solver, State, TerminationReason, TerminationStatus, KV,
 };
 use ndarray::Array1;
 use rand::SeedableRng;
@@ -11,13 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-/// The argmin state of the solvers of this file and of [`super::adaptive_gd`]:
-/// parameters and gradients `Array1<f64>`, loss `f64`.
-pub type VecState = IterState<Array1<f64>, Array1<f64>, (), (), (), f64>;
-
-/// Prefix of the [`TerminationReason::SolverExit`] text of a diverged run
-/// (the convention of the crate's solvers).
-pub const DIVERGED_PREFIX: &str = "diverged";
+use super::common::{diverged, take_param, VecState};
 
 /// How the noise scale `σ_k` changes with the step count `k`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -147,7 +140,7 @@ pub struct LangevinGd {
 }
 
 fn invalid(text: String) -> Error {
-    ArgminError::InvalidParameter { text }.into()
+    argmin::core::ArgminError::InvalidParameter { text }.into()
 }
 
 impl LangevinGd {
@@ -221,19 +214,6 @@ impl LangevinGd {
     }
 }
 
-/// Takes the iterate out of the state, or explains how to provide one.
-pub(crate) fn take_param(state: &mut VecState, solver: &str) -> Result<Array1<f64>, Error> {
-    state.take_param().ok_or_else(|| {
-        ArgminError::NotInitialized {
-            text: format!(
-                "`{solver}` requires an initial parameter vector. \
-                 Please provide an initial guess via `Executor`s `configure` method."
-            ),
-        }
-        .into()
-    })
-}
-
 /// `init` of the solvers of this file and of [`super::adaptive_gd`]: loss
 /// and gradient at the start.
 pub(crate) fn init_state<O>(
@@ -277,11 +257,6 @@ where
     } else {
         state.terminate_with(diverged("non-finite loss or gradient"))
     })
-}
-
-/// `"diverged: <what>"`.
-pub(crate) fn diverged(what: &str) -> TerminationReason {
-    TerminationReason::SolverExit(format!("{DIVERGED_PREFIX}: {what}"))
 }
 
 /// `SolverConverged` once the stored gradient norm is below `tol`.

@@ -1,3 +1,81 @@
-//! The crate's optimizers, each an argmin `Solver` around a small pure update rule.
+//! The crate's own optimizers, each an argmin [`Solver`](argmin::core::Solver).
+//!
+//! Every solver here runs through argmin's `Executor` like argmin's own
+//! (observers, `max_iters`, `target_cost`, evaluation counting), works on
+//! `Array1<f64>` parameters, and keeps the arithmetic of its update rule in a
+//! small pure type tested on its own (optax style: hyperparameters + state +
+//! `update(grad) -> step`), so the argmin glue stays thin.
+//!
+//! | solver | update rule | curvature it uses |
+//! |---|---|---|
+//! | [`GradientDescent`] (momentum, Nesterov) | [`Sgd`] | none |
+//! | [`RmsProp`] | [`RmsPropRule`] | diagonal, from squared gradients |
+//! | [`Adam`] | [`AdamRule`] | diagonal, from squared gradients |
+//! | [`DampedNewton`] | [`DampedNewtonStep`] | Hessian `H + λI` |
+//! | [`SaddleFreeNewton`] | [`SaddleFreeStep`] | `|H| + λI` |
+//! | [`GaussNewton`] | [`GaussNewtonStep`] + [`Damping`] | GGN `G + λI`, LM-adapted `λ` optional |
+//! | [`Kfac`] | [`KfacStep`] + [`Damping`] | per-layer `G_l ⊗ A_l`, damped |
+//! | [`HessianFree`] | [`truncated_cg`] + [`Damping`] | GGN-vector products |
+//! | [`LangevinGd`] | [`LangevinRule`] | none (seeded Gaussian noise on each gradient) |
+//! | [`AdaptiveGd`] | [`AdaptiveRule`] | Hessian spectrum, one scalar step `η / κ(H)` |
+//!
+//! Conventions shared by all of them:
+//! - the state always holds the loss of its iterate (and, in full-batch mode,
+//!   its gradient), so every iteration costs one loss and one gradient
+//!   evaluation at the new point on top of the solver's curvature work;
+//! - besides argmin's `cost_count`, `gradient_count` and `hessian_count`,
+//!   they count [`CURVATURE_COUNT`] (curvature-vector products, dense GGN,
+//!   K-FAC factors) and [`LINEAR_SOLVE_COUNT`] (factorisations,
+//!   eigendecompositions and CG runs) in argmin's problem counters;
+//! - a non-finite loss, gradient or iterate ends the run with
+//!   `TerminationReason::SolverExit("diverged: …")` instead of an error;
+//! - first-order methods, Gauss–Newton, K-FAC and Hessian-free have a
+//!   stochastic mode (`with_minibatch(batch_size, seed)`) that draws a fresh
+//!   seeded mini-batch at every iteration through
+//!   [`crate::curvature::MiniBatched`]; the problem is left on the last batch
+//!   when the run ends. In that mode the state's cost is NaN (losses are only
+//!   known on batches), so argmin's `target_cost` does not fire; the race's
+//!   recorder evaluates the full-batch loss instead.
+//!
+//! argmin's own `SteepestDescent`, `Newton`, `BFGS`, `LBFGS` and
+//! `TrustRegion` run on the same problems through [`crate::race`].
+//!
+//! # References
+//! - D. P. Kingma and J. Ba, *Adam: A Method for Stochastic Optimization*, ICLR 2015.
+//! - T. Tieleman and G. Hinton, *RMSprop*, COURSERA lecture 6.5, 2012.
+//! - Y. Nesterov, *A method for solving the convex programming problem with convergence rate O(1/k²)*, 1983.
+//! - Y. N. Dauphin et al., *Identifying and attacking the saddle point problem in high-dimensional non-convex optimization*, NeurIPS 2014.
+//! - N. N. Schraudolph, *Fast curvature matrix-vector products for second-order gradient descent*, Neural Computation 2002.
+//! - J. Martens, *Deep learning via Hessian-free optimization*, ICML 2010.
+//! - J. Martens and R. Grosse, *Optimizing Neural Networks with Kronecker-factored Approximate Curvature*, ICML 2015.
+//! - J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., Springer 2006.
+
+pub mod adam;
 pub mod adaptive_gd;
+pub mod common;
+pub mod damped_newton;
+pub mod damping;
+pub mod first_order;
+pub mod gauss_newton;
+pub mod gd;
+pub mod hessian_free;
+pub mod kfac;
 pub mod langevin;
+pub mod rmsprop;
+pub mod saddle_free;
+
+pub use adam::{Adam, AdamRule, AdamState};
+pub use adaptive_gd::{AdaptiveGd, AdaptiveRule, AdaptiveStep, StepScale};
+pub use common::{
+    solve_damped, BatchSchedule, VecState, CURVATURE_COUNT, DIVERGED_PREFIX, LINEAR_SOLVE_COUNT,
+};
+pub use damped_newton::{DampedNewton, DampedNewtonStep};
+pub use damping::{reduction_ratio, Damping, LevenbergMarquardt};
+pub use first_order::{FirstOrder, UpdateRule};
+pub use gauss_newton::{GaussNewton, GaussNewtonStep};
+pub use gd::{GradientDescent, Momentum, Sgd, SgdState};
+pub use hessian_free::{truncated_cg, CgOutcome, CgSettings, CgStop, HessianFree, HfCurvature};
+pub use kfac::{pi_correction, Kfac, KfacDampingMode, KfacStep};
+pub use langevin::{LangevinGd, LangevinRule, LangevinState, NoiseSchedule};
+pub use rmsprop::{RmsProp, RmsPropRule, RmsPropState};
+pub use saddle_free::{SaddleFreeNewton, SaddleFreeStep};

@@ -1,0 +1,446 @@
+//! The race runner: presets, recorder, counting, stopping, divergence, determinism.
+
+use argmin::core::observers::ObserverMode;
+use argmin::core::{Error as ArgminError, Executor};
+use ndarray::{Array1, Array2};
+use quad_vs_grad::curvature::{CurvatureProducts, FisherKind, KfacCurvature, KfacFactors};
+use quad_vs_grad::prelude::*;
+use quad_vs_grad::solvers::GradientDescent;
+
+fn spec(name: &str) -> OptimizerSpec {
+    name.parse().unwrap()
+}
+
+fn table(traces: &[Trace]) -> String {
+    let mut out = String::from(
+        "| optimizer | final loss | steps | stop | cost | grad | hess | curv | solves | ms |\n|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for t in traces {
+        let c = t.total_counts();
+        out += &format!(
+            "| {} | {:.6} | {} | {} | {} | {} | {} | {} | {} | {:.2} |\n",
+            t.optimizer,
+            t.final_loss(),
+            t.steps(),
+            t.stop.short(),
+            c.cost,
+            c.gradient,
+            c.hessian,
+            c.curvature,
+            c.linear_solve,
+            t.wall_ms()
+        );
+    }
+    out
+}
+
+#[test]
+fn reference_race_converges_together() {
+    let preset = RacePreset::reference();
+    let t0 = std::time::Instant::now();
+    let traces = preset.run();
+    println!("reference race: {:?}\n{}", t0.elapsed(), table(&traces));
+    let labels: Vec<&str> = traces.iter().map(|t| t.optimizer.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "GD",
+            "Adam",
+            "Newton",
+            "BFGS",
+            "L-BFGS",
+            "GGN",
+            "K-FAC",
+            "SteepestDescent"
+        ]
+    );
+    for t in &traces {
+        assert!(!t.diverged(), "{}: {:?}", t.optimizer, t.stop);
+        assert!(t.steps() < 500, "{} did not stop", t.optimizer);
+        assert_eq!(t.iterates[0], vec![2.0, -2.0]);
+        assert!((t.final_loss() - 0.6899).abs() < 1e-3, "{}", t.optimizer);
+        assert!(matches!(
+            t.stop,
+            StopReason::StepNorm | StopReason::GradientNorm
+        ));
+    }
+    // the curvature methods take far fewer steps than the first-order ones
+    let steps = |l: &str| traces.iter().find(|t| t.optimizer == l).unwrap().steps();
+    for fast in ["Newton", "BFGS", "L-BFGS", "GGN", "K-FAC"] {
+        assert!(steps(fast) * 3 < steps("GD"), "{fast} vs GD");
+    }
+}
+
+#[test]
+fn second_order_methods_share_the_minimiser_of_the_reference_slice() {
+    let preset = RacePreset::reference();
+    let cfg = RaceConfig {
+        tol: 1e-10,
+        ..RaceConfig::default()
+    };
+    let names = ["newton", "bfgs", "lbfgs", "ggn", "kfac"];
+    let traces: Vec<Trace> = names
+        .iter()
+        .map(|n| run(&preset.problem, &preset.start, &spec(n), &cfg))
+        .collect();
+    let reference = traces[0].final_point().unwrap().to_vec();
+    let loss = traces[0].final_loss();
+    for t in &traces {
+        assert!(!t.diverged(), "{}: {:?}", t.optimizer, t.stop);
+        let p = t.final_point().unwrap();
+        let err = p
+            .iter()
+            .zip(&reference)
+            .fold(0.0_f64, |m, (a, b)| m.max((a - b).abs()));
+        assert!(err < 1e-6, "{}: {p:?} vs {reference:?}", t.optimizer);
+        assert!((t.final_loss() - loss).abs() < 1e-12, "{}", t.optimizer);
+        assert!(t.final_grad_norm() < 1e-6, "{}", t.optimizer);
+    }
+}
+
+#[test]
+fn other_presets_run() {
+    let hidden = RacePreset::hidden_slice();
+    let traces = hidden.run();
+    println!("hidden slice\n{}", table(&traces));
+    assert_eq!(traces.len(), 8);
+    let full = RacePreset::full_network(&[2], 0).unwrap();
+    assert_eq!(full.start.len(), 9);
+    let cfg = RaceConfig {
+        max_iters: 50,
+        ..full.cfg.clone()
+    };
+    let traces = race(&full.problem, &full.start, &full.specs, &cfg);
+    println!("full network (50 steps)\n{}", table(&traces));
+    for t in &traces {
+        assert!(!t.diverged(), "{}: {:?}", t.optimizer, t.stop);
+        assert!(t.final_loss() < t.loss[0], "{}", t.optimizer);
+    }
+    assert!(RacePreset::full_network(&[0], 0).is_err());
+}
+
+#[test]
+fn recorder_gives_one_plus_n_entries_and_does_not_count_its_own_work() {
+    let preset = RacePreset::reference();
+    let n = 7;
+    let cfg = RaceConfig {
+        max_iters: n,
+        tol: 0.0,
+        ..RaceConfig::default()
+    };
+    // GD: one loss and one gradient per iteration plus the start.
+    let t = run(&preset.problem, &preset.start, &spec("gd"), &cfg);
+    assert_eq!(t.stop, StopReason::MaxIters);
+    for v in [
+        t.iterates.len(),
+        t.loss.len(),
+        t.grad_norm.len(),
+        t.counts.len(),
+        t.elapsed_ms.len(),
+    ] {
+        assert_eq!(v, n as usize + 1);
+    }
+    let c = t.total_counts();
+    assert_eq!((c.cost, c.gradient, c.hessian), (n + 1, n + 1, 0));
+    assert!(t.elapsed_ms.windows(2).all(|w| w[0] <= w[1]));
+    // argmin's Newton evaluates no loss: the recorder's losses are not counted.
+    let t = run(&preset.problem, &preset.start, &spec("argmin-newton"), &cfg);
+    assert_eq!(t.iterates.len(), n as usize + 1);
+    let c = t.total_counts();
+    assert_eq!(
+        (c.cost, c.gradient, c.hessian, c.linear_solve),
+        (0, n, n, n)
+    );
+    assert!(t.loss.iter().all(|l| l.is_finite()));
+    // The same run without a recorder counts the same.
+    let res = Executor::new(preset.problem.clone(), GradientDescent::new(0.8).unwrap())
+        .configure(|s| s.param(preset.start.clone()).max_iters(n).counting(true))
+        .ctrlc(false)
+        .run()
+        .unwrap();
+    let direct = res.state().get_func_counts();
+    let t = run(&preset.problem, &preset.start, &spec("gd").lr(0.8), &cfg);
+    assert_eq!(direct["cost_count"], t.total_counts().cost);
+    assert_eq!(direct["gradient_count"], t.total_counts().gradient);
+}
+
+#[test]
+fn recorder_works_as_a_plain_argmin_observer() {
+    let pr = XorProblem::reference();
+    let recorder = PathRecorder::new(pr.clone(), 10.0);
+    let data = recorder.recording();
+    Executor::new(pr, GradientDescent::new(0.5).unwrap())
+        .configure(|s| {
+            s.param(ndarray::array![2.0, -2.0])
+                .max_iters(4)
+                .counting(true)
+        })
+        .add_observer(recorder, ObserverMode::Always)
+        .ctrlc(false)
+        .run()
+        .unwrap();
+    let data = data.lock().unwrap();
+    assert_eq!(data.iterates.len(), 5);
+    assert!(data.termination.is_some());
+    assert!(data.diagnostics[1].contains_key("step_norm"));
+}
+
+#[test]
+fn same_seed_same_trace_in_stochastic_mode() {
+    let preset = RacePreset::full_network(&[2], 0).unwrap();
+    let names = ["gd", "adam", "ggn-lm", "kfac", "hf"];
+    let specs: Vec<OptimizerSpec> = names.iter().map(|n| spec(n)).collect();
+    let cfg = |seed| RaceConfig {
+        max_iters: 25,
+        batch_size: Some(16),
+        seed,
+        ..RaceConfig::default()
+    };
+    let strip = |mut ts: Vec<Trace>| {
+        for t in &mut ts {
+            t.elapsed_ms.clear();
+        }
+        ts
+    };
+    let a = strip(race(&preset.problem, &preset.start, &specs, &cfg(5)));
+    let b = strip(race(&preset.problem, &preset.start, &specs, &cfg(5)));
+    let c = strip(race(&preset.problem, &preset.start, &specs, &cfg(6)));
+    assert_eq!(a, b);
+    for (x, y) in a.iter().zip(&c) {
+        assert_ne!(
+            x.iterates, y.iterates,
+            "{}: the seed has no effect",
+            x.optimizer
+        );
+    }
+    // the recorded loss is the full-batch loss
+    for t in &a {
+        for (p, l) in t.iterates.iter().zip(&t.loss) {
+            let full = preset.problem.full_loss(&Array1::from(p.clone())).unwrap();
+            assert_eq!(full, *l);
+        }
+    }
+    // serialisable (serde_json parses floats to within an ulp unless its
+    // `float_roundtrip` feature is on)
+    let json = serde_json::to_string(&a[0]).unwrap();
+    let back: Trace = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        (back.optimizer.as_str(), back.steps()),
+        (a[0].optimizer.as_str(), a[0].steps())
+    );
+    for (x, y) in back
+        .iterates
+        .iter()
+        .flatten()
+        .zip(a[0].iterates.iter().flatten())
+    {
+        assert!((x - y).abs() <= 1e-15 * y.abs().max(1e-300), "{x} vs {y}");
+    }
+}
+
+#[test]
+fn a_diverging_run_is_reported_and_the_race_goes_on() {
+    let preset = RacePreset::reference();
+    let specs = vec![spec("gd").lr(1e3).label("SGD lr 1e3"), spec("newton")];
+    let traces = race(&preset.problem, &preset.start, &specs, &preset.cfg);
+    assert!(
+        matches!(traces[0].stop, StopReason::Diverged(_)),
+        "{:?}",
+        traces[0].stop
+    );
+    assert!(traces[0].steps() >= 1);
+    assert_eq!(traces[1].stop, StopReason::StepNorm);
+    // a non-finite blow-up is caught as well (a quartic overflows under GD
+    // with a large step; the loss limit is out of the way)
+    let t = run(
+        &Landscape,
+        &ndarray::array![3.0, 3.0],
+        &spec("gd").lr(1.0),
+        &RaceConfig {
+            divergence_factor: f64::MAX,
+            ..RaceConfig::default()
+        },
+    );
+    assert!(
+        matches!(&t.stop, StopReason::Diverged(m) if m.contains("non-finite")),
+        "{:?}",
+        t.stop
+    );
+    assert!(t.steps() < 20);
+}
+
+#[test]
+fn invalid_settings_fail_cleanly() {
+    let preset = RacePreset::reference();
+    let bad = RaceConfig {
+        max_iters: 0,
+        ..RaceConfig::default()
+    };
+    assert!(bad.validate().is_err());
+    for cfg in [
+        RaceConfig {
+            tol: f64::NAN,
+            ..RaceConfig::default()
+        },
+        RaceConfig {
+            damping: -1.0,
+            ..RaceConfig::default()
+        },
+        RaceConfig {
+            lr: Some(0.0),
+            ..RaceConfig::default()
+        },
+        RaceConfig {
+            batch_size: Some(0),
+            ..RaceConfig::default()
+        },
+    ] {
+        assert!(cfg.validate().is_err(), "{cfg:?}");
+    }
+    let t = run(&preset.problem, &preset.start, &spec("gd"), &bad);
+    assert!(matches!(t.stop, StopReason::Failed(_)));
+    assert_eq!(t.iterates.len(), 1);
+    let t = run(
+        &preset.problem,
+        &preset.start,
+        &spec("adam").lr(-1.0),
+        &preset.cfg,
+    );
+    assert!(matches!(t.stop, StopReason::Failed(_)));
+    // a batch larger than the data
+    let cfg = RaceConfig {
+        batch_size: Some(10_000),
+        ..RaceConfig::default()
+    };
+    let t = run(&preset.problem, &preset.start, &spec("sgd"), &cfg);
+    assert!(matches!(t.stop, StopReason::Failed(_)), "{:?}", t.stop);
+}
+
+#[test]
+fn names_parse_and_unknown_names_list_the_valid_ones() {
+    for name in OptimizerSpec::all_names() {
+        let s: OptimizerSpec = name.parse().unwrap();
+        assert_eq!(s.kind.cli_name(), name);
+    }
+    assert_eq!(spec("L-BFGS").kind, OptimizerKind::Lbfgs);
+    assert_eq!(spec("SGD").kind, OptimizerKind::Gd);
+    let err = "newtonn".parse::<OptimizerSpec>().unwrap_err().to_string();
+    assert!(err.contains("newtonn") && err.contains("kfac") && err.contains("trust-region"));
+    // the config's lr overrides the gradient-descent family only
+    let cfg = RaceConfig {
+        lr: Some(0.3),
+        ..RaceConfig::default()
+    };
+    assert_eq!(spec("gd").lr(0.8).effective_lr(&cfg), Some(0.3));
+    assert_eq!(spec("adam").lr(0.05).effective_lr(&cfg), Some(0.05));
+    assert_eq!(spec("newton").effective_damping(&cfg), 0.1);
+    assert_eq!(spec("newton").damping(1.0).effective_damping(&cfg), 1.0);
+}
+
+/// An analytic landscape (no network): `Σ (x_i² − 1)² / 4 + x_0 x_1 / 2`.
+#[derive(Clone)]
+struct Landscape;
+
+impl CostFunction for Landscape {
+    type Param = Array1<f64>;
+    type Output = f64;
+    fn cost(&self, x: &Array1<f64>) -> Result<f64, ArgminError> {
+        Ok(x.iter().map(|v| (v * v - 1.0).powi(2) / 4.0).sum::<f64>() + x[0] * x[1] / 2.0)
+    }
+}
+impl Gradient for Landscape {
+    type Param = Array1<f64>;
+    type Gradient = Array1<f64>;
+    fn gradient(&self, x: &Array1<f64>) -> Result<Array1<f64>, ArgminError> {
+        Ok(ndarray::array![
+            x[0] * (x[0] * x[0] - 1.0) + x[1] / 2.0,
+            x[1] * (x[1] * x[1] - 1.0) + x[0] / 2.0
+        ])
+    }
+}
+impl Hessian for Landscape {
+    type Param = Array1<f64>;
+    type Hessian = Array2<f64>;
+    fn hessian(&self, x: &Array1<f64>) -> Result<Array2<f64>, ArgminError> {
+        Ok(ndarray::array![
+            [3.0 * x[0] * x[0] - 1.0, 0.5],
+            [0.5, 3.0 * x[1] * x[1] - 1.0]
+        ])
+    }
+}
+impl CurvatureProducts for Landscape {
+    fn hessian_vec(&self, x: &Array1<f64>, v: &Array1<f64>) -> Result<Array1<f64>, ArgminError> {
+        Ok(self.hessian(x)?.dot(v))
+    }
+    fn ggn_vec(&self, _: &Array1<f64>, _: &Array1<f64>) -> Result<Array1<f64>, ArgminError> {
+        Err(ArgminError::msg("a landscape has no Gauss-Newton matrix"))
+    }
+    fn ggn(&self, _: &Array1<f64>) -> Result<Array2<f64>, ArgminError> {
+        Err(ArgminError::msg("a landscape has no Gauss-Newton matrix"))
+    }
+}
+impl KfacCurvature for Landscape {
+    fn kfac_factors(&self, _: &Array1<f64>, _: FisherKind) -> Result<KfacFactors, ArgminError> {
+        Err(ArgminError::msg("K-FAC needs a layered network"))
+    }
+}
+impl MiniBatched for Landscape {
+    fn num_examples(&self) -> usize {
+        0
+    }
+    fn set_batch(&mut self, _: Option<&[usize]>) -> Result<(), ArgminError> {
+        Err(ArgminError::msg("no mini-batches"))
+    }
+    fn full_batch_cost(&self, x: &Array1<f64>) -> Result<f64, ArgminError> {
+        self.cost(x)
+    }
+    fn full_batch_gradient(&self, x: &Array1<f64>) -> Result<Array1<f64>, ArgminError> {
+        self.gradient(x)
+    }
+}
+impl RaceProblem for Landscape {}
+
+#[test]
+fn landscapes_race_too_and_network_only_methods_fail_cleanly() {
+    let start = ndarray::array![1.5, 0.2];
+    let names = [
+        "gd",
+        "momentum",
+        "nesterov",
+        "rmsprop",
+        "adam",
+        "newton",
+        "saddle-free",
+        "sd",
+        "argmin-newton",
+        "bfgs",
+        "lbfgs",
+        "trust-region",
+        "ggn",
+        "kfac",
+        "hf",
+    ];
+    let specs: Vec<OptimizerSpec> = names.iter().map(|n| spec(n)).collect();
+    let traces = race(&Landscape, &start, &specs, &RaceConfig::default());
+    println!("landscape\n{}", table(&traces));
+    for t in &traces {
+        assert_eq!(t.problem, "Landscape");
+        match t.optimizer.as_str() {
+            "GGN" | "K-FAC" | "Hessian-free" => {
+                assert!(
+                    matches!(&t.stop, StopReason::Failed(m) if m.contains("network") || m.contains("Gauss")),
+                    "{}: {:?}",
+                    t.optimizer,
+                    t.stop
+                )
+            }
+            // undamped Newton heads for the indefinite region's stationary
+            // points: whatever it does, it is reported, not a crash
+            "Newton (argmin)" => assert!(!matches!(t.stop, StopReason::Failed(_)), "{:?}", t.stop),
+            _ => {
+                assert!(!t.diverged(), "{}: {:?}", t.optimizer, t.stop);
+                assert!(t.final_loss() < t.loss[0], "{}", t.optimizer);
+            }
+        }
+    }
+}

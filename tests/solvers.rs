@@ -1,0 +1,437 @@
+//! The crate's solvers through argmin's `Executor`: exact steps against dense
+//! solves, Newton on a quadratic, behaviour on the non-convex slice, and the
+//! full network.
+
+use argmin::core::{Error as ArgminError, Executor, IterState, Solver, TerminationReason};
+use ndarray::{s, Array1, Array2};
+use ndarray_linalg::Solve;
+use quad_vs_grad::curvature::{kron, FisherKind, KfacCurvature, KfacFactors};
+use quad_vs_grad::prelude::*;
+use quad_vs_grad::race::{run, OptimizerKind, OptimizerSpec, RaceConfig, RacePreset};
+use quad_vs_grad::solvers::*;
+
+type St = IterState<Array1<f64>, Array1<f64>, (), (), (), f64>;
+
+/// `½ xᵀAx − bᵀx`: a convex quadratic with minimiser `A⁻¹b`.
+#[derive(Clone)]
+struct Quadratic {
+    a: Array2<f64>,
+    b: Array1<f64>,
+}
+
+impl CostFunction for Quadratic {
+    type Param = Array1<f64>;
+    type Output = f64;
+    fn cost(&self, x: &Array1<f64>) -> Result<f64, ArgminError> {
+        Ok(0.5 * x.dot(&self.a.dot(x)) - self.b.dot(x))
+    }
+}
+impl Gradient for Quadratic {
+    type Param = Array1<f64>;
+    type Gradient = Array1<f64>;
+    fn gradient(&self, x: &Array1<f64>) -> Result<Array1<f64>, ArgminError> {
+        Ok(self.a.dot(x) - &self.b)
+    }
+}
+impl Hessian for Quadratic {
+    type Param = Array1<f64>;
+    type Hessian = Array2<f64>;
+    fn hessian(&self, _x: &Array1<f64>) -> Result<Array2<f64>, ArgminError> {
+        Ok(self.a.clone())
+    }
+}
+
+/// One iteration of `solver` from `p0`: the step `p1 − p0`.
+fn one_step<O, S>(problem: O, solver: S, p0: &Array1<f64>) -> Array1<f64>
+where
+    S: Solver<O, St>,
+{
+    let res = Executor::new(problem, solver)
+        .configure(|s| s.param(p0.clone()).max_iters(1))
+        .ctrlc(false)
+        .run()
+        .expect("one iteration runs");
+    assert_eq!(res.state().get_iter(), 1);
+    res.state().get_param().expect("an iterate") - p0
+}
+
+fn assert_close(a: &Array1<f64>, b: &Array1<f64>, tol: f64, what: &str) {
+    let err = (a - b).iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    assert!(
+        err <= tol,
+        "{what}: max error {err:e}\n  got  {a}\n  want {b}"
+    );
+}
+
+fn damped(c: &Array2<f64>, lambda: f64) -> Array2<f64> {
+    c + &(Array2::<f64>::eye(c.nrows()) * lambda)
+}
+
+/// A point of the 2-2-1 network on the separable data, away from any preset.
+fn full_problem_and_point() -> (XorProblem, Array1<f64>) {
+    let pr = XorProblem::full(Dataset::separable(), &[2]).unwrap();
+    let p = pr.mlp().init(11) * 1.5;
+    (pr, p)
+}
+
+#[test]
+fn undamped_newton_solves_a_convex_quadratic_in_one_step() {
+    let q = Quadratic {
+        a: ndarray::array![[3.0, 1.0, 0.0], [1.0, 4.0, 0.5], [0.0, 0.5, 2.0]],
+        b: ndarray::array![1.0, -2.0, 0.5],
+    };
+    let minimiser = q.a.solve(&q.b).unwrap();
+    let p0 = ndarray::array![5.0, -3.0, 7.0];
+    let step = one_step(q.clone(), DampedNewton::new(), &p0);
+    assert_close(&(&p0 + &step), &minimiser, 1e-12, "Newton on a quadratic");
+    // with damping it does not get there in one step
+    let step = one_step(q, DampedNewton::new().with_damping(1.0).unwrap(), &p0);
+    assert!((&p0 + &step - &minimiser).iter().any(|v| v.abs() > 1e-3));
+}
+
+#[test]
+fn damped_newton_step_is_the_dense_damped_solve() {
+    let (pr, p) = full_problem_and_point();
+    let g = pr.gradient(&p).unwrap();
+    let h = pr.hessian(&p).unwrap();
+    for lambda in [0.1, 1.0] {
+        let want = -damped(&h, lambda).solve(&g).unwrap();
+        let got = one_step(
+            pr.clone(),
+            DampedNewton::new().with_damping(lambda).unwrap(),
+            &p,
+        );
+        assert_close(&got, &want, 1e-10, "damped Newton");
+    }
+}
+
+#[test]
+fn saddle_free_step_uses_abs_hessian() {
+    let pr = XorProblem::hidden_slice();
+    let p = ndarray::array![-2.5, 1.5];
+    let g = pr.gradient(&p).unwrap();
+    let h = pr.hessian(&p).unwrap();
+    assert_eq!(
+        inertia(&h, 1e-12).unwrap().0,
+        1,
+        "one negative eigenvalue here"
+    );
+    let want = -damped(&abs_sym(&h).unwrap(), 0.1).solve(&g).unwrap();
+    let got = one_step(pr, SaddleFreeNewton::new(), &p);
+    assert_close(&got, &want, 1e-10, "saddle-free Newton");
+}
+
+#[test]
+fn ggn_step_is_the_dense_damped_solve() {
+    let (pr, p) = full_problem_and_point();
+    let g = pr.gradient(&p).unwrap();
+    let ggn = pr.ggn_matrix(&p).unwrap();
+    for lambda in [0.1, 1e-3] {
+        let want = -damped(&ggn, lambda).solve(&g).unwrap();
+        let solver = GaussNewton::new().with_damping(Damping::fixed(lambda).unwrap());
+        let got = one_step(pr.clone(), solver, &p);
+        assert_close(&got, &want, 1e-10, "GGN");
+        // the adaptive first step proposes the same step with the initial
+        // damping, and takes it unless it raises the loss
+        let solver = GaussNewton::new().with_damping(Damping::adaptive(lambda).unwrap());
+        let got = one_step(pr.clone(), solver, &p);
+        let uphill = pr.cost(&(&p + &want)).unwrap() > pr.cost(&p).unwrap();
+        if uphill {
+            assert!(got.iter().all(|&v| v == 0.0), "rejected step moved: {got}");
+        } else {
+            assert_close(&got, &want, 1e-10, "GGN-LM");
+        }
+    }
+}
+
+/// The damped K-FAC curvature built by hand from the factors.
+fn kfac_dense(f: &KfacFactors, lambda: f64, factored: bool) -> Array2<f64> {
+    let d = f.num_params;
+    let mut m = Array2::zeros((d, d));
+    for l in &f.layers {
+        let block = if factored {
+            let pi = ((l.a.diag().sum() / l.a.nrows() as f64)
+                / (l.g.diag().sum() / l.g.nrows() as f64))
+                .sqrt();
+            kron(
+                &damped(&l.g, lambda.sqrt() / pi),
+                &damped(&l.a, pi * lambda.sqrt()),
+            )
+        } else {
+            damped(&kron(&l.g, &l.a), lambda)
+        };
+        let (o, n) = (l.offset, l.size());
+        m.slice_mut(s![o..o + n, o..o + n]).assign(&block);
+    }
+    m
+}
+
+#[test]
+fn kfac_steps_are_the_dense_solves_with_their_curvature() {
+    let (pr, p) = full_problem_and_point();
+    let g = pr.gradient(&p).unwrap();
+    let f = pr.kfac_factors(&p, FisherKind::Exact).unwrap();
+    for (mode, factored) in [
+        (KfacDampingMode::Tikhonov, false),
+        (KfacDampingMode::Factored, true),
+    ] {
+        let want = -kfac_dense(&f, 0.1, factored).solve(&g).unwrap();
+        let got = one_step(pr.clone(), Kfac::new().with_mode(mode), &p);
+        assert_close(&got, &want, 1e-10, &format!("K-FAC {mode:?}"));
+    }
+}
+
+#[test]
+fn kfac_on_the_output_slice_is_the_reference_gamma_a_form() {
+    // The reference K-FAC for v: (Γ·A + λI)⁻¹ g with Γ = mean σ(1−σ) and
+    // A = mean h hᵀ, h = tanh(W x) the frozen hidden features.
+    let pr = XorProblem::reference();
+    let p = ndarray::array![2.0, -2.0];
+    let x = &pr.data().x;
+    let n = x.nrows() as f64;
+    let mut a = Array2::<f64>::zeros((2, 2));
+    for row in x.rows() {
+        let h = ndarray::array![(row[0] + row[1]).tanh(), (row[0] - row[1]).tanh()];
+        for i in 0..2 {
+            for j in 0..2 {
+                a[[i, j]] += h[i] * h[j] / n;
+            }
+        }
+    }
+    let gamma = pr.probabilities(&p).unwrap().mapv(|s| s * (1.0 - s)).sum() / n;
+    let g = pr.gradient(&p).unwrap();
+    let want = -damped(&(a * gamma), 0.1).solve(&g).unwrap();
+    let got = one_step(
+        pr.clone(),
+        Kfac::new().with_mode(KfacDampingMode::Tikhonov),
+        &p,
+    );
+    assert_close(&got, &want, 1e-10, "K-FAC on the output slice");
+    // and it is what the reference race runs
+    let spec = OptimizerSpec::new(OptimizerKind::Kfac);
+    let cfg = RaceConfig {
+        max_iters: 1,
+        ..RaceConfig::default()
+    };
+    let t = run(&pr, &p, &spec, &cfg);
+    let step = Array1::from(t.iterates[1].clone()) - &p;
+    assert_close(&step, &want, 1e-10, "race K-FAC");
+}
+
+#[test]
+fn hessian_free_run_to_convergence_is_the_dense_ggn_solve() {
+    let (pr, p) = full_problem_and_point();
+    let g = pr.gradient(&p).unwrap();
+    let ggn = pr.ggn_matrix(&p).unwrap();
+    let want = -damped(&ggn, 0.1).solve(&g).unwrap();
+    let cg = CgSettings {
+        max_iters: 200,
+        tol: 1e-14,
+        progress_eps: None,
+    };
+    let got = one_step(pr.clone(), HessianFree::new().with_cg(cg).unwrap(), &p);
+    assert_close(&got, &want, 1e-10, "Hessian-free (GGN)");
+    // on the Hessian with a damping that makes H + λI positive definite
+    let h = pr.hessian(&p).unwrap();
+    let shift = 0.1 - eigenvalues(&h).unwrap()[0].min(0.0);
+    let want = -damped(&h, shift).solve(&g).unwrap();
+    let solver = HessianFree::new()
+        .with_cg(cg)
+        .unwrap()
+        .with_curvature(HfCurvature::Hessian)
+        .with_damping(Damping::fixed(shift).unwrap());
+    let got = one_step(pr, solver, &p);
+    assert_close(&got, &want, 1e-9, "Hessian-free (Hessian)");
+}
+
+#[test]
+fn hessian_free_counts_cg_products_and_warm_starts() {
+    let (pr, p) = full_problem_and_point();
+    let res = Executor::new(pr, HessianFree::new())
+        .configure(|s| s.param(p.clone()).max_iters(3).counting(true))
+        .ctrlc(false)
+        .run()
+        .unwrap();
+    let counts = res.state().get_func_counts();
+    assert_eq!(counts["linear_solve_count"], 3);
+    // 9 parameters: at most 9 CG iterations per solve (+1 product for a warm start)
+    let products = counts["curvature_count"];
+    assert!((3..=3 * 10).contains(&products), "{products}");
+}
+
+#[test]
+fn hidden_slice_newton_goes_uphill_where_ggn_and_saddle_free_descend() {
+    let preset = RacePreset::hidden_slice();
+    let (pr, p0) = (&preset.problem, &preset.start);
+    let g = pr.gradient(p0).unwrap();
+    let h = pr.hessian(p0).unwrap();
+    let newton_dir = h.solve(&g).unwrap();
+    assert!(g.dot(&newton_dir) < 0.0, "gᵀH⁻¹g = {}", g.dot(&newton_dir));
+    let cfg = RaceConfig {
+        max_iters: 1,
+        ..RaceConfig::default()
+    };
+    let first_change = |spec: OptimizerSpec| {
+        let t = run(pr, p0, &spec, &cfg);
+        assert_eq!(t.steps(), 1, "{}", t.optimizer);
+        t.loss[1] - t.loss[0]
+    };
+    let newton = first_change(OptimizerSpec::new(OptimizerKind::Newton).damping(0.0));
+    let ggn = first_change(OptimizerSpec::new(OptimizerKind::Ggn));
+    let sfn = first_change(OptimizerSpec::new(OptimizerKind::SaddleFree));
+    assert!(newton > 0.0, "undamped Newton changed the loss by {newton}");
+    assert!(ggn < 0.0, "GGN changed the loss by {ggn}");
+    assert!(sfn < 0.0, "saddle-free Newton changed the loss by {sfn}");
+}
+
+#[test]
+fn second_order_methods_solve_the_separable_xor_network() {
+    // 2-2-1 on the separable XOR, Glorot initialisation with seed 0.
+    let preset = RacePreset::full_network(&[2], 0).unwrap();
+    let cfg = RaceConfig {
+        max_iters: 100,
+        ..RaceConfig::default()
+    };
+    let mut report = Vec::new();
+    for name in ["ggn-lm", "kfac", "kfac-lm", "hf", "hf-lm"] {
+        let spec: OptimizerSpec = name.parse().unwrap();
+        let t = run(&preset.problem, &preset.start, &spec, &cfg);
+        let reached = t.iterations_to(0.05);
+        assert!(
+            reached.is_some_and(|k| k <= 100),
+            "{name}: final loss {} after {} steps ({:?})",
+            t.final_loss(),
+            t.steps(),
+            t.stop
+        );
+        report.push(format!("{name}: {reached:?}"));
+    }
+    let adam = run(
+        &preset.problem,
+        &preset.start,
+        &OptimizerSpec::new(OptimizerKind::Adam).lr(0.05),
+        &cfg,
+    );
+    report.push(format!("adam: {:?}", adam.iterations_to(0.05)));
+    println!("iterations to loss < 0.05: {}", report.join(", "));
+}
+
+#[test]
+fn lm_damping_is_reported_and_adapts() {
+    let preset = RacePreset::full_network(&[2], 0).unwrap();
+    let spec: OptimizerSpec = "ggn-lm".parse().unwrap();
+    let cfg = RaceConfig {
+        max_iters: 20,
+        ..RaceConfig::default()
+    };
+    let out = quad_vs_grad::race::run_detailed(&preset.problem, &preset.start, &spec, &cfg);
+    let lambdas: Vec<f64> = out.diagnostics[1..].iter().map(|d| d["damping"]).collect();
+    assert_eq!(lambdas[0], 0.1);
+    assert!(lambdas.iter().any(|&l| l < 0.1), "{lambdas:?}");
+    for (d, w) in out.diagnostics[1..].iter().zip(out.trace.loss.windows(2)) {
+        assert!(d.contains_key("rho"));
+        // an accepted LM step never raises the loss
+        if d["accepted"] == 1.0 {
+            assert!(w[1] <= w[0] + 1e-15);
+        } else {
+            assert_eq!(w[1], w[0]);
+        }
+    }
+}
+
+#[test]
+fn non_finite_runs_end_as_diverged_solver_exits() {
+    // a quadratic with a huge learning rate overflows to infinity
+    let q = Quadratic {
+        a: Array2::eye(2) * 10.0,
+        b: ndarray::array![1.0, 1.0],
+    };
+    #[derive(Clone)]
+    struct Q(Quadratic);
+    impl CostFunction for Q {
+        type Param = Array1<f64>;
+        type Output = f64;
+        fn cost(&self, x: &Array1<f64>) -> Result<f64, ArgminError> {
+            self.0.cost(x)
+        }
+    }
+    impl Gradient for Q {
+        type Param = Array1<f64>;
+        type Gradient = Array1<f64>;
+        fn gradient(&self, x: &Array1<f64>) -> Result<Array1<f64>, ArgminError> {
+            self.0.gradient(x)
+        }
+    }
+    impl MiniBatched for Q {
+        fn num_examples(&self) -> usize {
+            0
+        }
+        fn set_batch(&mut self, _: Option<&[usize]>) -> Result<(), ArgminError> {
+            Err(ArgminError::msg("no mini-batches"))
+        }
+        fn full_batch_cost(&self, x: &Array1<f64>) -> Result<f64, ArgminError> {
+            self.0.cost(x)
+        }
+        fn full_batch_gradient(&self, x: &Array1<f64>) -> Result<Array1<f64>, ArgminError> {
+            self.0.gradient(x)
+        }
+    }
+    let res = Executor::new(Q(q), GradientDescent::new(1e100).unwrap())
+        .configure(|s| s.param(ndarray::array![1.0, -1.0]).max_iters(100))
+        .ctrlc(false)
+        .run()
+        .unwrap();
+    let status = res.state().get_termination_status();
+    match status {
+        argmin::core::TerminationStatus::Terminated(TerminationReason::SolverExit(s)) => {
+            assert!(s.starts_with(DIVERGED_PREFIX), "{s}")
+        }
+        other => panic!("expected a diverged exit, got {other:?}"),
+    }
+    assert!(res.state().get_iter() < 100);
+}
+
+#[test]
+fn target_cost_stops_the_crate_solvers() {
+    let preset = RacePreset::full_network(&[2], 0).unwrap();
+    let res = Executor::new(preset.problem.clone(), Adam::new(0.05).unwrap())
+        .configure(|s| {
+            s.param(preset.start.clone())
+                .max_iters(500)
+                .target_cost(0.1)
+        })
+        .ctrlc(false)
+        .run()
+        .unwrap();
+    assert!(res.state().get_best_cost() <= 0.1);
+    assert!(res.state().get_iter() < 500);
+    assert_eq!(
+        res.state().get_termination_status(),
+        &argmin::core::TerminationStatus::Terminated(TerminationReason::TargetCostReached)
+    );
+}
+
+#[test]
+fn stochastic_solvers_use_mini_batches_and_record_full_batch_loss() {
+    let preset = RacePreset::full_network(&[2], 0).unwrap();
+    let mut pr = preset.problem.clone();
+    // the solver works on a batch; the problem it was given stays intact
+    let res = Executor::new(pr.clone(), Kfac::new().with_minibatch(10, 3).unwrap())
+        .configure(|s| s.param(preset.start.clone()).max_iters(5))
+        .ctrlc(false)
+        .run()
+        .unwrap();
+    let last = res.problem.problem.as_ref().unwrap();
+    assert_eq!(last.active_data().len(), 10);
+    assert_eq!(pr.active_data().len(), 100);
+    // a batch larger than the data is a clean error
+    let err = Executor::new(
+        pr.clone(),
+        Adam::new(0.1).unwrap().with_minibatch(101, 0).unwrap(),
+    )
+    .configure(|s| s.param(preset.start.clone()).max_iters(5))
+    .ctrlc(false)
+    .run();
+    assert!(err.is_err());
+    pr.set_batch(None).unwrap();
+}
