@@ -45,7 +45,6 @@ fn bench(c: &mut Criterion) {
 }
 
 fn surface(c: &mut Criterion) {
-    let xs: Vec<f64> = (0..200).map(|i| -4.0 + 8.0 * i as f64 / 199.0).collect();
     let mut g = c.benchmark_group("loss surface 200x200");
     g.sample_size(10);
     for (name, problem) in [
@@ -53,7 +52,7 @@ fn surface(c: &mut Criterion) {
         ("hidden slice", XorProblem::hidden_slice()),
     ] {
         g.bench_function(name, |b| {
-            b.iter(|| problem.loss_surface(black_box(&xs), black_box(&xs)))
+            b.iter(|| LossGrid::for_problem(black_box(&problem), (-4.0, 4.0), (-4.0, 4.0), 200))
         });
     }
     g.finish();

@@ -33,7 +33,10 @@
 //! - [`race`]: run optimizers side by side through argmin's `Executor`, one [`trace::Trace`] each;
 //! - [`trace`]: the record of a run;
 //! - [`report`]: summary tables, CSV/JSON export, atomic file writes;
-//! - [`landscapes`]: Gaussian wells, the classic toys and Rosenbrock, with exact derivatives;
+//! - [`plot`]: figures (loss landscape with paths, its GIF animation, loss
+//!   curves, bake-off, curvature maps) as PNG/GIF/SVG or inline in Evcxr;
+//! - [`landscapes`]: Gaussian wells, the classic toys and Rosenbrock, with exact
+//!   derivatives; batched starts, the wells bake-off and their figures;
 //! - [`gradcheck`]: analytic derivatives against central finite differences.
 #![warn(missing_docs)]
 
@@ -43,6 +46,7 @@ pub mod error;
 pub mod gradcheck;
 pub mod landscapes;
 pub mod mlp;
+pub mod plot;
 pub mod problem;
 pub mod race;
 pub mod report;
@@ -68,6 +72,11 @@ pub mod prelude {
         CoshValley, CosineWell, GaussianWells, Landscape, Minimum, Rosenbrock, Saddle, TanhSlope,
     };
     pub use crate::mlp::Mlp;
+    pub use crate::plot::{
+        bakeoff_figure, condition_figure, eigen_sign_figure, journey_animation, loss_curves_figure,
+        paths_figure, pca_plane, view_bounds, Animation, AnimationOptions, BakeoffMetric,
+        CurvatureGrid, CurveAxis, Figure, LossGrid, PathsStyle,
+    };
     pub use crate::problem::{Parameterisation, Plane, XorProblem};
     pub use crate::race::{
         race, reference_race, run, OptimizerKind, OptimizerSpec, PathRecorder, RaceConfig,

@@ -333,4 +333,47 @@ mod batched {
         assert!(bakeoff(&wells, &wells_contenders(), &[], &cfg).is_err());
         assert!(bakeoff(&wells, &wells_contenders(), &[array![0.0]], &cfg).is_err());
     }
+    #[test]
+    fn figures_render_deterministically() {
+        use quad_vs_grad::landscapes::batch::run_one;
+        use quad_vs_grad::landscapes::figures::{
+            bakeoff_summary_figure, batch_losses_figure, batch_paths_figure, curvature_grid,
+            loss_grid, toy_1d_figure,
+        };
+        let wells = GaussianWells::course();
+        let global = wells.global_minimum();
+        let starts = uniform_starts(6, 2, (-3.0, 3.0), 1).unwrap();
+        let cfg = small_config();
+        let traces = run_batch(
+            &wells,
+            &Contender::race(OptimizerKind::Gd),
+            &starts,
+            &cfg.race,
+        );
+        let grid = loss_grid(&wells, 40).unwrap();
+        let paths =
+            || batch_paths_figure(&grid, &traces, global.as_ref(), 0.25, "GD", (320, 300)).unwrap();
+        let (a, b) = (paths(), paths());
+        assert!(a.bytes().starts_with(b"\x89PNG"));
+        assert_eq!(a.bytes(), b.bytes());
+        let losses =
+            batch_losses_figure(&traces, global.as_ref().map(|g| g.value), "GD", (320, 240))
+                .unwrap();
+        assert_eq!((losses.width(), losses.height()), (320, 240));
+        // One contender is enough for the bars.
+        let one = bakeoff(&wells, &wells_contenders()[..1], &starts, &cfg).unwrap();
+        assert!(bakeoff_summary_figure(&one, (600, 240)).is_ok());
+        let toy = run_one(
+            &CosineWell,
+            &Contender::race(OptimizerKind::Gd),
+            &array![-0.8],
+            0,
+            &cfg.race,
+        );
+        assert!(toy_1d_figure(&CosineWell, &[toy], (320, 240)).is_ok());
+        // Wrong dimensions are errors, not panics.
+        assert!(toy_1d_figure(&wells, &[], (320, 240)).is_err());
+        assert!(curvature_grid(&CosineWell, 10).is_err());
+        assert!(loss_grid(&TanhSlope, 10).is_err());
+    }
 }

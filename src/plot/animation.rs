@@ -1,0 +1,489 @@
+//! `journey.gif`: the paths growing over the loss landscape, frame by frame.
+//!
+//! The landscape (heatmap, iso-lines, axes, colour bar, legend names) is
+//! rendered once into an RGB buffer; each frame copies it and draws only the
+//! paths up to that frame's step, the step counter and the running losses.
+//! Frames are quantised to one fixed global palette (the colour map, the path
+//! colours, greys and their blends, built once) through an exact
+//! nearest-colour memo, and every frame after the first stores only the
+//! rectangle that changed, with unchanged pixels transparent, which keeps
+//! the file small.
+
+use std::borrow::Cow;
+use std::io::IsTerminal;
+
+use gif::{DisposalMethod, Encoder, Frame, Repeat};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::colour::{landscape_colour, path_colour, Rgb, NO_VALUE};
+use super::landscape::{draw_background, draw_legend_details, draw_traces, text, Layout, INK};
+use super::output::render_rgb;
+use super::{draw_err, Animation, LossGrid, PathsStyle, PlotError, Result};
+use crate::trace::Trace;
+
+/// Options of [`journey_animation`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnimationOptions {
+    /// Most frames to render (default 120). Runs shorter than this get one
+    /// frame per step.
+    pub frames: usize,
+    /// Frames per second (default 20; GIF delays are whole hundredths of a
+    /// second and browsers slow down anything above 50).
+    pub fps: f64,
+    /// How long the first frame (the start) stays, in milliseconds (default 600).
+    pub hold_first_ms: u32,
+    /// How long the last frame stays before the loop restarts, in
+    /// milliseconds (default 2500).
+    pub hold_last_ms: u32,
+    /// Image width (default 800).
+    pub width: u32,
+    /// Image height (default 640).
+    pub height: u32,
+    /// Largest file in bytes (default 3 MB = 3 × 2²⁰): a longer result is
+    /// re-rendered with proportionally fewer frames.
+    pub max_bytes: usize,
+    /// Show a progress bar on standard error while rendering, only if it is
+    /// a terminal (default `false`, so notebooks and tests stay quiet).
+    pub progress: bool,
+    /// Landscape options (title, colour scale, iso-lines, line width); its
+    /// `width` and `height` are ignored in favour of the fields above.
+    pub style: PathsStyle,
+}
+
+impl Default for AnimationOptions {
+    fn default() -> Self {
+        Self {
+            frames: 120,
+            fps: 20.0,
+            hold_first_ms: 600,
+            hold_last_ms: 2500,
+            width: 800,
+            height: 640,
+            max_bytes: 3 * 1024 * 1024,
+            progress: false,
+            style: PathsStyle::default(),
+        }
+    }
+}
+
+/// The step shown by each frame: distinct, increasing, from 0 to
+/// `max_steps`, at most `frames` of them (at least 2).
+///
+/// With `max_steps < frames` every step gets a frame. Otherwise the steps
+/// follow `s(u) = M (e^{c u} − 1)/(e^{c} − 1)`, `u = f/(F − 1)`, with `c`
+/// chosen so that the first frames advance about one step each: the few
+/// decisive steps of a second-order method are seen one by one, and a
+/// 500-step gradient run still reaches its end.
+pub fn frame_schedule(max_steps: usize, frames: usize) -> Vec<usize> {
+    let frames = frames.max(2);
+    if max_steps < frames {
+        return (0..=max_steps).collect();
+    }
+    let m = max_steps as f64;
+    let du = 1.0 / (frames - 1) as f64;
+    let first = |c: f64| m * ((c * du).exp_m1()) / c.exp_m1();
+    // first(c) decreases in c; find c with first(c) ≈ 1 (c = 0 means linear).
+    let mut out: Vec<usize>;
+    if m * du <= 1.0 {
+        out = (0..frames)
+            .map(|f| (f as f64 * m * du).round() as usize)
+            .collect();
+    } else {
+        let (mut lo, mut hi) = (1e-9_f64, 60.0_f64);
+        for _ in 0..100 {
+            let mid = 0.5 * (lo + hi);
+            if first(mid) > 1.0 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        let c = 0.5 * (lo + hi);
+        out = (0..frames)
+            .map(|f| {
+                let u = f as f64 * du;
+                (m * (c * u).exp_m1() / c.exp_m1()).round() as usize
+            })
+            .collect();
+    }
+    out[0] = 0;
+    if let Some(last) = out.last_mut() {
+        *last = max_steps;
+    }
+    out.dedup();
+    out
+}
+
+/// Renders the journey animation: the landscape of `grid` with every path
+/// growing frame by frame, a step counter and each optimizer's running loss,
+/// looping forever. Runs of different lengths share one clock (step `k` of
+/// every run is shown at the same frame; a finished run stays at its end).
+///
+/// # Errors
+/// [`PlotError::InvalidInput`] for bad sizes, inconsistent grids or non-2-D
+/// iterates; [`PlotError::Encode`] if the result cannot be brought under
+/// `max_bytes` even with few frames.
+pub fn journey_animation(
+    grid: &LossGrid,
+    traces: &[Trace],
+    opts: &AnimationOptions,
+) -> Result<Animation> {
+    if opts.width == 0 || opts.height == 0 || opts.width > 4096 || opts.height > 4096 {
+        return Err(PlotError::InvalidInput(format!(
+            "animation size {} × {} is out of range",
+            opts.width, opts.height
+        )));
+    }
+    if !(opts.fps.is_finite() && opts.fps > 0.0) {
+        return Err(PlotError::InvalidInput(format!(
+            "fps must be positive, got {}",
+            opts.fps
+        )));
+    }
+    let mut frames = opts.frames.max(2);
+    loop {
+        let anim = render(grid, traces, opts, frames)?;
+        if anim.gif.len() <= opts.max_bytes {
+            return Ok(anim);
+        }
+        if frames <= 8 {
+            return Err(PlotError::Encode(format!(
+                "the animation needs {} bytes even with {frames} frames (limit {})",
+                anim.gif.len(),
+                opts.max_bytes
+            )));
+        }
+        let ratio = opts.max_bytes as f64 / anim.gif.len() as f64;
+        frames = ((frames as f64 * ratio * 0.9) as usize).clamp(8, frames - 1);
+    }
+}
+
+fn render(
+    grid: &LossGrid,
+    traces: &[Trace],
+    opts: &AnimationOptions,
+    frames: usize,
+) -> Result<Animation> {
+    let (w, h) = (opts.width, opts.height);
+    let mut style = opts.style.clone();
+    style.width = w;
+    style.height = h;
+
+    let mut layout: Option<Layout> = None;
+    let background = render_rgb(w, h, |root| {
+        layout = Some(draw_background(root, grid, traces, &style, true, true)?);
+        Ok(())
+    })?;
+    let layout = layout.ok_or_else(|| PlotError::Drawing("no layout".into()))?;
+
+    let max_steps = traces.iter().map(Trace::steps).max().unwrap_or(0);
+    let schedule = frame_schedule(max_steps, frames);
+
+    let mut quant = Quantiser::new();
+    let mut out = Vec::new();
+    {
+        let mut enc = Encoder::new(&mut out, w as u16, h as u16, &quant.palette_bytes())
+            .map_err(|e| PlotError::Encode(e.to_string()))?;
+        enc.set_repeat(Repeat::Infinite)
+            .map_err(|e| PlotError::Encode(e.to_string()))?;
+        let bar = progress_bar(opts.progress, schedule.len());
+        let frame_cs = (100.0 / opts.fps).round().clamp(2.0, 65_535.0) as u16;
+        let mut prev: Option<Vec<u8>> = None;
+        let mut pending: Option<Frame<'static>> = None;
+        let mut buf = background.clone();
+        for (fi, &step) in schedule.iter().enumerate() {
+            buf.copy_from_slice(&background);
+            let upto: Vec<usize> = traces.iter().map(|t| step.min(t.steps())).collect();
+            {
+                let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+                draw_traces(&root, &layout, traces, &upto, &style)?;
+                draw_legend_details(&root, &layout, traces, Some(&upto))?;
+                let s = layout.font_scale;
+                let msg = if max_steps == 0 {
+                    "step 0".to_string()
+                } else {
+                    format!("step {step} of {max_steps}")
+                };
+                text(
+                    &root,
+                    &msg,
+                    layout.subtitle_at,
+                    15.0 * s,
+                    &INK,
+                    HPos::Center,
+                    VPos::Center,
+                    true,
+                )?;
+                root.present().map_err(draw_err)?;
+            }
+            let delay = if fi == 0 {
+                (opts.hold_first_ms / 10).max(frame_cs as u32) as u16
+            } else if fi + 1 == schedule.len() {
+                (opts.hold_last_ms / 10).max(frame_cs as u32).min(65_535) as u16
+            } else {
+                frame_cs
+            };
+            match quant.frame(&buf, prev.as_deref(), w as usize, h as usize) {
+                Some(mut frame) => {
+                    frame.delay = delay;
+                    if let Some(p) = pending.take() {
+                        enc.write_frame(&p)
+                            .map_err(|e| PlotError::Encode(e.to_string()))?;
+                    }
+                    pending = Some(frame);
+                }
+                None => {
+                    // Nothing changed: show the previous frame longer.
+                    if let Some(p) = pending.as_mut() {
+                        p.delay = p.delay.saturating_add(delay);
+                    }
+                }
+            }
+            match prev.as_mut() {
+                Some(p) => p.copy_from_slice(&buf),
+                None => prev = Some(buf.clone()),
+            }
+            bar.inc(1);
+        }
+        if let Some(p) = pending.take() {
+            enc.write_frame(&p)
+                .map_err(|e| PlotError::Encode(e.to_string()))?;
+        }
+        bar.finish_and_clear();
+    }
+    Ok(Animation {
+        gif: out,
+        frames: quant.frames_written,
+        width: w,
+        height: h,
+    })
+}
+
+fn progress_bar(wanted: bool, len: usize) -> indicatif::ProgressBar {
+    if !wanted || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} frames ({elapsed})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message("journey.gif");
+    bar
+}
+
+/// Index of the transparent colour in the palette.
+const TRANSPARENT: u8 = 255;
+
+/// A fixed 255-colour palette and an exact nearest-colour memo over all
+/// 2²⁴ RGB values (filled lazily, so only colours that occur cost anything).
+struct Quantiser {
+    palette: Vec<Rgb>,
+    /// `memo[rgb] = index + 1`, 0 when not yet computed.
+    memo: Vec<u8>,
+    frames_written: usize,
+}
+
+impl Quantiser {
+    fn new() -> Self {
+        let mut pal: Vec<Rgb> = Vec::with_capacity(256);
+        let white = [255u8, 255, 255];
+        let mix = |a: Rgb, b: Rgb, t: f64| -> Rgb {
+            let mut o = [0u8; 3];
+            for c in 0..3 {
+                o[c] = (a[c] as f64 * (1.0 - t) + b[c] as f64 * t).round() as u8;
+            }
+            o
+        };
+        // The colour map (what most pixels are).
+        for k in 0..112 {
+            pal.push(landscape_colour(k as f64 / 111.0));
+        }
+        // The colour map under a translucent dark iso-line.
+        for k in 0..24 {
+            pal.push(mix(
+                landscape_colour(k as f64 / 23.0),
+                [0x1a, 0x1a, 0x1a],
+                0.30,
+            ));
+        }
+        pal.push(NO_VALUE);
+        // Greys for text and its antialiasing.
+        for k in 0..24 {
+            let v = (0x22 as f64 + (255.0 - 0x22 as f64) * k as f64 / 23.0).round() as u8;
+            pal.push([v, v, v]);
+        }
+        // Path colours, and their blends with white (halo, antialiasing) and
+        // with the middle of the colour map.
+        for i in 0..10 {
+            let c = path_colour(i);
+            pal.push(c);
+            pal.push(mix(c, white, 0.35));
+            pal.push(mix(c, white, 0.7));
+            pal.push(mix(c, landscape_colour(0.5), 0.45));
+            pal.push(mix(c, [0x22, 0x22, 0x22], 0.3));
+        }
+        // The colour map lightened by a white halo's antialiased edge.
+        while pal.len() < 255 {
+            let k = pal.len();
+            pal.push(mix(landscape_colour((k % 47) as f64 / 46.0), white, 0.5));
+        }
+        pal.truncate(255);
+        Self {
+            palette: pal,
+            memo: vec![0u8; 1 << 24],
+            frames_written: 0,
+        }
+    }
+
+    fn palette_bytes(&self) -> Vec<u8> {
+        let mut out: Vec<u8> = self.palette.iter().flatten().copied().collect();
+        out.extend_from_slice(&[255, 0, 255]); // the transparent slot
+        out
+    }
+
+    fn index(&mut self, r: u8, g: u8, b: u8) -> u8 {
+        let key = ((r as usize) << 16) | ((g as usize) << 8) | b as usize;
+        let m = self.memo[key];
+        if m != 0 {
+            return m - 1;
+        }
+        // Nearest by a luminance-weighted squared distance (weights 2, 4, 3).
+        let mut best = (u32::MAX, 0usize);
+        for (i, p) in self.palette.iter().enumerate() {
+            let dr = r as i32 - p[0] as i32;
+            let dg = g as i32 - p[1] as i32;
+            let db = b as i32 - p[2] as i32;
+            let d = (2 * dr * dr + 4 * dg * dg + 3 * db * db) as u32;
+            if d < best.0 {
+                best = (d, i);
+            }
+        }
+        self.memo[key] = best.1 as u8 + 1;
+        best.1 as u8
+    }
+
+    /// Encodes `cur` as a GIF frame: the whole image, or only the bounding
+    /// rectangle of the pixels that differ from `prev`, with unchanged pixels
+    /// transparent. `None` if nothing changed.
+    fn frame(
+        &mut self,
+        cur: &[u8],
+        prev: Option<&[u8]>,
+        w: usize,
+        h: usize,
+    ) -> Option<Frame<'static>> {
+        let (x0, y0, x1, y1) = match prev {
+            None => (0, 0, w, h),
+            Some(p) => changed_rect(cur, p, w, h)?,
+        };
+        let (fw, fh) = (x1 - x0, y1 - y0);
+        let mut idx = Vec::with_capacity(fw * fh);
+        for y in y0..y1 {
+            let span = y * w * 3 + x0 * 3..y * w * 3 + x1 * 3;
+            let row = &cur[span.clone()];
+            match prev {
+                None => idx.extend(row.chunks_exact(3).map(|p| self.index(p[0], p[1], p[2]))),
+                Some(prev) => {
+                    for (p, q) in row.chunks_exact(3).zip(prev[span.clone()].chunks_exact(3)) {
+                        idx.push(if p == q {
+                            TRANSPARENT
+                        } else {
+                            self.index(p[0], p[1], p[2])
+                        });
+                    }
+                }
+            }
+        }
+        self.frames_written += 1;
+        Some(Frame {
+            delay: 0,
+            dispose: DisposalMethod::Keep,
+            transparent: prev.map(|_| TRANSPARENT),
+            needs_user_input: false,
+            top: y0 as u16,
+            left: x0 as u16,
+            width: fw as u16,
+            height: fh as u16,
+            interlaced: false,
+            palette: None,
+            buffer: Cow::Owned(idx),
+        })
+    }
+}
+
+/// Bounding rectangle `(x0, y0, x1, y1)` (exclusive ends) of the pixels
+/// where two RGB images differ; `None` if they are equal.
+fn changed_rect(a: &[u8], b: &[u8], w: usize, h: usize) -> Option<(usize, usize, usize, usize)> {
+    let stride = w * 3;
+    let rows: Vec<usize> = (0..h)
+        .filter(|&y| a[y * stride..(y + 1) * stride] != b[y * stride..(y + 1) * stride])
+        .collect();
+    let (&y0, &y1) = (rows.first()?, rows.last()?);
+    let (mut x0, mut x1) = (w, 0);
+    for &y in &rows {
+        let ra = &a[y * stride..(y + 1) * stride];
+        let rb = &b[y * stride..(y + 1) * stride];
+        if let Some(first) = (0..w).find(|&x| ra[x * 3..x * 3 + 3] != rb[x * 3..x * 3 + 3]) {
+            x0 = x0.min(first);
+        }
+        if let Some(last) = (0..w)
+            .rev()
+            .find(|&x| ra[x * 3..x * 3 + 3] != rb[x * 3..x * 3 + 3])
+        {
+            x1 = x1.max(last + 1);
+        }
+    }
+    Some((x0, y0, x1, y1 + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedule_short_runs_get_every_step() {
+        assert_eq!(frame_schedule(5, 120), vec![0, 1, 2, 3, 4, 5]);
+        assert_eq!(frame_schedule(0, 120), vec![0]);
+    }
+
+    #[test]
+    fn schedule_long_runs_start_slow_and_end_at_the_end() {
+        let s = frame_schedule(500, 120);
+        assert!(s.len() <= 120 && s.len() >= 100, "{}", s.len());
+        assert_eq!(s[0], 0);
+        assert_eq!(*s.last().unwrap(), 500);
+        assert!(s.windows(2).all(|w| w[0] < w[1]));
+        assert!(s[1] <= 2 && s[5] <= 8, "{:?}", &s[..8]);
+        let s = frame_schedule(130, 120);
+        assert_eq!(*s.last().unwrap(), 130);
+        assert!(s.len() <= 120);
+    }
+
+    #[test]
+    fn changed_rectangle() {
+        let (w, h) = (4, 3);
+        let a = vec![0u8; w * h * 3];
+        let mut b = a.clone();
+        assert_eq!(changed_rect(&a, &b, w, h), None);
+        b[(w + 2) * 3 + 1] = 9; // pixel (2, 1)
+        b[(2 * w + 1) * 3] = 9; // pixel (1, 2)
+        assert_eq!(changed_rect(&a, &b, w, h), Some((1, 1, 3, 3)));
+    }
+
+    #[test]
+    fn quantiser_maps_palette_colours_to_themselves() {
+        let mut q = Quantiser::new();
+        assert_eq!(q.palette.len(), 255);
+        for i in [0usize, 50, 111, 140, 200] {
+            let c = q.palette[i];
+            let j = q.index(c[0], c[1], c[2]) as usize;
+            assert_eq!(q.palette[j], c);
+        }
+    }
+}
