@@ -68,6 +68,9 @@ pub mod prelude {
     };
     pub use crate::data::{Dataset, MiniBatcher};
     pub use crate::gradcheck::{check_gradient, check_hessian, GradCheck, HessCheck};
+    pub use crate::landscapes::batch::{
+        bakeoff, run_batch, uniform_starts, Bakeoff, BakeoffConfig, Contender,
+    };
     pub use crate::landscapes::{
         CoshValley, CosineWell, GaussianWells, Landscape, Minimum, Rosenbrock, Saddle, TanhSlope,
     };

@@ -119,6 +119,26 @@ impl Contender {
     }
 }
 
+impl std::str::FromStr for Contender {
+    type Err = Error;
+
+    /// `langevin` (η = 0.1, σ = 0.2, seed 0), `adaptive-gd` (η = 0.1), or
+    /// any race name ([`OptimizerSpec::all_names`]) with its defaults; an
+    /// unknown name gives an error listing the valid ones.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "langevin" | "langevin-gd" => Ok(Self::langevin(0.1, 0.2, 0)),
+            "adaptive-gd" | "adaptive" => Ok(Self::adaptive(0.1)),
+            other => other.parse::<OptimizerSpec>().map(Self::Race).map_err(|_| {
+                Error::InvalidConfig(format!(
+                    "unknown optimizer `{s}`; valid names: langevin, adaptive-gd, {}",
+                    OptimizerSpec::all_names().join(", ")
+                ))
+            }),
+        }
+    }
+}
+
 /// The seed of start `index` derived from a base seed (a SplitMix64 step, so
 /// neighbouring indices give unrelated streams).
 pub fn start_seed(seed: u64, index: usize) -> u64 {
@@ -536,5 +556,23 @@ mod tests {
         assert!(uniform_starts(3, 2, (1.0, 1.0), 0).is_err());
         assert_eq!(default_starts().len(), 100);
         assert_ne!(start_seed(0, 0), start_seed(0, 1));
+    }
+
+    #[test]
+    fn contenders_parse() {
+        assert_eq!(
+            "langevin".parse::<Contender>().unwrap(),
+            Contender::langevin(0.1, 0.2, 0)
+        );
+        assert_eq!(
+            "Adaptive_GD".parse::<Contender>().unwrap(),
+            Contender::adaptive(0.1)
+        );
+        assert_eq!(
+            "bfgs".parse::<Contender>().unwrap(),
+            Contender::race(OptimizerKind::Bfgs)
+        );
+        let err = "nope".parse::<Contender>().unwrap_err().to_string();
+        assert!(err.contains("langevin") && err.contains("bfgs"), "{err}");
     }
 }
