@@ -27,6 +27,7 @@ use ndarray_linalg::{Cholesky, Solve, UPLO};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 
 use super::{check_len, impl_dataless, Landscape, Minimum};
 use crate::curvature::eigenvalues;
@@ -59,7 +60,7 @@ pub const DEFAULT_CENTRE_RANGE: (f64, f64) = (-3.0, 3.0);
 /// assert!(wells.costs(&grid)?.iter().all(|&v| v >= best.value));
 /// # Ok::<(), argmin::core::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GaussianWells {
     /// Centres `μ_p`, one per row (`P × d`).
     centres: Array2<f64>,
@@ -67,8 +68,10 @@ pub struct GaussianWells {
     widths: Array1<f64>,
     /// Depths `A_p`, summing to one (`P`).
     depths: Array1<f64>,
-    /// Local minima found by polishing from every centre, lowest first.
-    minima: Vec<Minimum>,
+    /// Local minima found by polishing from every centre, lowest first;
+    /// searched on first use (not serialised).
+    #[serde(skip)]
+    minima: OnceLock<Vec<Minimum>>,
     name: String,
 }
 
@@ -117,15 +120,13 @@ impl GaussianWells {
             ));
         }
         let depths = depths / total;
-        let mut wells = Self {
+        Ok(Self {
             centres,
             widths,
             depths,
-            minima: Vec::new(),
+            minima: OnceLock::new(),
             name: format!("Gaussian wells (d = {d}, P = {p})"),
-        };
-        wells.minima = wells.find_minima();
-        Ok(wells)
+        })
     }
 
     /// `wells` random wells in `dim` dimensions from `seed`, with centres
@@ -220,8 +221,11 @@ impl GaussianWells {
     /// The distinct local minima reached by polishing from every centre (and,
     /// for `d ≤ 3`, from the best point of a coarse grid), lowest first. The
     /// first is [`Landscape::global_minimum`].
+    ///
+    /// The search runs on the first call (and is cached): for each of the
+    /// `P + 1` starts, at most 500 polishing steps of cost `O(P d²)` each.
     pub fn local_minima(&self) -> &[Minimum] {
-        &self.minima
+        self.minima.get_or_init(|| self.find_minima())
     }
 
     /// `(L, ∇L, ∇²L)` at one point, the Hessian only if asked for.
@@ -412,6 +416,17 @@ impl GaussianWells {
     }
 }
 
+impl PartialEq for GaussianWells {
+    /// Equal wells (centres, widths, depths) and name; the cached minima
+    /// follow from the wells.
+    fn eq(&self, other: &Self) -> bool {
+        self.centres == other.centres
+            && self.widths == other.widths
+            && self.depths == other.depths
+            && self.name == other.name
+    }
+}
+
 impl CostFunction for GaussianWells {
     type Param = Array1<f64>;
     type Output = f64;
@@ -474,7 +489,7 @@ impl Landscape for GaussianWells {
     /// centre (for `d ≤ 3` also from the best point of a grid over the
     /// centres' bounding box, which contains every stationary point).
     fn global_minimum(&self) -> Option<Minimum> {
-        self.minima.first().cloned()
+        self.local_minima().first().cloned()
     }
 }
 
@@ -519,6 +534,22 @@ mod tests {
         assert!(GaussianWells::new(array![[0.0]], array![1.0], array![0.0]).is_err());
         assert!(GaussianWells::new(array![[0.0]], array![1.0, 2.0], array![1.0]).is_err());
         assert!(a.cost(&array![0.0, 0.0]).is_err());
+    }
+
+    #[test]
+    fn minima_are_searched_lazily() {
+        // Construction of a large landscape does no search.
+        let big = GaussianWells::random(50, 500, 1).unwrap();
+        assert_eq!(big.gradient(&Array1::zeros(50)).unwrap().len(), 50);
+        // The cache does not affect equality or serialisation.
+        let a = GaussianWells::random(2, 4, 3).unwrap();
+        let b = a.clone();
+        assert!(a.global_minimum().is_some());
+        assert_eq!(a, b);
+        let json = serde_json::to_string(&a).unwrap();
+        let c: GaussianWells = serde_json::from_str(&json).unwrap();
+        assert_eq!(c, a);
+        assert_eq!(c.global_minimum(), a.global_minimum());
     }
 
     #[test]
