@@ -110,7 +110,9 @@ impl fmt::Display for Summary<'_> {
                 if i > 0 {
                     write!(f, "  ")?;
                 }
-                if i == 0 || i == 10 {
+                if i + 1 == cells.len() {
+                    write!(f, "{cell}")?;
+                } else if i == 0 {
                     write!(f, "{cell}{}", " ".repeat(pad))?;
                 } else {
                     write!(f, "{}{cell}", " ".repeat(pad))?;
@@ -137,7 +139,9 @@ impl fmt::Display for Summary<'_> {
 }
 
 fn fmt_num(v: f64, decimals: usize) -> String {
-    if v.is_finite() {
+    if v.is_finite() && v != 0.0 && v.abs() < 1e-3 {
+        format!("{v:.3e}")
+    } else if v.is_finite() {
         format!("{v:.decimals$}")
     } else {
         format!("{v}")
