@@ -17,6 +17,14 @@ use quad_vs_grad::prelude::*;
 use quad_vs_grad::race::{self, OptimizerSpec, RaceConfig, RacePreset};
 use quad_vs_grad::report::{dataset_csv, traces_csv, traces_json, write_atomic, Summary};
 
+/// `println!` that ignores a closed stdout (`quad-vs-grad | head`) instead of panicking.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 /// Which problem to race on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum ProblemKind {
@@ -289,16 +297,16 @@ fn run(plan: Plan) -> Result<(), String> {
     let traces = race::race(problem, &plan.start, &plan.specs, &plan.cfg);
     let race_ms = t0.elapsed().as_secs_f64() * 1e3;
     if !plan.quiet {
-        println!("{}", problem.name());
-        println!(
+        say!("{}", problem.name());
+        say!(
             "start {}, {} steps max, step tolerance {:e}",
             fmt_point(&plan.start),
             plan.cfg.max_iters,
             plan.cfg.tol
         );
-        println!();
-        print!("{}", Summary::new(&traces));
-        println!();
+        say!("");
+        say!("{}", Summary::new(&traces).to_string().trim_end());
+        say!("");
     }
 
     let t1 = Instant::now();
@@ -341,13 +349,13 @@ fn run(plan: Plan) -> Result<(), String> {
     }
     if !plan.quiet {
         for (path, bytes) in &files {
-            println!(
+            say!(
                 "wrote {} ({} KB)",
                 path.display(),
                 bytes.len().div_ceil(1024)
             );
         }
-        println!(
+        say!(
             "race {race_ms:.0} ms, figures {draw_ms:.0} ms, total {:.0} ms",
             t0.elapsed().as_secs_f64() * 1e3
         );
