@@ -34,12 +34,17 @@
 //! - [`trace`]: the record of a run;
 //! - [`report`]: summary tables, CSV/JSON export, atomic file writes;
 //! - [`plot`]: figures (loss landscape with paths, its GIF animation, loss
-//!   curves, bake-off, curvature maps) as PNG/GIF/SVG or inline in Evcxr.
+//!   curves, bake-off, curvature maps) as PNG/GIF/SVG or inline in Evcxr;
+//! - [`landscapes`]: Gaussian wells, the classic toys and Rosenbrock, with exact
+//!   derivatives; batched starts, the wells bake-off and their figures;
+//! - [`gradcheck`]: analytic derivatives against central finite differences.
 #![warn(missing_docs)]
 
 pub mod curvature;
 pub mod data;
 pub mod error;
+pub mod gradcheck;
+pub mod landscapes;
 pub mod mlp;
 pub mod plot;
 pub mod problem;
@@ -62,6 +67,13 @@ pub mod prelude {
         KfacCurvature, KfacFactors, MiniBatched,
     };
     pub use crate::data::{Dataset, MiniBatcher};
+    pub use crate::gradcheck::{check_gradient, check_hessian, GradCheck, HessCheck};
+    pub use crate::landscapes::batch::{
+        bakeoff, run_batch, uniform_starts, Bakeoff, BakeoffConfig, Contender,
+    };
+    pub use crate::landscapes::{
+        CoshValley, CosineWell, GaussianWells, Landscape, Minimum, Rosenbrock, Saddle, TanhSlope,
+    };
     pub use crate::mlp::Mlp;
     pub use crate::plot::{
         bakeoff_figure, condition_figure, eigen_sign_figure, journey_animation, loss_curves_figure,
@@ -75,8 +87,8 @@ pub mod prelude {
     };
     pub use crate::report::Summary;
     pub use crate::solvers::{
-        Adam, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac,
-        KfacDampingMode, RmsProp, SaddleFreeNewton,
+        Adam, AdaptiveGd, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac,
+        KfacDampingMode, LangevinGd, NoiseSchedule, RmsProp, SaddleFreeNewton, StepScale,
     };
     pub use crate::trace::{Counts, StopReason, Trace};
     pub use argmin::core::{CostFunction, Executor, Gradient, Hessian, State};

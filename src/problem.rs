@@ -140,6 +140,7 @@ pub struct XorProblem {
     /// The active mini-batch (a subset of `data`), or `None` for the full batch.
     batch: Option<Dataset>,
     name: String,
+    axis_labels: Vec<String>,
 }
 
 impl XorProblem {
@@ -163,12 +164,14 @@ impl XorProblem {
             }
         }
         let name = format!("XOR MLP {:?}", mlp.widths());
+        let k = param.dim(mlp.num_params());
         Ok(Self {
             data,
             mlp,
             param,
             batch: None,
             name,
+            axis_labels: (1..=k).map(|i| format!("p{i}")).collect(),
         })
     }
 
@@ -181,6 +184,31 @@ impl XorProblem {
     /// The display name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Names the coordinates of `p` (figure axes); `p1, p2, …` by default.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] unless there is one label per coordinate.
+    pub fn with_axis_labels<S: Into<String>>(
+        mut self,
+        labels: impl IntoIterator<Item = S>,
+    ) -> Result<Self> {
+        let labels: Vec<String> = labels.into_iter().map(Into::into).collect();
+        if labels.len() != self.dim() {
+            return Err(Error::Shape(format!(
+                "{} axis labels for a problem of dimension {}",
+                labels.len(),
+                self.dim()
+            )));
+        }
+        self.axis_labels = labels;
+        Ok(self)
+    }
+
+    /// The names of the coordinates of `p`.
+    pub fn axis_labels(&self) -> &[String] {
+        &self.axis_labels
     }
 
     /// The reference experiment's output-weight slice.
@@ -207,6 +235,8 @@ impl XorProblem {
         Self::new(data, mlp, Parameterisation::Plane(plane))
             .expect("valid plane")
             .with_name("output-weight slice (v1, v2), hidden layer frozen")
+            .with_axis_labels(["v1", "v2"])
+            .expect("two labels")
     }
 
     /// A 2-2-1 tanh network that solves the separable XOR
@@ -243,6 +273,8 @@ impl XorProblem {
         Self::new(Dataset::separable(), mlp, Parameterisation::Plane(plane))
             .expect("valid plane")
             .with_name("hidden-weight slice (W1[0,0], W1[0,1]) of a 2-2-1 net, separable XOR")
+            .with_axis_labels(["ΔW1[0,0]", "ΔW1[0,1]"])
+            .expect("two labels")
     }
 
     /// Every weight and bias of an MLP with the given hidden widths.

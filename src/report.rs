@@ -110,7 +110,9 @@ impl fmt::Display for Summary<'_> {
                 if i > 0 {
                     write!(f, "  ")?;
                 }
-                if i == 0 || i == 10 {
+                if i + 1 == cells.len() {
+                    write!(f, "{cell}")?;
+                } else if i == 0 {
                     write!(f, "{cell}{}", " ".repeat(pad))?;
                 } else {
                     write!(f, "{}{cell}", " ".repeat(pad))?;
@@ -137,7 +139,9 @@ impl fmt::Display for Summary<'_> {
 }
 
 fn fmt_num(v: f64, decimals: usize) -> String {
-    if v.is_finite() {
+    if v.is_finite() && v != 0.0 && v.abs() < 1e-3 {
+        format!("{v:.3e}")
+    } else if v.is_finite() {
         format!("{v:.decimals$}")
     } else {
         format!("{v}")
@@ -305,7 +309,10 @@ mod tests {
         let s = Summary::new(&ts).to_string();
         let lines: Vec<&str> = s.lines().collect();
         assert!(lines[0].starts_with("optimizer"));
-        assert_eq!(lines[2].len(), lines[3].len());
+        // every column but the last is padded to one width
+        let body = |l: &str, last: &str| l.strip_suffix(last).unwrap().len();
+        assert_eq!(body(lines[2], "max iters"), body(lines[3], "DIVERGED"));
+        assert!(!lines[2].ends_with(' '));
         assert!(s.contains("DIVERGED") && s.contains("loss is NaN"));
         assert!(Summary::new(&ts)
             .to_html()

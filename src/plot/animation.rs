@@ -181,14 +181,23 @@ fn render(
     let schedule = frame_schedule(max_steps, frames);
 
     let mut quant = Quantiser::new();
-    let mut out = Vec::new();
-    {
-        let mut enc = Encoder::new(&mut out, w as u16, h as u16, &quant.palette_bytes())
-            .map_err(|e| PlotError::Encode(e.to_string()))?;
-        enc.set_repeat(Repeat::Infinite)
-            .map_err(|e| PlotError::Encode(e.to_string()))?;
-        let bar = progress_bar(opts.progress, schedule.len());
-        let frame_cs = (100.0 / opts.fps).round().clamp(2.0, 65_535.0) as u16;
+    let bar = progress_bar(opts.progress, schedule.len());
+    let frame_cs = (100.0 / opts.fps).round().clamp(2.0, 65_535.0) as u16;
+    // Drawing and quantising stay on this thread; LZW compression, the
+    // other half of the work, runs on a second one as frames are finished.
+    // Compression is a pure function of each frame, so the bytes do not
+    // depend on the threading.
+    let (tx, rx) = std::sync::mpsc::channel::<Frame<'static>>();
+    let encoded = std::thread::scope(|scope| -> Result<Vec<Frame<'static>>> {
+        let worker = scope.spawn(move || {
+            rx.into_iter()
+                .map(|mut f| {
+                    f.make_lzw_pre_encoded();
+                    f
+                })
+                .collect::<Vec<_>>()
+        });
+        let send = |f: Frame<'static>| tx.send(f).map_err(|e| PlotError::Encode(e.to_string()));
         let mut prev: Option<Vec<u8>> = None;
         let mut pending: Option<Frame<'static>> = None;
         let mut buf = background.clone();
@@ -228,8 +237,7 @@ fn render(
                 Some(mut frame) => {
                     frame.delay = delay;
                     if let Some(p) = pending.take() {
-                        enc.write_frame(&p)
-                            .map_err(|e| PlotError::Encode(e.to_string()))?;
+                        send(p)?;
                     }
                     pending = Some(frame);
                 }
@@ -247,10 +255,25 @@ fn render(
             bar.inc(1);
         }
         if let Some(p) = pending.take() {
-            enc.write_frame(&p)
+            send(p)?;
+        }
+        drop(tx);
+        worker
+            .join()
+            .map_err(|_| PlotError::Encode("the GIF compression thread panicked".into()))
+    })?;
+    bar.finish_and_clear();
+
+    let mut out = Vec::new();
+    {
+        let mut enc = Encoder::new(&mut out, w as u16, h as u16, &quant.palette_bytes())
+            .map_err(|e| PlotError::Encode(e.to_string()))?;
+        enc.set_repeat(Repeat::Infinite)
+            .map_err(|e| PlotError::Encode(e.to_string()))?;
+        for f in &encoded {
+            enc.write_lzw_pre_encoded_frame(f)
                 .map_err(|e| PlotError::Encode(e.to_string()))?;
         }
-        bar.finish_and_clear();
     }
     Ok(Animation {
         gif: out,

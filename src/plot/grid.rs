@@ -85,7 +85,7 @@ impl LossGrid {
 
     /// The full-batch loss of a problem with a 2-D plane parameterisation
     /// (`θ = θ₀ + p₁ d₁ + p₂ d₂`, see [`Parameterisation::Plane`]) on an
-    /// `n × n` grid. The title is the problem's name, the axes `p1`, `p2`
+    /// `n × n` grid. The title is the problem's name, the axes its [`XorProblem::axis_labels`]
     /// (rename them with [`LossGrid::with_labels`]).
     ///
     /// Evaluation is the same softplus cross-entropy as
@@ -112,6 +112,10 @@ impl LossGrid {
         let mut scratch = eval.scratch();
         let mut grid = Self::from_fn(x_range, y_range, n, |x, y| eval.loss(x, y, &mut scratch))?;
         grid.title = problem.name().to_string();
+        if let [x, y] = problem.axis_labels() {
+            grid.x_label.clone_from(x);
+            grid.y_label.clone_from(y);
+        }
         Ok(grid)
     }
 
@@ -494,6 +498,10 @@ impl CurvatureGrid {
             }
         })?;
         grid.title = problem.name().to_string();
+        if let [x, y] = problem.axis_labels() {
+            grid.x_label.clone_from(x);
+            grid.y_label.clone_from(y);
+        }
         Ok(grid)
     }
 

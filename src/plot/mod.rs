@@ -41,7 +41,7 @@
 //!
 //! # Performance
 //! On the reference problem (release build, one core of a loaded 2-core
-//! machine, `examples/plot_timing.rs`): the 200 × 200 loss grid about 90 ms,
+//! machine, `examples/main_job_timing.rs`): the 200 × 200 loss grid about 90 ms,
 //! `paths.png` about 10 ms, the 120-frame `journey.gif` about 150 ms and
 //! under 0.2 MB. The grid is cheap because layers the slice does not move are
 //! evaluated once; the GIF because the landscape is drawn once, the palette is

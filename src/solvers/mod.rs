@@ -16,6 +16,8 @@
 //! | [`GaussNewton`] | [`GaussNewtonStep`] + [`Damping`] | GGN `G + λI`, LM-adapted `λ` optional |
 //! | [`Kfac`] | [`KfacStep`] + [`Damping`] | per-layer `G_l ⊗ A_l`, damped |
 //! | [`HessianFree`] | [`truncated_cg`] + [`Damping`] | GGN-vector products |
+//! | [`LangevinGd`] | [`LangevinRule`] | none (seeded Gaussian noise on each gradient) |
+//! | [`AdaptiveGd`] | [`AdaptiveRule`] | Hessian spectrum, one scalar step `η / κ(H)` |
 //!
 //! Conventions shared by all of them:
 //! - the state always holds the loss of its iterate (and, in full-batch mode,
@@ -49,6 +51,7 @@
 //! - J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., Springer 2006.
 
 pub mod adam;
+pub mod adaptive_gd;
 pub mod common;
 pub mod damped_newton;
 pub mod damping;
@@ -57,10 +60,12 @@ pub mod gauss_newton;
 pub mod gd;
 pub mod hessian_free;
 pub mod kfac;
+pub mod langevin;
 pub mod rmsprop;
 pub mod saddle_free;
 
 pub use adam::{Adam, AdamRule, AdamState};
+pub use adaptive_gd::{AdaptiveGd, AdaptiveRule, AdaptiveStep, StepScale};
 pub use common::{
     solve_damped, BatchSchedule, VecState, CURVATURE_COUNT, DIVERGED_PREFIX, LINEAR_SOLVE_COUNT,
 };
@@ -71,5 +76,6 @@ pub use gauss_newton::{GaussNewton, GaussNewtonStep};
 pub use gd::{GradientDescent, Momentum, Sgd, SgdState};
 pub use hessian_free::{truncated_cg, CgOutcome, CgSettings, CgStop, HessianFree, HfCurvature};
 pub use kfac::{pi_correction, Kfac, KfacDampingMode, KfacStep};
+pub use langevin::{LangevinGd, LangevinRule, LangevinState, NoiseSchedule};
 pub use rmsprop::{RmsProp, RmsPropRule, RmsPropState};
 pub use saddle_free::{SaddleFreeNewton, SaddleFreeStep};

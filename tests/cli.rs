@@ -1,0 +1,208 @@
+//! The `quad-vs-grad` command: happy path, determinism, and bad input.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::Path;
+
+fn cmd() -> Command {
+    Command::cargo_bin("quad-vs-grad").expect("binary built")
+}
+
+fn png_size(path: &Path) -> (u32, u32) {
+    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let reader = decoder.read_info().unwrap();
+    let info = reader.info();
+    (info.width, info.height)
+}
+
+fn gif_frames(path: &Path) -> (u16, u16, usize) {
+    let mut opts = gif::DecodeOptions::new();
+    opts.set_color_output(gif::ColorOutput::Indexed);
+    let mut d = opts.read_info(std::fs::File::open(path).unwrap()).unwrap();
+    let (w, h) = (d.width(), d.height());
+    let mut n = 0;
+    while d.read_next_frame().unwrap().is_some() {
+        n += 1;
+    }
+    (w, h, n)
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn default_run_writes_both_figures_and_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    cmd().current_dir(dir.path()).assert().success().stdout(
+        predicate::str::contains("optimizer")
+            .and(predicate::str::contains("Adam"))
+            .and(predicate::str::contains("K-FAC"))
+            .and(predicate::str::contains("BFGS"))
+            .and(predicate::str::contains("wrote")),
+    );
+    assert_eq!(files_in(dir.path()), vec!["journey.gif", "paths.png"]);
+    let (w, h) = png_size(&dir.path().join("paths.png"));
+    assert!(w >= 600 && h >= 400, "paths.png is {w}×{h}");
+    let gif = dir.path().join("journey.gif");
+    let (gw, gh, frames) = gif_frames(&gif);
+    assert!(gw >= 400 && gh >= 300);
+    assert!((2..=120).contains(&frames), "{frames} frames");
+    assert!(std::fs::metadata(&gif).unwrap().len() <= 3 * 1024 * 1024);
+}
+
+#[test]
+fn same_seed_gives_same_bytes_and_frames_flag_is_obeyed() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    for d in [&a, &b] {
+        cmd()
+            .args(["--frames", "10", "--steps", "60", "--quiet", "--export"])
+            .args([
+                "--problem",
+                "hidden-slice",
+                "--batch-size",
+                "25",
+                "--seed",
+                "3",
+            ])
+            .arg("--out-dir")
+            .arg(d.path())
+            .assert()
+            .success()
+            .stdout("");
+    }
+    for f in ["paths.png", "journey.gif", "data.csv"] {
+        assert_eq!(
+            std::fs::read(a.path().join(f)).unwrap(),
+            std::fs::read(b.path().join(f)).unwrap(),
+            "{f} differs between identical runs"
+        );
+    }
+    let (_, _, frames) = gif_frames(&a.path().join("journey.gif"));
+    assert!(frames <= 10, "{frames} frames");
+    let csv = std::fs::read_to_string(a.path().join("traces.csv")).unwrap();
+    assert!(csv.starts_with("optimizer,iteration,p,loss"));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.path().join("traces.json")).unwrap()).unwrap();
+    assert!(json.as_array().map(|a| !a.is_empty()).unwrap_or(false));
+}
+
+#[test]
+fn full_network_and_optimizer_list() {
+    let dir = tempfile::tempdir().unwrap();
+    cmd()
+        .args([
+            "--problem",
+            "full",
+            "--hidden",
+            "3",
+            "--optimizers",
+            "adam,ggn,hf",
+            "--steps",
+            "50",
+        ])
+        .args(["--frames", "8"])
+        .arg("--out-dir")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("GGN").and(predicate::str::contains("Adam")));
+    assert!(dir.path().join("paths.png").exists());
+}
+
+#[test]
+fn a_diverging_optimizer_is_reported_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    cmd()
+        .args(["--optimizers", "gd,newton", "--lr", "1000", "--frames", "5"])
+        .arg("--out-dir")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("DIVERGED").and(predicate::str::contains("Newton")));
+    assert!(dir.path().join("journey.gif").exists());
+}
+
+/// Every bad input: exit code 2, one line naming the flag, no files.
+#[test]
+fn bad_input_exits_2_naming_the_flag_and_writes_nothing() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--lr", "-1"], "--lr"),
+        (&["--lr", "0"], "--lr"),
+        (&["--lr", "nan"], "--lr"),
+        (&["--x0", "inf"], "--x0"),
+        (&["--y0", "NaN"], "--y0"),
+        (&["--steps", "0"], "--steps"),
+        (&["--steps", "-3"], "--steps"),
+        (&["--damping", "-0.1"], "--damping"),
+        (&["--tol", "-1"], "--tol"),
+        (&["--optimizers", "adam,sgdd"], "sgdd"),
+        (&["--frames", "1"], "--frames"),
+        (&["--fps", "0"], "--fps"),
+        (&["--batch-size", "0"], "--batch-size"),
+        (&["--batch-size", "100000"], "--batch-size"),
+        (&["--problem", "moon"], "--problem"),
+        (&["--problem", "full", "--x0", "1"], "--x0"),
+        (&["--hidden", "0"], "--hidden"),
+    ];
+    for (args, needle) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let out = cmd()
+            .args(*args)
+            .arg("--out-dir")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(files_in(dir.path()).is_empty(), "{args:?} left files");
+    }
+}
+
+#[test]
+fn unwritable_out_dir_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, b"x").unwrap();
+    cmd()
+        .arg("--out-dir")
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--out-dir"));
+    assert_eq!(files_in(dir.path()), vec!["not-a-dir"]);
+}
+
+#[test]
+fn help_explains_every_flag_with_defaults() {
+    let out = cmd().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--x0",
+        "--y0",
+        "--lr",
+        "--steps",
+        "--tol",
+        "--damping",
+        "--optimizers",
+        "--problem",
+        "--hidden",
+        "--batch-size",
+        "--seed",
+        "--out-dir",
+        "--frames",
+        "--fps",
+        "--export",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+    assert!(help.contains("[default: 500]") && help.contains("[default: 0.1]"));
+}
