@@ -167,10 +167,15 @@ def execute(path: Path, out_dir: Path, timeout: int, startup: int) -> tuple[bool
         on_cell_executed=stop_on_failure,
         resources={"metadata": {"path": str(path.parent)}},
     )
+    # The kernel's own output (cargo compiling the crate into it) goes to a
+    # log beside the executed copy instead of flooding the console.
+    out_dir.mkdir(parents=True, exist_ok=True)
+    kernel_log = out_dir / f"{path.stem}.kernel.log"
     start = time.monotonic()
     ok, why = True, ""
     try:
-        client.execute()
+        with open(kernel_log, "wb") as log:
+            client.execute(stdout=log, stderr=log)
     except CellFailed as e:
         ok, why = False, str(e)
     except CellTimeoutError as e:
@@ -202,6 +207,7 @@ def execute(path: Path, out_dir: Path, timeout: int, startup: int) -> tuple[bool
     if not ok:
         print(f"notebooks: {path.name}: {why}", file=sys.stderr)
         print(f"notebooks: executed copy with outputs: {out_dir / path.name}", file=sys.stderr)
+        print(f"notebooks: the kernel's own log: {kernel_log}", file=sys.stderr)
     return ok, seconds
 
 
