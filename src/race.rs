@@ -68,8 +68,8 @@ use crate::error::{Error, Result};
 use crate::problem::XorProblem;
 use crate::solvers::common::DIVERGED_PREFIX;
 use crate::solvers::{
-    Adam, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac, KfacDampingMode,
-    RmsProp, SaddleFreeNewton, CURVATURE_COUNT, LINEAR_SOLVE_COUNT,
+    Adam, AdaptiveGd, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac,
+    KfacDampingMode, LangevinGd, RmsProp, SaddleFreeNewton, CURVATURE_COUNT, LINEAR_SOLVE_COUNT,
 };
 use crate::trace::{Counts, StopReason, Trace};
 
@@ -151,11 +151,19 @@ pub enum OptimizerKind {
     Lbfgs,
     /// argmin's `TrustRegion` with the Steihaug CG subproblem (`trust-region`).
     TrustRegion,
+    /// [`LangevinGd`], gradient descent with seeded Gaussian gradient noise
+    /// (`langevin`): learning rate 0.1 and noise `σ = 0.2` unless the spec
+    /// sets them ([`OptimizerSpec::noise`]), noise seeded with [`RaceConfig::seed`].
+    Langevin,
+    /// [`AdaptiveGd`], gradient descent with step `η / (κ(H) + 1e−12)` from
+    /// the Hessian's condition number (`adaptive-gd`): learning rate 0.1
+    /// unless the spec sets one.
+    AdaptiveGd,
 }
 
 impl OptimizerKind {
     /// Every kind, in the order of [`OptimizerSpec::all_names`].
-    pub const ALL: [OptimizerKind; 18] = [
+    pub const ALL: [OptimizerKind; 20] = [
         Self::Gd,
         Self::Momentum,
         Self::Nesterov,
@@ -174,6 +182,8 @@ impl OptimizerKind {
         Self::Bfgs,
         Self::Lbfgs,
         Self::TrustRegion,
+        Self::Langevin,
+        Self::AdaptiveGd,
     ];
 
     /// The command-line name (`gd`, `adam`, `kfac-lm`, …).
@@ -197,6 +207,8 @@ impl OptimizerKind {
             Self::Bfgs => "bfgs",
             Self::Lbfgs => "lbfgs",
             Self::TrustRegion => "trust-region",
+            Self::Langevin => "langevin",
+            Self::AdaptiveGd => "adaptive-gd",
         }
     }
 
@@ -221,15 +233,20 @@ impl OptimizerKind {
             Self::Bfgs => "BFGS",
             Self::Lbfgs => "L-BFGS",
             Self::TrustRegion => "Trust region",
+            Self::Langevin => "Langevin GD",
+            Self::AdaptiveGd => "Adaptive GD (κ)",
         }
     }
 
     /// The learning rate used when neither the spec nor the config gives
-    /// one: 0.1 for the gradient-descent family, 0.01 for RMSprop, 0.05 for
-    /// Adam (the reference's); `None` for kinds without a learning rate.
+    /// one: 0.1 for the gradient-descent family, Langevin GD and adaptive GD,
+    /// 0.01 for RMSprop, 0.05 for Adam (the reference's); `None` for kinds
+    /// without a learning rate.
     pub fn default_lr(self) -> Option<f64> {
         match self {
-            Self::Gd | Self::Momentum | Self::Nesterov => Some(0.1),
+            Self::Gd | Self::Momentum | Self::Nesterov | Self::Langevin | Self::AdaptiveGd => {
+                Some(0.1)
+            }
             Self::RmsProp => Some(0.01),
             Self::Adam => Some(0.05),
             _ => None,
@@ -297,6 +314,8 @@ impl FromStr for OptimizerKind {
             "steepest-descent" => "sd",
             "sfn" | "saddle-free-newton" => "saddle-free",
             "gauss-newton" => "ggn",
+            "langevin-gd" => "langevin",
+            "adaptive" => "adaptive-gd",
             other => other,
         };
         Self::ALL
@@ -327,9 +346,17 @@ pub struct OptimizerSpec {
     pub damping: Option<f64>,
     /// Momentum coefficient for `momentum` / `nesterov` (default 0.9).
     pub momentum: Option<f64>,
+    /// Gradient-noise scale `σ ≥ 0` for `langevin` (default
+    /// [`OptimizerSpec::DEFAULT_NOISE`]).
+    #[serde(default)]
+    pub noise: Option<f64>,
 }
 
 impl OptimizerSpec {
+    /// The noise scale `σ` of `langevin` when the spec sets none: 0.2, the
+    /// value of the landscapes course (document 002).
+    pub const DEFAULT_NOISE: f64 = 0.2;
+
     /// A spec with the kind's default label and hyperparameters.
     pub fn new(kind: OptimizerKind) -> Self {
         Self {
@@ -338,6 +365,7 @@ impl OptimizerSpec {
             lr: None,
             damping: None,
             momentum: None,
+            noise: None,
         }
     }
 
@@ -356,6 +384,12 @@ impl OptimizerSpec {
     /// Sets the momentum coefficient.
     pub fn momentum(mut self, momentum: f64) -> Self {
         self.momentum = Some(momentum);
+        self
+    }
+
+    /// Sets the gradient-noise scale `σ` of `langevin`.
+    pub fn noise(mut self, noise: f64) -> Self {
+        self.noise = Some(noise);
         self
     }
 
@@ -410,7 +444,7 @@ pub struct RaceConfig {
     /// and argmin's solvers) run full-batch regardless. `None` (default):
     /// full batch for all.
     pub batch_size: Option<usize>,
-    /// Seed of the mini-batch sampler (default 0).
+    /// Seed of the mini-batch sampler and of Langevin GD's noise (default 0).
     pub seed: u64,
     /// Learning rate of the gradient-descent family (`gd`, `momentum`,
     /// `nesterov`), overriding their specs — the reference's `--lr`. Default `None`.
@@ -997,6 +1031,11 @@ pub fn run_detailed<P: RaceProblem>(
             1,
             |s: Ist<Array2<f64>>| s
         ),
+        K::Langevin => go!(
+            LangevinGd::new(lr, spec.noise.unwrap_or(OptimizerSpec::DEFAULT_NOISE))
+                .map(|s| s.with_seed(cfg.seed))
+        ),
+        K::AdaptiveGd => go!(AdaptiveGd::new(lr)),
     }
 }
 
