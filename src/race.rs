@@ -660,6 +660,14 @@ where
     }
 }
 
+/// The argmin state of every solver a race runs: `Array1<f64>` parameters
+/// and gradients, `f64` cost; Jacobian `J`, Hessian `H` and residuals `R`
+/// as the solver needs.
+type RaceState<J, H, R> = IterState<Array1<f64>, Array1<f64>, J, H, R, f64>;
+
+/// What `Solver::init` and `Solver::next_iter` return on a [`RaceState`].
+type SolverResult<J, H, R> = std::result::Result<(RaceState<J, H, R>, Option<KV>), ArgminError>;
+
 fn lock(data: &Mutex<Recording>) -> std::sync::MutexGuard<'_, Recording> {
     data.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -680,14 +688,14 @@ fn diagnostics(kv: &KV) -> Diagnostics {
         .collect()
 }
 
-impl<P, J, H, R> Observe<IterState<Array1<f64>, Array1<f64>, J, H, R, f64>> for PathRecorder<P>
+impl<P, J, H, R> Observe<RaceState<J, H, R>> for PathRecorder<P>
 where
     P: MiniBatched,
 {
     fn observe_init(
         &mut self,
         _name: &str,
-        state: &IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
+        state: &RaceState<J, H, R>,
         kv: &KV,
     ) -> std::result::Result<(), ArgminError> {
         let counts = state.get_func_counts().clone();
@@ -696,7 +704,7 @@ where
 
     fn observe_iter(
         &mut self,
-        state: &IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
+        state: &RaceState<J, H, R>,
         kv: &KV,
     ) -> std::result::Result<(), ArgminError> {
         let counts = state.get_func_counts().clone();
@@ -705,7 +713,7 @@ where
 
     fn observe_final(
         &mut self,
-        state: &IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
+        state: &RaceState<J, H, R>,
     ) -> std::result::Result<(), ArgminError> {
         self.lock().termination = Some(state.get_termination_status().clone());
         Ok(())
@@ -738,9 +746,9 @@ impl<S> StepNormStop<S> {
     }
 }
 
-impl<O, S, J, H, R> Solver<O, IterState<Array1<f64>, Array1<f64>, J, H, R, f64>> for StepNormStop<S>
+impl<O, S, J, H, R> Solver<O, RaceState<J, H, R>> for StepNormStop<S>
 where
-    S: Solver<O, IterState<Array1<f64>, Array1<f64>, J, H, R, f64>>,
+    S: Solver<O, RaceState<J, H, R>>,
 {
     fn name(&self) -> &str {
         self.inner.name()
@@ -749,14 +757,8 @@ where
     fn init(
         &mut self,
         problem: &mut Problem<O>,
-        state: IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
-    ) -> std::result::Result<
-        (
-            IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
-            Option<KV>,
-        ),
-        ArgminError,
-    > {
+        state: RaceState<J, H, R>,
+    ) -> SolverResult<J, H, R> {
         self.last_step = None;
         self.inner.init(problem, state)
     }
@@ -764,14 +766,8 @@ where
     fn next_iter(
         &mut self,
         problem: &mut Problem<O>,
-        state: IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
-    ) -> std::result::Result<
-        (
-            IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
-            Option<KV>,
-        ),
-        ArgminError,
-    > {
+        state: RaceState<J, H, R>,
+    ) -> SolverResult<J, H, R> {
         let before = state.get_param().cloned();
         let (state, kv) = self.inner.next_iter(problem, state)?;
         self.last_step = match (before, state.get_param()) {
@@ -784,10 +780,7 @@ where
         Ok((state, kv))
     }
 
-    fn terminate(
-        &mut self,
-        state: &IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
-    ) -> TerminationStatus {
+    fn terminate(&mut self, state: &RaceState<J, H, R>) -> TerminationStatus {
         if let Some(s) = self.last_step {
             if s < self.tol {
                 return TerminationStatus::Terminated(TerminationReason::SolverExit(
@@ -827,7 +820,7 @@ pub struct RunOutput {
     pub diagnostics: Vec<Diagnostics>,
 }
 
-type Ist<H> = IterState<Array1<f64>, Array1<f64>, (), H, (), f64>;
+type Ist<H> = RaceState<(), H, ()>;
 
 /// Runs `solver` from `start` through argmin's executor with a recorder and
 /// the step-norm stop, and assembles the trace.
@@ -943,6 +936,23 @@ pub fn run_detailed<P: RaceProblem>(
         };
     }
     use OptimizerKind as K;
+    // Fixed damping, or Levenberg–Marquardt for the `-lm` kinds.
+    let damping = || {
+        if matches!(spec.kind, K::GgnLm | K::KfacLm | K::HessianFreeLm) {
+            Damping::adaptive(lambda)
+        } else {
+            Damping::fixed(lambda)
+        }
+    };
+    // The stochastic mode of the kinds that have one.
+    macro_rules! batched {
+        ($s:ident) => {
+            match batch {
+                Some(b) => $s.with_minibatch(b, cfg.seed),
+                None => Ok($s),
+            }
+        };
+    }
     match spec.kind {
         K::Gd | K::Momentum | K::Nesterov => go!(GradientDescent::new(lr)
             .and_then(|s| match spec.kind {
@@ -950,55 +960,27 @@ pub fn run_detailed<P: RaceProblem>(
                 K::Nesterov => s.with_nesterov(mu),
                 _ => Ok(s),
             })
-            .and_then(|s| match batch {
-                Some(b) => s.with_minibatch(b, cfg.seed),
-                None => Ok(s),
-            })),
-        K::RmsProp => go!(RmsProp::new(lr).and_then(|s| match batch {
-            Some(b) => s.with_minibatch(b, cfg.seed),
-            None => Ok(s),
-        })),
-        K::Adam => go!(Adam::new(lr).and_then(|s| match batch {
-            Some(b) => s.with_minibatch(b, cfg.seed),
-            None => Ok(s),
-        })),
+            .and_then(|s| batched!(s))),
+        K::RmsProp => go!(RmsProp::new(lr).and_then(|s| batched!(s))),
+        K::Adam => go!(Adam::new(lr).and_then(|s| batched!(s))),
         K::Newton => go!(DampedNewton::new().with_damping(lambda)),
         K::SaddleFree => go!(SaddleFreeNewton::new().with_damping(lambda)),
-        K::Ggn | K::GgnLm => go!(if spec.kind == K::Ggn {
-            Damping::fixed(lambda)
-        } else {
-            Damping::adaptive(lambda)
-        }
-        .and_then(|d| {
+        K::Ggn | K::GgnLm => go!(damping().and_then(|d| {
             let s = GaussNewton::new().with_damping(d);
-            match batch {
-                Some(b) => s.with_minibatch(b, cfg.seed),
-                None => Ok(s),
-            }
+            batched!(s)
         })),
-        K::Kfac | K::KfacLm => go!(if spec.kind == K::Kfac {
-            Damping::fixed(lambda).map(|d| (d, KfacDampingMode::Tikhonov))
-        } else {
-            Damping::adaptive(lambda).map(|d| (d, KfacDampingMode::Factored))
-        }
-        .and_then(|(d, mode)| {
+        K::Kfac | K::KfacLm => go!(damping().and_then(|d| {
+            let mode = if spec.kind == K::Kfac {
+                KfacDampingMode::Tikhonov
+            } else {
+                KfacDampingMode::Factored
+            };
             let s = Kfac::new().with_damping(d).with_mode(mode);
-            match batch {
-                Some(b) => s.with_minibatch(b, cfg.seed),
-                None => Ok(s),
-            }
+            batched!(s)
         })),
-        K::HessianFree | K::HessianFreeLm => go!(if spec.kind == K::HessianFree {
-            Damping::fixed(lambda)
-        } else {
-            Damping::adaptive(lambda)
-        }
-        .and_then(|d| {
+        K::HessianFree | K::HessianFreeLm => go!(damping().and_then(|d| {
             let s = HessianFree::new().with_damping(d);
-            match batch {
-                Some(b) => s.with_minibatch(b, cfg.seed),
-                None => Ok(s),
-            }
+            batched!(s)
         })),
         K::SteepestDescent => go!(Ok::<_, ArgminError>(SteepestDescent::new(
             MoreThuenteLineSearch::<Array1<f64>, Array1<f64>, f64>::new()
