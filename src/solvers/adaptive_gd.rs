@@ -7,7 +7,9 @@ use argmin::core::{
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
-use super::common::{grad_tol_status, hessian_step_iter, init_full_batch, VecState};
+use super::common::{
+    check_positive, grad_tol_status, hessian_step_iter, init_full_batch, VecState,
+};
 use crate::curvature::eigenvalues;
 
 /// The spectral quantity `s(H)` that divides the learning rate.
@@ -161,11 +163,7 @@ impl AdaptiveGd {
     /// # Errors
     /// `InvalidParameter` unless `lr` is finite and > 0.
     pub fn new(lr: f64) -> Result<Self, Error> {
-        if !(lr.is_finite() && lr > 0.0) {
-            return Err(invalid(format!(
-                "`AdaptiveGd`: learning rate must be finite and > 0, got {lr}"
-            )));
-        }
+        check_positive("AdaptiveGd", "learning rate", lr, false)?;
         Ok(Self {
             rule: AdaptiveRule {
                 lr,
@@ -213,12 +211,7 @@ impl AdaptiveGd {
     /// # Errors
     /// `InvalidParameter` unless `tol` is finite and ≥ 0.
     pub fn with_grad_tol(mut self, tol: f64) -> Result<Self, Error> {
-        if !(tol.is_finite() && tol >= 0.0) {
-            return Err(invalid(format!(
-                "`AdaptiveGd`: tolerance must be finite and >= 0, got {tol}"
-            )));
-        }
-        self.grad_tol = Some(tol);
+        self.grad_tol = Some(check_positive("AdaptiveGd", "tolerance", tol, true)?);
         Ok(self)
     }
 

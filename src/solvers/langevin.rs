@@ -9,7 +9,8 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    current_cost_grad, finish_iter, grad_tol_status, init_full_batch, take_param, VecState,
+    check_positive, current_cost_grad, finish_iter, grad_tol_status, init_full_batch, take_param,
+    VecState,
 };
 
 /// How the noise scale `σ_k` changes with the step count `k`.
@@ -150,16 +151,8 @@ impl LangevinGd {
     /// # Errors
     /// `InvalidParameter` unless `lr` is finite and > 0 and `noise` finite and ≥ 0.
     pub fn new(lr: f64, noise: f64) -> Result<Self, Error> {
-        if !(lr.is_finite() && lr > 0.0) {
-            return Err(invalid(format!(
-                "`LangevinGd`: learning rate must be finite and > 0, got {lr}"
-            )));
-        }
-        if !(noise.is_finite() && noise >= 0.0) {
-            return Err(invalid(format!(
-                "`LangevinGd`: noise must be finite and >= 0, got {noise}"
-            )));
-        }
+        check_positive("LangevinGd", "learning rate", lr, false)?;
+        check_positive("LangevinGd", "noise", noise, true)?;
         Ok(Self {
             rule: LangevinRule {
                 lr,
@@ -199,12 +192,7 @@ impl LangevinGd {
     /// # Errors
     /// `InvalidParameter` unless `tol` is finite and ≥ 0.
     pub fn with_grad_tol(mut self, tol: f64) -> Result<Self, Error> {
-        if !(tol.is_finite() && tol >= 0.0) {
-            return Err(invalid(format!(
-                "`LangevinGd`: tolerance must be finite and >= 0, got {tol}"
-            )));
-        }
-        self.grad_tol = Some(tol);
+        self.grad_tol = Some(check_positive("LangevinGd", "tolerance", tol, true)?);
         Ok(self)
     }
 
