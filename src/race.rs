@@ -698,8 +698,7 @@ where
         state: &RaceState<J, H, R>,
         kv: &KV,
     ) -> std::result::Result<(), ArgminError> {
-        let counts = state.get_func_counts().clone();
-        self.record(state.get_param(), &counts, kv)
+        self.record(state.get_param(), state.get_func_counts(), kv)
     }
 
     fn observe_iter(
@@ -707,8 +706,7 @@ where
         state: &RaceState<J, H, R>,
         kv: &KV,
     ) -> std::result::Result<(), ArgminError> {
-        let counts = state.get_func_counts().clone();
-        self.record(state.get_param(), &counts, kv)
+        self.record(state.get_param(), state.get_func_counts(), kv)
     }
 
     fn observe_final(
