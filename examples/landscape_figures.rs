@@ -40,19 +40,19 @@ fn main() -> Result<(), Box<dyn Error>> {
     let starts = default_starts();
     let grid = loss_grid(&wells, 160)?;
     for (contender, file) in [
+        (OptimizerSpec::new(OptimizerKind::Gd).lr(0.1), "wells_gd"),
         (
-            Contender::Race(OptimizerSpec::new(OptimizerKind::Gd).lr(0.1)),
-            "wells_gd",
+            OptimizerSpec::new(OptimizerKind::Langevin),
+            "wells_langevin",
         ),
-        (Contender::langevin(0.1, 0.2, 0), "wells_langevin"),
         (
-            Contender::Race(OptimizerSpec::new(OptimizerKind::Newton).damping(1e-3)),
+            OptimizerSpec::new(OptimizerKind::Newton).damping(1e-3),
             "wells_newton",
         ),
-        (Contender::race(OptimizerKind::Bfgs), "wells_bfgs"),
+        (OptimizerSpec::new(OptimizerKind::Bfgs), "wells_bfgs"),
     ] {
         let traces = run_batch(&wells, &contender, &starts, &cfg.race);
-        let title = format!("{}: {} starts", contender.label(), starts.len());
+        let title = format!("{}: {} starts", contender.label, starts.len());
         save(
             batch_paths_figure(
                 &grid,
@@ -101,19 +101,14 @@ fn main() -> Result<(), Box<dyn Error>> {
             .collect::<Vec<_>>()
     };
     let cosine = CosineWell;
-    let gd = |lr: f64, label: &str| {
-        Contender::Race(OptimizerSpec::new(OptimizerKind::Gd).lr(lr).label(label))
-    };
+    let gd = |lr: f64, label: &str| OptimizerSpec::new(OptimizerKind::Gd).lr(lr).label(label);
     let traces = runs(
         &|c, x| run_one(&cosine, c, x, 0, &race_cfg),
         &[
             (gd(0.05, "GD from −0.8"), -0.8),
             (gd(0.05, "GD from 0.4"), 0.4),
-            (
-                Contender::Race(OptimizerSpec::new(OptimizerKind::Adam).lr(0.1)),
-                -0.8,
-            ),
-            (Contender::race(OptimizerKind::ArgminNewton), -0.8),
+            (OptimizerSpec::new(OptimizerKind::Adam).lr(0.1), -0.8),
+            (OptimizerSpec::new(OptimizerKind::ArgminNewton), -0.8),
         ],
     );
     save(
@@ -125,10 +120,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         &|c, x| run_one(&tanh, c, x, 0, &race_cfg),
         &[
             (gd(1.0, "GD (η = 1)"), 4.0),
-            (
-                Contender::Race(OptimizerSpec::new(OptimizerKind::Adam).lr(0.1)),
-                4.0,
-            ),
+            (OptimizerSpec::new(OptimizerKind::Adam).lr(0.1), 4.0),
         ],
     );
     save(toy_1d_figure(&tanh, &traces, (900, 560))?, "toy_tanh.png")?;
@@ -136,7 +128,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let traces = runs(
         &|c, x| run_one(&cosh, c, x, 0, &race_cfg),
         &[
-            (Contender::race(OptimizerKind::ArgminNewton), 10.0),
+            (OptimizerSpec::new(OptimizerKind::ArgminNewton), 10.0),
             (gd(0.1, "GD (η = 0.1)"), 10.0),
         ],
     );

@@ -68,8 +68,8 @@ use crate::error::{Error, Result};
 use crate::problem::XorProblem;
 use crate::solvers::common::DIVERGED_PREFIX;
 use crate::solvers::{
-    Adam, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac, KfacDampingMode,
-    RmsProp, SaddleFreeNewton, CURVATURE_COUNT, LINEAR_SOLVE_COUNT,
+    Adam, AdaptiveGd, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac,
+    KfacDampingMode, LangevinGd, RmsProp, SaddleFreeNewton, CURVATURE_COUNT, LINEAR_SOLVE_COUNT,
 };
 use crate::trace::{Counts, StopReason, Trace};
 
@@ -151,11 +151,19 @@ pub enum OptimizerKind {
     Lbfgs,
     /// argmin's `TrustRegion` with the Steihaug CG subproblem (`trust-region`).
     TrustRegion,
+    /// [`LangevinGd`], gradient descent with seeded Gaussian gradient noise
+    /// (`langevin`): learning rate 0.1 and noise `σ = 0.2` unless the spec
+    /// sets them ([`OptimizerSpec::noise`]), noise seeded with [`RaceConfig::seed`].
+    Langevin,
+    /// [`AdaptiveGd`], gradient descent with step `η / (κ(H) + 1e−12)` from
+    /// the Hessian's condition number (`adaptive-gd`): learning rate 0.1
+    /// unless the spec sets one.
+    AdaptiveGd,
 }
 
 impl OptimizerKind {
     /// Every kind, in the order of [`OptimizerSpec::all_names`].
-    pub const ALL: [OptimizerKind; 18] = [
+    pub const ALL: [OptimizerKind; 20] = [
         Self::Gd,
         Self::Momentum,
         Self::Nesterov,
@@ -174,6 +182,8 @@ impl OptimizerKind {
         Self::Bfgs,
         Self::Lbfgs,
         Self::TrustRegion,
+        Self::Langevin,
+        Self::AdaptiveGd,
     ];
 
     /// The command-line name (`gd`, `adam`, `kfac-lm`, …).
@@ -197,6 +207,8 @@ impl OptimizerKind {
             Self::Bfgs => "bfgs",
             Self::Lbfgs => "lbfgs",
             Self::TrustRegion => "trust-region",
+            Self::Langevin => "langevin",
+            Self::AdaptiveGd => "adaptive-gd",
         }
     }
 
@@ -221,15 +233,20 @@ impl OptimizerKind {
             Self::Bfgs => "BFGS",
             Self::Lbfgs => "L-BFGS",
             Self::TrustRegion => "Trust region",
+            Self::Langevin => "Langevin GD",
+            Self::AdaptiveGd => "Adaptive GD (κ)",
         }
     }
 
     /// The learning rate used when neither the spec nor the config gives
-    /// one: 0.1 for the gradient-descent family, 0.01 for RMSprop, 0.05 for
-    /// Adam (the reference's); `None` for kinds without a learning rate.
+    /// one: 0.1 for the gradient-descent family, Langevin GD and adaptive GD,
+    /// 0.01 for RMSprop, 0.05 for Adam (the reference's); `None` for kinds
+    /// without a learning rate.
     pub fn default_lr(self) -> Option<f64> {
         match self {
-            Self::Gd | Self::Momentum | Self::Nesterov => Some(0.1),
+            Self::Gd | Self::Momentum | Self::Nesterov | Self::Langevin | Self::AdaptiveGd => {
+                Some(0.1)
+            }
             Self::RmsProp => Some(0.01),
             Self::Adam => Some(0.05),
             _ => None,
@@ -297,6 +314,8 @@ impl FromStr for OptimizerKind {
             "steepest-descent" => "sd",
             "sfn" | "saddle-free-newton" => "saddle-free",
             "gauss-newton" => "ggn",
+            "langevin-gd" => "langevin",
+            "adaptive" => "adaptive-gd",
             other => other,
         };
         Self::ALL
@@ -327,9 +346,17 @@ pub struct OptimizerSpec {
     pub damping: Option<f64>,
     /// Momentum coefficient for `momentum` / `nesterov` (default 0.9).
     pub momentum: Option<f64>,
+    /// Gradient-noise scale `σ ≥ 0` for `langevin` (default
+    /// [`OptimizerSpec::DEFAULT_NOISE`]).
+    #[serde(default)]
+    pub noise: Option<f64>,
 }
 
 impl OptimizerSpec {
+    /// The noise scale `σ` of `langevin` when the spec sets none: 0.2, the
+    /// value of the landscapes course (document 002).
+    pub const DEFAULT_NOISE: f64 = 0.2;
+
     /// A spec with the kind's default label and hyperparameters.
     pub fn new(kind: OptimizerKind) -> Self {
         Self {
@@ -338,6 +365,7 @@ impl OptimizerSpec {
             lr: None,
             damping: None,
             momentum: None,
+            noise: None,
         }
     }
 
@@ -356,6 +384,12 @@ impl OptimizerSpec {
     /// Sets the momentum coefficient.
     pub fn momentum(mut self, momentum: f64) -> Self {
         self.momentum = Some(momentum);
+        self
+    }
+
+    /// Sets the gradient-noise scale `σ` of `langevin`.
+    pub fn noise(mut self, noise: f64) -> Self {
+        self.noise = Some(noise);
         self
     }
 
@@ -410,7 +444,7 @@ pub struct RaceConfig {
     /// and argmin's solvers) run full-batch regardless. `None` (default):
     /// full batch for all.
     pub batch_size: Option<usize>,
-    /// Seed of the mini-batch sampler (default 0).
+    /// Seed of the mini-batch sampler and of Langevin GD's noise (default 0).
     pub seed: u64,
     /// Learning rate of the gradient-descent family (`gd`, `momentum`,
     /// `nesterov`), overriding their specs — the reference's `--lr`. Default `None`.
@@ -626,6 +660,14 @@ where
     }
 }
 
+/// The argmin state of every solver a race runs: `Array1<f64>` parameters
+/// and gradients, `f64` cost; Jacobian `J`, Hessian `H` and residuals `R`
+/// as the solver needs.
+type RaceState<J, H, R> = IterState<Array1<f64>, Array1<f64>, J, H, R, f64>;
+
+/// What `Solver::init` and `Solver::next_iter` return on a [`RaceState`].
+type SolverResult<J, H, R> = std::result::Result<(RaceState<J, H, R>, Option<KV>), ArgminError>;
+
 fn lock(data: &Mutex<Recording>) -> std::sync::MutexGuard<'_, Recording> {
     data.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -646,32 +688,30 @@ fn diagnostics(kv: &KV) -> Diagnostics {
         .collect()
 }
 
-impl<P, J, H, R> Observe<IterState<Array1<f64>, Array1<f64>, J, H, R, f64>> for PathRecorder<P>
+impl<P, J, H, R> Observe<RaceState<J, H, R>> for PathRecorder<P>
 where
     P: MiniBatched,
 {
     fn observe_init(
         &mut self,
         _name: &str,
-        state: &IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
+        state: &RaceState<J, H, R>,
         kv: &KV,
     ) -> std::result::Result<(), ArgminError> {
-        let counts = state.get_func_counts().clone();
-        self.record(state.get_param(), &counts, kv)
+        self.record(state.get_param(), state.get_func_counts(), kv)
     }
 
     fn observe_iter(
         &mut self,
-        state: &IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
+        state: &RaceState<J, H, R>,
         kv: &KV,
     ) -> std::result::Result<(), ArgminError> {
-        let counts = state.get_func_counts().clone();
-        self.record(state.get_param(), &counts, kv)
+        self.record(state.get_param(), state.get_func_counts(), kv)
     }
 
     fn observe_final(
         &mut self,
-        state: &IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
+        state: &RaceState<J, H, R>,
     ) -> std::result::Result<(), ArgminError> {
         self.lock().termination = Some(state.get_termination_status().clone());
         Ok(())
@@ -704,9 +744,9 @@ impl<S> StepNormStop<S> {
     }
 }
 
-impl<O, S, J, H, R> Solver<O, IterState<Array1<f64>, Array1<f64>, J, H, R, f64>> for StepNormStop<S>
+impl<O, S, J, H, R> Solver<O, RaceState<J, H, R>> for StepNormStop<S>
 where
-    S: Solver<O, IterState<Array1<f64>, Array1<f64>, J, H, R, f64>>,
+    S: Solver<O, RaceState<J, H, R>>,
 {
     fn name(&self) -> &str {
         self.inner.name()
@@ -715,14 +755,8 @@ where
     fn init(
         &mut self,
         problem: &mut Problem<O>,
-        state: IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
-    ) -> std::result::Result<
-        (
-            IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
-            Option<KV>,
-        ),
-        ArgminError,
-    > {
+        state: RaceState<J, H, R>,
+    ) -> SolverResult<J, H, R> {
         self.last_step = None;
         self.inner.init(problem, state)
     }
@@ -730,14 +764,8 @@ where
     fn next_iter(
         &mut self,
         problem: &mut Problem<O>,
-        state: IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
-    ) -> std::result::Result<
-        (
-            IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
-            Option<KV>,
-        ),
-        ArgminError,
-    > {
+        state: RaceState<J, H, R>,
+    ) -> SolverResult<J, H, R> {
         let before = state.get_param().cloned();
         let (state, kv) = self.inner.next_iter(problem, state)?;
         self.last_step = match (before, state.get_param()) {
@@ -750,10 +778,7 @@ where
         Ok((state, kv))
     }
 
-    fn terminate(
-        &mut self,
-        state: &IterState<Array1<f64>, Array1<f64>, J, H, R, f64>,
-    ) -> TerminationStatus {
+    fn terminate(&mut self, state: &RaceState<J, H, R>) -> TerminationStatus {
         if let Some(s) = self.last_step {
             if s < self.tol {
                 return TerminationStatus::Terminated(TerminationReason::SolverExit(
@@ -793,7 +818,7 @@ pub struct RunOutput {
     pub diagnostics: Vec<Diagnostics>,
 }
 
-type Ist<H> = IterState<Array1<f64>, Array1<f64>, (), H, (), f64>;
+type Ist<H> = RaceState<(), H, ()>;
 
 /// Runs `solver` from `start` through argmin's executor with a recorder and
 /// the step-norm stop, and assembles the trace.
@@ -909,6 +934,23 @@ pub fn run_detailed<P: RaceProblem>(
         };
     }
     use OptimizerKind as K;
+    // Fixed damping, or Levenberg–Marquardt for the `-lm` kinds.
+    let damping = || {
+        if matches!(spec.kind, K::GgnLm | K::KfacLm | K::HessianFreeLm) {
+            Damping::adaptive(lambda)
+        } else {
+            Damping::fixed(lambda)
+        }
+    };
+    // The stochastic mode of the kinds that have one.
+    macro_rules! batched {
+        ($s:ident) => {
+            match batch {
+                Some(b) => $s.with_minibatch(b, cfg.seed),
+                None => Ok($s),
+            }
+        };
+    }
     match spec.kind {
         K::Gd | K::Momentum | K::Nesterov => go!(GradientDescent::new(lr)
             .and_then(|s| match spec.kind {
@@ -916,55 +958,27 @@ pub fn run_detailed<P: RaceProblem>(
                 K::Nesterov => s.with_nesterov(mu),
                 _ => Ok(s),
             })
-            .and_then(|s| match batch {
-                Some(b) => s.with_minibatch(b, cfg.seed),
-                None => Ok(s),
-            })),
-        K::RmsProp => go!(RmsProp::new(lr).and_then(|s| match batch {
-            Some(b) => s.with_minibatch(b, cfg.seed),
-            None => Ok(s),
-        })),
-        K::Adam => go!(Adam::new(lr).and_then(|s| match batch {
-            Some(b) => s.with_minibatch(b, cfg.seed),
-            None => Ok(s),
-        })),
+            .and_then(|s| batched!(s))),
+        K::RmsProp => go!(RmsProp::new(lr).and_then(|s| batched!(s))),
+        K::Adam => go!(Adam::new(lr).and_then(|s| batched!(s))),
         K::Newton => go!(DampedNewton::new().with_damping(lambda)),
         K::SaddleFree => go!(SaddleFreeNewton::new().with_damping(lambda)),
-        K::Ggn | K::GgnLm => go!(if spec.kind == K::Ggn {
-            Damping::fixed(lambda)
-        } else {
-            Damping::adaptive(lambda)
-        }
-        .and_then(|d| {
+        K::Ggn | K::GgnLm => go!(damping().and_then(|d| {
             let s = GaussNewton::new().with_damping(d);
-            match batch {
-                Some(b) => s.with_minibatch(b, cfg.seed),
-                None => Ok(s),
-            }
+            batched!(s)
         })),
-        K::Kfac | K::KfacLm => go!(if spec.kind == K::Kfac {
-            Damping::fixed(lambda).map(|d| (d, KfacDampingMode::Tikhonov))
-        } else {
-            Damping::adaptive(lambda).map(|d| (d, KfacDampingMode::Factored))
-        }
-        .and_then(|(d, mode)| {
+        K::Kfac | K::KfacLm => go!(damping().and_then(|d| {
+            let mode = if spec.kind == K::Kfac {
+                KfacDampingMode::Tikhonov
+            } else {
+                KfacDampingMode::Factored
+            };
             let s = Kfac::new().with_damping(d).with_mode(mode);
-            match batch {
-                Some(b) => s.with_minibatch(b, cfg.seed),
-                None => Ok(s),
-            }
+            batched!(s)
         })),
-        K::HessianFree | K::HessianFreeLm => go!(if spec.kind == K::HessianFree {
-            Damping::fixed(lambda)
-        } else {
-            Damping::adaptive(lambda)
-        }
-        .and_then(|d| {
+        K::HessianFree | K::HessianFreeLm => go!(damping().and_then(|d| {
             let s = HessianFree::new().with_damping(d);
-            match batch {
-                Some(b) => s.with_minibatch(b, cfg.seed),
-                None => Ok(s),
-            }
+            batched!(s)
         })),
         K::SteepestDescent => go!(Ok::<_, ArgminError>(SteepestDescent::new(
             MoreThuenteLineSearch::<Array1<f64>, Array1<f64>, f64>::new()
@@ -997,6 +1011,11 @@ pub fn run_detailed<P: RaceProblem>(
             1,
             |s: Ist<Array2<f64>>| s
         ),
+        K::Langevin => go!(
+            LangevinGd::new(lr, spec.noise.unwrap_or(OptimizerSpec::DEFAULT_NOISE))
+                .map(|s| s.with_seed(cfg.seed))
+        ),
+        K::AdaptiveGd => go!(AdaptiveGd::new(lr)),
     }
 }
 

@@ -213,7 +213,7 @@ fn landscapes_run_through_the_crate_traits() {
 
 mod batched {
     use quad_vs_grad::landscapes::batch::{
-        bakeoff, run_batch, uniform_starts, wells_contenders, BakeoffConfig, Contender,
+        bakeoff, run_batch, uniform_starts, wells_contenders, BakeoffConfig,
     };
     use quad_vs_grad::prelude::*;
 
@@ -289,13 +289,33 @@ mod batched {
     }
 
     #[test]
+    fn a_batch_run_is_a_race_run_with_the_start_seed() {
+        use quad_vs_grad::landscapes::batch::{run_one, start_seed};
+        let wells = GaussianWells::course();
+        let start = array![0.5, -1.0];
+        let cfg = small_config().race;
+        for name in ["langevin", "adaptive-gd", "newton"] {
+            let spec: OptimizerSpec = name.parse().unwrap();
+            let mut a = run_one(&wells, &spec, &start, 3, &cfg);
+            let seeded = RaceConfig {
+                seed: start_seed(cfg.seed, 3),
+                ..cfg.clone()
+            };
+            let mut b = quad_vs_grad::race::run(&wells, &start, &spec, &seeded);
+            a.elapsed_ms.clear();
+            b.elapsed_ms.clear();
+            assert_eq!(a, b, "{name}");
+        }
+    }
+
+    #[test]
     fn batches_keep_every_trace_and_reject_bad_input() {
         let wells = GaussianWells::course();
         let starts = uniform_starts(5, 2, (-3.0, 3.0), 9).unwrap();
         let cfg = small_config();
         let traces = run_batch(
             &wells,
-            &Contender::langevin(0.1, 0.2, 1),
+            &OptimizerSpec::new(OptimizerKind::Langevin).noise(0.2),
             &starts,
             &cfg.race,
         );
@@ -317,7 +337,7 @@ mod batched {
         // A contender that cannot be built fails cleanly, without a panic.
         let bad = run_batch(
             &wells,
-            &Contender::langevin(-1.0, 0.2, 1),
+            &OptimizerSpec::new(OptimizerKind::Langevin).lr(-1.0),
             &starts[..1],
             &cfg.race,
         );
@@ -325,7 +345,7 @@ mod batched {
         // Network-only methods report a clear failure on a landscape.
         let kfac = run_batch(
             &wells,
-            &Contender::race(OptimizerKind::Kfac),
+            &OptimizerSpec::new(OptimizerKind::Kfac),
             &starts[..1],
             &cfg.race,
         );
@@ -346,7 +366,7 @@ mod batched {
         let cfg = small_config();
         let traces = run_batch(
             &wells,
-            &Contender::race(OptimizerKind::Gd),
+            &OptimizerSpec::new(OptimizerKind::Gd),
             &starts,
             &cfg.race,
         );
@@ -365,7 +385,7 @@ mod batched {
         assert!(bakeoff_summary_figure(&one, (600, 240)).is_ok());
         let toy = run_one(
             &CosineWell,
-            &Contender::race(OptimizerKind::Gd),
+            &OptimizerSpec::new(OptimizerKind::Gd),
             &array![-0.8],
             0,
             &cfg.race,

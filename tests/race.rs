@@ -444,3 +444,55 @@ fn landscapes_race_too_and_network_only_methods_fail_cleanly() {
         }
     }
 }
+
+#[test]
+fn langevin_and_adaptive_gd_are_race_kinds() {
+    let l = spec("langevin");
+    assert_eq!(
+        (l.kind, l.label.as_str()),
+        (OptimizerKind::Langevin, "Langevin GD")
+    );
+    assert_eq!(spec("Langevin_GD").kind, OptimizerKind::Langevin);
+    let a = spec("adaptive-gd");
+    assert_eq!(
+        (a.kind, a.label.as_str()),
+        (OptimizerKind::AdaptiveGd, "Adaptive GD (κ)")
+    );
+    assert_eq!(spec("adaptive").kind, OptimizerKind::AdaptiveGd);
+    let cfg = RaceConfig {
+        lr: Some(0.3),
+        ..RaceConfig::default()
+    };
+    // their own defaults; the config's lr is for the gradient-descent family only
+    assert_eq!(l.effective_lr(&cfg), Some(0.1));
+    assert_eq!(a.effective_lr(&cfg), Some(0.1));
+
+    let preset = RacePreset::reference();
+    let cfg = |seed| RaceConfig {
+        max_iters: 30,
+        seed,
+        ..RaceConfig::default()
+    };
+    let go = |s: &OptimizerSpec, seed| {
+        let mut t = run(&preset.problem, &preset.start, s, &cfg(seed));
+        t.elapsed_ms.clear();
+        t
+    };
+    // Langevin: the noise is seeded by the config's seed; σ = 0 is plain GD.
+    let (x, y, z) = (go(&l, 3), go(&l, 3), go(&l, 4));
+    assert_eq!(x, y);
+    assert_ne!(x.iterates, z.iterates);
+    assert_eq!(x.steps(), 30, "the noise keeps it moving: {:?}", x.stop);
+    let mut quiet = go(&l.clone().noise(0.0), 3);
+    let mut gd = go(&spec("gd").lr(0.1), 3);
+    quiet.optimizer.clear();
+    gd.optimizer.clear();
+    assert_eq!(quiet.iterates, gd.iterates);
+    let bad = go(&l.clone().noise(-1.0), 3);
+    assert!(matches!(bad.stop, StopReason::Failed(_)), "{:?}", bad.stop);
+    // Adaptive GD: descends on the convex slice, one Hessian per step.
+    let t = go(&a, 0);
+    assert!(!t.stop.is_failure(), "{:?}", t.stop);
+    assert!(t.final_loss() < t.loss[0]);
+    assert_eq!(t.total_counts().hessian, t.steps() as u64);
+}

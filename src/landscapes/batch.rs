@@ -20,7 +20,6 @@
 
 use std::fmt;
 
-use argmin::core::{observers::ObserverMode, Executor, Solver, State};
 use ndarray::Array1;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -30,12 +29,7 @@ use super::{
     CoshValley, CosineWell, GaussianWells, Landscape, Minimum, Rosenbrock, Saddle, TanhSlope,
 };
 use crate::error::{Error, Result};
-use crate::race::{
-    self, Diverged, OptimizerKind, OptimizerSpec, PathRecorder, RaceConfig, RaceProblem,
-    StepNormStop,
-};
-use crate::solvers::{AdaptiveGd, StepScale};
-use crate::solvers::{LangevinGd, VecState};
+use crate::race::{self, OptimizerKind, OptimizerSpec, RaceConfig, RaceProblem};
 use crate::trace::{StopReason, Trace};
 
 macro_rules! race_problem {
@@ -56,88 +50,11 @@ race_problem!(
     Rosenbrock
 );
 
-/// One optimizer of a batch or bake-off: a race entry, or one of the two
-/// optimizers of document 002 that the race's list does not contain.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum Contender {
-    /// Any optimizer of [`crate::race`], run by [`race::run`].
-    Race(OptimizerSpec),
-    /// [`LangevinGd`]: gradient descent with seeded Gaussian gradient noise.
-    Langevin {
-        /// Display label.
-        label: String,
-        /// Learning rate `η`.
-        lr: f64,
-        /// Noise scale `σ`.
-        noise: f64,
-        /// Base seed; start `i` of a batch uses [`start_seed`]`(seed, i)`, so
-        /// starts draw independent noise and the batch stays reproducible.
-        seed: u64,
-    },
-    /// [`AdaptiveGd`]: gradient descent with step `η / s(H)` from the Hessian spectrum.
-    Adaptive {
-        /// Display label.
-        label: String,
-        /// Base learning rate `η`.
-        lr: f64,
-        /// What divides `η`.
-        scale: StepScale,
-    },
-}
-
-impl Contender {
-    /// A race optimizer with its default label and hyperparameters.
-    pub fn race(kind: OptimizerKind) -> Self {
-        Self::Race(OptimizerSpec::new(kind))
-    }
-
-    /// Langevin GD labelled `"Langevin GD"`.
-    pub fn langevin(lr: f64, noise: f64, seed: u64) -> Self {
-        Self::Langevin {
-            label: "Langevin GD".into(),
-            lr,
-            noise,
-            seed,
-        }
-    }
-
-    /// Condition-number-adaptive GD (`η / (κ + 1e−12)`) labelled `"Adaptive GD (κ)"`.
-    pub fn adaptive(lr: f64) -> Self {
-        Self::Adaptive {
-            label: "Adaptive GD (κ)".into(),
-            lr,
-            scale: StepScale::Condition { eps: 1e-12 },
-        }
-    }
-
-    /// The display label.
-    pub fn label(&self) -> &str {
-        match self {
-            Self::Race(spec) => &spec.label,
-            Self::Langevin { label, .. } | Self::Adaptive { label, .. } => label,
-        }
-    }
-}
-
-impl std::str::FromStr for Contender {
-    type Err = Error;
-
-    /// `langevin` (η = 0.1, σ = 0.2, seed 0), `adaptive-gd` (η = 0.1), or
-    /// any race name ([`OptimizerSpec::all_names`]) with its defaults; an
-    /// unknown name gives an error listing the valid ones.
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
-            "langevin" | "langevin-gd" => Ok(Self::langevin(0.1, 0.2, 0)),
-            "adaptive-gd" | "adaptive" => Ok(Self::adaptive(0.1)),
-            other => other.parse::<OptimizerSpec>().map(Self::Race).map_err(|_| {
-                Error::InvalidConfig(format!(
-                    "unknown optimizer `{s}`; valid names: langevin, adaptive-gd, {}",
-                    OptimizerSpec::all_names().join(", ")
-                ))
-            }),
-        }
-    }
-}
+/// One optimizer of a batch or bake-off: a race entry. Langevin GD and
+/// condition-adaptive GD, the two optimizers of document 002 that are not
+/// classic race entries, are the race kinds [`OptimizerKind::Langevin`] and
+/// [`OptimizerKind::AdaptiveGd`].
+pub type Contender = OptimizerSpec;
 
 /// The seed of start `index` derived from a base seed (a SplitMix64 step, so
 /// neighbouring indices give unrelated streams).
@@ -182,71 +99,12 @@ pub fn default_starts() -> Vec<Array1<f64>> {
     uniform_starts(100, 2, (-3.0, 3.0), 0).expect("valid constants")
 }
 
-/// Runs a solver of ours through argmin's executor with the race's recorder
-/// and step-norm stop, exactly as [`race::run`] runs its own.
-fn execute<P, S>(
-    problem: &P,
-    start: &Array1<f64>,
-    solver: S,
-    cfg: &RaceConfig,
-    label: &str,
-) -> Trace
-where
-    P: RaceProblem,
-    S: Solver<P, VecState>,
-{
-    let recorder = PathRecorder::new(problem.clone(), cfg.divergence_factor);
-    let recording = recorder.recording();
-    let x0 = start.clone();
-    let max_iters = cfg.max_iters;
-    let result = Executor::new(problem.clone(), StepNormStop::new(solver, cfg.tol))
-        .configure(|state| state.param(x0).max_iters(max_iters).counting(true))
-        .add_observer(recorder, ObserverMode::Always)
-        .ctrlc(false)
-        .run();
-    let data = recording.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let stop = match (&result, &data.diverged) {
-        (_, Some(why)) => StopReason::Diverged(why.clone()),
-        (Err(e), None) => match e.downcast_ref::<Diverged>() {
-            Some(d) => StopReason::Diverged(d.0.clone()),
-            None => StopReason::Failed(e.to_string()),
-        },
-        (Ok(res), None) => race::stop_reason(res.state().get_termination_status()),
-    };
-    Trace {
-        optimizer: label.to_string(),
-        problem: problem.race_name(),
-        iterates: data.iterates,
-        loss: data.loss,
-        grad_norm: data.grad_norm,
-        counts: data.counts,
-        elapsed_ms: data.elapsed_ms,
-        stop,
-    }
-}
-
-/// A trace holding only the start, for a contender that could not be built.
-fn failed<P: RaceProblem>(problem: &P, start: &Array1<f64>, label: &str, why: String) -> Trace {
-    let loss = problem.full_batch_cost(start).unwrap_or(f64::NAN);
-    let grad_norm = problem
-        .full_batch_gradient(start)
-        .map(|g| g.dot(&g).sqrt())
-        .unwrap_or(f64::NAN);
-    Trace {
-        optimizer: label.to_string(),
-        problem: problem.race_name(),
-        iterates: vec![start.to_vec()],
-        loss: vec![loss],
-        grad_norm: vec![grad_norm],
-        counts: vec![Default::default()],
-        elapsed_ms: vec![0.0],
-        stop: StopReason::Failed(why),
-    }
-}
-
-/// Runs `contender` once from `start`; `index` is the start's position in
-/// its batch (it seeds the Langevin noise). Never panics: a contender that
-/// cannot be built gives a [`StopReason::Failed`] trace holding the start.
+/// Runs `contender` once from `start` with [`race::run`]; `index` is the
+/// start's position in its batch: the run's [`RaceConfig::seed`] is
+/// [`start_seed`]`(cfg.seed, index)`, so the starts of a batch draw
+/// independent noise (Langevin GD) and mini-batches, and the batch stays
+/// reproducible. Never panics: a contender that cannot be built gives a
+/// [`StopReason::Failed`] trace holding the start.
 pub fn run_one<P: RaceProblem>(
     problem: &P,
     contender: &Contender,
@@ -254,30 +112,11 @@ pub fn run_one<P: RaceProblem>(
     index: usize,
     cfg: &RaceConfig,
 ) -> Trace {
-    match contender {
-        Contender::Race(spec) => race::run(problem, start, spec, cfg),
-        Contender::Langevin {
-            label,
-            lr,
-            noise,
-            seed,
-        } => match LangevinGd::new(*lr, *noise) {
-            Ok(s) => execute(
-                problem,
-                start,
-                s.with_seed(start_seed(*seed, index)),
-                cfg,
-                label,
-            ),
-            Err(e) => failed(problem, start, label, e.to_string()),
-        },
-        Contender::Adaptive { label, lr, scale } => {
-            match AdaptiveGd::new(*lr).and_then(|s| s.with_scale(*scale)) {
-                Ok(s) => execute(problem, start, s, cfg, label),
-                Err(e) => failed(problem, start, label, e.to_string()),
-            }
-        }
-    }
+    let cfg = RaceConfig {
+        seed: start_seed(cfg.seed, index),
+        ..cfg.clone()
+    };
+    race::run(problem, start, contender, &cfg)
 }
 
 /// Runs `contender` from every start, one after the other, and keeps every
@@ -469,7 +308,7 @@ pub fn bakeoff<P: RaceProblem + Landscape>(
     let rows = contenders
         .iter()
         .zip(&traces)
-        .map(|(c, t)| BakeoffRow::from_traces(c.label(), t, global.as_ref(), cfg.success_radius))
+        .map(|(c, t)| BakeoffRow::from_traces(&c.label, t, global.as_ref(), cfg.success_radius))
         .collect();
     Ok(Bakeoff {
         problem: Landscape::name(problem),
@@ -484,22 +323,20 @@ pub fn bakeoff<P: RaceProblem + Landscape>(
 /// Adam, Langevin GD with σ = 0.2, Newton, condition-adaptive GD, BFGS, all
 /// with learning rate 0.1 where they have one) plus the crate's saddle-free
 /// Newton and argmin's L-BFGS. Newton and saddle-free Newton use damping
-/// `λ = 1e−3` (the wells' Hessian eigenvalues are of order 0.1–5).
+/// `λ = 1e−3` (the wells' Hessian eigenvalues are of order 0.1–5). The
+/// Langevin noise is seeded by the run's [`RaceConfig::seed`] (see [`run_one`]).
 pub fn wells_contenders() -> Vec<Contender> {
+    use OptimizerKind as K;
     vec![
-        Contender::Race(OptimizerSpec::new(OptimizerKind::Gd).lr(0.1)),
-        Contender::Race(
-            OptimizerSpec::new(OptimizerKind::Momentum)
-                .lr(0.1)
-                .momentum(0.9),
-        ),
-        Contender::Race(OptimizerSpec::new(OptimizerKind::Adam).lr(0.1)),
-        Contender::langevin(0.1, 0.2, 0),
-        Contender::adaptive(0.1),
-        Contender::Race(OptimizerSpec::new(OptimizerKind::Newton).damping(1e-3)),
-        Contender::Race(OptimizerSpec::new(OptimizerKind::SaddleFree).damping(1e-3)),
-        Contender::race(OptimizerKind::Bfgs),
-        Contender::race(OptimizerKind::Lbfgs),
+        OptimizerSpec::new(K::Gd).lr(0.1),
+        OptimizerSpec::new(K::Momentum).lr(0.1).momentum(0.9),
+        OptimizerSpec::new(K::Adam).lr(0.1),
+        OptimizerSpec::new(K::Langevin).lr(0.1).noise(0.2),
+        OptimizerSpec::new(K::AdaptiveGd).lr(0.1),
+        OptimizerSpec::new(K::Newton).damping(1e-3),
+        OptimizerSpec::new(K::SaddleFree).damping(1e-3),
+        OptimizerSpec::new(K::Bfgs),
+        OptimizerSpec::new(K::Lbfgs),
     ]
 }
 
@@ -556,23 +393,5 @@ mod tests {
         assert!(uniform_starts(3, 2, (1.0, 1.0), 0).is_err());
         assert_eq!(default_starts().len(), 100);
         assert_ne!(start_seed(0, 0), start_seed(0, 1));
-    }
-
-    #[test]
-    fn contenders_parse() {
-        assert_eq!(
-            "langevin".parse::<Contender>().unwrap(),
-            Contender::langevin(0.1, 0.2, 0)
-        );
-        assert_eq!(
-            "Adaptive_GD".parse::<Contender>().unwrap(),
-            Contender::adaptive(0.1)
-        );
-        assert_eq!(
-            "bfgs".parse::<Contender>().unwrap(),
-            Contender::race(OptimizerKind::Bfgs)
-        );
-        let err = "nope".parse::<Contender>().unwrap_err().to_string();
-        assert!(err.contains("langevin") && err.contains("bfgs"), "{err}");
     }
 }

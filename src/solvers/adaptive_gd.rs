@@ -2,14 +2,14 @@
 //! (document 002's "adaptive learning rates").
 
 use argmin::core::{
-    ArgminError, CostFunction, Error, Gradient, Hessian, Problem, Solver, State, TerminationStatus,
-    KV,
+    ArgminError, CostFunction, Error, Gradient, Hessian, Problem, Solver, TerminationStatus, KV,
 };
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
-use super::common::{diverged, take_param, VecState, LINEAR_SOLVE_COUNT};
-use super::langevin::{finish_iter, grad_tol_status, init_state};
+use super::common::{
+    check_positive, grad_tol_status, hessian_step_iter, init_full_batch, VecState,
+};
 use crate::curvature::eigenvalues;
 
 /// The spectral quantity `s(H)` that divides the learning rate.
@@ -124,8 +124,9 @@ impl AdaptiveRule {
 /// plateaus. The crate follows the stated rule.)
 ///
 /// Each iteration costs one gradient, one Hessian, one symmetric
-/// eigendecomposition (counted under [`LINEAR_SOLVE_COUNT`], as the crate
-/// counts factorisations) and one loss evaluation.
+/// eigendecomposition (counted under
+/// [`LINEAR_SOLVE_COUNT`](super::LINEAR_SOLVE_COUNT), as the crate counts
+/// factorisations) and one loss evaluation.
 ///
 /// ## Requirements on the optimization problem
 /// `CostFunction`, `Gradient` and `Hessian` on `Array1<f64>` / `Array2<f64>`.
@@ -162,11 +163,7 @@ impl AdaptiveGd {
     /// # Errors
     /// `InvalidParameter` unless `lr` is finite and > 0.
     pub fn new(lr: f64) -> Result<Self, Error> {
-        if !(lr.is_finite() && lr > 0.0) {
-            return Err(invalid(format!(
-                "`AdaptiveGd`: learning rate must be finite and > 0, got {lr}"
-            )));
-        }
+        check_positive("AdaptiveGd", "learning rate", lr, false)?;
         Ok(Self {
             rule: AdaptiveRule {
                 lr,
@@ -214,12 +211,7 @@ impl AdaptiveGd {
     /// # Errors
     /// `InvalidParameter` unless `tol` is finite and ≥ 0.
     pub fn with_grad_tol(mut self, tol: f64) -> Result<Self, Error> {
-        if !(tol.is_finite() && tol >= 0.0) {
-            return Err(invalid(format!(
-                "`AdaptiveGd`: tolerance must be finite and >= 0, got {tol}"
-            )));
-        }
-        self.grad_tol = Some(tol);
+        self.grad_tol = Some(check_positive("AdaptiveGd", "tolerance", tol, true)?);
         Ok(self)
     }
 
@@ -244,43 +236,26 @@ where
         problem: &mut Problem<O>,
         state: VecState,
     ) -> Result<(VecState, Option<KV>), Error> {
-        Ok((init_state(problem, state, "AdaptiveGd")?, None))
+        Ok((init_full_batch(problem, state, "AdaptiveGd")?, None))
     }
 
     fn next_iter(
         &mut self,
         problem: &mut Problem<O>,
-        mut state: VecState,
+        state: VecState,
     ) -> Result<(VecState, Option<KV>), Error> {
-        let param = take_param(&mut state, "AdaptiveGd")?;
-        let grad = match state.take_gradient() {
-            Some(g) => g,
-            None => problem.gradient(&param)?,
-        };
-        let hess = problem.hessian(&param)?;
-        if hess.iter().any(|v| !v.is_finite()) {
-            return Ok((
-                state
-                    .param(param)
-                    .terminate_with(diverged("non-finite Hessian")),
-                None,
-            ));
-        }
-        *problem.counts.entry(LINEAR_SOLVE_COUNT).or_insert(0) += 1;
-        let AdaptiveStep {
-            step,
-            rate,
-            condition,
-        } = self.rule.update(&grad, &hess)?;
-        let step_norm = step.dot(&step).sqrt();
-        let next = param + &step;
-        let state = finish_iter(problem, state, next)?;
-        Ok((
-            state,
-            Some(
-                argmin::kv!("step_norm" => step_norm; "step_size" => rate; "condition" => condition;),
-            ),
-        ))
+        let rule = &self.rule;
+        hessian_step_iter(problem, state, "AdaptiveGd", |hessian, grad| {
+            let AdaptiveStep {
+                step,
+                rate,
+                condition,
+            } = rule.update(grad, hessian)?;
+            Ok((
+                step,
+                argmin::kv!("step_size" => rate; "condition" => condition;),
+            ))
+        })
     }
 
     fn terminate(&mut self, state: &VecState) -> TerminationStatus {
@@ -292,7 +267,8 @@ where
 mod tests {
     use super::*;
     use crate::landscapes::Rosenbrock;
-    use argmin::core::Executor;
+    use crate::solvers::LINEAR_SOLVE_COUNT;
+    use argmin::core::{Executor, State};
     use ndarray::array;
 
     #[test]

@@ -2,7 +2,8 @@
 //! keys, mini-batch schedules, dense damped solves, and divergence exits.
 
 use argmin::core::{
-    ArgminError, CostFunction, Error, Gradient, IterState, Problem, State, TerminationReason,
+    ArgminError, CostFunction, Error, Gradient, Hessian, IterState, KvValue, Problem, State,
+    TerminationReason, TerminationStatus, KV,
 };
 use ndarray::{Array1, Array2};
 use ndarray_linalg::{Cholesky, Solve, UPLO};
@@ -285,6 +286,56 @@ where
     } else {
         state.terminate_with(diverged("non-finite loss or gradient"))
     })
+}
+
+/// One iteration of a full-batch method whose step is a function of the
+/// dense Hessian and the gradient at the current iterate, `Δ = step(H, g)`
+/// (damped Newton, saddle-free Newton, condition-adaptive GD):
+///
+/// 1. takes the iterate and its gradient (cached by the previous iteration
+///    or `init`) and evaluates the Hessian there;
+/// 2. ends the run as diverged if the gradient or the Hessian is not finite;
+/// 3. counts one linear solve (the factorisation or eigendecomposition
+///    behind every such step) and computes `Δ` with the step's KV entries;
+/// 4. moves to `p + Δ` with [`finish_iter`], adding `"step_norm"` = `‖Δ‖`
+///    to the KV entries.
+pub(crate) fn hessian_step_iter<O>(
+    problem: &mut Problem<O>,
+    mut state: VecState,
+    solver: &str,
+    step: impl FnOnce(&Array2<f64>, &Array1<f64>) -> Result<(Array1<f64>, KV), Error>,
+) -> Result<(VecState, Option<KV>), Error>
+where
+    O: CostFunction<Param = Array1<f64>, Output = f64>
+        + Gradient<Param = Array1<f64>, Gradient = Array1<f64>>
+        + Hessian<Param = Array1<f64>, Hessian = Array2<f64>>,
+{
+    let param = take_param(&mut state, solver)?;
+    let (_, grad) = current_cost_grad(problem, &mut state, &param, false)?;
+    let hessian = problem.hessian(&param)?;
+    if !all_finite(&grad) || hessian.iter().any(|h| !h.is_finite()) {
+        return Ok((
+            state
+                .param(param)
+                .terminate_with(diverged("non-finite gradient or Hessian")),
+            None,
+        ));
+    }
+    add_count(problem, LINEAR_SOLVE_COUNT, 1);
+    let (step, mut kv) = step(&hessian, &grad)?;
+    kv.insert("step_norm", KvValue::Float(step.dot(&step).sqrt()));
+    let state = finish_iter(problem, state, param + &step, None, false)?;
+    Ok((state, Some(kv)))
+}
+
+/// `SolverConverged` once the stored gradient norm is below `tol`.
+pub(crate) fn grad_tol_status(state: &VecState, tol: Option<f64>) -> TerminationStatus {
+    match (tol, state.get_gradient()) {
+        (Some(tol), Some(g)) if g.dot(g).sqrt() < tol => {
+            TerminationStatus::Terminated(TerminationReason::SolverConverged)
+        }
+        _ => TerminationStatus::NotTerminated,
+    }
 }
 
 /// Solves `(C + λ I) x = b` for a symmetric `C`: Cholesky when `C + λI` is

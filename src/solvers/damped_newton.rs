@@ -1,13 +1,10 @@
 //! Damped Newton: Newton's step on the Hessian plus a multiple of the identity.
 
-use argmin::core::{CostFunction, Error, Gradient, Hessian, Problem, Solver, State, KV};
+use argmin::core::{CostFunction, Error, Gradient, Hessian, Problem, Solver, KV};
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
-use super::common::{
-    add_count, all_finite, check_positive, current_cost_grad, diverged, finish_iter,
-    init_full_batch, solve_damped, take_param, VecState, LINEAR_SOLVE_COUNT,
-};
+use super::common::{check_positive, hessian_step_iter, init_full_batch, solve_damped, VecState};
 
 /// The arithmetic of a damped Newton step: `Δ = −(H + λ I)⁻¹ g`.
 ///
@@ -112,32 +109,17 @@ where
     fn next_iter(
         &mut self,
         problem: &mut Problem<O>,
-        mut state: VecState,
+        state: VecState,
     ) -> Result<(VecState, Option<KV>), Error> {
-        let param = take_param(&mut state, "DampedNewton")?;
-        let (_, grad) = current_cost_grad(problem, &mut state, &param, false)?;
-        let hessian = problem.hessian(&param)?;
-        if !all_finite(&grad) || hessian.iter().any(|h| !h.is_finite()) {
-            return Ok((
-                state
-                    .param(param)
-                    .terminate_with(diverged("non-finite gradient or Hessian")),
-                None,
-            ));
-        }
-        add_count(problem, LINEAR_SOLVE_COUNT, 1);
-        let step = self.rule.step(&hessian, &grad)?;
-        let step_norm = step.dot(&step).sqrt();
-        let directional = grad.dot(&step);
-        let state = finish_iter(problem, state, param + &step, None, false)?;
-        Ok((
-            state,
-            Some(argmin::kv!(
-                "damping" => self.rule.damping;
-                "step_norm" => step_norm;
-                "g_dot_step" => directional;
-            )),
-        ))
+        let rule = self.rule;
+        hessian_step_iter(problem, state, "DampedNewton", |hessian, grad| {
+            let step = rule.step(hessian, grad)?;
+            let kv = argmin::kv!(
+                "damping" => rule.damping;
+                "g_dot_step" => grad.dot(&step);
+            );
+            Ok((step, kv))
+        })
     }
 }
 

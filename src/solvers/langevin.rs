@@ -1,16 +1,17 @@
 //! Gradient descent with Langevin noise: seeded Gaussian noise added to
 //! every gradient (document 002's "stochastic gradient descent").
 
-use argmin::core::{
-    CostFunction, Error, Gradient, Problem, Solver, State, TerminationReason, TerminationStatus, KV,
-};
+use argmin::core::{CostFunction, Error, Gradient, Problem, Solver, TerminationStatus, KV};
 use ndarray::Array1;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use super::common::{diverged, take_param, VecState};
+use super::common::{
+    check_positive, current_cost_grad, finish_iter, grad_tol_status, init_full_batch, take_param,
+    VecState,
+};
 
 /// How the noise scale `σ_k` changes with the step count `k`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -150,16 +151,8 @@ impl LangevinGd {
     /// # Errors
     /// `InvalidParameter` unless `lr` is finite and > 0 and `noise` finite and ≥ 0.
     pub fn new(lr: f64, noise: f64) -> Result<Self, Error> {
-        if !(lr.is_finite() && lr > 0.0) {
-            return Err(invalid(format!(
-                "`LangevinGd`: learning rate must be finite and > 0, got {lr}"
-            )));
-        }
-        if !(noise.is_finite() && noise >= 0.0) {
-            return Err(invalid(format!(
-                "`LangevinGd`: noise must be finite and >= 0, got {noise}"
-            )));
-        }
+        check_positive("LangevinGd", "learning rate", lr, false)?;
+        check_positive("LangevinGd", "noise", noise, true)?;
         Ok(Self {
             rule: LangevinRule {
                 lr,
@@ -199,73 +192,13 @@ impl LangevinGd {
     /// # Errors
     /// `InvalidParameter` unless `tol` is finite and ≥ 0.
     pub fn with_grad_tol(mut self, tol: f64) -> Result<Self, Error> {
-        if !(tol.is_finite() && tol >= 0.0) {
-            return Err(invalid(format!(
-                "`LangevinGd`: tolerance must be finite and >= 0, got {tol}"
-            )));
-        }
-        self.grad_tol = Some(tol);
+        self.grad_tol = Some(check_positive("LangevinGd", "tolerance", tol, true)?);
         Ok(self)
     }
 
     /// The update rule.
     pub fn rule(&self) -> &LangevinRule {
         &self.rule
-    }
-}
-
-/// `init` of the solvers of this file and of [`super::adaptive_gd`]: loss
-/// and gradient at the start.
-pub(crate) fn init_state<O>(
-    problem: &mut Problem<O>,
-    mut state: VecState,
-    solver: &str,
-) -> Result<VecState, Error>
-where
-    O: CostFunction<Param = Array1<f64>, Output = f64>
-        + Gradient<Param = Array1<f64>, Gradient = Array1<f64>>,
-{
-    let param = take_param(&mut state, solver)?;
-    let cost = problem.cost(&param)?;
-    let grad = problem.gradient(&param)?;
-    Ok(state.param(param).cost(cost).gradient(grad))
-}
-
-/// Ends an iteration at `next`: evaluates loss and gradient there, or ends
-/// the run as diverged if anything is non-finite.
-pub(crate) fn finish_iter<O>(
-    problem: &mut Problem<O>,
-    state: VecState,
-    next: Array1<f64>,
-) -> Result<VecState, Error>
-where
-    O: CostFunction<Param = Array1<f64>, Output = f64>
-        + Gradient<Param = Array1<f64>, Gradient = Array1<f64>>,
-{
-    if next.iter().any(|v| !v.is_finite()) {
-        return Ok(state
-            .param(next)
-            .cost(f64::NAN)
-            .terminate_with(diverged("non-finite iterate")));
-    }
-    let cost = problem.cost(&next)?;
-    let grad = problem.gradient(&next)?;
-    let finite = cost.is_finite() && grad.iter().all(|g| g.is_finite());
-    let state = state.param(next).cost(cost).gradient(grad);
-    Ok(if finite {
-        state
-    } else {
-        state.terminate_with(diverged("non-finite loss or gradient"))
-    })
-}
-
-/// `SolverConverged` once the stored gradient norm is below `tol`.
-pub(crate) fn grad_tol_status(state: &VecState, tol: Option<f64>) -> TerminationStatus {
-    match (tol, state.get_gradient()) {
-        (Some(tol), Some(g)) if g.dot(g).sqrt() < tol => {
-            TerminationStatus::Terminated(TerminationReason::SolverConverged)
-        }
-        _ => TerminationStatus::NotTerminated,
     }
 }
 
@@ -284,7 +217,7 @@ where
         state: VecState,
     ) -> Result<(VecState, Option<KV>), Error> {
         self.memory = Some(self.rule.init());
-        Ok((init_state(problem, state, "LangevinGd")?, None))
+        Ok((init_full_batch(problem, state, "LangevinGd")?, None))
     }
 
     fn next_iter(
@@ -293,16 +226,13 @@ where
         mut state: VecState,
     ) -> Result<(VecState, Option<KV>), Error> {
         let param = take_param(&mut state, "LangevinGd")?;
-        let grad = match state.take_gradient() {
-            Some(g) => g,
-            None => problem.gradient(&param)?,
-        };
+        let (_, grad) = current_cost_grad(problem, &mut state, &param, false)?;
         let memory = self.memory.get_or_insert_with(|| self.rule.init());
         let sigma = self.rule.noise_at(memory.count);
         let step = self.rule.update(&grad, memory);
         let step_norm = step.dot(&step).sqrt();
         let next = param + &step;
-        let state = finish_iter(problem, state, next)?;
+        let state = finish_iter(problem, state, next, None, false)?;
         Ok((
             state,
             Some(argmin::kv!("step_norm" => step_norm; "noise" => sigma;)),
@@ -318,7 +248,7 @@ where
 mod tests {
     use super::*;
     use crate::landscapes::Saddle;
-    use argmin::core::Executor;
+    use argmin::core::{Executor, State};
     use ndarray::array;
 
     #[test]

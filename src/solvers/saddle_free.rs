@@ -1,13 +1,10 @@
 //! Saddle-free Newton: Newton's step with the Hessian's eigenvalues made positive.
 
-use argmin::core::{CostFunction, Error, Gradient, Hessian, Problem, Solver, State, KV};
+use argmin::core::{CostFunction, Error, Gradient, Hessian, Problem, Solver, KV};
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
-use super::common::{
-    add_count, all_finite, check_positive, current_cost_grad, diverged, finish_iter,
-    init_full_batch, take_param, VecState, LINEAR_SOLVE_COUNT,
-};
+use super::common::{check_positive, hessian_step_iter, init_full_batch, VecState};
 use crate::curvature::sym_eig;
 
 /// The arithmetic of a saddle-free Newton step: with `H = U Λ Uᵀ`,
@@ -137,31 +134,17 @@ where
     fn next_iter(
         &mut self,
         problem: &mut Problem<O>,
-        mut state: VecState,
+        state: VecState,
     ) -> Result<(VecState, Option<KV>), Error> {
-        let param = take_param(&mut state, "SaddleFreeNewton")?;
-        let (_, grad) = current_cost_grad(problem, &mut state, &param, false)?;
-        let hessian = problem.hessian(&param)?;
-        if !all_finite(&grad) || hessian.iter().any(|h| !h.is_finite()) {
-            return Ok((
-                state
-                    .param(param)
-                    .terminate_with(diverged("non-finite gradient or Hessian")),
-                None,
-            ));
-        }
-        add_count(problem, LINEAR_SOLVE_COUNT, 1);
-        let (step, negative) = self.rule.step(&hessian, &grad)?;
-        let step_norm = step.dot(&step).sqrt();
-        let state = finish_iter(problem, state, param + &step, None, false)?;
-        Ok((
-            state,
-            Some(argmin::kv!(
-                "damping" => self.rule.damping;
-                "step_norm" => step_norm;
+        let rule = self.rule;
+        hessian_step_iter(problem, state, "SaddleFreeNewton", |hessian, grad| {
+            let (step, negative) = rule.step(hessian, grad)?;
+            let kv = argmin::kv!(
+                "damping" => rule.damping;
                 "negative_eigenvalues" => negative as u64;
-            )),
-        ))
+            );
+            Ok((step, kv))
+        })
     }
 }
 
