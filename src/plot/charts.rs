@@ -11,8 +11,8 @@ use super::colour::{
     format_value, landscape_colour, path_colour, rgb, tick, ColourScale, Rgb, NO_VALUE,
 };
 use super::landscape::{
-    draw_colour_bar, draw_traces, fit_text, format_loss, fsize, text, HeatmapRender, Layout,
-    Marker, INK, MUTED,
+    draw_colour_bar, draw_traces, fit_text, format_loss, fsize, note, point_runs, text,
+    HeatmapRender, Layout, Marker, INK, MUTED,
 };
 use super::{draw_err, ensure_fonts, CurvatureGrid, Figure, PathsStyle, PlotError, Result, FONT};
 use crate::trace::Trace;
@@ -128,22 +128,18 @@ pub fn draw_loss_curves<DB: DrawingBackend>(
     };
     let problem = traces.first().map(|t| t.problem.as_str()).unwrap_or("");
     let area = titled(root, &title, problem)?;
-    let y_of = |v: f64| -> f64 {
-        match baseline {
-            Some(b) => v - b,
-            None => v,
-        }
+    // The k-th point of a run's curve, `None` where it cannot be drawn.
+    let point = |t: &Trace, k: usize| -> Option<(f64, f64)> {
+        let (x, y) = (axis.value(t, k), t.loss[k] - baseline.unwrap_or(0.0));
+        (x.is_finite() && y.is_finite() && y > 0.0).then_some((x, y))
     };
     // Ranges over the drawable points.
     let (mut x_hi, mut y_lo, mut y_hi) = (0.0_f64, f64::INFINITY, 0.0_f64);
     for t in traces {
-        for k in 0..t.loss.len() {
-            let (x, y) = (axis.value(t, k), y_of(t.loss[k]));
-            if x.is_finite() && y.is_finite() && y > 0.0 {
-                x_hi = x_hi.max(x);
-                y_lo = y_lo.min(y);
-                y_hi = y_hi.max(y);
-            }
+        for (x, y) in (0..t.loss.len()).filter_map(|k| point(t, k)) {
+            x_hi = x_hi.max(x);
+            y_lo = y_lo.min(y);
+            y_hi = y_hi.max(y);
         }
     }
     if !(y_lo.is_finite() && y_hi > 0.0) {
@@ -176,20 +172,12 @@ pub fn draw_loss_curves<DB: DrawingBackend>(
         .map_err(draw_err)?;
     for (i, t) in traces.iter().enumerate() {
         let c = rgb(path_colour(i));
-        let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
-        for k in 0..t.loss.len() {
-            let (x, y) = (axis.value(t, k), y_of(t.loss[k]));
-            if x.is_finite() && y.is_finite() && y > 0.0 {
-                if let Some(r) = runs.last_mut() {
-                    r.push((x, y.clamp(y_lo, y_hi)));
-                }
-            } else if runs.last().is_some_and(|r| !r.is_empty()) {
-                runs.push(Vec::new());
-            }
-        }
+        let runs = point_runs(
+            (0..t.loss.len()).map(|k| point(t, k).map(|(x, y)| (x, y.clamp(y_lo, y_hi)))),
+        );
         let label = format!("{} ({})", t.optimizer, super::landscape::run_summary(t));
         let mut first = true;
-        for r in runs.into_iter().filter(|r| !r.is_empty()) {
+        for r in runs {
             let series = chart
                 .draw_series(std::iter::once(PathElement::new(
                     r.clone(),
@@ -371,16 +359,7 @@ fn bar_panel<DB: DrawingBackend>(
             };
             let (px, py) = chart.backend_coord(&(v, yc));
             let (ax, ay) = area.get_base_pixel();
-            text(
-                area,
-                &label,
-                (px - ax + 5, py - ay),
-                11.5 * s,
-                &INK,
-                HPos::Left,
-                VPos::Center,
-                false,
-            )?;
+            note(area, &label, (px - ax + 5, py - ay), 11.5 * s, &INK)?;
         } else {
             let grey = RGBColor(0xb0, 0xb0, 0xb0);
             plot.draw(&Rectangle::new(
@@ -472,24 +451,7 @@ fn field_chart<DB: DrawingBackend>(
         .axis_style(INK)
         .draw()
         .map_err(draw_err)?;
-    let (xr, yr) = chart.plotting_area().get_pixel_range();
-    let (base_x, base_y) = root.get_base_pixel();
-    let layout = Layout {
-        left: xr.start - base_x,
-        top: yr.start - base_y,
-        right: xr.end - base_x,
-        bottom: yr.end - base_y,
-        x_range: (x0, x1),
-        y_range: (y0, y1),
-        legend_x: 0,
-        legend_y: 0,
-        legend_dy: 0,
-        legend_w: 0,
-        legend_detail: false,
-        legend_shown: 0,
-        subtitle_at: (0, 0),
-        font_scale: s,
-    };
+    let layout = Layout::of_chart(root, &chart, s);
     // Nearest grid point for every pixel (cells are honest for classes).
     let idx = |v: &[f64], t: f64| -> usize {
         let f = (t - v[0]) / (v[v.len() - 1] - v[0]) * (v.len() - 1) as f64;
@@ -575,16 +537,7 @@ fn field_chart<DB: DrawingBackend>(
                 false,
                 (panel_w - key_offset - (40.0 * s) as i32).max(10) as u32,
             );
-            text(
-                root,
-                &nm,
-                (x + (32.0 * s) as i32, y),
-                12.0 * s,
-                &INK,
-                HPos::Left,
-                VPos::Center,
-                false,
-            )?;
+            note(root, &nm, (x + (32.0 * s) as i32, y), 12.0 * s, &INK)?;
             y += (20.0 * s) as i32;
         }
     }
@@ -677,25 +630,19 @@ pub fn draw_eigen_sign_map<DB: DrawingBackend>(
             INK.stroke_width(1),
         ))
         .map_err(draw_err)?;
-        text(
+        note(
             root,
             name,
             (x + (24.0 * s) as i32, y - (1.0 * s) as i32),
             12.0 * s,
             &INK,
-            HPos::Left,
-            VPos::Center,
-            false,
         )?;
-        text(
+        note(
             root,
             &format!("{:.1}% of the grid", 100.0 * counts[k] as f64 / total),
             (x + (24.0 * s) as i32, y + (15.0 * s) as i32),
             11.0 * s,
             &MUTED,
-            HPos::Left,
-            VPos::Center,
-            false,
         )?;
         y += (44.0 * s) as i32;
     }
