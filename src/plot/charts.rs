@@ -11,8 +11,8 @@ use super::colour::{
     format_value, landscape_colour, path_colour, rgb, tick, ColourScale, Rgb, NO_VALUE,
 };
 use super::landscape::{
-    draw_colour_bar, draw_traces, fit_text, format_loss, fsize, note, point_runs, text,
-    HeatmapRender, Layout, Marker, INK, MUTED,
+    centred_line, draw_colour_bar, draw_traces, fit_text, format_loss, fsize, note, point_runs,
+    text, HeatmapRender, Layout, Marker, INK, MUTED,
 };
 use super::{draw_err, ensure_fonts, CurvatureGrid, Figure, PathsStyle, PlotError, Result, FONT};
 use crate::trace::Trace;
@@ -70,30 +70,11 @@ fn titled<DB: DrawingBackend>(
     root.fill(&WHITE).map_err(draw_err)?;
     let s = font_scale(root);
     let w = root.dim_in_pixel().0 as i32;
-    let t = fit_text(root, title, 18.0 * s, true, (w - 20).max(10) as u32);
-    text(
-        root,
-        &t,
-        (w / 2, (17.0 * s) as i32),
-        18.0 * s,
-        &INK,
-        HPos::Center,
-        VPos::Center,
-        true,
-    )?;
+    let (at, max_w) = (|y: f64| (w / 2, (y * s) as i32), (w - 20).max(10) as u32);
+    centred_line(root, title, at(17.0), 18.0 * s, &INK, true, max_w)?;
     let mut top = (34.0 * s) as i32;
     if !subtitle.is_empty() {
-        let st = fit_text(root, subtitle, 13.0 * s, false, (w - 20).max(10) as u32);
-        text(
-            root,
-            &st,
-            (w / 2, (38.0 * s) as i32),
-            13.0 * s,
-            &MUTED,
-            HPos::Center,
-            VPos::Center,
-            false,
-        )?;
+        centred_line(root, subtitle, at(38.0), 13.0 * s, &MUTED, false, max_w)?;
         top = (54.0 * s) as i32;
     }
     Ok(root.margin(top, 0, 0, 0))
@@ -613,23 +594,14 @@ pub fn draw_eigen_sign_map<DB: DrawingBackend>(
         if k == 3 && counts[3] == 0 {
             continue;
         }
-        let c = rgb(CLASS_COLOURS[k]);
-        root.draw(&Rectangle::new(
-            [
-                (x, y - (8.0 * s) as i32),
-                (x + (16.0 * s) as i32, y + (8.0 * s) as i32),
-            ],
-            c.filled(),
-        ))
-        .map_err(draw_err)?;
-        root.draw(&Rectangle::new(
-            [
-                (x, y - (8.0 * s) as i32),
-                (x + (16.0 * s) as i32, y + (8.0 * s) as i32),
-            ],
-            INK.stroke_width(1),
-        ))
-        .map_err(draw_err)?;
+        let swatch = [
+            (x, y - (8.0 * s) as i32),
+            (x + (16.0 * s) as i32, y + (8.0 * s) as i32),
+        ];
+        for style in [rgb(CLASS_COLOURS[k]).filled(), INK.stroke_width(1)] {
+            root.draw(&Rectangle::new(swatch, style))
+                .map_err(draw_err)?;
+        }
         note(
             root,
             name,

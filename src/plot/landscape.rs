@@ -121,6 +121,21 @@ pub(crate) fn note<DB: DrawingBackend>(
     text(area, s, at, size, colour, HPos::Left, VPos::Center, false)
 }
 
+/// [`text`] centred on `at`, shortened with an ellipsis to fit `max_w`
+/// pixels: the style of titles and subtitles.
+pub(crate) fn centred_line<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &str,
+    at: (i32, i32),
+    size: f64,
+    colour: &RGBColor,
+    bold: bool,
+    max_w: u32,
+) -> Result<()> {
+    let s = fit_text(area, s, size, bold, max_w);
+    text(area, &s, at, size, colour, HPos::Center, VPos::Center, bold)
+}
+
 /// Width of `s` in pixels at `size`.
 pub(crate) fn text_width<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -436,29 +451,19 @@ pub(crate) fn draw_background<DB: DrawingBackend>(
         }
     });
     let title_h = (68.0 * s) as i32;
-    let t = fit_text(root, &title, 19.0 * s, true, (w - 24) as u32);
-    text(
+    let at = |y: f64| (w / 2, (y * s) as i32);
+    centred_line(
         root,
-        &t,
-        (w / 2, (18.0 * s) as i32),
+        &title,
+        at(18.0),
         19.0 * s,
         &INK,
-        HPos::Center,
-        VPos::Center,
         true,
+        (w - 24) as u32,
     )?;
     if !skip_subtitle {
-        let st = fit_text(root, &subtitle, 13.5 * s, false, (w - 24) as u32);
-        text(
-            root,
-            &st,
-            (w / 2, (42.0 * s) as i32),
-            13.5 * s,
-            &MUTED,
-            HPos::Center,
-            VPos::Center,
-            false,
-        )?;
+        let (size, max_w) = (13.5 * s, (w - 24) as u32);
+        centred_line(root, &subtitle, at(42.0), size, &MUTED, false, max_w)?;
     }
 
     // Column widths: chart | colour bar | legend.
