@@ -379,22 +379,21 @@ const CLASS_COLOURS: [Rgb; 4] = [
     [0xdd, 0xdd, 0xdd], // undefined
 ];
 
-/// A field drawn over a 2-D slice with axes, optional paths and a right
-/// panel of `panel_w` pixels for a key. Returns the plot layout.
+/// A field over `grid`'s slice (axes named by the grid, its title as the
+/// subtitle) with optional paths and a right panel of `panel_w` pixels for
+/// a key. Returns the plot layout.
 #[allow(clippy::too_many_arguments)]
 fn field_chart<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    xs: &[f64],
-    ys: &[f64],
-    labels: (&str, &str),
+    grid: &CurvatureGrid,
     title: &str,
-    subtitle: &str,
     panel_w: i32,
     key_offset: i32,
     colour: &dyn Fn(usize, usize) -> Rgb,
     traces: &[Trace],
     render: HeatmapRender,
 ) -> Result<Layout> {
+    let (xs, ys) = (&grid.xs[..], &grid.ys[..]);
     if xs.len() < 2 || ys.len() < 2 {
         return Err(PlotError::InvalidInput(
             "a map needs at least 2 × 2 grid points".into(),
@@ -408,7 +407,7 @@ fn field_chart<DB: DrawingBackend>(
             "map overlays need 2-D iterates".into(),
         ));
     }
-    let area = titled(root, title, subtitle)?;
+    let area = titled(root, title, &grid.title)?;
     let s = font_scale(root);
     let w = area.dim_in_pixel().0 as i32;
     let (chart_area, _) = area.split_horizontally(w - panel_w);
@@ -423,8 +422,8 @@ fn field_chart<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .disable_mesh()
-        .x_desc(labels.0)
-        .y_desc(labels.1)
+        .x_desc(grid.x_label.as_str())
+        .y_desc(grid.y_label.as_str())
         .x_label_formatter(&|v| tick(*v, x1 - x0))
         .y_label_formatter(&|v| tick(*v, y1 - y0))
         .axis_desc_style((FONT, fsize(14.0 * s)))
@@ -554,11 +553,8 @@ pub fn draw_eigen_sign_map<DB: DrawingBackend>(
     let panel_w = (200.0 * s) as i32;
     let layout = field_chart(
         root,
-        &grid.xs,
-        &grid.ys,
-        (&grid.x_label, &grid.y_label),
+        grid,
         "Signs of the Hessian's eigenvalues",
-        &grid.title,
         panel_w,
         (22.0 * s) as i32,
         &class_colour,
@@ -667,11 +663,8 @@ pub fn draw_condition_map<DB: DrawingBackend>(
     let panel_w = (120.0 * s) as i32;
     let layout = field_chart(
         root,
-        &grid.xs,
-        &grid.ys,
-        (&grid.x_label, &grid.y_label),
+        grid,
         "Condition number of the Hessian, log₁₀ κ",
-        &grid.title,
         panel_w
             + if traces.is_empty() {
                 0
