@@ -10,26 +10,20 @@
 //! `*_figure` functions render a PNG [`Figure`] (shown inline in Evcxr,
 //! saved with [`Figure::save`]).
 
+use std::ops::Range;
+
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::batch::Bakeoff;
 use super::{Landscape, Minimum};
+use crate::plot::draw_err as de;
 use crate::plot::{
-    landscape_colour, path_colour, render_png, ColourScale, CurvatureGrid, Figure, LossGrid,
-    PlotError, Result, FONT,
+    landscape_colour, path_colour, point_runs, render_png, rgb, ColourScale, CurvatureGrid, Figure,
+    LossGrid, PlotError, Result, FONT, INK,
 };
 use crate::trace::Trace;
-
-fn de<E: std::fmt::Display>(e: E) -> PlotError {
-    PlotError::Drawing(e.to_string())
-}
-
-fn rgb(c: [u8; 3]) -> RGBColor {
-    RGBColor(c[0], c[1], c[2])
-}
-
-const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
 
 /// The heatmap colour of `v` on `scale`: the figure library's landscape
 /// colour map, so these figures match [`crate::plot::paths_figure`].
@@ -82,23 +76,58 @@ fn two_d<L: Landscape>(landscape: &L) -> Result<Vec<(f64, f64)>> {
 
 /// Splits a 2-D path into the runs of consecutive finite points inside the view.
 fn visible_runs(t: &Trace, (x0, x1): (f64, f64), (y0, y1): (f64, f64)) -> Vec<Vec<(f64, f64)>> {
-    let mut runs = vec![Vec::new()];
-    for p in &t.iterates {
+    point_runs(t.iterates.iter().map(|p| {
         let inside = p.len() == 2
             && p[0].is_finite()
             && p[1].is_finite()
             && (x0..=x1).contains(&p[0])
             && (y0..=y1).contains(&p[1]);
-        if inside {
-            if let Some(r) = runs.last_mut() {
-                r.push((p[0], p[1]));
-            }
-        } else if runs.last().is_some_and(|r| !r.is_empty()) {
-            runs.push(Vec::new());
-        }
-    }
-    runs.retain(|r| !r.is_empty());
-    runs
+        inside.then(|| (p[0], p[1]))
+    }))
+}
+
+/// A titled chart over `x × y` with a light mesh and the axis names
+/// `desc`: the frame of the line plots below.
+fn line_chart<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    x: Range<f64>,
+    y: Range<f64>,
+    desc: (&str, &str),
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>> {
+    root.fill(&WHITE).map_err(de)?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x, y)
+        .map_err(de)?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(0xee, 0xee, 0xee))
+        .x_desc(desc.0)
+        .y_desc(desc.1)
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .draw()
+        .map_err(de)?;
+    Ok(chart)
+}
+
+/// Draws the legend of `chart`'s labelled series at `position`.
+fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    position: SeriesLabelPosition,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(0xcc, 0xcc, 0xcc))
+        .label_font((FONT, 13))
+        .position(position)
+        .draw()
+        .map_err(de)
 }
 
 /// Draws the landscape as a heatmap with every run's path (thin,
@@ -265,7 +294,6 @@ pub fn draw_batch_losses<DB: DrawingBackend>(
     global: Option<f64>,
     title: &str,
 ) -> Result<()> {
-    root.fill(&WHITE).map_err(de)?;
     let (len, curves) = padded_losses(traces);
     let finite = curves.iter().flatten().copied().filter(|v| v.is_finite());
     let (mut lo, mut hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
@@ -279,22 +307,13 @@ pub fn draw_batch_losses<DB: DrawingBackend>(
         (lo, hi) = (0.0, 1.0);
     }
     let pad = 0.05 * (hi - lo).max(1e-12);
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..(len.max(2) - 1) as f64, (lo - pad)..(hi + pad))
-        .map_err(de)?;
-    chart
-        .configure_mesh()
-        .light_line_style(RGBColor(0xee, 0xee, 0xee))
-        .x_desc("iteration")
-        .y_desc("loss")
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 14))
-        .draw()
-        .map_err(de)?;
+    let mut chart = line_chart(
+        root,
+        title,
+        0.0..(len.max(2) - 1) as f64,
+        (lo - pad)..(hi + pad),
+        ("iteration", "loss"),
+    )?;
     let grey = RGBColor(0x88, 0x88, 0x88).mix(0.25).stroke_width(1);
     for c in &curves {
         let pts: Vec<(f64, f64)> = c
@@ -339,15 +358,7 @@ pub fn draw_batch_losses<DB: DrawingBackend>(
                 )
             });
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(0xcc, 0xcc, 0xcc))
-        .label_font((FONT, 13))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(de)?;
-    Ok(())
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 /// PNG of [`draw_batch_losses`].
@@ -498,23 +509,13 @@ pub fn draw_toy_1d<DB: DrawingBackend, L: Landscape>(
         });
     let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
     let pad = 0.06 * (hi - lo).max(1e-12);
-    root.fill(&WHITE).map_err(de)?;
-    let mut chart = ChartBuilder::on(root)
-        .caption(landscape.name(), (FONT, 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(a..b, (lo - pad)..(hi + pad))
-        .map_err(de)?;
-    chart
-        .configure_mesh()
-        .light_line_style(RGBColor(0xee, 0xee, 0xee))
-        .x_desc("x")
-        .y_desc("f(x)")
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 14))
-        .draw()
-        .map_err(de)?;
+    let mut chart = line_chart(
+        root,
+        &landscape.name(),
+        a..b,
+        (lo - pad)..(hi + pad),
+        ("x", "f(x)"),
+    )?;
     chart
         .draw_series(LineSeries::new(curve, INK.stroke_width(2)))
         .map_err(de)?;
@@ -540,15 +541,7 @@ pub fn draw_toy_1d<DB: DrawingBackend, L: Landscape>(
             .draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))
             .map_err(de)?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(0xcc, 0xcc, 0xcc))
-        .label_font((FONT, 13))
-        .position(SeriesLabelPosition::UpperLeft)
-        .draw()
-        .map_err(de)?;
-    Ok(())
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }
 
 /// PNG of [`draw_toy_1d`].

@@ -11,8 +11,8 @@ use super::colour::{
     format_value, landscape_colour, path_colour, rgb, tick, ColourScale, Rgb, NO_VALUE,
 };
 use super::landscape::{
-    draw_colour_bar, draw_traces, fit_text, format_loss, fsize, text, HeatmapRender, Layout,
-    Marker, INK, MUTED,
+    centred_line, draw_colour_bar, draw_traces, fit_text, format_loss, fsize, note, point_runs,
+    text, HeatmapRender, Layout, Marker, INK, MUTED,
 };
 use super::{draw_err, ensure_fonts, CurvatureGrid, Figure, PathsStyle, PlotError, Result, FONT};
 use crate::trace::Trace;
@@ -70,30 +70,11 @@ fn titled<DB: DrawingBackend>(
     root.fill(&WHITE).map_err(draw_err)?;
     let s = font_scale(root);
     let w = root.dim_in_pixel().0 as i32;
-    let t = fit_text(root, title, 18.0 * s, true, (w - 20).max(10) as u32);
-    text(
-        root,
-        &t,
-        (w / 2, (17.0 * s) as i32),
-        18.0 * s,
-        &INK,
-        HPos::Center,
-        VPos::Center,
-        true,
-    )?;
+    let (at, max_w) = (|y: f64| (w / 2, (y * s) as i32), (w - 20).max(10) as u32);
+    centred_line(root, title, at(17.0), 18.0 * s, &INK, true, max_w)?;
     let mut top = (34.0 * s) as i32;
     if !subtitle.is_empty() {
-        let st = fit_text(root, subtitle, 13.0 * s, false, (w - 20).max(10) as u32);
-        text(
-            root,
-            &st,
-            (w / 2, (38.0 * s) as i32),
-            13.0 * s,
-            &MUTED,
-            HPos::Center,
-            VPos::Center,
-            false,
-        )?;
+        centred_line(root, subtitle, at(38.0), 13.0 * s, &MUTED, false, max_w)?;
         top = (54.0 * s) as i32;
     }
     Ok(root.margin(top, 0, 0, 0))
@@ -128,22 +109,18 @@ pub fn draw_loss_curves<DB: DrawingBackend>(
     };
     let problem = traces.first().map(|t| t.problem.as_str()).unwrap_or("");
     let area = titled(root, &title, problem)?;
-    let y_of = |v: f64| -> f64 {
-        match baseline {
-            Some(b) => v - b,
-            None => v,
-        }
+    // The k-th point of a run's curve, `None` where it cannot be drawn.
+    let point = |t: &Trace, k: usize| -> Option<(f64, f64)> {
+        let (x, y) = (axis.value(t, k), t.loss[k] - baseline.unwrap_or(0.0));
+        (x.is_finite() && y.is_finite() && y > 0.0).then_some((x, y))
     };
     // Ranges over the drawable points.
     let (mut x_hi, mut y_lo, mut y_hi) = (0.0_f64, f64::INFINITY, 0.0_f64);
     for t in traces {
-        for k in 0..t.loss.len() {
-            let (x, y) = (axis.value(t, k), y_of(t.loss[k]));
-            if x.is_finite() && y.is_finite() && y > 0.0 {
-                x_hi = x_hi.max(x);
-                y_lo = y_lo.min(y);
-                y_hi = y_hi.max(y);
-            }
+        for (x, y) in (0..t.loss.len()).filter_map(|k| point(t, k)) {
+            x_hi = x_hi.max(x);
+            y_lo = y_lo.min(y);
+            y_hi = y_hi.max(y);
         }
     }
     if !(y_lo.is_finite() && y_hi > 0.0) {
@@ -176,20 +153,12 @@ pub fn draw_loss_curves<DB: DrawingBackend>(
         .map_err(draw_err)?;
     for (i, t) in traces.iter().enumerate() {
         let c = rgb(path_colour(i));
-        let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
-        for k in 0..t.loss.len() {
-            let (x, y) = (axis.value(t, k), y_of(t.loss[k]));
-            if x.is_finite() && y.is_finite() && y > 0.0 {
-                if let Some(r) = runs.last_mut() {
-                    r.push((x, y.clamp(y_lo, y_hi)));
-                }
-            } else if runs.last().is_some_and(|r| !r.is_empty()) {
-                runs.push(Vec::new());
-            }
-        }
+        let runs = point_runs(
+            (0..t.loss.len()).map(|k| point(t, k).map(|(x, y)| (x, y.clamp(y_lo, y_hi)))),
+        );
         let label = format!("{} ({})", t.optimizer, super::landscape::run_summary(t));
         let mut first = true;
-        for r in runs.into_iter().filter(|r| !r.is_empty()) {
+        for r in runs {
             let series = chart
                 .draw_series(std::iter::once(PathElement::new(
                     r.clone(),
@@ -371,16 +340,7 @@ fn bar_panel<DB: DrawingBackend>(
             };
             let (px, py) = chart.backend_coord(&(v, yc));
             let (ax, ay) = area.get_base_pixel();
-            text(
-                area,
-                &label,
-                (px - ax + 5, py - ay),
-                11.5 * s,
-                &INK,
-                HPos::Left,
-                VPos::Center,
-                false,
-            )?;
+            note(area, &label, (px - ax + 5, py - ay), 11.5 * s, &INK)?;
         } else {
             let grey = RGBColor(0xb0, 0xb0, 0xb0);
             plot.draw(&Rectangle::new(
@@ -419,22 +379,21 @@ const CLASS_COLOURS: [Rgb; 4] = [
     [0xdd, 0xdd, 0xdd], // undefined
 ];
 
-/// A field drawn over a 2-D slice with axes, optional paths and a right
-/// panel of `panel_w` pixels for a key. Returns the plot layout.
+/// A field over `grid`'s slice (axes named by the grid, its title as the
+/// subtitle) with optional paths and a right panel of `panel_w` pixels for
+/// a key. Returns the plot layout.
 #[allow(clippy::too_many_arguments)]
 fn field_chart<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    xs: &[f64],
-    ys: &[f64],
-    labels: (&str, &str),
+    grid: &CurvatureGrid,
     title: &str,
-    subtitle: &str,
     panel_w: i32,
     key_offset: i32,
     colour: &dyn Fn(usize, usize) -> Rgb,
     traces: &[Trace],
     render: HeatmapRender,
 ) -> Result<Layout> {
+    let (xs, ys) = (&grid.xs[..], &grid.ys[..]);
     if xs.len() < 2 || ys.len() < 2 {
         return Err(PlotError::InvalidInput(
             "a map needs at least 2 × 2 grid points".into(),
@@ -448,7 +407,7 @@ fn field_chart<DB: DrawingBackend>(
             "map overlays need 2-D iterates".into(),
         ));
     }
-    let area = titled(root, title, subtitle)?;
+    let area = titled(root, title, &grid.title)?;
     let s = font_scale(root);
     let w = area.dim_in_pixel().0 as i32;
     let (chart_area, _) = area.split_horizontally(w - panel_w);
@@ -463,8 +422,8 @@ fn field_chart<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .disable_mesh()
-        .x_desc(labels.0)
-        .y_desc(labels.1)
+        .x_desc(grid.x_label.as_str())
+        .y_desc(grid.y_label.as_str())
         .x_label_formatter(&|v| tick(*v, x1 - x0))
         .y_label_formatter(&|v| tick(*v, y1 - y0))
         .axis_desc_style((FONT, fsize(14.0 * s)))
@@ -472,24 +431,7 @@ fn field_chart<DB: DrawingBackend>(
         .axis_style(INK)
         .draw()
         .map_err(draw_err)?;
-    let (xr, yr) = chart.plotting_area().get_pixel_range();
-    let (base_x, base_y) = root.get_base_pixel();
-    let layout = Layout {
-        left: xr.start - base_x,
-        top: yr.start - base_y,
-        right: xr.end - base_x,
-        bottom: yr.end - base_y,
-        x_range: (x0, x1),
-        y_range: (y0, y1),
-        legend_x: 0,
-        legend_y: 0,
-        legend_dy: 0,
-        legend_w: 0,
-        legend_detail: false,
-        legend_shown: 0,
-        subtitle_at: (0, 0),
-        font_scale: s,
-    };
+    let layout = Layout::of_chart(root, &chart, s);
     // Nearest grid point for every pixel (cells are honest for classes).
     let idx = |v: &[f64], t: f64| -> usize {
         let f = (t - v[0]) / (v[v.len() - 1] - v[0]) * (v.len() - 1) as f64;
@@ -575,16 +517,7 @@ fn field_chart<DB: DrawingBackend>(
                 false,
                 (panel_w - key_offset - (40.0 * s) as i32).max(10) as u32,
             );
-            text(
-                root,
-                &nm,
-                (x + (32.0 * s) as i32, y),
-                12.0 * s,
-                &INK,
-                HPos::Left,
-                VPos::Center,
-                false,
-            )?;
+            note(root, &nm, (x + (32.0 * s) as i32, y), 12.0 * s, &INK)?;
             y += (20.0 * s) as i32;
         }
     }
@@ -620,11 +553,8 @@ pub fn draw_eigen_sign_map<DB: DrawingBackend>(
     let panel_w = (200.0 * s) as i32;
     let layout = field_chart(
         root,
-        &grid.xs,
-        &grid.ys,
-        (&grid.x_label, &grid.y_label),
+        grid,
         "Signs of the Hessian's eigenvalues",
-        &grid.title,
         panel_w,
         (22.0 * s) as i32,
         &class_colour,
@@ -660,42 +590,27 @@ pub fn draw_eigen_sign_map<DB: DrawingBackend>(
         if k == 3 && counts[3] == 0 {
             continue;
         }
-        let c = rgb(CLASS_COLOURS[k]);
-        root.draw(&Rectangle::new(
-            [
-                (x, y - (8.0 * s) as i32),
-                (x + (16.0 * s) as i32, y + (8.0 * s) as i32),
-            ],
-            c.filled(),
-        ))
-        .map_err(draw_err)?;
-        root.draw(&Rectangle::new(
-            [
-                (x, y - (8.0 * s) as i32),
-                (x + (16.0 * s) as i32, y + (8.0 * s) as i32),
-            ],
-            INK.stroke_width(1),
-        ))
-        .map_err(draw_err)?;
-        text(
+        let swatch = [
+            (x, y - (8.0 * s) as i32),
+            (x + (16.0 * s) as i32, y + (8.0 * s) as i32),
+        ];
+        for style in [rgb(CLASS_COLOURS[k]).filled(), INK.stroke_width(1)] {
+            root.draw(&Rectangle::new(swatch, style))
+                .map_err(draw_err)?;
+        }
+        note(
             root,
             name,
             (x + (24.0 * s) as i32, y - (1.0 * s) as i32),
             12.0 * s,
             &INK,
-            HPos::Left,
-            VPos::Center,
-            false,
         )?;
-        text(
+        note(
             root,
             &format!("{:.1}% of the grid", 100.0 * counts[k] as f64 / total),
             (x + (24.0 * s) as i32, y + (15.0 * s) as i32),
             11.0 * s,
             &MUTED,
-            HPos::Left,
-            VPos::Center,
-            false,
         )?;
         y += (44.0 * s) as i32;
     }
@@ -748,11 +663,8 @@ pub fn draw_condition_map<DB: DrawingBackend>(
     let panel_w = (120.0 * s) as i32;
     let layout = field_chart(
         root,
-        &grid.xs,
-        &grid.ys,
-        (&grid.x_label, &grid.y_label),
+        grid,
         "Condition number of the Hessian, log₁₀ κ",
-        &grid.title,
         panel_w
             + if traces.is_empty() {
                 0

@@ -19,7 +19,11 @@ fn linspace(lo: f64, hi: f64, n: usize) -> Vec<f64> {
         .collect()
 }
 
-fn check_axes(x_range: (f64, f64), y_range: (f64, f64), n: usize) -> Result<()> {
+/// The `n` abscissae and ordinates of a grid over `x_range × y_range`.
+///
+/// # Errors
+/// [`PlotError::InvalidInput`] if `n < 2` or a range is empty or not finite.
+fn grid_axes(x_range: (f64, f64), y_range: (f64, f64), n: usize) -> Result<(Vec<f64>, Vec<f64>)> {
     if n < 2 {
         return Err(PlotError::InvalidInput(format!(
             "a grid needs at least 2 points per axis, got {n}"
@@ -32,7 +36,10 @@ fn check_axes(x_range: (f64, f64), y_range: (f64, f64), n: usize) -> Result<()> 
             )));
         }
     }
-    Ok(())
+    Ok((
+        linspace(x_range.0, x_range.1, n),
+        linspace(y_range.0, y_range.1, n),
+    ))
 }
 
 /// A scalar (normally the loss) sampled on a regular `ny × nx` grid over a
@@ -68,9 +75,7 @@ impl LossGrid {
         n: usize,
         mut f: impl FnMut(f64, f64) -> f64,
     ) -> Result<Self> {
-        check_axes(x_range, y_range, n)?;
-        let xs = linspace(x_range.0, x_range.1, n);
-        let ys = linspace(y_range.0, y_range.1, n);
+        let (xs, ys) = grid_axes(x_range, y_range, n)?;
         let values = Array2::from_shape_fn((n, n), |(j, i)| f(xs[i], ys[j]));
         Ok(Self {
             xs,
@@ -107,7 +112,7 @@ impl LossGrid {
         y_range: (f64, f64),
         n: usize,
     ) -> Result<Self> {
-        check_axes(x_range, y_range, n)?;
+        grid_axes(x_range, y_range, n)?; // a bad range fails before any set-up
         let eval = PlaneLoss::new(problem)?;
         let mut scratch = eval.scratch();
         let mut grid = Self::from_fn(x_range, y_range, n, |x, y| eval.loss(x, y, &mut scratch))?;
@@ -449,19 +454,13 @@ impl CurvatureGrid {
         n: usize,
         mut h: impl FnMut(f64, f64) -> (f64, f64, f64),
     ) -> Result<Self> {
-        check_axes(x_range, y_range, n)?;
-        let xs = linspace(x_range.0, x_range.1, n);
-        let ys = linspace(y_range.0, y_range.1, n);
-        let mut lambda_min = Array2::from_elem((n, n), f64::NAN);
-        let mut lambda_max = Array2::from_elem((n, n), f64::NAN);
-        for j in 0..n {
-            for i in 0..n {
-                let (a, b, d) = h(xs[i], ys[j]);
-                let (lo, hi) = sym2_eigenvalues(a, b, d);
-                lambda_min[[j, i]] = lo;
-                lambda_max[[j, i]] = hi;
-            }
-        }
+        let (xs, ys) = grid_axes(x_range, y_range, n)?;
+        let eig = Array2::from_shape_fn((n, n), |(j, i)| {
+            let (a, b, d) = h(xs[i], ys[j]);
+            sym2_eigenvalues(a, b, d)
+        });
+        let lambda_min = eig.mapv(|e| e.0);
+        let lambda_max = eig.mapv(|e| e.1);
         Ok(Self {
             xs,
             ys,

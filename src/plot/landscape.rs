@@ -1,6 +1,7 @@
 //! The loss landscape with optimizer paths: the picture of `paths.png` and
 //! the background of every `journey.gif` frame.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::element::{BitMapElement, Circle, PathElement, Polygon, Rectangle};
 use plotters::prelude::*;
@@ -108,6 +109,33 @@ pub(crate) fn text<DB: DrawingBackend>(
     area.draw_text(s, &ts, (x, y)).map_err(draw_err)
 }
 
+/// [`text`] in the regular face, its left edge at `x` and centred on `y`:
+/// the style of every key entry and value label.
+pub(crate) fn note<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &str,
+    at: (i32, i32),
+    size: f64,
+    colour: &RGBColor,
+) -> Result<()> {
+    text(area, s, at, size, colour, HPos::Left, VPos::Center, false)
+}
+
+/// [`text`] centred on `at`, shortened with an ellipsis to fit `max_w`
+/// pixels: the style of titles and subtitles.
+pub(crate) fn centred_line<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &str,
+    at: (i32, i32),
+    size: f64,
+    colour: &RGBColor,
+    bold: bool,
+    max_w: u32,
+) -> Result<()> {
+    let s = fit_text(area, s, size, bold, max_w);
+    text(area, &s, at, size, colour, HPos::Center, VPos::Center, bold)
+}
+
 /// Width of `s` in pixels at `size`.
 pub(crate) fn text_width<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -145,6 +173,24 @@ pub(crate) fn fit_text<DB: DrawingBackend>(
         }
     }
     "…".into()
+}
+
+/// Splits a sequence of points into its runs of consecutive `Some` points:
+/// a `None` (a point that cannot be drawn) breaks a line. Empty runs are
+/// dropped.
+pub(crate) fn point_runs(
+    points: impl IntoIterator<Item = Option<(f64, f64)>>,
+) -> Vec<Vec<(f64, f64)>> {
+    let mut runs = vec![Vec::new()];
+    for p in points {
+        match (p, runs.last_mut()) {
+            (Some(p), Some(r)) => r.push(p),
+            (None, Some(r)) if !r.is_empty() => runs.push(Vec::new()),
+            _ => {}
+        }
+    }
+    runs.retain(|r| !r.is_empty());
+    runs
 }
 
 /// Liang–Barsky clipping of the segment `a → b` to the box; `None` if it
@@ -281,6 +327,34 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
+    /// The plotting rectangle of `chart` in `root`'s pixels, with the
+    /// chart's data ranges and no legend.
+    pub fn of_chart<DB: DrawingBackend>(
+        root: &DrawingArea<DB, Shift>,
+        chart: &ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+        font_scale: f64,
+    ) -> Self {
+        let (xr, yr) = chart.plotting_area().get_pixel_range();
+        let (bx, by) = root.get_base_pixel();
+        let (x, y) = (chart.x_range(), chart.y_range());
+        Self {
+            left: xr.start - bx,
+            top: yr.start - by,
+            right: xr.end - bx,
+            bottom: yr.end - by,
+            x_range: (x.start, x.end),
+            y_range: (y.start, y.end),
+            legend_x: 0,
+            legend_y: 0,
+            legend_dy: 0,
+            legend_w: 0,
+            legend_detail: false,
+            legend_shown: 0,
+            subtitle_at: (0, 0),
+            font_scale,
+        }
+    }
+
     /// Data → pixel (not rounded).
     pub fn to_px(&self, (x, y): (f64, f64)) -> (f64, f64) {
         let (x0, x1) = self.x_range;
@@ -377,29 +451,19 @@ pub(crate) fn draw_background<DB: DrawingBackend>(
         }
     });
     let title_h = (68.0 * s) as i32;
-    let t = fit_text(root, &title, 19.0 * s, true, (w - 24) as u32);
-    text(
+    let at = |y: f64| (w / 2, (y * s) as i32);
+    centred_line(
         root,
-        &t,
-        (w / 2, (18.0 * s) as i32),
+        &title,
+        at(18.0),
         19.0 * s,
         &INK,
-        HPos::Center,
-        VPos::Center,
         true,
+        (w - 24) as u32,
     )?;
     if !skip_subtitle {
-        let st = fit_text(root, &subtitle, 13.5 * s, false, (w - 24) as u32);
-        text(
-            root,
-            &st,
-            (w / 2, (42.0 * s) as i32),
-            13.5 * s,
-            &MUTED,
-            HPos::Center,
-            VPos::Center,
-            false,
-        )?;
+        let (size, max_w) = (13.5 * s, (w - 24) as u32);
+        centred_line(root, &subtitle, at(42.0), size, &MUTED, false, max_w)?;
     }
 
     // Column widths: chart | colour bar | legend.
@@ -435,23 +499,10 @@ pub(crate) fn draw_background<DB: DrawingBackend>(
         .axis_style(INK)
         .draw()
         .map_err(draw_err)?;
-    let (xr, yr) = chart.plotting_area().get_pixel_range();
-    let (bx, by) = root.get_base_pixel();
     let layout_base = Layout {
-        left: xr.start - bx,
-        top: yr.start - by,
-        right: xr.end - bx,
-        bottom: yr.end - by,
-        x_range: (x0, x1),
-        y_range: (y0, y1),
-        legend_x: 0,
-        legend_y: 0,
-        legend_dy: 0,
-        legend_w: 0,
         legend_detail,
-        legend_shown: 0,
         subtitle_at: (w / 2, (42.0 * s) as i32),
-        font_scale: s,
+        ..Layout::of_chart(root, &chart, s)
     };
     let scale = scale_for(grid, style);
 
@@ -812,16 +863,7 @@ pub(crate) fn draw_colour_bar<DB: DrawingBackend>(
             INK.stroke_width(1),
         ))
         .map_err(draw_err)?;
-        text(
-            root,
-            &format_value(v),
-            (x + bw + 7, py),
-            font,
-            &INK,
-            HPos::Left,
-            VPos::Center,
-            false,
-        )?;
+        note(root, &format_value(v), (x + bw + 7, py), font, &INK)?;
         last = Some(py);
     }
     // Range ends.
@@ -950,28 +992,16 @@ fn draw_legend<DB: DrawingBackend>(
             false,
             (w - (36.0 * s) as i32).max(10) as u32,
         );
-        text(
-            root,
-            &name,
-            (x + (36.0 * s) as i32, cy),
-            13.5 * s,
-            &INK,
-            HPos::Left,
-            VPos::Center,
-            false,
-        )?;
+        note(root, &name, (x + (36.0 * s) as i32, cy), 13.5 * s, &INK)?;
     }
     if shown < traces.len() {
         let ey = y0 + shown as i32 * dy + dy / 2;
-        text(
+        note(
             root,
             &format!("… and {} more", traces.len() - shown),
             (x + (36.0 * s) as i32, ey),
             12.5 * s,
             &MUTED,
-            HPos::Left,
-            VPos::Center,
-            false,
         )?;
     }
     // Key to the markers and the cross, at the bottom of the legend column.
@@ -982,26 +1012,14 @@ fn draw_legend<DB: DrawingBackend>(
         INK.stroke_width(2),
     );
     root.draw(&ring).map_err(draw_err)?;
-    text(
-        root,
-        "start",
-        (x + (20.0 * s) as i32, ky),
-        12.0 * s,
-        &MUTED,
-        HPos::Left,
-        VPos::Center,
-        false,
-    )?;
+    note(root, "start", (x + (20.0 * s) as i32, ky), 12.0 * s, &MUTED)?;
     Marker::Circle.draw(root, (x + (72.0 * s) as i32, ky), 4.5 * s, &MUTED)?;
-    text(
+    note(
         root,
         "end (shape per optimizer)",
         (x + (84.0 * s) as i32, ky),
         12.0 * s,
         &MUTED,
-        HPos::Left,
-        VPos::Center,
-        false,
     )?;
     if style.mark_minimum && grid.argmin().is_some() {
         let ky2 = ky + (20.0 * s) as i32;
@@ -1016,15 +1034,12 @@ fn draw_legend<DB: DrawingBackend>(
             INK.stroke_width(2),
         ))
         .map_err(draw_err)?;
-        text(
+        note(
             root,
             "lowest grid value",
             (x + (20.0 * s) as i32, ky2),
             12.0 * s,
             &MUTED,
-            HPos::Left,
-            VPos::Center,
-            false,
         )?;
     }
     Ok(())
@@ -1243,16 +1258,7 @@ pub(crate) fn draw_legend_details<DB: DrawingBackend>(
             false,
             (l.legend_w - 36).max(10) as u32,
         );
-        text(
-            root,
-            &msg,
-            (x + 2, (y + y1) / 2),
-            12.0 * s,
-            &MUTED,
-            HPos::Left,
-            VPos::Center,
-            false,
-        )?;
+        note(root, &msg, (x + 2, (y + y1) / 2), 12.0 * s, &MUTED)?;
     }
     Ok(())
 }

@@ -82,6 +82,9 @@ pub use grid::{contour_segments, view_bounds, CurvatureGrid, LossGrid};
 pub use landscape::{draw_paths, paths_figure, paths_svg, HeatmapRender, PathsStyle};
 pub use output::{render_png, render_svg, Animation, Figure};
 pub use pca::{landscape, pca_plane, PcaPlane, PcaProjection};
+// Drawing helpers shared with the landscapes lessons' figures.
+pub(crate) use colour::rgb;
+pub(crate) use landscape::{point_runs, INK};
 
 use std::sync::Once;
 

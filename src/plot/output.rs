@@ -27,33 +27,14 @@ pub struct Animation {
     pub(crate) height: u32,
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same
-/// directory, flushed and then renamed over the target, so a reader never
-/// sees half a file.
+/// Writes `bytes` to `path` with [`crate::report::write_atomic`] (temporary
+/// file in the same directory, then rename), keeping the path of a failed
+/// write in [`PlotError::Io`].
 fn save_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |source| PlotError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "figure".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
+    crate::report::write_atomic(path, bytes).map_err(|e| match e {
+        crate::error::Error::Io { path, source } => PlotError::Io { path, source },
+        other => PlotError::Problem(other),
+    })
 }
 
 /// Writes the Evcxr display envelope for `mime` with base64 `bytes`.
