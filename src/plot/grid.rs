@@ -116,11 +116,7 @@ impl LossGrid {
         let eval = PlaneLoss::new(problem)?;
         let mut scratch = eval.scratch();
         let mut grid = Self::from_fn(x_range, y_range, n, |x, y| eval.loss(x, y, &mut scratch))?;
-        grid.title = problem.name().to_string();
-        if let [x, y] = problem.axis_labels() {
-            grid.x_label.clone_from(x);
-            grid.y_label.clone_from(y);
-        }
+        (grid.title, grid.x_label, grid.y_label) = titles(problem, &grid.x_label, &grid.y_label);
         Ok(grid)
     }
 
@@ -496,11 +492,7 @@ impl CurvatureGrid {
                 Err(_) => (f64::NAN, f64::NAN, f64::NAN),
             }
         })?;
-        grid.title = problem.name().to_string();
-        if let [x, y] = problem.axis_labels() {
-            grid.x_label.clone_from(x);
-            grid.y_label.clone_from(y);
-        }
+        (grid.title, grid.x_label, grid.y_label) = titles(problem, &grid.x_label, &grid.y_label);
         Ok(grid)
     }
 
@@ -745,6 +737,16 @@ pub(crate) fn march(xs: &[f64], ys: &[f64], fv: &[f64], lv: f64) -> Vec<[(f64, f
         }
     }
     out
+}
+
+/// The title and axis labels a grid over `problem` carries: the problem's
+/// name and its [`XorProblem::axis_labels`] (the defaults when it has not two).
+fn titles(problem: &XorProblem, x: &str, y: &str) -> (String, String, String) {
+    let (x, y) = match problem.axis_labels() {
+        [a, b] => (a.clone(), b.clone()),
+        _ => (x.to_string(), y.to_string()),
+    };
+    (problem.name().to_string(), x, y)
 }
 
 #[cfg(test)]
