@@ -72,7 +72,8 @@ pub mod prelude {
         bakeoff, run_batch, uniform_starts, Bakeoff, BakeoffConfig, Contender,
     };
     pub use crate::landscapes::{
-        CoshValley, CosineWell, GaussianWells, Landscape, Minimum, Rosenbrock, Saddle, TanhSlope,
+        CoshValley, CosineWell, GaussianWells, Landscape, Minimum, Quadratic, Rosenbrock, Saddle,
+        TanhSlope,
     };
     pub use crate::mlp::Mlp;
     pub use crate::plot::{

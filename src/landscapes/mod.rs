@@ -8,6 +8,7 @@
 //! | [`Saddle`] | `x² − y²`: a saddle point that gradient descent reaches from the `x` axis |
 //! | [`TanhSlope`] | `tanh x` from `x = 4`: a vanishing gradient |
 //! | [`CoshValley`] | `cosh(cx)`: Newton's method converging faster than linearly |
+//! | [`Quadratic`] | a rotated bowl of chosen condition number: where the theory of gradient descent is exact |
 //! | [`Rosenbrock`] | an ill-conditioned curved valley |
 //!
 //! Every landscape is an argmin problem (`CostFunction`, `Gradient`,
@@ -49,10 +50,12 @@ use crate::error::{Error, Result};
 
 pub mod batch;
 pub mod figures;
+pub mod quadratic;
 pub mod rosenbrock;
 pub mod toys;
 pub mod wells;
 
+pub use quadratic::Quadratic;
 pub use rosenbrock::Rosenbrock;
 pub use toys::{CoshValley, CosineWell, Saddle, TanhSlope};
 pub use wells::GaussianWells;
