@@ -25,20 +25,20 @@ fn bench(c: &mut Criterion) {
     for (name, problem, p) in problems() {
         let v = Array1::from_elem(p.len(), 0.3);
         let mut g = c.benchmark_group(name);
-        g.bench_function("loss", |b| b.iter(|| problem.loss(black_box(&p))));
-        g.bench_function("gradient", |b| b.iter(|| problem.grad(black_box(&p))));
+        g.bench_function("loss", |b| b.iter(|| problem.cost(black_box(&p))));
+        g.bench_function("gradient", |b| b.iter(|| problem.gradient(black_box(&p))));
         g.bench_function("Hessian-vector", |b| {
-            b.iter(|| problem.hess_vec(black_box(&p), black_box(&v)))
+            b.iter(|| problem.hessian_vec(black_box(&p), black_box(&v)))
         });
         g.bench_function("GGN-vector", |b| {
             b.iter(|| problem.ggn_vec(black_box(&p), black_box(&v)))
         });
-        g.bench_function("dense Hessian", |b| b.iter(|| problem.hess(black_box(&p))));
+        g.bench_function("dense Hessian", |b| b.iter(|| problem.hessian(black_box(&p))));
         g.bench_function("dense GGN", |b| {
-            b.iter(|| problem.ggn_matrix(black_box(&p)))
+            b.iter(|| problem.ggn(black_box(&p)))
         });
         g.bench_function("K-FAC factors", |b| {
-            b.iter(|| problem.kfac(black_box(&p), FisherKind::Exact))
+            b.iter(|| problem.kfac_factors(black_box(&p), FisherKind::Exact))
         });
         g.finish();
     }

@@ -1,6 +1,13 @@
 //! Curvature matrices and products: Hessian, generalised Gauss–Newton,
 //! Fisher (exact, Monte-Carlo, empirical), K-FAC factors, and spectra.
 //!
+//! This module holds what is generic: the traits a problem implements to
+//! serve the second-order solvers ([`CurvatureProducts`], [`KfacCurvature`],
+//! [`MiniBatched`], each with defaults so a problem implements only what it
+//! has) and matrix helpers ([`kron`], [`sym_eig`], [`eigenvalues`],
+//! [`condition_number`], [`inertia`], [`abs_sym`]). The XOR problem's
+//! implementations live beside the problem, in [`crate::problem`].
+//!
 //! For the mean loss `L(θ) = (1/N) Σ_n ℓ(z_n, y_n)` with logits `z_n = f(x_n; θ)`
 //! and output Jacobian `J` (`N × D`):
 //!
@@ -37,16 +44,13 @@
 //! *Fast curvature matrix-vector products for second-order gradient descent*,
 //! Neural Computation 14(7), 2002.
 
-use argmin::core::Error as ArgminError;
+use argmin::core::{CostFunction, Error as ArgminError, Gradient};
 use ndarray::{s, Array1, Array2};
 use ndarray_linalg::{Eigh, UPLO};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::mlp::sigmoid;
-use crate::problem::{Parameterisation, XorProblem};
+use crate::problem::Parameterisation;
 
 /// Which Fisher (or Fisher-like) matrix to form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,67 +68,141 @@ pub enum FisherKind {
     Empirical,
 }
 
+/// The error of a curvature trait method that a problem does not provide.
+fn unsupported<T: ?Sized>(what: &str) -> ArgminError {
+    Error::Unsupported(format!(
+        "{} provides no {what}",
+        std::any::type_name::<T>()
+            .rsplit("::")
+            .next()
+            .unwrap_or("this problem")
+    ))
+    .into()
+}
+
 /// Curvature products an optimizer can ask of a problem, in the optimizer's
 /// parameter space `p`. Every method is exact (no finite differences).
+///
+/// Every method has a default: `hessian_vec` and `ggn_vec` return an
+/// [`Error::Unsupported`] ("this problem provides no …"), and `ggn` assembles
+/// the dense matrix column by column from `ggn_vec` (`k` products,
+/// symmetrised). A problem implements what it has, for example only
+/// `ggn_vec`; a solver that needs a missing product stops with that error.
 pub trait CurvatureProducts {
     /// Hessian-vector product `H v`.
     ///
     /// # Errors
-    /// If `p` or `v` has the wrong length.
+    /// If `p` or `v` has the wrong length; by default, always
+    /// ([`Error::Unsupported`]).
     fn hessian_vec(
         &self,
         p: &Array1<f64>,
         v: &Array1<f64>,
-    ) -> std::result::Result<Array1<f64>, ArgminError>;
+    ) -> std::result::Result<Array1<f64>, ArgminError> {
+        let _ = (p, v);
+        Err(unsupported::<Self>("Hessian-vector products"))
+    }
+
     /// Generalised Gauss–Newton-vector product `G v`.
     ///
     /// # Errors
-    /// If `p` or `v` has the wrong length.
+    /// If `p` or `v` has the wrong length; by default, always
+    /// ([`Error::Unsupported`]: the problem has no Gauss–Newton structure).
     fn ggn_vec(
         &self,
         p: &Array1<f64>,
         v: &Array1<f64>,
-    ) -> std::result::Result<Array1<f64>, ArgminError>;
-    /// The dense generalised Gauss–Newton matrix `G` (`k × k`).
+    ) -> std::result::Result<Array1<f64>, ArgminError> {
+        let _ = (p, v);
+        Err(unsupported::<Self>("Gauss–Newton matrix"))
+    }
+
+    /// The dense generalised Gauss–Newton matrix `G` (`k × k`, `k = p.len()`);
+    /// by default `(M + Mᵀ)/2` with columns `M e_j = ggn_vec(p, e_j)`.
     ///
     /// # Errors
-    /// If `p` has the wrong length.
-    fn ggn(&self, p: &Array1<f64>) -> std::result::Result<Array2<f64>, ArgminError>;
+    /// If `p` has the wrong length, or whatever `ggn_vec` returns.
+    fn ggn(&self, p: &Array1<f64>) -> std::result::Result<Array2<f64>, ArgminError> {
+        let k = p.len();
+        let mut m = Array2::zeros((k, k));
+        let mut e = Array1::zeros(k);
+        for j in 0..k {
+            e[j] = 1.0;
+            m.column_mut(j).assign(&self.ggn_vec(p, &e)?);
+            e[j] = 0.0;
+        }
+        let mt = m.t().to_owned();
+        Ok((m + mt) * 0.5)
+    }
 }
 
 /// A problem that can switch between its full data set and a mini-batch.
-pub trait MiniBatched {
-    /// Number of examples in the full data set.
-    fn num_examples(&self) -> usize;
+///
+/// Every method has a default that describes a problem without data (one
+/// full batch): `num_examples() = 0`, `set_batch(None)` succeeds and
+/// `set_batch(Some(_))` is an [`Error::Unsupported`], and the full-batch
+/// cost and gradient are `cost` and `gradient`. A learner's own full-batch
+/// problem therefore needs one line, `impl MiniBatched for MyProblem {}`,
+/// to run with every solver of the crate (stochastic mode then reports that
+/// error).
+pub trait MiniBatched:
+    CostFunction<Param = Array1<f64>, Output = f64>
+    + Gradient<Param = Array1<f64>, Gradient = Array1<f64>>
+{
+    /// Number of examples in the full data set (default 0: no data).
+    fn num_examples(&self) -> usize {
+        0
+    }
+
     /// Restricts evaluations to `indices`, or back to the full batch with `None`.
     ///
     /// # Errors
-    /// If an index is out of range or the batch is empty.
-    fn set_batch(&mut self, indices: Option<&[usize]>) -> std::result::Result<(), ArgminError>;
-    /// Loss on the full data set, whatever the active batch.
+    /// If an index is out of range or the batch is empty; by default, for
+    /// any `Some` ([`Error::Unsupported`]).
+    fn set_batch(&mut self, indices: Option<&[usize]>) -> std::result::Result<(), ArgminError> {
+        match indices {
+            None => Ok(()),
+            Some(_) => Err(unsupported::<Self>("mini-batches (it has no data)")),
+        }
+    }
+
+    /// Loss on the full data set, whatever the active batch (default: `cost`).
     ///
     /// # Errors
     /// If `p` has the wrong length.
-    fn full_batch_cost(&self, p: &Array1<f64>) -> std::result::Result<f64, ArgminError>;
-    /// Gradient on the full data set, whatever the active batch.
+    fn full_batch_cost(&self, p: &Array1<f64>) -> std::result::Result<f64, ArgminError> {
+        self.cost(p)
+    }
+
+    /// Gradient on the full data set, whatever the active batch (default: `gradient`).
     ///
     /// # Errors
     /// If `p` has the wrong length.
-    fn full_batch_gradient(&self, p: &Array1<f64>)
-        -> std::result::Result<Array1<f64>, ArgminError>;
+    fn full_batch_gradient(
+        &self,
+        p: &Array1<f64>,
+    ) -> std::result::Result<Array1<f64>, ArgminError> {
+        self.gradient(p)
+    }
 }
 
 /// A problem that provides per-layer K-FAC factors.
+///
+/// The default method returns an [`Error::Unsupported`] ("provides no K-FAC
+/// factors"): a problem without network layers implements it with `{}`.
 pub trait KfacCurvature {
     /// The K-FAC factors at `p` on the active batch.
     ///
     /// # Errors
-    /// If `p` has the wrong length.
+    /// If `p` has the wrong length; by default, always.
     fn kfac_factors(
         &self,
         p: &Array1<f64>,
         kind: FisherKind,
-    ) -> std::result::Result<KfacFactors, ArgminError>;
+    ) -> std::result::Result<KfacFactors, ArgminError> {
+        let _ = (p, kind);
+        Err(unsupported::<Self>("K-FAC factors (it has no network layers)"))
+    }
 }
 
 /// The Kronecker factors of one layer: its curvature block is `g ⊗ a` on
@@ -244,148 +322,6 @@ pub fn abs_sym(m: &Array2<f64>) -> Result<Array2<f64>> {
     let (ev, u) = sym_eig(m)?;
     let scaled = &u * &ev.mapv(f64::abs);
     Ok(scaled.dot(&u.t()))
-}
-
-/// Per-example weights `w_n` of a Fisher-type matrix `Jᵀ diag(w) J / N`.
-fn fisher_weights(probs: &Array1<f64>, labels: &Array1<f64>, kind: FisherKind) -> Array1<f64> {
-    match kind {
-        FisherKind::Exact => probs.mapv(|s| s * (1.0 - s)),
-        FisherKind::Empirical => Array1::from_iter(
-            probs
-                .iter()
-                .zip(labels.iter())
-                .map(|(&s, &y)| (s - y) * (s - y)),
-        ),
-        FisherKind::MonteCarlo { samples, seed } => {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            let s_count = samples.max(1);
-            probs.mapv(|s| {
-                let mut acc = 0.0;
-                for _ in 0..s_count {
-                    let y_hat = if rng.random::<f64>() < s { 1.0 } else { 0.0 };
-                    acc += (s - y_hat) * (s - y_hat);
-                }
-                acc / s_count as f64
-            })
-        }
-    }
-}
-
-impl XorProblem {
-    /// Dense generalised Gauss–Newton matrix `G = J_pᵀ Λ J_p / N` (`k × k`).
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if `p` has the wrong length.
-    pub fn ggn_matrix(&self, p: &Array1<f64>) -> Result<Array2<f64>> {
-        self.fisher(p, FisherKind::Exact)
-    }
-
-    /// Dense Fisher-type matrix `J_pᵀ diag(w) J_p / N` of the given kind (`k × k`).
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if `p` has the wrong length.
-    pub fn fisher(&self, p: &Array1<f64>, kind: FisherKind) -> Result<Array2<f64>> {
-        let j = self.output_jacobian(p)?;
-        let probs = self.probabilities(p)?;
-        let w = fisher_weights(&probs, &self.active_data().y, kind);
-        let n = self.active_data().len() as f64;
-        let wj = &j * &w.insert_axis(ndarray::Axis(1));
-        let f = j.t().dot(&wj) / n;
-        let ft = f.t().to_owned();
-        Ok((f + ft) * 0.5)
-    }
-
-    /// Per-layer K-FAC factors `A_l`, `G_l` at `p` on the active batch.
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if `p` has the wrong length.
-    pub fn kfac(&self, p: &Array1<f64>, kind: FisherKind) -> Result<KfacFactors> {
-        if p.len() != self.dim() {
-            return Err(Error::Shape(format!(
-                "parameter has {} entries, the problem has dimension {}",
-                p.len(),
-                self.dim()
-            )));
-        }
-        let theta = self.theta(p);
-        let data = self.active_data();
-        let (logits, signals) = self.mlp().layer_signals(theta.view(), data.x.view())?;
-        let probs = logits.mapv(sigmoid);
-        let w = fisher_weights(&probs, &data.y, kind);
-        let scale = w.mapv(f64::sqrt).insert_axis(ndarray::Axis(1));
-        let n = data.len() as f64;
-        let layers = signals
-            .into_iter()
-            .map(|sig| {
-                let a = sig.inputs.t().dot(&sig.inputs) / n;
-                let gs = &sig.output_grads * &scale;
-                let g = gs.t().dot(&gs) / n;
-                KfacLayer {
-                    offset: sig.offset,
-                    a,
-                    g,
-                }
-            })
-            .collect();
-        Ok(KfacFactors {
-            layers,
-            param: self.parameterisation().clone(),
-            num_params: self.mlp().num_params(),
-        })
-    }
-}
-
-impl CurvatureProducts for XorProblem {
-    fn hessian_vec(
-        &self,
-        p: &Array1<f64>,
-        v: &Array1<f64>,
-    ) -> std::result::Result<Array1<f64>, ArgminError> {
-        Ok(self.hess_vec(p, v)?)
-    }
-
-    fn ggn_vec(
-        &self,
-        p: &Array1<f64>,
-        v: &Array1<f64>,
-    ) -> std::result::Result<Array1<f64>, ArgminError> {
-        Ok(XorProblem::ggn_vec(self, p, v)?)
-    }
-
-    fn ggn(&self, p: &Array1<f64>) -> std::result::Result<Array2<f64>, ArgminError> {
-        Ok(self.ggn_matrix(p)?)
-    }
-}
-
-impl KfacCurvature for XorProblem {
-    fn kfac_factors(
-        &self,
-        p: &Array1<f64>,
-        kind: FisherKind,
-    ) -> std::result::Result<KfacFactors, ArgminError> {
-        Ok(self.kfac(p, kind)?)
-    }
-}
-
-impl MiniBatched for XorProblem {
-    fn num_examples(&self) -> usize {
-        self.data().len()
-    }
-
-    fn set_batch(&mut self, indices: Option<&[usize]>) -> std::result::Result<(), ArgminError> {
-        Ok(self.set_batch_indices(indices)?)
-    }
-
-    fn full_batch_cost(&self, p: &Array1<f64>) -> std::result::Result<f64, ArgminError> {
-        Ok(self.full_loss(p)?)
-    }
-
-    fn full_batch_gradient(
-        &self,
-        p: &Array1<f64>,
-    ) -> std::result::Result<Array1<f64>, ArgminError> {
-        Ok(self.full_grad(p)?)
-    }
 }
 
 #[cfg(test)]

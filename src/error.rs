@@ -2,8 +2,26 @@
 
 /// Everything that can go wrong in this crate outside argmin's own solvers.
 ///
-/// argmin's traits use [`argmin::core::Error`] (an `anyhow::Error`); every
-/// variant here converts into it with `?`.
+/// argmin's traits use [`argmin::core::Error`] (an `anyhow::Error`). The two
+/// convert into each other with `?`: this type into argmin's (as any
+/// `std::error::Error` does), and argmin's into this one (as
+/// [`Error::Argmin`]). So a function, doctest or notebook cell may return
+/// either `quad_vs_grad::Result<_>` or `Result<_, argmin::core::Error>` and
+/// use `?` on every call of the crate, argmin's traits included.
+///
+/// ```
+/// use quad_vs_grad::prelude::*;
+///
+/// fn loss_and_condition(p: &Array1<f64>) -> quad_vs_grad::Result<(f64, f64)> {
+///     let problem = XorProblem::reference();
+///     let loss = problem.cost(p)?; // argmin's error, converted
+///     let kappa = condition_number(&problem.hessian(p)?)?; // then the crate's own
+///     Ok((loss, kappa))
+/// }
+/// let (loss, kappa) = loss_and_condition(&array![2.0, -2.0])?;
+/// assert!(loss > 0.0 && kappa >= 1.0);
+/// # Ok::<(), argmin::core::Error>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A data set or sampler was given impossible sizes or values.
@@ -18,6 +36,14 @@ pub enum Error {
     /// A linear-algebra routine (LAPACK through ndarray-linalg) failed.
     #[error("linear algebra: {0}")]
     Linalg(String),
+    /// A problem does not provide what was asked of it (a default method of
+    /// the [`crate::curvature`] traits: no GGN, no K-FAC factors, no mini-batches).
+    #[error("not supported: {0}")]
+    Unsupported(String),
+    /// An error raised through argmin (a solver, the executor, or a trait
+    /// method of a problem), carried unchanged.
+    #[error(transparent)]
+    Argmin(#[from] argmin::core::Error),
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

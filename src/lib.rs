@@ -16,7 +16,7 @@
 //! let p = array![2.0, -2.0];                        // the reference start
 //! let loss = problem.cost(&p)?;
 //! let grad = problem.gradient(&p)?;
-//! let ggn = problem.ggn_matrix(&p)?;
+//! let ggn = problem.ggn(&p)?;
 //! let hess = problem.hessian(&p)?;
 //! // The model is linear in (v1, v2): its Gauss–Newton matrix is its Hessian.
 //! assert!((&ggn - &hess).iter().all(|d| d.abs() < 1e-12));
@@ -55,10 +55,13 @@ pub mod trace;
 
 pub use error::{Error, Result};
 
-/// Re-exports of external crates, so a notebook needs no other `:dep`.
+/// Re-exports of external crates, so a notebook needs no other `:dep`
+/// (for example `quad_vs_grad::rand_chacha::ChaCha8Rng` for a seeded generator).
 pub use argmin;
 pub use ndarray;
 pub use ndarray_linalg;
+pub use rand;
+pub use rand_chacha;
 
 /// Everything a notebook or example usually needs, in one `use`.
 pub mod prelude {

@@ -96,7 +96,7 @@ fn hidden_slice_race_matches_the_tour() {
     let l0 = problem.cost(p0).expect("loss");
     let g = problem.gradient(p0).expect("gradient");
     let h = problem.hessian(p0).expect("Hessian");
-    let ggn = problem.ggn_matrix(p0).expect("GGN");
+    let ggn = problem.ggn(p0).expect("GGN");
     let (neg, _, pos) = inertia(&h, 1e-12).expect("inertia");
     assert_eq!(
         (neg, pos),

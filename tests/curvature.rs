@@ -47,7 +47,7 @@ fn fisher_by_definition(problem: &XorProblem, p: &Array1<f64>) -> Array2<f64> {
                 problem.parameterisation().clone(),
             )
             .unwrap();
-            let g = pr.grad(p).unwrap().insert_axis(ndarray::Axis(1));
+            let g = pr.gradient(p).unwrap().insert_axis(ndarray::Axis(1));
             f = f + g.dot(&g.t()) * prob;
         }
     }
@@ -70,7 +70,7 @@ proptest! {
                 let m = min_rel_eig(&f);
                 prop_assert!(m > -1e-12, "{name} {kind:?}: min eigenvalue ratio {m:e}");
             }
-            let k = problem.kfac(&p, FisherKind::Exact).unwrap().dense();
+            let k = problem.kfac_factors(&p, FisherKind::Exact).unwrap().dense();
             prop_assert!(min_rel_eig(&k) > -1e-12, "{name}: K-FAC not PSD");
         }
     }
@@ -79,8 +79,8 @@ proptest! {
     fn output_slice_ggn_equals_hessian(u in unit_vec()) {
         let problem = XorProblem::reference();
         let p = point(&problem, &u, 4.0);
-        let g = problem.ggn_matrix(&p).unwrap();
-        let h = problem.hess(&p).unwrap();
+        let g = problem.ggn(&p).unwrap();
+        let h = problem.hessian(&p).unwrap();
         let err = (&g - &h).iter().fold(0.0_f64, |a, b| a.max(b.abs()));
         prop_assert!(err < 1e-12, "GGN − H = {err:e}");
     }
@@ -91,7 +91,7 @@ fn ggn_equals_exact_fisher() {
     for (name, problem) in all_problems() {
         for seed in 0..5 {
             let p = point(&problem, &[0.1 + 0.15 * seed as f64, 0.7, 0.35], 1.5);
-            let ggn = problem.ggn_matrix(&p).unwrap();
+            let ggn = problem.ggn(&p).unwrap();
             let fisher = fisher_by_definition(&problem, &p);
             let err = rel_err(ggn.iter(), fisher.iter(), 1e-6);
             assert!(err < 1e-10, "{name}: GGN vs Fisher {err:e}");
@@ -118,22 +118,22 @@ fn hidden_slice_is_not_convex_but_its_ggn_is_psd() {
     'outer: for i in 0..=30 {
         for j in 0..=30 {
             let p = array![-3.0 + 0.2 * i as f64, -3.0 + 0.2 * j as f64];
-            if eigenvalues(&problem.hess(&p).unwrap()).unwrap()[0] < 0.0 {
+            if eigenvalues(&problem.hessian(&p).unwrap()).unwrap()[0] < 0.0 {
                 found = Some(p);
                 break 'outer;
             }
         }
     }
     let p = found.expect("a point of negative curvature in [-3, 3]²");
-    let (neg, _, _) = inertia(&problem.hess(&p).unwrap(), 1e-12).unwrap();
+    let (neg, _, _) = inertia(&problem.hessian(&p).unwrap(), 1e-12).unwrap();
     assert!(neg >= 1);
-    assert!(eigenvalues(&problem.ggn_matrix(&p).unwrap()).unwrap()[0] >= -1e-14);
+    assert!(eigenvalues(&problem.ggn(&p).unwrap()).unwrap()[0] >= -1e-14);
     // while the reference output-weight slice is convex everywhere we look
     let reference = XorProblem::reference();
     for i in 0..=12 {
         for j in 0..=12 {
             let q = array![-6.0 + i as f64, -6.0 + j as f64];
-            assert!(eigenvalues(&reference.hess(&q).unwrap()).unwrap()[0] >= 0.0);
+            assert!(eigenvalues(&reference.hessian(&q).unwrap()).unwrap()[0] >= 0.0);
         }
     }
 }
@@ -168,7 +168,7 @@ fn kfac_is_exact_for_one_example() {
             let p = mlp.init(n as u64 + 100);
             for kind in [FisherKind::Exact, FisherKind::Empirical] {
                 let exact = problem.fisher(&p, kind).unwrap();
-                let factors = problem.kfac(&p, kind).unwrap();
+                let factors = problem.kfac_factors(&p, kind).unwrap();
                 assert_eq!(factors.layers.len(), mlp.num_layers());
                 for layer in &factors.layers {
                     let (o, m) = (layer.offset, layer.size());
@@ -192,7 +192,7 @@ fn kfac_on_the_output_slice_is_gamma_times_a() {
     // Γ = mean λ_n and A = mean h_n h_nᵀ, the reference's form.
     let problem = XorProblem::reference();
     let p = array![2.0, -2.0];
-    let factors = problem.kfac(&p, FisherKind::Exact).unwrap();
+    let factors = problem.kfac_factors(&p, FisherKind::Exact).unwrap();
     let gamma = factors.layers[1].g[[0, 0]];
     let probs = problem.probabilities(&p).unwrap();
     let mean_lambda = probs.mapv(|s| s * (1.0 - s)).mean().unwrap();

@@ -34,7 +34,7 @@ proptest! {
     fn gradient_matches_central_differences(u in unit_vec()) {
         for (name, problem) in all_problems() {
             let p = point(&problem, &u, 2.0);
-            let g = problem.grad(&p).unwrap();
+            let g = problem.gradient(&p).unwrap();
             let fd = fd_gradient(&problem, &p, 1e-5);
             let err = rel_err(g.iter(), fd.iter(), 1e-3);
             prop_assert!(err < 1e-6, "{name}: gradient error {err:e} at {p}");
@@ -45,7 +45,7 @@ proptest! {
     fn hessian_matches_differences_of_the_gradient(u in unit_vec()) {
         for (name, problem) in all_problems() {
             let p = point(&problem, &u, 2.0);
-            let h = problem.hess(&p).unwrap();
+            let h = problem.hessian(&p).unwrap();
             let fd = fd_hessian(&problem, &p, 1e-5);
             let err = rel_err(h.iter(), fd.iter(), 1e-3);
             prop_assert!(err < 1e-5, "{name}: Hessian error {err:e}");
@@ -59,11 +59,11 @@ proptest! {
         for (name, problem) in all_problems() {
             let p = point(&problem, &u, 2.0);
             let v = point(&problem, &w, 1.0);
-            let h = problem.hess(&p).unwrap();
-            let hv = problem.hess_vec(&p, &v).unwrap();
+            let h = problem.hessian(&p).unwrap();
+            let hv = problem.hessian_vec(&p, &v).unwrap();
             let err = rel_err(hv.iter(), h.dot(&v).iter(), 1e-3);
             prop_assert!(err < 1e-10, "{name}: Hv error {err:e}");
-            let g = problem.ggn_matrix(&p).unwrap();
+            let g = problem.ggn(&p).unwrap();
             let gv = problem.ggn_vec(&p, &v).unwrap();
             let err = rel_err(gv.iter(), g.dot(&v).iter(), 1e-3);
             prop_assert!(err < 1e-10, "{name}: Gv error {err:e}");
@@ -77,17 +77,17 @@ fn argmin_traits_agree_with_inherent_methods() {
         let p = point(&problem, &[0.3, 0.8, 0.1], 1.0);
         assert_eq!(
             problem.cost(&p).unwrap(),
-            problem.loss(&p).unwrap(),
+            problem.cost(&p).unwrap(),
             "{name}"
         );
         assert_eq!(
             problem.gradient(&p).unwrap(),
-            problem.grad(&p).unwrap(),
+            problem.gradient(&p).unwrap(),
             "{name}"
         );
         assert_eq!(
             problem.hessian(&p).unwrap(),
-            problem.hess(&p).unwrap(),
+            problem.hessian(&p).unwrap(),
             "{name}"
         );
     }
@@ -106,9 +106,9 @@ fn loss_and_derivatives_finite_at_extreme_logits() {
             ])
             .unwrap();
         let problem = XorProblem::new(data.clone(), mlp.clone(), Parameterisation::Full).unwrap();
-        let l = problem.loss(&theta).unwrap();
-        let g = problem.grad(&theta).unwrap();
-        let h = problem.hess(&theta).unwrap();
+        let l = problem.cost(&theta).unwrap();
+        let g = problem.gradient(&theta).unwrap();
+        let h = problem.hessian(&theta).unwrap();
         assert!(l.is_finite() && g.iter().all(|v| v.is_finite()));
         assert!(h.iter().all(|v| v.is_finite()));
         // The loss is the fraction of examples on the wrong side times 1000.

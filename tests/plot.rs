@@ -20,7 +20,7 @@ fn trace(name: &str, problem: &XorProblem, points: &[[f64; 2]], stop: StopReason
         iterates: points.iter().map(|p| p.to_vec()).collect(),
         loss: points
             .iter()
-            .map(|p| problem.full_loss(&array![p[0], p[1]]).unwrap_or(f64::NAN))
+            .map(|p| problem.full_batch_cost(&array![p[0], p[1]]).unwrap_or(f64::NAN))
             .collect(),
         grad_norm: vec![1.0; n],
         counts: (0..n as u64)
@@ -40,7 +40,7 @@ fn gd(problem: &XorProblem, lr: f64, steps: usize) -> Trace {
     let mut p = array![2.0, -2.0];
     let mut pts = vec![[p[0], p[1]]];
     for _ in 0..steps {
-        p = &p - &(problem.grad(&p).unwrap() * lr);
+        p = &p - &(problem.gradient(&p).unwrap() * lr);
         pts.push([p[0], p[1]]);
     }
     trace(&format!("GD lr {lr}"), problem, &pts, StopReason::MaxIters)
@@ -88,7 +88,7 @@ fn loss_grid_matches_the_problem() {
         assert_eq!(grid.values.dim(), (41, 41));
         for &(j, i) in &[(0, 0), (40, 40), (7, 33), (20, 20), (39, 2)] {
             let p = array![grid.xs[i], grid.ys[j]];
-            let exact = problem.full_loss(&p).unwrap();
+            let exact = problem.full_batch_cost(&p).unwrap();
             let v = grid.values[[j, i]];
             assert!(
                 (v - exact).abs() <= 1e-12 * exact.max(1.0),
@@ -122,7 +122,7 @@ fn pca_plane_reconstructs_planar_iterates() {
         Trace {
             optimizer: name.into(),
             problem: problem.name().into(),
-            loss: pts.iter().map(|p| problem.full_loss(p).unwrap()).collect(),
+            loss: pts.iter().map(|p| problem.full_batch_cost(p).unwrap()).collect(),
             iterates: pts.iter().map(|p| p.to_vec()).collect(),
             grad_norm: vec![0.0; 25],
             counts: vec![Counts::default(); 25],
@@ -144,7 +144,7 @@ fn pca_plane_reconstructs_planar_iterates() {
         assert_eq!(proj.iterates.len(), orig.iterates.len());
         for (c, &l) in proj.iterates.iter().zip(&orig.loss) {
             assert_eq!(c.len(), 2);
-            let on_plane = pca.problem.full_loss(&array![c[0], c[1]]).unwrap();
+            let on_plane = pca.problem.full_batch_cost(&array![c[0], c[1]]).unwrap();
             assert!((on_plane - l).abs() < 1e-9, "{on_plane} vs {l}");
         }
     }

@@ -125,7 +125,7 @@ fn saddle_free_step_uses_abs_hessian() {
 fn ggn_step_is_the_dense_damped_solve() {
     let (pr, p) = full_problem_and_point();
     let g = pr.gradient(&p).unwrap();
-    let ggn = pr.ggn_matrix(&p).unwrap();
+    let ggn = pr.ggn(&p).unwrap();
     for lambda in [0.1, 1e-3] {
         let want = -damped(&ggn, lambda).solve(&g).unwrap();
         let solver = GaussNewton::new().with_damping(Damping::fixed(lambda).unwrap());
@@ -222,7 +222,7 @@ fn kfac_on_the_output_slice_is_the_reference_gamma_a_form() {
 fn hessian_free_run_to_convergence_is_the_dense_ggn_solve() {
     let (pr, p) = full_problem_and_point();
     let g = pr.gradient(&p).unwrap();
-    let ggn = pr.ggn_matrix(&p).unwrap();
+    let ggn = pr.ggn(&p).unwrap();
     let want = -damped(&ggn, 0.1).solve(&g).unwrap();
     let cg = CgSettings {
         max_iters: 200,

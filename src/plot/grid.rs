@@ -94,7 +94,7 @@ impl LossGrid {
     /// (rename them with [`LossGrid::with_labels`]).
     ///
     /// Evaluation is the same softplus cross-entropy as
-    /// [`XorProblem::full_loss`] to within `1e−13` absolute (the softplus's
+    /// [`XorProblem`]'s `full_batch_cost` to within `1e−13` absolute (the softplus's
     /// logarithmic part comes from an accurate table) and fast: every layer
     /// before the first one the plane moves is evaluated once per example,
     /// and that layer's pre-activation is affine in `p`,
@@ -487,7 +487,7 @@ impl CurvatureGrid {
             )));
         }
         let mut grid = Self::from_fn(x_range, y_range, n, |x, y| {
-            match problem.hess(&ndarray::array![x, y]) {
+            match argmin::core::Hessian::hessian(problem, &ndarray::array![x, y]) {
                 Ok(h) => (h[[0, 0]], 0.5 * (h[[0, 1]] + h[[1, 0]]), h[[1, 1]]),
                 Err(_) => (f64::NAN, f64::NAN, f64::NAN),
             }
@@ -776,7 +776,7 @@ mod tests {
             let mut s = eval.scratch();
             for &(x, y) in &[(0.0, 0.0), (2.0, -2.0), (-1.3, 0.7), (3.5, 2.25)] {
                 let fast = eval.loss(x, y, &mut s);
-                let slow = problem.full_loss(&array![x, y]).unwrap();
+                let slow = crate::curvature::MiniBatched::full_batch_cost(&problem, &array![x, y]).unwrap();
                 assert!(
                     (fast - slow).abs() <= 1e-12 * slow.max(1.0),
                     "{fast} vs {slow}"

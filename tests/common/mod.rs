@@ -66,9 +66,9 @@ pub fn fd_gradient(problem: &XorProblem, p: &Array1<f64>, h: f64) -> Array1<f64>
     let mut q = p.clone();
     for i in 0..p.len() {
         q[i] = p[i] + h;
-        let fp = problem.loss(&q).unwrap();
+        let fp = problem.cost(&q).unwrap();
         q[i] = p[i] - h;
-        let fm = problem.loss(&q).unwrap();
+        let fm = problem.cost(&q).unwrap();
         q[i] = p[i];
         g[i] = (fp - fm) / (2.0 * h);
     }
@@ -82,9 +82,9 @@ pub fn fd_hessian(problem: &XorProblem, p: &Array1<f64>, h: f64) -> Array2<f64> 
     let mut q = p.clone();
     for j in 0..k {
         q[j] = p[j] + h;
-        let gp = problem.grad(&q).unwrap();
+        let gp = problem.gradient(&q).unwrap();
         q[j] = p[j] - h;
-        let gm = problem.grad(&q).unwrap();
+        let gm = problem.gradient(&q).unwrap();
         q[j] = p[j];
         m.column_mut(j).assign(&((gp - gm) / (2.0 * h)));
     }

@@ -1,9 +1,19 @@
 //! The XOR problem: data + MLP + a parameterisation, as an argmin problem.
 //!
-//! [`XorProblem`] implements argmin's [`CostFunction`], [`Gradient`] and
-//! [`Hessian`] on `Array1<f64>` / `Array2<f64>`, plus the crate's curvature
-//! traits ([`crate::curvature::CurvatureProducts`],
-//! [`crate::curvature::KfacCurvature`], [`crate::curvature::MiniBatched`]).
+//! [`XorProblem`] implements argmin's [`CostFunction`](argmin::core::CostFunction),
+//! [`Gradient`](argmin::core::Gradient) and [`Hessian`](argmin::core::Hessian)
+//! on `Array1<f64>` / `Array2<f64>`, plus the crate's curvature traits
+//! ([`CurvatureProducts`](crate::curvature::CurvatureProducts),
+//! [`KfacCurvature`](crate::curvature::KfacCurvature),
+//! [`MiniBatched`](crate::curvature::MiniBatched)). Every quantity has one
+//! name, the trait's: `cost`, `gradient`, `hessian`, `hessian_vec`, `ggn_vec`,
+//! `ggn`, `kfac_factors`, `set_batch`, `full_batch_cost`,
+//! `full_batch_gradient`; bring the traits into scope with
+//! `use quad_vs_grad::prelude::*`. The methods without a trait
+//! ([`XorProblem::fisher`], [`XorProblem::output_jacobian`],
+//! [`XorProblem::probabilities`]) sit beside them in this module's
+//! `curvature.rs`, and return the crate's [`Result`]; both error types
+//! convert into each other with `?`.
 //!
 //! # Parameterisations
 //! The optimizer sees a parameter `p ∈ ℝᵏ`. With [`Parameterisation::Full`],
@@ -26,13 +36,14 @@
 //!   solves the separable XOR, where the loss is non-convex;
 //! - [`XorProblem::full`]: every weight and bias of any architecture.
 
-use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian};
 use ndarray::{array, Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::mlp::{sigmoid, Mlp};
+use crate::mlp::Mlp;
+
+mod curvature;
 
 /// An affine plane (of any dimension `k`) through parameter space.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -245,7 +256,8 @@ impl XorProblem {
     /// Both hidden units look at `s = x₁ + x₂`, which is about 0 for class 1
     /// (signs differ) and about ±1 for class 0:
     /// `h₁ = tanh(2.5 s + 1.25)`, `h₂ = tanh(2.5 s − 1.25)`. Their difference
-    /// is a bump around `s = 0` (about 1.7 there, 0.2 at `|s| = 1`), and the
+    /// is a bump around `s = 0` (`2 tanh 1.25 ≈ 1.697` there,
+    /// `tanh 3.75 − tanh 1.25 ≈ 0.151` at `|s| = 1`), and the
     /// read-out `z = 8 h₁ − 8 h₂ − 6` turns the bump into the XOR decision.
     pub fn xor_solution() -> (Mlp, Array1<f64>) {
         let mlp = Mlp::new(&[2, 2, 1]).expect("valid widths");
@@ -317,27 +329,7 @@ impl XorProblem {
         self.param.theta(p)
     }
 
-    /// Restricts the derivatives to the examples `indices` (a mini-batch), or
-    /// back to the full batch with `None`.
-    ///
-    /// # Errors
-    /// [`Error::InvalidData`] if the batch is empty or an index is out of range.
-    pub fn set_batch_indices(&mut self, indices: Option<&[usize]>) -> Result<()> {
-        self.batch = match indices {
-            None => None,
-            Some(ix) => {
-                if ix.is_empty() || ix.iter().any(|&i| i >= self.data.len()) {
-                    return Err(Error::InvalidData(format!(
-                        "a batch needs indices in 0..{}",
-                        self.data.len()
-                    )));
-                }
-                Some(self.data.subset(ix))
-            }
-        };
-        Ok(())
-    }
-
+    /// `Err(Shape)` unless `p` (or a direction in p-space) has the problem's dimension.
     fn check_p(&self, p: &Array1<f64>) -> Result<()> {
         if p.len() != self.dim() {
             return Err(Error::Shape(format!(
@@ -348,171 +340,12 @@ impl XorProblem {
         }
         Ok(())
     }
-
-    /// Loss on the active batch.
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if `p` has the wrong length.
-    pub fn loss(&self, p: &Array1<f64>) -> Result<f64> {
-        self.check_p(p)?;
-        self.mlp.loss(self.theta(p).view(), self.active_data())
-    }
-
-    /// Loss on the full data set, whatever the active batch.
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if `p` has the wrong length.
-    pub fn full_loss(&self, p: &Array1<f64>) -> Result<f64> {
-        self.check_p(p)?;
-        self.mlp.loss(self.theta(p).view(), &self.data)
-    }
-
-    /// Gradient `∇_p L` on the active batch.
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if `p` has the wrong length.
-    pub fn grad(&self, p: &Array1<f64>) -> Result<Array1<f64>> {
-        self.check_p(p)?;
-        let g = self
-            .mlp
-            .gradient(self.theta(p).view(), self.active_data())?;
-        Ok(self.param.reduce_vec(g))
-    }
-
-    /// Gradient `∇_p L` on the full data set.
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if `p` has the wrong length.
-    pub fn full_grad(&self, p: &Array1<f64>) -> Result<Array1<f64>> {
-        self.check_p(p)?;
-        let g = self.mlp.gradient(self.theta(p).view(), &self.data)?;
-        Ok(self.param.reduce_vec(g))
-    }
-
-    /// Dense Hessian `∇²_p L` on the active batch (`k × k`).
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if `p` has the wrong length.
-    pub fn hess(&self, p: &Array1<f64>) -> Result<Array2<f64>> {
-        self.check_p(p)?;
-        let theta = self.theta(p);
-        match &self.param {
-            Parameterisation::Full => self.mlp.hessian(theta.view(), self.active_data()),
-            Parameterisation::Plane(pl) => {
-                // k Hessian-vector products instead of the D_θ × D_θ matrix.
-                let k = pl.directions.nrows();
-                let mut h = Array2::zeros((k, k));
-                for j in 0..k {
-                    let hv =
-                        self.mlp
-                            .hvp(theta.view(), self.active_data(), pl.directions.row(j))?;
-                    h.column_mut(j).assign(&pl.directions.dot(&hv));
-                }
-                let ht = h.t().to_owned();
-                Ok((h + ht) * 0.5)
-            }
-        }
-    }
-
-    /// Hessian-vector product `∇²_p L · v` without forming the Hessian.
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if `p` or `v` has the wrong length.
-    pub fn hess_vec(&self, p: &Array1<f64>, v: &Array1<f64>) -> Result<Array1<f64>> {
-        self.check_p(p)?;
-        self.check_p(v)?;
-        let hv = self.mlp.hvp(
-            self.theta(p).view(),
-            self.active_data(),
-            self.param.expand_vec(v).view(),
-        )?;
-        Ok(self.param.reduce_vec(hv))
-    }
-
-    /// Output Jacobian `J_p` (`N × k`) on the active batch: row `n` is `∇_p z_n`.
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if `p` has the wrong length.
-    pub fn output_jacobian(&self, p: &Array1<f64>) -> Result<Array2<f64>> {
-        self.check_p(p)?;
-        let j = self
-            .mlp
-            .output_jacobian(self.theta(p).view(), self.active_data().x.view())?;
-        Ok(self.param.reduce_jacobian(j))
-    }
-
-    /// Logits and predicted probabilities `σ(z_n)` on the active batch.
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if `p` has the wrong length.
-    pub fn probabilities(&self, p: &Array1<f64>) -> Result<Array1<f64>> {
-        self.check_p(p)?;
-        let z = self
-            .mlp
-            .logits(self.theta(p).view(), self.active_data().x.view())?;
-        Ok(z.mapv(sigmoid))
-    }
-
-    /// Gauss–Newton-vector product `G v = J_pᵀ Λ J_p v / N` with
-    /// `Λ = diag(σ(z_n)(1 − σ(z_n)))`, matrix-free (one R-forward pass and one
-    /// back-propagation).
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if `p` or `v` has the wrong length.
-    pub fn ggn_vec(&self, p: &Array1<f64>, v: &Array1<f64>) -> Result<Array1<f64>> {
-        self.check_p(p)?;
-        self.check_p(v)?;
-        let theta = self.theta(p);
-        let data = self.active_data();
-        let x = data.x.view();
-        let jv = self
-            .mlp
-            .jvp(theta.view(), x, self.param.expand_vec(v).view())?;
-        let z = self.mlp.logits(theta.view(), x)?;
-        let n = data.len() as f64;
-        let u = Array1::from_iter(z.iter().zip(jv.iter()).map(|(&z, &jv)| {
-            let s = sigmoid(z);
-            s * (1.0 - s) * jv / n
-        }));
-        let g = self.mlp.vjp(theta.view(), x, u.view())?;
-        Ok(self.param.reduce_vec(g))
-    }
-}
-
-fn to_argmin<T>(r: Result<T>) -> std::result::Result<T, ArgminError> {
-    r.map_err(ArgminError::from)
-}
-
-impl CostFunction for XorProblem {
-    type Param = Array1<f64>;
-    type Output = f64;
-
-    fn cost(&self, p: &Self::Param) -> std::result::Result<f64, ArgminError> {
-        to_argmin(self.loss(p))
-    }
-}
-
-impl Gradient for XorProblem {
-    type Param = Array1<f64>;
-    type Gradient = Array1<f64>;
-
-    fn gradient(&self, p: &Self::Param) -> std::result::Result<Array1<f64>, ArgminError> {
-        to_argmin(self.grad(p))
-    }
-}
-
-impl Hessian for XorProblem {
-    type Param = Array1<f64>;
-    type Hessian = Array2<f64>;
-
-    fn hessian(&self, p: &Self::Param) -> std::result::Result<Array2<f64>, ArgminError> {
-        to_argmin(self.hess(p))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argmin::core::CostFunction;
 
     #[test]
     fn reference_slice_maps_to_output_weights() {
@@ -520,21 +353,37 @@ mod tests {
         assert_eq!(pr.dim(), 2);
         let th = pr.theta(&array![2.0, -2.0]);
         assert_eq!(th.to_vec(), vec![1., 1., 0., 1., -1., 0., 2., -2., 0.]);
-        let l = pr.loss(&array![0.0, 0.0]).unwrap();
+        let l = pr.cost(&array![0.0, 0.0]).unwrap();
         assert!((l - 2f64.ln()).abs() < 1e-14);
     }
 
     #[test]
     fn hidden_slice_solves_xor() {
         let pr = XorProblem::hidden_slice();
-        let l = pr.loss(&array![0.0, 0.0]).unwrap();
+        let l = pr.cost(&array![0.0, 0.0]).unwrap();
         assert!(l < 0.01, "loss at the solution {l}");
+    }
+
+    /// The numbers in the doc of [`XorProblem::xor_solution`]: the bump
+    /// `h₁ − h₂` as a function of `s = x₁ + x₂`.
+    #[test]
+    fn xor_solution_bump_values() {
+        let (mlp, theta) = XorProblem::xor_solution();
+        let bump = |s: f64| {
+            let x = ndarray::array![[s / 2.0, s / 2.0]];
+            let fwd = mlp.forward(theta.view(), x.view()).unwrap();
+            let h = &fwd.activations[1];
+            h[[0, 0]] - h[[0, 1]]
+        };
+        assert!((bump(0.0) - 1.697).abs() < 5e-4, "{}", bump(0.0));
+        assert!((bump(1.0) - 0.151).abs() < 5e-4, "{}", bump(1.0));
+        assert!((bump(-1.0) - 0.151).abs() < 5e-4, "{}", bump(-1.0));
     }
 
     #[test]
     fn wrong_length_is_an_error() {
         let pr = XorProblem::reference();
-        assert!(pr.loss(&array![1.0]).is_err());
+        assert!(pr.cost(&array![1.0]).is_err());
         assert!(pr.cost(&array![1.0, 2.0, 3.0]).is_err());
     }
 }
