@@ -33,10 +33,10 @@ fn bench(c: &mut Criterion) {
         g.bench_function("GGN-vector", |b| {
             b.iter(|| problem.ggn_vec(black_box(&p), black_box(&v)))
         });
-        g.bench_function("dense Hessian", |b| b.iter(|| problem.hessian(black_box(&p))));
-        g.bench_function("dense GGN", |b| {
-            b.iter(|| problem.ggn(black_box(&p)))
+        g.bench_function("dense Hessian", |b| {
+            b.iter(|| problem.hessian(black_box(&p)))
         });
+        g.bench_function("dense GGN", |b| b.iter(|| problem.ggn(black_box(&p))));
         g.bench_function("K-FAC factors", |b| {
             b.iter(|| problem.kfac_factors(black_box(&p), FisherKind::Exact))
         });

@@ -201,7 +201,9 @@ pub trait KfacCurvature {
         kind: FisherKind,
     ) -> std::result::Result<KfacFactors, ArgminError> {
         let _ = (p, kind);
-        Err(unsupported::<Self>("K-FAC factors (it has no network layers)"))
+        Err(unsupported::<Self>(
+            "K-FAC factors (it has no network layers)",
+        ))
     }
 }
 

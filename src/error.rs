@@ -41,9 +41,10 @@ pub enum Error {
     #[error("not supported: {0}")]
     Unsupported(String),
     /// An error raised through argmin (a solver, the executor, or a trait
-    /// method of a problem), carried unchanged.
+    /// method of a problem), carried unchanged. (An argmin error that wraps
+    /// one of this crate's errors converts back to that error instead.)
     #[error(transparent)]
-    Argmin(#[from] argmin::core::Error),
+    Argmin(argmin::core::Error),
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {
@@ -54,5 +55,34 @@ pub enum Error {
     },
 }
 
+impl From<argmin::core::Error> for Error {
+    /// Unwraps this crate's own error if that is what argmin carries (so a
+    /// round trip through argmin keeps the variant), else wraps it as
+    /// [`Error::Argmin`].
+    fn from(e: argmin::core::Error) -> Self {
+        match e.downcast::<Error>() {
+            Ok(ours) => ours,
+            Err(other) => Error::Argmin(other),
+        }
+    }
+}
+
 /// `Result` with this crate's [`enum@Error`].
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_round_trip_through_argmin() {
+        let ours = Error::Shape("three entries".into());
+        let theirs: argmin::core::Error = ours.into();
+        let back: Error = theirs.into();
+        assert!(matches!(&back, Error::Shape(s) if s == "three entries"));
+        let foreign = argmin::core::Error::msg("from elsewhere");
+        let wrapped: Error = foreign.into();
+        assert!(matches!(&wrapped, Error::Argmin(_)));
+        assert_eq!(wrapped.to_string(), "from elsewhere");
+    }
+}

@@ -23,8 +23,9 @@
 //! rounding noise). [`GradCheck::max_rel_err`] is the largest `err_i`,
 //! [`GradCheck::max_abs_err`] the largest `|a_i − f_i|`.
 //!
-//! Document 002 of the seeds checks its analytic Gaussian-wells gradient the
-//! same way before trusting any optimizer built on it.
+//! The course notebook *Optimization in many dimensions* (The University of
+//! Texas at Austin) checks its analytic Gaussian-wells gradient the same way
+//! before trusting any optimizer built on it.
 //!
 //! ```
 //! use quad_vs_grad::gradcheck::{check_gradient, check_hessian, DEFAULT_STEP};

@@ -91,8 +91,9 @@ pub mod prelude {
     };
     pub use crate::report::Summary;
     pub use crate::solvers::{
-        Adam, AdaptiveGd, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac,
-        KfacDampingMode, LangevinGd, NoiseSchedule, RmsProp, SaddleFreeNewton, StepScale,
+        Adam, AdaptiveGd, CgSettings, Damped, DampedNewton, Damping, GaussNewton, GradientDescent,
+        HessianFree, HfCurvature, Kfac, KfacDampingMode, LangevinGd, LevenbergMarquardt,
+        NoiseSchedule, RmsProp, SaddleFreeNewton, StepScale,
     };
     pub use crate::trace::{Counts, StopReason, Trace};
     pub use argmin::core::{CostFunction, Executor, Gradient, Hessian, State};

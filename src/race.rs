@@ -962,8 +962,10 @@ pub fn run_detailed<P: RaceProblem>(
             .and_then(|s| batched!(s))),
         K::RmsProp => go!(RmsProp::new(lr).and_then(|s| batched!(s))),
         K::Adam => go!(Adam::new(lr).and_then(|s| batched!(s))),
-        K::Newton => go!(DampedNewton::new().with_damping(lambda)),
-        K::SaddleFree => go!(SaddleFreeNewton::new().with_damping(lambda)),
+        K::Newton => go!(Damping::fixed(lambda).map(|d| DampedNewton::new().with_damping(d))),
+        K::SaddleFree => {
+            go!(Damping::fixed(lambda).map(|d| SaddleFreeNewton::new().with_damping(d)))
+        }
         K::Ggn | K::GgnLm => go!(damping().and_then(|d| {
             let s = GaussNewton::new().with_damping(d);
             batched!(s)

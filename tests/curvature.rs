@@ -211,3 +211,97 @@ fn kfac_on_the_output_slice_is_gamma_times_a() {
     let got = factors.dense();
     assert!(rel_err(got.iter(), expected.iter(), 1e-9) < 1e-12);
 }
+
+/// A learner's own problem: a least-squares fit `L(x) = ½‖A x − b‖²`, whose
+/// Gauss–Newton matrix is `AᵀA`. It implements only what it has.
+#[derive(Clone)]
+struct LeastSquares {
+    a: Array2<f64>,
+    b: Array1<f64>,
+}
+
+impl CostFunction for LeastSquares {
+    type Param = Array1<f64>;
+    type Output = f64;
+    fn cost(&self, x: &Array1<f64>) -> Result<f64, quad_vs_grad::argmin::core::Error> {
+        let r = self.a.dot(x) - &self.b;
+        Ok(0.5 * r.dot(&r))
+    }
+}
+
+impl Gradient for LeastSquares {
+    type Param = Array1<f64>;
+    type Gradient = Array1<f64>;
+    fn gradient(&self, x: &Array1<f64>) -> Result<Array1<f64>, quad_vs_grad::argmin::core::Error> {
+        Ok(self.a.t().dot(&(self.a.dot(x) - &self.b)))
+    }
+}
+
+impl CurvatureProducts for LeastSquares {
+    fn ggn_vec(
+        &self,
+        _x: &Array1<f64>,
+        v: &Array1<f64>,
+    ) -> Result<Array1<f64>, quad_vs_grad::argmin::core::Error> {
+        Ok(self.a.t().dot(&self.a.dot(v)))
+    }
+}
+impl KfacCurvature for LeastSquares {}
+impl MiniBatched for LeastSquares {}
+
+#[test]
+fn curvature_traits_have_defaults_for_a_learners_problem() {
+    let a = quad_vs_grad::ndarray::array![[1.0, 2.0], [0.5, -1.0], [3.0, 0.0]];
+    let ls = LeastSquares {
+        a: a.clone(),
+        b: quad_vs_grad::ndarray::array![1.0, 0.0, -1.0],
+    };
+    let x = quad_vs_grad::ndarray::array![0.3, -0.2];
+    // the dense GGN comes from ggn_vec
+    let g = ls.ggn(&x).unwrap();
+    assert!((&g - &a.t().dot(&a)).iter().all(|d| d.abs() < 1e-14));
+    // what the problem lacks is an error that says so, and converts with `?`
+    let err = ls.hessian_vec(&x, &x).unwrap_err().to_string();
+    assert!(
+        err.contains("LeastSquares provides no Hessian-vector products"),
+        "{err}"
+    );
+    let err = ls.kfac_factors(&x, FisherKind::Exact).unwrap_err();
+    let ours: quad_vs_grad::Error = err.into();
+    assert!(ours.to_string().contains("no K-FAC factors"), "{ours}");
+    // mini-batching: one full batch
+    let mut ls = ls;
+    assert_eq!(ls.num_examples(), 0);
+    assert!(ls.set_batch(None).is_ok());
+    assert!(ls.set_batch(Some(&[0])).is_err());
+    assert_eq!(ls.full_batch_cost(&x).unwrap(), ls.cost(&x).unwrap());
+    assert_eq!(
+        ls.full_batch_gradient(&x).unwrap(),
+        ls.gradient(&x).unwrap()
+    );
+    // and Gauss–Newton runs on it: one undamped step solves a linear least-squares fit
+    let res = Executor::new(
+        ls.clone(),
+        GaussNewton::new().with_damping(Damping::fixed(0.0).unwrap()),
+    )
+    .configure(|s| s.param(x.clone()).max_iters(1))
+    .ctrlc(false)
+    .run()
+    .unwrap();
+    let x1 = res.state().get_param().unwrap().clone();
+    assert!(ls.gradient(&x1).unwrap().iter().all(|v| v.abs() < 1e-12));
+}
+
+/// A problem without a Gauss–Newton structure reports it through the default.
+#[test]
+fn missing_ggn_is_an_unsupported_error() {
+    #[derive(Clone)]
+    struct Bowl;
+    impl CurvatureProducts for Bowl {}
+    let err = Bowl.ggn(&quad_vs_grad::ndarray::array![1.0]).unwrap_err();
+    let ours: quad_vs_grad::Error = err.into();
+    assert!(
+        matches!(&ours, quad_vs_grad::Error::Unsupported(e) if e.contains("Bowl provides no Gauss–Newton matrix")),
+        "{ours:?}"
+    );
+}

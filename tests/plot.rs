@@ -20,7 +20,11 @@ fn trace(name: &str, problem: &XorProblem, points: &[[f64; 2]], stop: StopReason
         iterates: points.iter().map(|p| p.to_vec()).collect(),
         loss: points
             .iter()
-            .map(|p| problem.full_batch_cost(&array![p[0], p[1]]).unwrap_or(f64::NAN))
+            .map(|p| {
+                problem
+                    .full_batch_cost(&array![p[0], p[1]])
+                    .unwrap_or(f64::NAN)
+            })
             .collect(),
         grad_norm: vec![1.0; n],
         counts: (0..n as u64)
@@ -122,7 +126,10 @@ fn pca_plane_reconstructs_planar_iterates() {
         Trace {
             optimizer: name.into(),
             problem: problem.name().into(),
-            loss: pts.iter().map(|p| problem.full_batch_cost(p).unwrap()).collect(),
+            loss: pts
+                .iter()
+                .map(|p| problem.full_batch_cost(p).unwrap())
+                .collect(),
             iterates: pts.iter().map(|p| p.to_vec()).collect(),
             grad_norm: vec![0.0; 25],
             counts: vec![Counts::default(); 25],

@@ -216,7 +216,10 @@ fn same_seed_same_trace_in_stochastic_mode() {
     // the recorded loss is the full-batch loss
     for t in &a {
         for (p, l) in t.iterates.iter().zip(&t.loss) {
-            let full = preset.problem.full_batch_cost(&Array1::from(p.clone())).unwrap();
+            let full = preset
+                .problem
+                .full_batch_cost(&Array1::from(p.clone()))
+                .unwrap();
             assert_eq!(full, *l);
         }
     }

@@ -40,6 +40,8 @@ impl Hessian for Quadratic {
         Ok(self.a.clone())
     }
 }
+/// A problem without data: the trait's defaults are all it needs.
+impl MiniBatched for Quadratic {}
 
 /// One iteration of `solver` from `p0`: the step `p1 − p0`.
 fn one_step<O, S>(problem: O, solver: S, p0: &Array1<f64>) -> Array1<f64>
@@ -85,7 +87,11 @@ fn undamped_newton_solves_a_convex_quadratic_in_one_step() {
     let step = one_step(q.clone(), DampedNewton::new(), &p0);
     assert_close(&(&p0 + &step), &minimiser, 1e-12, "Newton on a quadratic");
     // with damping it does not get there in one step
-    let step = one_step(q, DampedNewton::new().with_damping(1.0).unwrap(), &p0);
+    let step = one_step(
+        q,
+        DampedNewton::new().with_damping(Damping::fixed(1.0).unwrap()),
+        &p0,
+    );
     assert!((&p0 + &step - &minimiser).iter().any(|v| v.abs() > 1e-3));
 }
 
@@ -98,7 +104,7 @@ fn damped_newton_step_is_the_dense_damped_solve() {
         let want = -damped(&h, lambda).solve(&g).unwrap();
         let got = one_step(
             pr.clone(),
-            DampedNewton::new().with_damping(lambda).unwrap(),
+            DampedNewton::new().with_damping(Damping::fixed(lambda).unwrap()),
             &p,
         );
         assert_close(&got, &want, 1e-10, "damped Newton");
@@ -434,4 +440,190 @@ fn stochastic_solvers_use_mini_batches_and_record_full_batch_loss() {
     .run();
     assert!(err.is_err());
     pr.set_batch(None).unwrap();
+}
+
+/// Collects every KV key a solver reports (init and iterations).
+#[derive(Clone, Default)]
+struct KeyRecorder(std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>);
+
+impl argmin::core::observers::Observe<St> for KeyRecorder {
+    fn observe_iter(&mut self, _: &St, kv: &argmin::core::KV) -> Result<(), ArgminError> {
+        let mut keys = self.0.lock().expect("not poisoned");
+        keys.extend(kv.kv.keys().cloned());
+        Ok(())
+    }
+}
+
+/// The keys a solver's documentation lists after "KV entries per iteration:"
+/// (each written as `"key"`), up to the end of that sentence.
+fn documented_keys(source: &str) -> std::collections::BTreeSet<String> {
+    // the doc comments as one line of prose
+    let prose = source
+        .lines()
+        .map(|l| {
+            l.trim_start()
+                .trim_start_matches("//!")
+                .trim_start_matches("///")
+                .trim()
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let source = prose.as_str();
+    let start = source
+        .find("KV entries per iteration")
+        .expect("the solver documents its KV entries");
+    let text = &source[start..];
+    let end = text
+        .find(". ")
+        .or_else(|| text.find(".\n"))
+        .expect("a sentence");
+    text[..end]
+        .split("`\"")
+        .skip(1)
+        .filter_map(|piece| piece.split("\"`").next())
+        .map(str::to_string)
+        .collect()
+}
+
+fn emitted_keys<S>(
+    solver: S,
+    problem: XorProblem,
+    start: &Array1<f64>,
+) -> std::collections::BTreeSet<String>
+where
+    S: Solver<XorProblem, St>,
+{
+    let recorder = KeyRecorder::default();
+    Executor::new(problem, solver)
+        .configure(|s| s.param(start.clone()).max_iters(4))
+        .add_observer(
+            recorder.clone(),
+            argmin::core::observers::ObserverMode::Always,
+        )
+        .ctrlc(false)
+        .run()
+        .expect("runs");
+    let keys = recorder.0.lock().expect("not poisoned").clone();
+    keys
+}
+
+#[test]
+fn documented_kv_keys_are_the_emitted_ones() {
+    let (pr, p) = full_problem_and_point();
+    let lm = || Damping::adaptive(0.1).unwrap();
+    let cases: Vec<(&str, &str, std::collections::BTreeSet<String>)> = vec![
+        (
+            "damped Newton",
+            include_str!("../src/solvers/damped_newton.rs"),
+            emitted_keys(DampedNewton::new().with_damping(lm()), pr.clone(), &p),
+        ),
+        (
+            "saddle-free Newton",
+            include_str!("../src/solvers/saddle_free.rs"),
+            emitted_keys(SaddleFreeNewton::new().with_damping(lm()), pr.clone(), &p),
+        ),
+        (
+            "Gauss-Newton",
+            include_str!("../src/solvers/gauss_newton.rs"),
+            emitted_keys(GaussNewton::new().with_damping(lm()), pr.clone(), &p),
+        ),
+        (
+            "K-FAC",
+            include_str!("../src/solvers/kfac.rs"),
+            emitted_keys(Kfac::new().with_damping(lm()), pr.clone(), &p),
+        ),
+        (
+            "Hessian-free",
+            include_str!("../src/solvers/hessian_free.rs"),
+            emitted_keys(HessianFree::new().with_damping(lm()), pr.clone(), &p),
+        ),
+        (
+            "adaptive GD",
+            include_str!("../src/solvers/adaptive_gd.rs"),
+            emitted_keys(AdaptiveGd::new(0.5).unwrap(), pr.clone(), &p),
+        ),
+    ];
+    for (name, source, emitted) in cases {
+        assert_eq!(documented_keys(source), emitted, "{name}");
+    }
+    // The keys every damped method shares are those the shared glue documents.
+    let shared = documented_keys(include_str!("../src/solvers/damped.rs"));
+    let gn = emitted_keys(GaussNewton::new().with_damping(lm()), pr, &p);
+    assert_eq!(shared, gn);
+}
+
+/// Damped and saddle-free Newton take Levenberg–Marquardt damping like the
+/// curvature methods: `λ` moves, and no accepted step raises the loss.
+#[test]
+fn newton_family_takes_levenberg_marquardt_damping() {
+    let pr = XorProblem::hidden_slice();
+    let start = ndarray::array![-2.5, 1.5];
+    for adaptive in [true, false] {
+        let damping = if adaptive {
+            Damping::adaptive(1.0).unwrap()
+        } else {
+            Damping::fixed(1.0).unwrap()
+        };
+        for (name, res) in [
+            (
+                "damped Newton",
+                Executor::new(pr.clone(), DampedNewton::new().with_damping(damping))
+                    .configure(|s| s.param(start.clone()).max_iters(30))
+                    .ctrlc(false)
+                    .run()
+                    .unwrap()
+                    .state()
+                    .clone(),
+            ),
+            (
+                "saddle-free Newton",
+                Executor::new(pr.clone(), SaddleFreeNewton::new().with_damping(damping))
+                    .configure(|s| s.param(start.clone()).max_iters(30))
+                    .ctrlc(false)
+                    .run()
+                    .unwrap()
+                    .state()
+                    .clone(),
+            ),
+        ] {
+            let f0 = pr.cost(&start).unwrap();
+            assert!(res.get_cost() < f0, "{name} (adaptive {adaptive}) descends");
+        }
+    }
+    // with LM damping the trace of costs never rises
+    let recorder = CostRecorder::default();
+    Executor::new(
+        pr.clone(),
+        DampedNewton::new().with_damping(Damping::adaptive(1e-3).unwrap()),
+    )
+    .configure(|s| s.param(start.clone()).max_iters(30))
+    .add_observer(
+        recorder.clone(),
+        argmin::core::observers::ObserverMode::Always,
+    )
+    .ctrlc(false)
+    .run()
+    .unwrap();
+    let (costs, lambdas) = recorder.0.lock().unwrap().clone();
+    assert!(costs.windows(2).all(|w| w[1] <= w[0]), "{costs:?}");
+    assert!(
+        lambdas.windows(2).any(|w| w[0] != w[1]),
+        "λ adapts: {lambdas:?}"
+    );
+}
+
+/// Records the cost and the damping of every iteration.
+#[derive(Clone, Default)]
+#[allow(clippy::type_complexity)]
+struct CostRecorder(std::sync::Arc<std::sync::Mutex<(Vec<f64>, Vec<f64>)>>);
+
+impl argmin::core::observers::Observe<St> for CostRecorder {
+    fn observe_iter(&mut self, state: &St, kv: &argmin::core::KV) -> Result<(), ArgminError> {
+        let mut r = self.0.lock().expect("not poisoned");
+        r.0.push(state.get_cost());
+        if let Some(l) = kv.get("damping").and_then(|v| v.get_float()) {
+            r.1.push(l);
+        }
+        Ok(())
+    }
 }

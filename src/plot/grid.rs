@@ -486,12 +486,16 @@ impl CurvatureGrid {
                 problem.dim()
             )));
         }
-        let mut grid = Self::from_fn(x_range, y_range, n, |x, y| {
-            match argmin::core::Hessian::hessian(problem, &ndarray::array![x, y]) {
-                Ok(h) => (h[[0, 0]], 0.5 * (h[[0, 1]] + h[[1, 0]]), h[[1, 1]]),
-                Err(_) => (f64::NAN, f64::NAN, f64::NAN),
-            }
-        })?;
+        let mut grid =
+            Self::from_fn(
+                x_range,
+                y_range,
+                n,
+                |x, y| match argmin::core::Hessian::hessian(problem, &ndarray::array![x, y]) {
+                    Ok(h) => (h[[0, 0]], 0.5 * (h[[0, 1]] + h[[1, 0]]), h[[1, 1]]),
+                    Err(_) => (f64::NAN, f64::NAN, f64::NAN),
+                },
+            )?;
         (grid.title, grid.x_label, grid.y_label) = titles(problem, &grid.x_label, &grid.y_label);
         Ok(grid)
     }
@@ -776,7 +780,8 @@ mod tests {
             let mut s = eval.scratch();
             for &(x, y) in &[(0.0, 0.0), (2.0, -2.0), (-1.3, 0.7), (3.5, 2.25)] {
                 let fast = eval.loss(x, y, &mut s);
-                let slow = crate::curvature::MiniBatched::full_batch_cost(&problem, &array![x, y]).unwrap();
+                let slow = crate::curvature::MiniBatched::full_batch_cost(&problem, &array![x, y])
+                    .unwrap();
                 assert!(
                     (fast - slow).abs() <= 1e-12 * slow.max(1.0),
                     "{fast} vs {slow}"

@@ -30,8 +30,11 @@
 //! rest".
 //!
 //! # Presets
-//! - [`XorProblem::reference`]: the reference experiment's output-weight
-//!   slice, which is logistic regression on frozen features, hence convex;
+//! - [`XorProblem::reference`]: the output-weight slice of the reference
+//!   experiment, that of the Quad_vs_Grad program
+//!   (<https://github.com/Stochastic-Batman/Quad_vs_Grad>, PyTorch, whose
+//!   `paths.png` and `journey.gif` this crate reproduces); it is logistic
+//!   regression on frozen features, hence convex;
 //! - [`XorProblem::hidden_slice`]: two hidden weights of a 2-2-1 network that
 //!   solves the separable XOR, where the loss is non-convex;
 //! - [`XorProblem::full`]: every weight and bias of any architecture.
@@ -222,7 +225,8 @@ impl XorProblem {
         &self.axis_labels
     }
 
-    /// The reference experiment's output-weight slice.
+    /// The output-weight slice of the reference experiment (the Quad_vs_Grad
+    /// program's, see the [module docs](self)).
     ///
     /// Data: [`Dataset::reference`]. Network 2-2-1 with the hidden layer frozen
     /// at `W = [[1, 1], [1, −1]]`, `b = 0`, tanh; the output is `σ(v·h)` with no

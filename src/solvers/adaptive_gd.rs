@@ -1,5 +1,6 @@
 //! Gradient descent whose step size adapts to the local Hessian spectrum
-//! (document 002's "adaptive learning rates").
+//! (the "adaptive learning rates" of the course notebook *Optimization in many dimensions*,
+//! The University of Texas at Austin).
 
 use argmin::core::{
     ArgminError, CostFunction, Error, Gradient, Hessian, Problem, Solver, TerminationStatus, KV,
@@ -17,7 +18,7 @@ use crate::curvature::eigenvalues;
 /// With eigenvalues `λ_i` of the Hessian `H`:
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum StepScale {
-    /// `s = κ(H) + ε`, `κ = max|λ_i| / min|λ_i|` (document 002's rule, the default
+    /// `s = κ(H) + ε`, `κ = max|λ_i| / min|λ_i|` (the notebook's rule, the default
     /// with `ε = 1e−12`): steps shrink where the landscape is anisotropic or
     /// singular (valleys, ridges, flat plateaus) and equal `η/(1 + ε)` where it
     /// is isotropic. Since `κ ≥ 1`, the step is never larger than plain GD's.
@@ -108,7 +109,7 @@ impl AdaptiveRule {
 /// Gradient descent with one scalar step size per iteration, taken from the
 /// spectrum of the local Hessian: a cheap stand-in for Newton's
 /// per-direction scaling, which replaces `d` learning rates by one time
-/// scale. The update rule is [`AdaptiveRule`]; by default (document 002)
+/// scale. The update rule is [`AdaptiveRule`]; by default (the notebook's)
 ///
 /// ```text
 /// p_{k+1} = p_k − η / (κ(∇²L(p_k)) + ε) · ∇L(p_k),    κ = max|λ| / min|λ|
@@ -117,16 +118,17 @@ impl AdaptiveRule {
 /// so iterates slow down where the Hessian is ill-conditioned — in valleys,
 /// on ridges and on flat plateaus — and take full steps where the loss is
 /// locally isotropic. The variants `η/max|λ|` and `η/(max|λ| + min|λ|)` of
-/// the same document are available through [`AdaptiveGd::with_scale`].
+/// the same notebook are available through [`AdaptiveGd::with_scale`].
 ///
-/// (Document 002 states the rule above; its accompanying code multiplies the
+/// (The notebook states the rule above; its accompanying code multiplies the
 /// gradient by `κ + ε` instead of dividing by it, which speeds iterates up on
 /// plateaus. The crate follows the stated rule.)
 ///
 /// Each iteration costs one gradient, one Hessian, one symmetric
 /// eigendecomposition (counted under
 /// [`LINEAR_SOLVE_COUNT`](super::LINEAR_SOLVE_COUNT), as the crate counts
-/// factorisations) and one loss evaluation.
+/// factorisations) and one loss evaluation. KV entries per iteration:
+/// `"step_size"` (`η_k`), `"condition"` (`κ(H_k)`), `"step_norm"`.
 ///
 /// ## Requirements on the optimization problem
 /// `CostFunction`, `Gradient` and `Hessian` on `Array1<f64>` / `Array2<f64>`.
@@ -143,8 +145,8 @@ impl AdaptiveRule {
 /// `TerminationReason::SolverExit("diverged: …")`.
 ///
 /// ## Reference
-/// Document 002 of the seeds (University of Texas, *Optimization in many
-/// dimensions*, section "Adaptive learning rates"); for the `η/L` and
+/// *Optimization in many dimensions*, course notebook, The University of
+/// Texas at Austin, section "Adaptive learning rates"; for the `η/L` and
 /// `2/(μ + L)` steps, Y. Nesterov, *Introductory Lectures on Convex
 /// Optimization*, 2004, §2.1.5.
 #[derive(Clone, Debug)]

@@ -8,6 +8,7 @@ use argmin::core::{
 use ndarray::{Array1, Array2};
 use ndarray_linalg::{Cholesky, Solve, UPLO};
 
+use super::hessian_rule::finite_hessian;
 use crate::curvature::MiniBatched;
 use crate::data::MiniBatcher;
 
@@ -288,9 +289,10 @@ where
     })
 }
 
-/// One iteration of a full-batch method whose step is a function of the
-/// dense Hessian and the gradient at the current iterate, `Δ = step(H, g)`
-/// (damped Newton, saddle-free Newton, condition-adaptive GD):
+/// One iteration of a full-batch, undamped method whose step is a function
+/// of the dense Hessian and the gradient at the current iterate,
+/// `Δ = step(H, g)` (condition-adaptive GD; the damped Hessian methods go
+/// through [`super::Damped`] and [`super::HessianRule`]):
 ///
 /// 1. takes the iterate and its gradient (cached by the previous iteration
 ///    or `init`) and evaluates the Hessian there;
@@ -312,15 +314,17 @@ where
 {
     let param = take_param(&mut state, solver)?;
     let (_, grad) = current_cost_grad(problem, &mut state, &param, false)?;
-    let hessian = problem.hessian(&param)?;
-    if !all_finite(&grad) || hessian.iter().any(|h| !h.is_finite()) {
-        return Ok((
-            state
-                .param(param)
-                .terminate_with(diverged("non-finite gradient or Hessian")),
-            None,
-        ));
-    }
+    let hessian = match finite_hessian(problem, &param)? {
+        Some(h) if all_finite(&grad) => h,
+        _ => {
+            return Ok((
+                state
+                    .param(param)
+                    .terminate_with(diverged("non-finite gradient or Hessian")),
+                None,
+            ))
+        }
+    };
     add_count(problem, LINEAR_SOLVE_COUNT, 1);
     let (step, mut kv) = step(&hessian, &grad)?;
     kv.insert("step_norm", KvValue::Float(step.dot(&step).sqrt()));

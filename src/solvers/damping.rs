@@ -1,16 +1,12 @@
-//! Damping for the curvature-based solvers (Gauss–Newton, K-FAC,
-//! Hessian-free): a fixed `λ`, or Levenberg–Marquardt adaptation from the
-//! reduction ratio, plus the iteration they share.
+//! Damping for every damped second-order solver (damped and saddle-free
+//! Newton, Gauss–Newton, K-FAC, Hessian-free): a fixed `λ`, or
+//! Levenberg–Marquardt adaptation from the reduction ratio. The iteration
+//! that applies it is [`super::Damped`]'s.
 
-use argmin::core::{CostFunction, Error, Gradient, Problem, State, KV};
-use ndarray::Array1;
+use argmin::core::Error;
 use serde::{Deserialize, Serialize};
 
-use super::common::{
-    all_finite, check_positive, current_cost_grad, diverged, finish_iter, next_batch, take_param,
-    BatchSchedule, VecState,
-};
-use crate::curvature::MiniBatched;
+use super::common::check_positive;
 
 /// The Levenberg–Marquardt rule for adapting a damping `λ` from the
 /// reduction ratio
@@ -74,142 +70,122 @@ pub fn reduction_ratio(actual: f64, predicted: f64) -> f64 {
     }
 }
 
-/// How a curvature-based solver damps its curvature `C`: it solves with
-/// `C + λI` (or a factored equivalent, for K-FAC).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub enum Damping {
-    /// A constant `λ`; every step is taken.
-    Fixed(f64),
-    /// `λ` adapted by the [`LevenbergMarquardt`] rule; steps that raise the
-    /// loss (on the current batch) are rejected: the iterate stays put and
-    /// `λ` grows.
-    Adaptive {
-        /// The current damping `λ`.
-        lambda: f64,
-        /// The adaptation rule.
-        rule: LevenbergMarquardt,
-    },
+/// How a damped solver damps its curvature `C`: it solves with `C + λI` (or
+/// a factored equivalent, for K-FAC), with `λ` either fixed, or adapted by
+/// the [`LevenbergMarquardt`] rule, in which case steps that raise the loss
+/// (on the current batch) are rejected: the iterate stays put and `λ` grows.
+///
+/// Build it with [`Damping::fixed`] or [`Damping::adaptive`], which validate
+/// `λ`, so a `Damping` is valid by construction; every damped solver takes it
+/// through the same `with_damping(Damping) -> Self`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Damping {
+    lambda: f64,
+    adaptive: Option<LevenbergMarquardt>,
+}
+
+impl Default for Damping {
+    /// [`Damping::DEFAULT`], a fixed `λ = 0.1`.
+    fn default() -> Self {
+        Self::DEFAULT
+    }
 }
 
 impl Damping {
-    /// A fixed damping.
+    /// Fixed `λ = 0`: no damping (damped Newton's default).
+    pub const NONE: Self = Self {
+        lambda: 0.0,
+        adaptive: None,
+    };
+
+    /// Fixed `λ = 0.1`: the default of saddle-free Newton, Gauss–Newton,
+    /// K-FAC and Hessian-free, and the reference race's damping.
+    pub const DEFAULT: Self = Self {
+        lambda: 0.1,
+        adaptive: None,
+    };
+
+    /// A constant `λ ≥ 0`; every step is taken.
     ///
     /// # Errors
     /// `InvalidParameter` unless `lambda` is finite and `>= 0`.
     pub fn fixed(lambda: f64) -> Result<Self, Error> {
-        Ok(Self::Fixed(check_positive(
-            "Damping", "damping", lambda, true,
-        )?))
+        Ok(Self {
+            lambda: check_positive("Damping", "damping", lambda, true)?,
+            adaptive: None,
+        })
     }
 
-    /// Levenberg–Marquardt adaptation from `initial` with Martens' factors.
+    /// Levenberg–Marquardt adaptation from `initial > 0` with Martens'
+    /// factors ([`LevenbergMarquardt::default`]).
     ///
     /// # Errors
     /// `InvalidParameter` unless `initial` is finite and `> 0`.
     pub fn adaptive(initial: f64) -> Result<Self, Error> {
-        Ok(Self::Adaptive {
+        Ok(Self {
             lambda: check_positive("Damping", "initial damping", initial, false)?,
-            rule: LevenbergMarquardt::default(),
+            adaptive: Some(LevenbergMarquardt::default()),
+        })
+    }
+
+    /// Levenberg–Marquardt adaptation from `initial > 0` with the given rule.
+    ///
+    /// # Errors
+    /// `InvalidParameter` unless `initial` is finite and `> 0`, `0 < shrink < 1 < grow`
+    /// (finite), `0 < min ≤ max` (finite) and `initial ∈ [min, max]`.
+    pub fn adaptive_with(initial: f64, rule: LevenbergMarquardt) -> Result<Self, Error> {
+        let lambda = check_positive("Damping", "initial damping", initial, false)?;
+        let ok = rule.shrink > 0.0
+            && rule.shrink < 1.0
+            && rule.grow > 1.0
+            && rule.grow.is_finite()
+            && rule.min > 0.0
+            && rule.min <= rule.max
+            && rule.max.is_finite()
+            && (rule.min..=rule.max).contains(&lambda);
+        if !ok {
+            return Err(argmin::core::ArgminError::InvalidParameter {
+                text: format!(
+                    "`Damping`: need 0 < shrink < 1 < grow, 0 < min <= initial <= max < inf; got {rule:?} and initial {initial}"
+                ),
+            }
+            .into());
+        }
+        Ok(Self {
+            lambda,
+            adaptive: Some(rule),
         })
     }
 
     /// The damping `λ` the next step uses.
     pub fn lambda(&self) -> f64 {
-        match self {
-            Self::Fixed(l) => *l,
-            Self::Adaptive { lambda, .. } => *lambda,
-        }
+        self.lambda
     }
 
     /// `true` for Levenberg–Marquardt adaptation.
     pub fn is_adaptive(&self) -> bool {
-        matches!(self, Self::Adaptive { .. })
+        self.adaptive.is_some()
     }
-}
 
-/// What a curvature-based solver computes for one iteration.
-pub(crate) struct ProposedStep {
-    /// The step `Δ`.
-    pub step: Array1<f64>,
-    /// `ΔᵀCΔ` with the undamped curvature of the quadratic model, if known.
-    pub curvature: Option<f64>,
-    /// Solver-specific diagnostics.
-    pub kv: KV,
-}
-
-/// One iteration shared by Gauss–Newton, K-FAC and Hessian-free: draw a
-/// batch (stochastic mode), take loss and gradient, let `propose` compute the
-/// step with damping `λ`, evaluate the loss at the trial point when it is
-/// needed (adaptive damping, or full batch where it is the next loss anyway),
-/// compute `ρ`, adapt `λ`, accept or reject.
-pub(crate) fn damped_iteration<O, F>(
-    problem: &mut Problem<O>,
-    mut state: VecState,
-    batches: &mut Option<BatchSchedule>,
-    damping: &mut Damping,
-    solver: &str,
-    propose: F,
-) -> Result<(VecState, Option<KV>), Error>
-where
-    O: CostFunction<Param = Array1<f64>, Output = f64>
-        + Gradient<Param = Array1<f64>, Gradient = Array1<f64>>
-        + MiniBatched,
-    F: FnOnce(&mut Problem<O>, &Array1<f64>, &Array1<f64>, f64) -> Result<ProposedStep, Error>,
-{
-    let param = take_param(&mut state, solver)?;
-    let stochastic = next_batch(batches, problem)?;
-    let (cost, grad) = current_cost_grad(problem, &mut state, &param, stochastic)?;
-    if !cost.is_finite() || !all_finite(&grad) {
-        return Ok((
-            state
-                .param(param)
-                .terminate_with(diverged("non-finite loss or gradient")),
-            None,
-        ));
+    /// The adaptation rule, if adaptive.
+    pub fn rule(&self) -> Option<&LevenbergMarquardt> {
+        self.adaptive.as_ref()
     }
-    let lambda = damping.lambda();
-    let ProposedStep {
-        step,
-        curvature,
-        kv,
-    } = propose(problem, &param, &grad, lambda)?;
-    let step_norm = step.dot(&step).sqrt();
-    let trial = &param + &step;
-    let need_trial_cost = damping.is_adaptive() || !stochastic;
-    let trial_cost = if need_trial_cost && all_finite(&trial) {
-        Some(problem.cost(&trial)?)
-    } else {
-        None
-    };
-    let predicted = curvature.map(|c| grad.dot(&step) + 0.5 * c);
-    let rho = match (trial_cost, predicted) {
-        (Some(f1), Some(pred)) => reduction_ratio(f1 - cost, pred),
-        _ => f64::NAN,
-    };
-    let accepted = match damping {
-        Damping::Fixed(_) => true,
-        Damping::Adaptive { lambda, rule } => {
-            *lambda = rule.update(*lambda, rho);
-            trial_cost.is_some_and(|f1| f1 <= cost)
+
+    /// After a step with reduction ratio `rho`: adapts `λ` (if adaptive) and
+    /// tells whether to accept the step, given the losses before (`before`)
+    /// and at the trial point (`after`, `None` if not evaluated). A fixed
+    /// damping accepts every step; an adaptive one only a step that does not
+    /// raise the loss.
+    pub fn update(&mut self, rho: f64, before: f64, after: Option<f64>) -> bool {
+        match &self.adaptive {
+            None => true,
+            Some(rule) => {
+                self.lambda = rule.update(self.lambda, rho);
+                after.is_some_and(|f1| f1 <= before)
+            }
         }
-    };
-    let mut log = kv.merge(argmin::kv!(
-        "damping" => lambda;
-        "rho" => rho;
-        "accepted" => accepted;
-        "step_norm" => step_norm;
-    ));
-    if let Some(p) = predicted {
-        log.insert("predicted_decrease", (-p).into());
     }
-    let state = if accepted {
-        finish_iter(problem, state, trial, trial_cost, stochastic)?
-    } else if stochastic {
-        state.param(param).cost(f64::NAN)
-    } else {
-        state.param(param).cost(cost).gradient(grad)
-    };
-    Ok((state, Some(log)))
 }
 
 #[cfg(test)]
@@ -237,8 +213,38 @@ mod tests {
     #[test]
     fn constructors() {
         assert!(Damping::fixed(-1.0).is_err());
+        assert!(Damping::fixed(f64::INFINITY).is_err());
         assert!(Damping::adaptive(0.0).is_err());
+        assert!(Damping::adaptive(f64::NAN).is_err());
         assert_eq!(Damping::adaptive(0.1).unwrap().lambda(), 0.1);
         assert!(!Damping::fixed(0.0).unwrap().is_adaptive());
+        let lm = LevenbergMarquardt::default();
+        assert!(Damping::adaptive_with(0.1, lm).is_ok());
+        for bad in [
+            LevenbergMarquardt { shrink: 1.0, ..lm },
+            LevenbergMarquardt { grow: 0.9, ..lm },
+            LevenbergMarquardt { min: 0.0, ..lm },
+            LevenbergMarquardt {
+                min: 1.0,
+                max: 0.5,
+                ..lm
+            },
+        ] {
+            assert!(Damping::adaptive_with(0.1, bad).is_err(), "{bad:?}");
+        }
+        assert!(Damping::adaptive_with(1e9, lm).is_err());
+    }
+
+    #[test]
+    fn update_adapts_and_accepts() {
+        let mut fixed = Damping::fixed(0.1).unwrap();
+        assert!(fixed.update(-5.0, 1.0, Some(2.0)));
+        assert_eq!(fixed.lambda(), 0.1);
+        let mut lm = Damping::adaptive(0.3).unwrap();
+        assert!(lm.update(0.9, 1.0, Some(0.5)));
+        assert!((lm.lambda() - 0.2).abs() < 1e-15);
+        assert!(!lm.update(-1.0, 1.0, Some(1.5)));
+        assert!((lm.lambda() - 0.3).abs() < 1e-15);
+        assert!(!lm.update(f64::NAN, 1.0, None));
     }
 }

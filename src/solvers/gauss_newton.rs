@@ -1,34 +1,60 @@
 //! Gauss–Newton on the generalised Gauss–Newton matrix, with fixed or
 //! Levenberg–Marquardt damping.
 
-use argmin::core::{CostFunction, Error, Gradient, Problem, Solver, KV};
+use argmin::core::{Error, Problem};
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
-use super::common::{
-    add_count, init_state, solve_damped, BatchSchedule, VecState, CURVATURE_COUNT,
-    LINEAR_SOLVE_COUNT,
-};
-use super::damping::{damped_iteration, Damping, ProposedStep};
-use crate::curvature::{CurvatureProducts, MiniBatched};
+use super::common::{add_count, solve_damped, CURVATURE_COUNT, LINEAR_SOLVE_COUNT};
+use super::damped::{Damped, DampedRule, ProposedStep};
+use super::damping::Damping;
+use crate::curvature::CurvatureProducts;
 
 /// The arithmetic of a damped Gauss–Newton step: `Δ = −(G + λI)⁻¹ g`, with
 /// the quadratic-model curvature `ΔᵀGΔ` needed for the reduction ratio.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct GaussNewtonStep {
-    /// Damping `λ ≥ 0`.
-    pub damping: f64,
-}
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GaussNewtonStep;
 
 impl GaussNewtonStep {
-    /// The step `−(G + λI)⁻¹ g` and `ΔᵀGΔ`.
+    /// The step `−(G + λI)⁻¹ g` for GGN `ggn`, gradient `grad` and damping
+    /// `damping` (`λ`), and `ΔᵀGΔ`.
     ///
     /// # Errors
     /// If `G + λI` is singular (possible only with `λ = 0`) or not finite.
-    pub fn step(&self, ggn: &Array2<f64>, grad: &Array1<f64>) -> Result<(Array1<f64>, f64), Error> {
-        let step = -solve_damped(ggn, self.damping, grad)?;
+    pub fn step(
+        &self,
+        ggn: &Array2<f64>,
+        grad: &Array1<f64>,
+        damping: f64,
+    ) -> Result<(Array1<f64>, f64), Error> {
+        let step = -solve_damped(ggn, damping, grad)?;
         let curv = step.dot(&ggn.dot(&step));
         Ok((step, curv))
+    }
+}
+
+/// Forms the dense GGN (one `curvature_count`) and solves (one
+/// `linear_solve_count`).
+impl<O: CurvatureProducts> DampedRule<O> for GaussNewtonStep {
+    fn name(&self) -> &'static str {
+        "Gauss-Newton (GGN)"
+    }
+
+    fn propose(
+        &mut self,
+        problem: &mut Problem<O>,
+        param: &Array1<f64>,
+        grad: &Array1<f64>,
+        damping: f64,
+        _need_model: bool,
+    ) -> Result<ProposedStep, Error> {
+        let ggn = problem.problem(CURVATURE_COUNT, |p| p.ggn(param))?;
+        if ggn.iter().any(|v| !v.is_finite()) {
+            return Ok(ProposedStep::diverged("non-finite Gauss–Newton matrix"));
+        }
+        add_count(problem, LINEAR_SOLVE_COUNT, 1);
+        let (step, curv) = self.step(&ggn, grad, damping)?;
+        Ok(ProposedStep::new(step, Some(curv), argmin::core::KV::new()))
     }
 }
 
@@ -43,26 +69,28 @@ impl GaussNewtonStep {
 /// p_{k+1} = p_k − (G(p_k) + λ_k I)⁻¹ ∇L(p_k)
 /// ```
 ///
-/// With [`Damping::Adaptive`] `λ_k` follows the Levenberg–Marquardt rule
+/// With [`Damping::adaptive`] `λ_k` follows the Levenberg–Marquardt rule
 /// from `ρ = (L(p+Δ) − L(p)) / (gᵀΔ + ½ΔᵀGΔ)`: shrink when `ρ > 3/4`, grow
-/// when `ρ < 1/4`, and reject (stay at `p_k`) a step that raises the loss.
-/// KV entries per iteration: `"damping"` (the `λ` used), `"rho"`,
-/// `"accepted"`, `"predicted_decrease"`, `"step_norm"`. For sigmoid with
-/// cross-entropy the GGN equals the Fisher, so this is also natural gradient
-/// with damping. Each iteration forms one dense GGN (counted under
-/// `curvature_count`), one linear solve, and evaluates the loss at the trial
-/// point and the gradient at the accepted one. Pure arithmetic:
-/// [`GaussNewtonStep`].
+/// when `ρ < 1/4`, and reject (stay at `p_k`) a step that raises the loss
+/// ([`Damped`] gives the iteration). For sigmoid with cross-entropy the GGN
+/// equals the Fisher, so this is also natural gradient with damping. Each
+/// iteration forms one dense GGN (counted under `curvature_count`), one
+/// linear solve, and evaluates the loss at the trial point and the gradient
+/// at the accepted one. KV entries per iteration: `"damping"` (the `λ`
+/// used), `"rho"`, `"accepted"`, `"step_norm"`, `"predicted_decrease"`. Pure
+/// arithmetic: [`GaussNewtonStep`].
 ///
 /// ## Requirements on the optimization problem
 /// `CostFunction`, `Gradient` on `Array1<f64>` (cost `f64`),
-/// [`CurvatureProducts::ggn`], and [`MiniBatched`] (only used in
-/// stochastic mode, where `G`, `g` and both losses of `ρ` come from a fresh
+/// [`CurvatureProducts::ggn`] (by default assembled from `ggn_vec`), and
+/// [`MiniBatched`](crate::curvature::MiniBatched) (only used in stochastic
+/// mode, where `G`, `g` and both losses of `ρ` come from a fresh
 /// mini-batch).
 ///
 /// ## Hyperparameters
-/// - damping: [`Damping::Fixed`] (default `λ = 0.1`, the reference race's) or
-///   [`Damping::Adaptive`] (initial `λ`, factors 2/3 and 3/2, clamp `[1e-8, 1e8]`);
+/// - damping: fixed `λ = 0.1` by default ([`Damping::DEFAULT`], the
+///   reference race's), or [`Damping::adaptive`] (initial `λ`, factors 2/3
+///   and 3/2, clamp `[1e-8, 1e8]`), through [`Damped::with_damping`];
 /// - mini-batch size and seed: full batch by default.
 ///
 /// ## Reference
@@ -71,94 +99,18 @@ impl GaussNewtonStep {
 /// *The Levenberg–Marquardt algorithm: implementation and theory*, Lecture
 /// Notes in Mathematics 630, 1978; J. Nocedal and S. J. Wright, *Numerical
 /// Optimization*, 2nd ed., §10.3.
-#[derive(Clone, Debug)]
-pub struct GaussNewton {
-    damping: Damping,
-    batches: Option<BatchSchedule>,
-}
+pub type GaussNewton = Damped<GaussNewtonStep>;
 
-impl Default for GaussNewton {
+impl Default for Damped<GaussNewtonStep> {
     fn default() -> Self {
-        Self {
-            damping: Damping::Fixed(0.1),
-            batches: None,
-        }
+        Self::from_rule(GaussNewtonStep, Damping::DEFAULT)
     }
 }
 
-impl GaussNewton {
+impl Damped<GaussNewtonStep> {
     /// Gauss–Newton with fixed damping 0.1, full batch.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// The damping scheme (default `Damping::Fixed(0.1)`); build it with
-    /// [`Damping::fixed`] or [`Damping::adaptive`], which validate.
-    pub fn with_damping(mut self, damping: Damping) -> Self {
-        self.damping = damping;
-        self
-    }
-
-    /// Stochastic mode: a fresh seeded mini-batch of `batch_size` examples per
-    /// iteration (default: full batch).
-    ///
-    /// # Errors
-    /// `InvalidParameter` if `batch_size` is zero.
-    pub fn with_minibatch(mut self, batch_size: usize, seed: u64) -> Result<Self, Error> {
-        self.batches = Some(BatchSchedule::new(batch_size, seed)?);
-        Ok(self)
-    }
-
-    /// The current damping scheme (with the current `λ` when adaptive).
-    pub fn damping(&self) -> &Damping {
-        &self.damping
-    }
-}
-
-impl<O> Solver<O, VecState> for GaussNewton
-where
-    O: CostFunction<Param = Array1<f64>, Output = f64>
-        + Gradient<Param = Array1<f64>, Gradient = Array1<f64>>
-        + CurvatureProducts
-        + MiniBatched,
-{
-    fn name(&self) -> &str {
-        "Gauss-Newton (GGN)"
-    }
-
-    fn init(
-        &mut self,
-        problem: &mut Problem<O>,
-        state: VecState,
-    ) -> Result<(VecState, Option<KV>), Error> {
-        Ok((
-            init_state(problem, state, &mut self.batches, "GaussNewton")?,
-            None,
-        ))
-    }
-
-    fn next_iter(
-        &mut self,
-        problem: &mut Problem<O>,
-        state: VecState,
-    ) -> Result<(VecState, Option<KV>), Error> {
-        damped_iteration(
-            problem,
-            state,
-            &mut self.batches,
-            &mut self.damping,
-            "GaussNewton",
-            |problem, param, grad, lambda| {
-                let ggn = problem.problem(CURVATURE_COUNT, |p| p.ggn(param))?;
-                add_count(problem, LINEAR_SOLVE_COUNT, 1);
-                let (step, curv) = GaussNewtonStep { damping: lambda }.step(&ggn, grad)?;
-                Ok(ProposedStep {
-                    step,
-                    curvature: Some(curv),
-                    kv: KV::new(),
-                })
-            },
-        )
     }
 }
 
@@ -171,7 +123,7 @@ mod tests {
     fn step_and_model_curvature() {
         let g = array![[2.0, 0.5], [0.5, 1.0]];
         let grad = array![1.0, 2.0];
-        let (s, c) = GaussNewtonStep { damping: 0.1 }.step(&g, &grad).unwrap();
+        let (s, c) = GaussNewtonStep.step(&g, &grad, 0.1).unwrap();
         let r = array![[2.1, 0.5], [0.5, 1.1]].dot(&s) + &grad;
         assert!(r.iter().all(|v| v.abs() < 1e-14));
         assert!((c - s.dot(&g.dot(&s))).abs() < 1e-15);
@@ -181,7 +133,7 @@ mod tests {
     #[test]
     fn defaults() {
         let gn = GaussNewton::new();
-        assert_eq!(gn.damping(), &Damping::Fixed(0.1));
+        assert_eq!(gn.damping(), &Damping::fixed(0.1).unwrap());
         assert!(GaussNewton::new().with_minibatch(0, 1).is_err());
     }
 }

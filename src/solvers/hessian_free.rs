@@ -1,16 +1,15 @@
 //! Hessian-free optimization: truncated conjugate gradient on
-//! curvature-vector products (Martens 2010).
+//! curvature-vector products, Gauss–Newton-vector products by default
+//! (Martens 2010).
 
-use argmin::core::{CostFunction, Error, Gradient, Problem, Solver, KV};
+use argmin::core::{Error, Problem};
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
-use super::common::{
-    add_count, check_positive, check_unit, init_state, BatchSchedule, VecState, CURVATURE_COUNT,
-    LINEAR_SOLVE_COUNT,
-};
-use super::damping::{damped_iteration, Damping, ProposedStep};
-use crate::curvature::{CurvatureProducts, MiniBatched};
+use super::common::{add_count, check_positive, check_unit, CURVATURE_COUNT, LINEAR_SOLVE_COUNT};
+use super::damped::{Damped, DampedRule, ProposedStep};
+use super::damping::Damping;
+use crate::curvature::CurvatureProducts;
 
 /// Why a conjugate-gradient run stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,6 +178,108 @@ pub enum HfCurvature {
     Hessian,
 }
 
+/// What Hessian-free carries besides [`truncated_cg`]: which curvature it
+/// multiplies by, the CG settings, and the previous step that warm-starts
+/// CG. The [`DampedRule`] of [`HessianFree`].
+#[derive(Clone, Debug)]
+pub struct HessianFreeRule {
+    curvature: HfCurvature,
+    cg: CgSettings,
+    warm_decay: f64,
+    previous: Option<Array1<f64>>,
+}
+
+impl Default for HessianFreeRule {
+    fn default() -> Self {
+        Self {
+            curvature: HfCurvature::Ggn,
+            cg: CgSettings::default(),
+            warm_decay: 0.95,
+            previous: None,
+        }
+    }
+}
+
+impl HessianFreeRule {
+    /// The curvature CG multiplies by.
+    pub fn curvature(&self) -> HfCurvature {
+        self.curvature
+    }
+
+    /// The CG settings.
+    pub fn cg(&self) -> &CgSettings {
+        &self.cg
+    }
+
+    /// The warm-start decay.
+    pub fn warm_decay(&self) -> f64 {
+        self.warm_decay
+    }
+}
+
+/// Runs [`truncated_cg`] on `(C + λI) Δ = −g` from the decayed previous
+/// step: one curvature-vector product per CG iteration (plus one for a warm
+/// start) under `curvature_count`, one `linear_solve_count` for the run.
+/// The model curvature `ΔᵀCΔ = ΔᵀAΔ − λ‖Δ‖²` comes from CG's own quantities.
+impl<O: CurvatureProducts> DampedRule<O> for HessianFreeRule {
+    fn name(&self) -> &'static str {
+        "Hessian-free"
+    }
+
+    fn reset(&mut self) {
+        self.previous = None;
+    }
+
+    fn propose(
+        &mut self,
+        problem: &mut Problem<O>,
+        param: &Array1<f64>,
+        grad: &Array1<f64>,
+        damping: f64,
+        _need_model: bool,
+    ) -> Result<ProposedStep, Error> {
+        let (curvature, decay) = (self.curvature, self.warm_decay);
+        let x0 = match self.previous.take() {
+            Some(prev) if prev.len() == grad.len() && decay > 0.0 => prev * decay,
+            _ => Array1::zeros(grad.len()),
+        };
+        let b = -grad;
+        let mut products = 0u64;
+        let outcome = truncated_cg(
+            |v| {
+                products += 1;
+                let cv = match curvature {
+                    HfCurvature::Ggn => problem.problem(CURVATURE_COUNT, |p| p.ggn_vec(param, v)),
+                    HfCurvature::Hessian => {
+                        problem.problem(CURVATURE_COUNT, |p| p.hessian_vec(param, v))
+                    }
+                }?;
+                Ok(cv + &(v * damping))
+            },
+            &b,
+            &x0,
+            &self.cg,
+        )?;
+        add_count(problem, LINEAR_SOLVE_COUNT, 1);
+        if !outcome.x.iter().all(|v| v.is_finite()) || !outcome.x_a_x.is_finite() {
+            return Ok(ProposedStep::diverged(
+                "non-finite curvature-vector product",
+            ));
+        }
+        let model_curvature = outcome.x_a_x - damping * outcome.x.dot(&outcome.x);
+        self.previous = Some(outcome.x.clone());
+        Ok(ProposedStep::new(
+            outcome.x,
+            Some(model_curvature),
+            argmin::kv!(
+                "cg_iters" => outcome.iters as u64;
+                "cg_products" => products;
+                "cg_residual" => outcome.residual_norm;
+            ),
+        ))
+    }
+}
+
 /// # Hessian-free optimization (truncated Newton on curvature-vector products)
 ///
 /// Each iteration approximately minimises the damped quadratic model
@@ -189,29 +290,35 @@ pub enum HfCurvature {
 /// ```
 ///
 /// using only products `C v` (one R-forward and one backward pass each),
-/// never the matrix. `C` is the GGN by default ([`HfCurvature`]). CG is warm
-/// started from the previous step scaled by a decay (0.95 in Martens 2010),
-/// capped in iterations and stopped by the residual or Martens' progress
-/// test. With [`Damping::Adaptive`], `λ` follows the Levenberg–Marquardt rule
-/// using `ρ` from the undamped model, evaluated from CG's own quantities
-/// (`ΔᵀCΔ = ΔᵀAΔ − λ‖Δ‖²`, no extra product); uphill steps are rejected.
-/// Counts per iteration: one curvature-vector product per CG iteration (plus
-/// one for a warm start) under `curvature_count`, one linear solve (the CG
-/// run), the loss at the trial point and the gradient at the accepted one.
-/// KV entries: `"cg_iters"`, `"cg_residual"`, `"damping"`, `"rho"`,
-/// `"accepted"`.
+/// never the matrix. Despite the name, `C` is by default the Gauss–Newton
+/// matrix, as in Martens (2010): CG runs on Gauss–Newton-vector products
+/// `G v`, which are positive semi-definite; [`HfCurvature::Hessian`] runs it
+/// on Hessian-vector products instead. CG is warm started from the previous
+/// step scaled by a decay (0.95 in Martens 2010), capped in iterations and
+/// stopped by the residual or Martens' progress test. With
+/// [`Damping::adaptive`], `λ` follows the Levenberg–Marquardt rule using `ρ`
+/// from the undamped model, evaluated from CG's own quantities
+/// (`ΔᵀCΔ = ΔᵀAΔ − λ‖Δ‖²`, no extra product); uphill steps are rejected
+/// ([`Damped`] gives the iteration). Counts per iteration: one
+/// curvature-vector product per CG iteration (plus one for a warm start)
+/// under `curvature_count`, one linear solve (the CG run), the loss at the
+/// trial point and the gradient at the accepted one. KV entries per
+/// iteration: `"cg_iters"`, `"cg_products"`, `"cg_residual"`, `"damping"`,
+/// `"rho"`, `"accepted"`, `"step_norm"`, `"predicted_decrease"`.
 ///
 /// Left out from Martens 2010: CG backtracking over intermediate iterates
 /// and the structural damping of recurrent networks.
 ///
 /// ## Requirements on the optimization problem
 /// `CostFunction`, `Gradient` on `Array1<f64>` (cost `f64`),
-/// [`CurvatureProducts`] (`ggn_vec` or `hessian_vec`), and [`MiniBatched`]
+/// [`CurvatureProducts`] (`ggn_vec`, or `hessian_vec` with
+/// [`HfCurvature::Hessian`]), and [`MiniBatched`](crate::curvature::MiniBatched)
 /// (only in stochastic mode; gradient and products then share one batch,
 /// whereas Martens uses a smaller batch for the products).
 ///
 /// ## Hyperparameters
-/// - damping: [`Damping::Fixed`] (default `λ = 0.1`) or [`Damping::Adaptive`];
+/// - damping: fixed `λ = 0.1` by default ([`Damping::DEFAULT`]), or
+///   [`Damping::adaptive`], through [`Damped::with_damping`];
 /// - curvature: default [`HfCurvature::Ggn`];
 /// - CG settings: default cap 250, residual tolerance 1e-10, progress test `ε = 5e-4`
 ///   ([`CgSettings`]);
@@ -221,44 +328,23 @@ pub enum HfCurvature {
 /// ## Reference
 /// J. Martens, *Deep learning via Hessian-free optimization*, ICML 2010;
 /// J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., §7.1.
-#[derive(Clone, Debug)]
-pub struct HessianFree {
-    damping: Damping,
-    curvature: HfCurvature,
-    cg: CgSettings,
-    warm_decay: f64,
-    previous: Option<Array1<f64>>,
-    batches: Option<BatchSchedule>,
-}
+pub type HessianFree = Damped<HessianFreeRule>;
 
-impl Default for HessianFree {
+impl Default for Damped<HessianFreeRule> {
     fn default() -> Self {
-        Self {
-            damping: Damping::Fixed(0.1),
-            curvature: HfCurvature::Ggn,
-            cg: CgSettings::default(),
-            warm_decay: 0.95,
-            previous: None,
-            batches: None,
-        }
+        Self::from_rule(HessianFreeRule::default(), Damping::DEFAULT)
     }
 }
 
-impl HessianFree {
+impl Damped<HessianFreeRule> {
     /// Hessian-free with fixed damping 0.1 on the GGN, default CG settings, warm start 0.95.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// The damping scheme (default `Damping::Fixed(0.1)`).
-    pub fn with_damping(mut self, damping: Damping) -> Self {
-        self.damping = damping;
-        self
-    }
-
     /// The curvature (default [`HfCurvature::Ggn`]).
     pub fn with_curvature(mut self, curvature: HfCurvature) -> Self {
-        self.curvature = curvature;
+        self.rule_mut().curvature = curvature;
         self
     }
 
@@ -278,7 +364,7 @@ impl HessianFree {
         if let Some(e) = cg.progress_eps {
             check_positive("HessianFree", "progress epsilon", e, false)?;
         }
-        self.cg = cg;
+        self.rule_mut().cg = cg;
         Ok(self)
     }
 
@@ -287,107 +373,8 @@ impl HessianFree {
     /// # Errors
     /// `InvalidParameter` unless `decay ∈ [0, 1)`.
     pub fn with_warm_start(mut self, decay: f64) -> Result<Self, Error> {
-        self.warm_decay = check_unit("HessianFree", "warm-start decay", decay)?;
+        self.rule_mut().warm_decay = check_unit("HessianFree", "warm-start decay", decay)?;
         Ok(self)
-    }
-
-    /// Stochastic mode: a fresh seeded mini-batch of `batch_size` examples per
-    /// iteration (default: full batch).
-    ///
-    /// # Errors
-    /// `InvalidParameter` if `batch_size` is zero.
-    pub fn with_minibatch(mut self, batch_size: usize, seed: u64) -> Result<Self, Error> {
-        self.batches = Some(BatchSchedule::new(batch_size, seed)?);
-        Ok(self)
-    }
-
-    /// The current damping scheme.
-    pub fn damping(&self) -> &Damping {
-        &self.damping
-    }
-}
-
-impl<O> Solver<O, VecState> for HessianFree
-where
-    O: CostFunction<Param = Array1<f64>, Output = f64>
-        + Gradient<Param = Array1<f64>, Gradient = Array1<f64>>
-        + CurvatureProducts
-        + MiniBatched,
-{
-    fn name(&self) -> &str {
-        "Hessian-free"
-    }
-
-    fn init(
-        &mut self,
-        problem: &mut Problem<O>,
-        state: VecState,
-    ) -> Result<(VecState, Option<KV>), Error> {
-        self.previous = None;
-        Ok((
-            init_state(problem, state, &mut self.batches, "HessianFree")?,
-            None,
-        ))
-    }
-
-    fn next_iter(
-        &mut self,
-        problem: &mut Problem<O>,
-        state: VecState,
-    ) -> Result<(VecState, Option<KV>), Error> {
-        let (curvature, cg, decay) = (self.curvature, self.cg, self.warm_decay);
-        let previous = self.previous.take();
-        let mut damping = self.damping;
-        let mut batches = self.batches.take();
-        let mut proposed: Option<Array1<f64>> = None;
-        let result = damped_iteration(
-            problem,
-            state,
-            &mut batches,
-            &mut damping,
-            "HessianFree",
-            |problem, param, grad, lambda| {
-                let x0 = match previous {
-                    Some(prev) if prev.len() == grad.len() && decay > 0.0 => prev * decay,
-                    _ => Array1::zeros(grad.len()),
-                };
-                let b = -grad;
-                let mut products = 0u64;
-                let outcome = truncated_cg(
-                    |v| {
-                        products += 1;
-                        let cv = match curvature {
-                            HfCurvature::Ggn => {
-                                problem.problem(CURVATURE_COUNT, |p| p.ggn_vec(param, v))
-                            }
-                            HfCurvature::Hessian => {
-                                problem.problem(CURVATURE_COUNT, |p| p.hessian_vec(param, v))
-                            }
-                        }?;
-                        Ok(cv + &(v * lambda))
-                    },
-                    &b,
-                    &x0,
-                    &cg,
-                )?;
-                add_count(problem, LINEAR_SOLVE_COUNT, 1);
-                let model_curv = outcome.x_a_x - lambda * outcome.x.dot(&outcome.x);
-                proposed = Some(outcome.x.clone());
-                Ok(ProposedStep {
-                    step: outcome.x,
-                    curvature: Some(model_curv),
-                    kv: argmin::kv!(
-                        "cg_iters" => outcome.iters as u64;
-                        "cg_products" => products;
-                        "cg_residual" => outcome.residual_norm;
-                    ),
-                })
-            },
-        );
-        self.previous = proposed;
-        self.batches = batches;
-        self.damping = damping;
-        result
     }
 }
 

@@ -1,17 +1,14 @@
 //! K-FAC: Kronecker-factored approximate curvature (Martens & Grosse 2015).
 
-use argmin::core::{CostFunction, Error, Gradient, Problem, Solver, KV};
+use argmin::core::{Error, Problem};
 use ndarray::{s, Array1, Array2};
 use serde::{Deserialize, Serialize};
 
-use super::common::{
-    add_count, check_unit, init_state, solve_damped, BatchSchedule, VecState, CURVATURE_COUNT,
-    LINEAR_SOLVE_COUNT,
-};
-use super::damping::{damped_iteration, Damping, ProposedStep};
+use super::common::{add_count, check_unit, solve_damped, CURVATURE_COUNT, LINEAR_SOLVE_COUNT};
+use super::damped::{Damped, DampedRule, ProposedStep};
+use super::damping::Damping;
 use crate::curvature::{
     kron, sym_eig, CurvatureProducts, FisherKind, KfacCurvature, KfacFactors, KfacLayer,
-    MiniBatched,
 };
 use crate::problem::Parameterisation;
 
@@ -21,7 +18,8 @@ pub enum KfacDampingMode {
     /// Plain Tikhonov: each layer's block is `G ⊗ A + λI`, inverted exactly
     /// from the eigendecompositions `G = U_G Λ_G U_Gᵀ`, `A = U_A Λ_A U_Aᵀ`:
     /// `(G⊗A + λI)⁻¹ = (U_G⊗U_A) diag(1/(λ_G,i λ_A,j + λ)) (U_G⊗U_A)ᵀ`.
-    /// On the output-weight slice this is the reference's `Γ·A + λI`.
+    /// On the output-weight slice this is the `Γ·A + λI` of the Quad_vs_Grad
+    /// program ([`crate::problem`] cites it).
     Tikhonov,
     /// Factored Tikhonov (Martens & Grosse §6.3): each block is replaced by
     /// `(G + (√λ/π) I) ⊗ (A + π√λ I)` with
@@ -30,8 +28,9 @@ pub enum KfacDampingMode {
     Factored,
 }
 
-/// The arithmetic of a K-FAC step from given factors: `Δ = −C_λ⁻¹ g` with
-/// the damped Kronecker-factored curvature `C_λ` of [`KfacDampingMode`].
+/// The arithmetic of a K-FAC step from given factors and damping `λ`:
+/// `Δ = −C_λ⁻¹ g` with the damped Kronecker-factored curvature `C_λ` of
+/// [`KfacDampingMode`].
 ///
 /// With [`Parameterisation::Full`] each layer is preconditioned on its own
 /// (block-diagonal K-FAC): writing the layer's gradient block as the
@@ -41,8 +40,6 @@ pub enum KfacDampingMode {
 /// `D C_λ Dᵀ` (plus `λI` in the Tikhonov mode) and solved densely.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KfacStep {
-    /// Damping `λ ≥ 0`.
-    pub damping: f64,
     /// How the damping enters.
     pub mode: KfacDampingMode,
 }
@@ -80,21 +77,21 @@ fn inverse_spd(m: &Array2<f64>) -> Result<Array2<f64>, Error> {
 
 impl KfacStep {
     /// The damped factors of one layer in factored mode: `(G + (√λ/π)I, A + π√λ I)`.
-    pub fn factored_layer(&self, layer: &KfacLayer) -> (Array2<f64>, Array2<f64>) {
+    pub fn factored_layer(&self, layer: &KfacLayer, damping: f64) -> (Array2<f64>, Array2<f64>) {
         let pi = pi_correction(layer);
-        let r = self.damping.sqrt();
+        let r = damping.sqrt();
         (add_diag(&layer.g, r / pi), add_diag(&layer.a, r * pi))
     }
 
     /// The damped curvature `C_λ` in θ-space (`D_θ × D_θ`, block diagonal);
     /// for tests and figures, the step never forms it for full networks.
-    pub fn dense_theta(&self, factors: &KfacFactors) -> Array2<f64> {
+    pub fn dense_theta(&self, factors: &KfacFactors, damping: f64) -> Array2<f64> {
         let mut m = Array2::zeros((factors.num_params, factors.num_params));
         for layer in &factors.layers {
             let block = match self.mode {
-                KfacDampingMode::Tikhonov => add_diag(&kron(&layer.g, &layer.a), self.damping),
+                KfacDampingMode::Tikhonov => add_diag(&kron(&layer.g, &layer.a), damping),
                 KfacDampingMode::Factored => {
-                    let (g, a) = self.factored_layer(layer);
+                    let (g, a) = self.factored_layer(layer, damping);
                     kron(&g, &a)
                 }
             };
@@ -113,6 +110,7 @@ impl KfacStep {
         &self,
         factors: &KfacFactors,
         grad: &Array1<f64>,
+        damping: f64,
     ) -> Result<(Array1<f64>, u64), Error> {
         match &factors.param {
             Parameterisation::Full => {
@@ -140,7 +138,7 @@ impl KfacStep {
                             let mut w = ug.t().dot(&v).dot(&ua);
                             for i in 0..rows {
                                 for j in 0..cols {
-                                    let d = eg[i] * ea[j] + self.damping;
+                                    let d = eg[i] * ea[j] + damping;
                                     if d <= 0.0 {
                                         return Err(crate::Error::Linalg(
                                             "K-FAC: G⊗A + λI is singular (use a damping > 0)"
@@ -154,7 +152,7 @@ impl KfacStep {
                             ug.dot(&w).dot(&ua.t())
                         }
                         KfacDampingMode::Factored => {
-                            let (g, a) = self.factored_layer(layer);
+                            let (g, a) = self.factored_layer(layer, damping);
                             inverse_spd(&g)?.dot(&v).dot(&inverse_spd(&a)?)
                         }
                     };
@@ -165,10 +163,11 @@ impl KfacStep {
             }
             Parameterisation::Plane(_) => {
                 let (c, extra) = match self.mode {
-                    KfacDampingMode::Tikhonov => (factors.dense(), self.damping),
-                    KfacDampingMode::Factored => {
-                        (factors.param.reduce_mat(self.dense_theta(factors)), 0.0)
-                    }
+                    KfacDampingMode::Tikhonov => (factors.dense(), damping),
+                    KfacDampingMode::Factored => (
+                        factors.param.reduce_mat(self.dense_theta(factors, damping)),
+                        0.0,
+                    ),
                 };
                 Ok((-solve_damped(&c, extra, grad)?, 1))
             }
@@ -176,127 +175,42 @@ impl KfacStep {
     }
 }
 
-/// # K-FAC (Kronecker-factored approximate curvature)
-///
-/// Natural-gradient descent with the Fisher (here equal to the GGN)
-/// approximated, per layer `l`, by a Kronecker product of two small matrices:
-/// the second moment of the layer's bias-augmented inputs `A_l = E[â âᵀ]` and
-/// that of its back-propagated output signals `G_l = E[g gᵀ]`
-/// ([`crate::curvature`] gives the exact definitions):
-///
-/// ```text
-/// F ≈ blockdiag_l (G_l ⊗ A_l),     p_{k+1} = p_k − C_λ⁻¹ ∇L(p_k)
-/// ```
-///
-/// where `C_λ` is the damped approximation of [`KfacDampingMode`]
-/// (`G⊗A + λI` inverted exactly, or factored Tikhonov with the π
-/// correction). Inverting `G_l ⊗ A_l` costs two small inverses instead of one
-/// of the layer's full size. Options: exponential moving averages of the
-/// factors (`A ← εA + (1−ε)A_new`, likewise `G`), and
-/// [`Damping::Adaptive`] Levenberg–Marquardt adaptation of `λ`, where the
-/// reduction ratio uses the exact GGN quadratic model `gᵀΔ + ½ΔᵀGΔ` (one
-/// GGN-vector product) and uphill steps are rejected. Each iteration computes
-/// the factors once (counted as one curvature evaluation), two factor
-/// eigendecompositions per layer (or one dense solve on a plane; counted as
-/// linear solves), the loss at the trial point and the gradient at the
-/// accepted one. The `"damping"`, `"rho"`, `"accepted"` and `"pi"` (first
-/// layer's π) KV entries are reported each iteration. Pure arithmetic:
-/// [`KfacStep`].
-///
-/// Left out from Martens & Grosse: the re-scaling of the update and the
-/// momentum computed from the exact quadratic model (§7), and the
-/// block-tridiagonal inverse.
-///
-/// ## Requirements on the optimization problem
-/// `CostFunction`, `Gradient` on `Array1<f64>` (cost `f64`),
-/// [`KfacCurvature`] (layer factors), [`CurvatureProducts::ggn_vec`] (only
-/// with adaptive damping), and [`MiniBatched`] (only in stochastic mode,
-/// where the factors come from each fresh batch).
-///
-/// ## Hyperparameters
-/// - damping: [`Damping::Fixed`] (default `λ = 0.1`) or [`Damping::Adaptive`];
-/// - damping mode: default [`KfacDampingMode::Factored`];
-/// - Fisher kind used for the factors: default [`FisherKind::Exact`];
-/// - moving-average decay `ε ∈ [0, 1)`: default none (fresh factors every
-///   iteration); Martens & Grosse use up to 0.95;
-/// - mini-batch size and seed: full batch by default.
-///
-/// ## Reference
-/// J. Martens and R. Grosse, *Optimizing Neural Networks with
-/// Kronecker-factored Approximate Curvature*, ICML 2015.
+/// What K-FAC carries besides the pure [`KfacStep`]: which Fisher the
+/// factors estimate, the moving averages of the factors, and the iteration
+/// count (which offsets a Monte-Carlo seed). The [`DampedRule`] of [`Kfac`].
 #[derive(Clone, Debug)]
-pub struct Kfac {
-    damping: Damping,
-    mode: KfacDampingMode,
+pub struct KfacRule {
+    /// The step arithmetic (damping mode).
+    pub step: KfacStep,
     fisher: FisherKind,
     ema: Option<f64>,
     averaged: Option<KfacFactors>,
-    batches: Option<BatchSchedule>,
     iter: u64,
 }
 
-impl Default for Kfac {
+impl Default for KfacRule {
     fn default() -> Self {
         Self {
-            damping: Damping::Fixed(0.1),
-            mode: KfacDampingMode::Factored,
+            step: KfacStep {
+                mode: KfacDampingMode::Factored,
+            },
             fisher: FisherKind::Exact,
             ema: None,
             averaged: None,
-            batches: None,
             iter: 0,
         }
     }
 }
 
-impl Kfac {
-    /// K-FAC with fixed damping 0.1, factored Tikhonov, exact Fisher, no averaging, full batch.
-    pub fn new() -> Self {
-        Self::default()
+impl KfacRule {
+    /// Which Fisher the factors estimate.
+    pub fn fisher(&self) -> FisherKind {
+        self.fisher
     }
 
-    /// The damping scheme (default `Damping::Fixed(0.1)`).
-    pub fn with_damping(mut self, damping: Damping) -> Self {
-        self.damping = damping;
-        self
-    }
-
-    /// How the damping enters (default [`KfacDampingMode::Factored`]).
-    pub fn with_mode(mut self, mode: KfacDampingMode) -> Self {
-        self.mode = mode;
-        self
-    }
-
-    /// Which Fisher the factors estimate (default [`FisherKind::Exact`]).
-    /// A Monte-Carlo seed is offset by the iteration number.
-    pub fn with_fisher(mut self, fisher: FisherKind) -> Self {
-        self.fisher = fisher;
-        self
-    }
-
-    /// Exponential moving averages of the factors with decay `ε ∈ [0, 1)`
-    /// (default: none).
-    ///
-    /// # Errors
-    /// `InvalidParameter` unless `decay ∈ [0, 1)`.
-    pub fn with_ema(mut self, decay: f64) -> Result<Self, Error> {
-        self.ema = Some(check_unit("Kfac", "moving-average decay", decay)?);
-        Ok(self)
-    }
-
-    /// Stochastic mode: a fresh seeded mini-batch of `batch_size` examples per
-    /// iteration (default: full batch).
-    ///
-    /// # Errors
-    /// `InvalidParameter` if `batch_size` is zero.
-    pub fn with_minibatch(mut self, batch_size: usize, seed: u64) -> Result<Self, Error> {
-        self.batches = Some(BatchSchedule::new(batch_size, seed)?);
-        Ok(self)
-    }
-
-    /// The current damping scheme.
-    pub fn damping(&self) -> &Damping {
-        &self.damping
+    /// The moving-average decay `ε`, if the factors are averaged.
+    pub fn ema(&self) -> Option<f64> {
+        self.ema
     }
 
     /// Blends fresh factors into the running averages (or returns them as they are).
@@ -319,33 +233,28 @@ impl Kfac {
     }
 }
 
-impl<O> Solver<O, VecState> for Kfac
-where
-    O: CostFunction<Param = Array1<f64>, Output = f64>
-        + Gradient<Param = Array1<f64>, Gradient = Array1<f64>>
-        + CurvatureProducts
-        + KfacCurvature
-        + MiniBatched,
-{
-    fn name(&self) -> &str {
+/// Computes the factors (one `curvature_count`), averages them, solves
+/// (two factor eigendecompositions per layer, or one dense solve on a plane,
+/// under `linear_solve_count`), and for adaptive damping the exact GGN model
+/// curvature `ΔᵀGΔ` (one GGN-vector product, one more `curvature_count`).
+impl<O: KfacCurvature + CurvatureProducts> DampedRule<O> for KfacRule {
+    fn name(&self) -> &'static str {
         "K-FAC"
     }
 
-    fn init(
-        &mut self,
-        problem: &mut Problem<O>,
-        state: VecState,
-    ) -> Result<(VecState, Option<KV>), Error> {
+    fn reset(&mut self) {
         self.averaged = None;
         self.iter = 0;
-        Ok((init_state(problem, state, &mut self.batches, "Kfac")?, None))
     }
 
-    fn next_iter(
+    fn propose(
         &mut self,
         problem: &mut Problem<O>,
-        state: VecState,
-    ) -> Result<(VecState, Option<KV>), Error> {
+        param: &Array1<f64>,
+        grad: &Array1<f64>,
+        damping: f64,
+        need_model: bool,
+    ) -> Result<ProposedStep, Error> {
         let fisher = match self.fisher {
             FisherKind::MonteCarlo { samples, seed } => FisherKind::MonteCarlo {
                 samples,
@@ -354,42 +263,117 @@ where
             other => other,
         };
         self.iter += 1;
-        let mode = self.mode;
-        let adaptive = self.damping.is_adaptive();
-        let mut damping = self.damping;
-        let mut batches = self.batches.take();
-        let result = damped_iteration(
-            problem,
-            state,
-            &mut batches,
-            &mut damping,
-            "Kfac",
-            |problem, param, grad, lambda| {
-                let fresh = problem.problem(CURVATURE_COUNT, |p| p.kfac_factors(param, fisher))?;
-                let factors = self.average(fresh);
-                let rule = KfacStep {
-                    damping: lambda,
-                    mode,
-                };
-                let (step, solves) = rule.step(&factors, grad)?;
-                add_count(problem, LINEAR_SOLVE_COUNT, solves);
-                let curvature = if adaptive {
-                    let gs = problem.problem(CURVATURE_COUNT, |p| p.ggn_vec(param, &step))?;
-                    Some(step.dot(&gs))
-                } else {
-                    None
-                };
-                let pi = factors.layers.first().map_or(1.0, pi_correction);
-                Ok(ProposedStep {
-                    step,
-                    curvature,
-                    kv: argmin::kv!("pi" => pi;),
-                })
-            },
-        );
-        self.batches = batches;
-        self.damping = damping;
-        result
+        let fresh = problem.problem(CURVATURE_COUNT, |p| p.kfac_factors(param, fisher))?;
+        let factors = self.average(fresh);
+        let finite = factors
+            .layers
+            .iter()
+            .all(|l| l.a.iter().chain(l.g.iter()).all(|v| v.is_finite()));
+        if !finite {
+            return Ok(ProposedStep::diverged("non-finite K-FAC factors"));
+        }
+        let (step, solves) = self.step.step(&factors, grad, damping)?;
+        add_count(problem, LINEAR_SOLVE_COUNT, solves);
+        let model_curvature = if need_model {
+            let gs = problem.problem(CURVATURE_COUNT, |p| p.ggn_vec(param, &step))?;
+            Some(step.dot(&gs))
+        } else {
+            None
+        };
+        let pi = factors.layers.first().map_or(1.0, pi_correction);
+        Ok(ProposedStep::new(
+            step,
+            model_curvature,
+            argmin::kv!("pi" => pi;),
+        ))
+    }
+}
+
+/// # K-FAC (Kronecker-factored approximate curvature)
+///
+/// Natural-gradient descent with the Fisher (here equal to the GGN)
+/// approximated, per layer `l`, by a Kronecker product of two small matrices:
+/// the second moment of the layer's bias-augmented inputs `A_l = E[â âᵀ]` and
+/// that of its back-propagated output signals `G_l = E[g gᵀ]`
+/// ([`crate::curvature`] gives the exact definitions):
+///
+/// ```text
+/// F ≈ blockdiag_l (G_l ⊗ A_l),     p_{k+1} = p_k − C_λ⁻¹ ∇L(p_k)
+/// ```
+///
+/// where `C_λ` is the damped approximation of [`KfacDampingMode`]
+/// (`G⊗A + λI` inverted exactly, or factored Tikhonov with the π
+/// correction). Inverting `G_l ⊗ A_l` costs two small inverses instead of one
+/// of the layer's full size. Options: exponential moving averages of the
+/// factors (`A ← εA + (1−ε)A_new`, likewise `G`), and
+/// [`Damping::adaptive`] Levenberg–Marquardt adaptation of `λ`, where the
+/// reduction ratio uses the exact GGN quadratic model `gᵀΔ + ½ΔᵀGΔ` (one
+/// GGN-vector product) and uphill steps are rejected ([`Damped`] gives the
+/// iteration). Each iteration computes the factors once (counted as one
+/// curvature evaluation), two factor eigendecompositions per layer (or one
+/// dense solve on a plane; counted as linear solves), the loss at the trial
+/// point and the gradient at the accepted one. KV entries per iteration:
+/// `"pi"` (the first layer's π), `"damping"`, `"rho"`, `"accepted"`,
+/// `"step_norm"`, `"predicted_decrease"` (only with adaptive damping, where
+/// the model curvature is computed). Pure arithmetic: [`KfacStep`].
+///
+/// Left out from Martens & Grosse: the re-scaling of the update and the
+/// momentum computed from the exact quadratic model (§7), and the
+/// block-tridiagonal inverse.
+///
+/// ## Requirements on the optimization problem
+/// `CostFunction`, `Gradient` on `Array1<f64>` (cost `f64`),
+/// [`KfacCurvature`] (layer factors), [`CurvatureProducts::ggn_vec`] (only
+/// with adaptive damping), and [`MiniBatched`](crate::curvature::MiniBatched)
+/// (only in stochastic mode, where the factors come from each fresh batch).
+///
+/// ## Hyperparameters
+/// - damping: fixed `λ = 0.1` by default ([`Damping::DEFAULT`]), or
+///   [`Damping::adaptive`], through [`Damped::with_damping`];
+/// - damping mode: default [`KfacDampingMode::Factored`];
+/// - Fisher kind used for the factors: default [`FisherKind::Exact`];
+/// - moving-average decay `ε ∈ [0, 1)`: default none (fresh factors every
+///   iteration); Martens & Grosse use up to 0.95;
+/// - mini-batch size and seed: full batch by default.
+///
+/// ## Reference
+/// J. Martens and R. Grosse, *Optimizing Neural Networks with
+/// Kronecker-factored Approximate Curvature*, ICML 2015.
+pub type Kfac = Damped<KfacRule>;
+
+impl Default for Damped<KfacRule> {
+    fn default() -> Self {
+        Self::from_rule(KfacRule::default(), Damping::DEFAULT)
+    }
+}
+
+impl Damped<KfacRule> {
+    /// K-FAC with fixed damping 0.1, factored Tikhonov, exact Fisher, no averaging, full batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How the damping enters (default [`KfacDampingMode::Factored`]).
+    pub fn with_mode(mut self, mode: KfacDampingMode) -> Self {
+        self.rule_mut().step.mode = mode;
+        self
+    }
+
+    /// Which Fisher the factors estimate (default [`FisherKind::Exact`]).
+    /// A Monte-Carlo seed is offset by the iteration number.
+    pub fn with_fisher(mut self, fisher: FisherKind) -> Self {
+        self.rule_mut().fisher = fisher;
+        self
+    }
+
+    /// Exponential moving averages of the factors with decay `ε ∈ [0, 1)`
+    /// (default: none).
+    ///
+    /// # Errors
+    /// `InvalidParameter` unless `decay ∈ [0, 1)`.
+    pub fn with_ema(mut self, decay: f64) -> Result<Self, Error> {
+        self.rule_mut().ema = Some(check_unit("Kfac", "moving-average decay", decay)?);
+        Ok(self)
     }
 }
 
@@ -424,13 +408,10 @@ mod tests {
         let f = factors();
         let g = Array1::from_iter((0..9).map(|i| (i as f64 * 0.7).sin()));
         for mode in [KfacDampingMode::Tikhonov, KfacDampingMode::Factored] {
-            let rule = KfacStep {
-                damping: 0.05,
-                mode,
-            };
-            let (s, solves) = rule.step(&f, &g).unwrap();
+            let rule = KfacStep { mode };
+            let (s, solves) = rule.step(&f, &g, 0.05).unwrap();
             assert_eq!(solves, 4);
-            let r = rule.dense_theta(&f).dot(&s) + &g;
+            let r = rule.dense_theta(&f, 0.05).dot(&s) + &g;
             assert!(r.iter().all(|v| v.abs() < 1e-12), "{mode:?}: {r}");
         }
     }
@@ -444,7 +425,7 @@ mod tests {
 
     #[test]
     fn moving_average_blends_factors() {
-        let mut k = Kfac::new().with_ema(0.75).unwrap();
+        let mut k = Kfac::new().with_ema(0.75).unwrap().rule().clone();
         let f1 = factors();
         let mut f2 = factors();
         f2.layers[0].a *= 3.0;
@@ -456,7 +437,7 @@ mod tests {
         assert!((&avg.layers[0].a - &want_a).iter().all(|v| v.abs() < 1e-15));
         assert!((&avg.layers[1].g - &want_g).iter().all(|v| v.abs() < 1e-15));
         // without averaging the fresh factors pass through
-        let mut plain = Kfac::new();
+        let mut plain = KfacRule::default();
         let f3 = factors();
         assert_eq!(plain.average(f3.clone()), f3);
     }
@@ -465,6 +446,7 @@ mod tests {
     fn validation() {
         assert!(Kfac::new().with_ema(1.0).is_err());
         assert!(Kfac::new().with_minibatch(0, 3).is_err());
-        assert_eq!(Kfac::new().damping(), &Damping::Fixed(0.1));
+        assert_eq!(Kfac::new().damping(), &Damping::fixed(0.1).unwrap());
+        assert_eq!(Kfac::new().with_ema(0.5).unwrap().rule().ema(), Some(0.5));
     }
 }

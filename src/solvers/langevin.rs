@@ -1,5 +1,6 @@
 //! Gradient descent with Langevin noise: seeded Gaussian noise added to
-//! every gradient (document 002's "stochastic gradient descent").
+//! every gradient (the "stochastic gradient descent" of the course notebook
+//! *Optimization in many dimensions*, The University of Texas at Austin).
 
 use argmin::core::{CostFunction, Error, Gradient, Problem, Solver, TerminationStatus, KV};
 use ndarray::Array1;
@@ -16,7 +17,7 @@ use super::common::{
 /// How the noise scale `σ_k` changes with the step count `k`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum NoiseSchedule {
-    /// `σ_k = σ₀` (document 002).
+    /// `σ_k = σ₀` (as in *Optimization in many dimensions*).
     Constant,
     /// `σ_k = σ₀ (1 + k/τ)^(−γ)`, the polynomial decay of stochastic-gradient
     /// Langevin dynamics (Welling & Teh 2011 use `γ ∈ (0.5, 1]`): noise that
@@ -100,7 +101,7 @@ impl LangevinRule {
 /// # Langevin gradient descent
 ///
 /// Gradient descent with seeded Gaussian noise added to each gradient, as in
-/// document 002's bake-off: on a landscape of many wells the noise kicks
+/// the bake-off of the notebook *Optimization in many dimensions*: on a landscape of many wells the noise kicks
 /// iterates out of shallow basins, at the price of never coming to rest. The
 /// update rule is [`LangevinRule`]:
 ///
@@ -131,8 +132,8 @@ impl LangevinRule {
 /// M. Welling and Y. W. Teh, *Bayesian learning via stochastic gradient
 /// Langevin dynamics*, ICML 2011; G. O. Roberts and R. L. Tweedie,
 /// *Exponential convergence of Langevin distributions and their discrete
-/// approximations*, Bernoulli 2(4), 1996; document 002 of the seeds
-/// (University of Texas, *Optimization in many dimensions*).
+/// approximations*, Bernoulli 2(4), 1996; *Optimization in many dimensions*, course notebook,
+/// The University of Texas at Austin (its noisy-gradient bake-off).
 #[derive(Clone, Debug)]
 pub struct LangevinGd {
     rule: LangevinRule,

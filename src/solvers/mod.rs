@@ -13,11 +13,23 @@
 //! | [`Adam`] | [`AdamRule`] | diagonal, from squared gradients |
 //! | [`DampedNewton`] | [`DampedNewtonStep`] | Hessian `H + λI` |
 //! | [`SaddleFreeNewton`] | [`SaddleFreeStep`] | `|H| + λI` |
-//! | [`GaussNewton`] | [`GaussNewtonStep`] + [`Damping`] | GGN `G + λI`, LM-adapted `λ` optional |
-//! | [`Kfac`] | [`KfacStep`] + [`Damping`] | per-layer `G_l ⊗ A_l`, damped |
-//! | [`HessianFree`] | [`truncated_cg`] + [`Damping`] | GGN-vector products |
+//! | [`GaussNewton`] | [`GaussNewtonStep`] | GGN `G + λI` |
+//! | [`Kfac`] | [`KfacStep`] in [`KfacRule`] | per-layer `G_l ⊗ A_l`, damped |
+//! | [`HessianFree`] | [`truncated_cg`] in [`HessianFreeRule`] | Gauss–Newton-vector products (or Hessian-vector) |
 //! | [`LangevinGd`] | [`LangevinRule`] | none (seeded Gaussian noise on each gradient) |
 //! | [`AdaptiveGd`] | [`AdaptiveRule`] | Hessian spectrum, one scalar step `η / κ(H)` |
+//!
+//! Three shared pieces of glue serve them:
+//! - [`FirstOrder<R>`](FirstOrder) runs any [`UpdateRule`] (gradient descent,
+//!   RMSprop, Adam, Langevin);
+//! - [`Damped<R>`](Damped) runs any [`DampedRule`]: every damped method
+//!   (damped and saddle-free Newton, Gauss–Newton, K-FAC, Hessian-free)
+//!   takes its damping the same way, `with_damping(`[`Damping`]`) -> Self`,
+//!   fixed or Levenberg–Marquardt-adapted, and has a stochastic mode;
+//! - a [`HessianRule`] is the pure arithmetic of a step from the dense
+//!   Hessian (damped and saddle-free Newton; condition-adaptive GD's
+//!   [`AdaptiveRule`] has the same shape without damping), and every
+//!   `HessianRule` is a `DampedRule` on a problem with a Hessian.
 //!
 //! Conventions shared by all of them:
 //! - the state always holds the loss of its iterate (and, in full-batch mode,
@@ -29,8 +41,7 @@
 //!   eigendecompositions and CG runs) in argmin's problem counters;
 //! - a non-finite loss, gradient or iterate ends the run with
 //!   `TerminationReason::SolverExit("diverged: …")` instead of an error;
-//! - first-order methods, Gauss–Newton, K-FAC and Hessian-free have a
-//!   stochastic mode (`with_minibatch(batch_size, seed)`) that draws a fresh
+//! - first-order methods and every damped method have a stochastic mode (`with_minibatch(batch_size, seed)`) that draws a fresh
 //!   seeded mini-batch at every iteration through
 //!   [`crate::curvature::MiniBatched`]; the problem is left on the last batch
 //!   when the run ends. In that mode the state's cost is NaN (losses are only
@@ -49,16 +60,25 @@
 //! - J. Martens, *Deep learning via Hessian-free optimization*, ICML 2010.
 //! - J. Martens and R. Grosse, *Optimizing Neural Networks with Kronecker-factored Approximate Curvature*, ICML 2015.
 //! - J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., Springer 2006.
+//! - *Optimization in many dimensions*, course notebook, The University of Texas at Austin
+//!   (Langevin noise and condition-number-adaptive steps on a Gaussian-wells landscape).
+//!
+//! "The reference race" in the solvers' docs is the race of the Quad_vs_Grad
+//! program (<https://github.com/Stochastic-Batman/Quad_vs_Grad>) that
+//! [`crate::race`] reproduces: SGD with learning rate 0.8, Adam 0.05, and
+//! damping 0.1 for Newton, GGN and K-FAC.
 
 pub mod adam;
 pub mod adaptive_gd;
 pub mod common;
+pub mod damped;
 pub mod damped_newton;
 pub mod damping;
 pub mod first_order;
 pub mod gauss_newton;
 pub mod gd;
 pub mod hessian_free;
+pub mod hessian_rule;
 pub mod kfac;
 pub mod langevin;
 pub mod rmsprop;
@@ -69,13 +89,17 @@ pub use adaptive_gd::{AdaptiveGd, AdaptiveRule, AdaptiveStep, StepScale};
 pub use common::{
     solve_damped, BatchSchedule, VecState, CURVATURE_COUNT, DIVERGED_PREFIX, LINEAR_SOLVE_COUNT,
 };
+pub use damped::{Damped, DampedRule, ProposedStep};
 pub use damped_newton::{DampedNewton, DampedNewtonStep};
 pub use damping::{reduction_ratio, Damping, LevenbergMarquardt};
 pub use first_order::{FirstOrder, UpdateRule};
 pub use gauss_newton::{GaussNewton, GaussNewtonStep};
 pub use gd::{GradientDescent, Momentum, Sgd, SgdState};
-pub use hessian_free::{truncated_cg, CgOutcome, CgSettings, CgStop, HessianFree, HfCurvature};
-pub use kfac::{pi_correction, Kfac, KfacDampingMode, KfacStep};
+pub use hessian_free::{
+    truncated_cg, CgOutcome, CgSettings, CgStop, HessianFree, HessianFreeRule, HfCurvature,
+};
+pub use hessian_rule::{HessianRule, HessianStep};
+pub use kfac::{pi_correction, Kfac, KfacDampingMode, KfacRule, KfacStep};
 pub use langevin::{LangevinGd, LangevinRule, LangevinState, NoiseSchedule};
 pub use rmsprop::{RmsProp, RmsPropRule, RmsPropState};
 pub use saddle_free::{SaddleFreeNewton, SaddleFreeStep};

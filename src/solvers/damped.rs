@@ -1,0 +1,257 @@
+//! The argmin glue shared by every damped second-order method: a
+//! [`DampedRule`] proposes a step for a given damping `λ`, the generic solver
+//! [`Damped`] does the rest (mini-batches, the reduction ratio, Levenberg–
+//! Marquardt adaptation of `λ`, accepting or rejecting, divergence exits).
+//!
+//! | solver | rule | curvature `C` of the model |
+//! |---|---|---|
+//! | [`super::DampedNewton`] | [`super::DampedNewtonStep`] (a [`super::HessianRule`]) | Hessian `H` |
+//! | [`super::SaddleFreeNewton`] | [`super::SaddleFreeStep`] (a [`super::HessianRule`]) | `|H|` |
+//! | [`super::GaussNewton`] | [`super::GaussNewtonStep`] | GGN `G` |
+//! | [`super::Kfac`] | [`super::KfacRule`] | `blockdiag(G_l ⊗ A_l)` (`ρ` from the GGN) |
+//! | [`super::HessianFree`] | [`super::HessianFreeRule`] | GGN or Hessian, by products |
+//!
+//! All of them take their damping the same way,
+//! `with_damping(Damping) -> Self`, with a [`Damping`] validated when it is
+//! built ([`Damping::fixed`], [`Damping::adaptive`]).
+
+use argmin::core::{CostFunction, Error, Gradient, KvValue, Problem, Solver, State, KV};
+use ndarray::Array1;
+
+use super::common::{
+    all_finite, current_cost_grad, diverged, finish_iter, init_state, next_batch, take_param,
+    BatchSchedule, VecState,
+};
+use super::damping::{reduction_ratio, Damping};
+use crate::curvature::MiniBatched;
+
+/// What a [`DampedRule`] proposes for one iteration.
+#[derive(Clone, Debug)]
+pub struct ProposedStep {
+    /// The step `Δ`.
+    pub step: Array1<f64>,
+    /// `ΔᵀCΔ` with the *undamped* curvature `C` of the rule's quadratic model
+    /// `q(Δ) = gᵀΔ + ½ΔᵀCΔ`, when known; the reduction ratio of adaptive
+    /// damping needs it.
+    pub model_curvature: Option<f64>,
+    /// The rule's own diagnostics (argmin KV entries).
+    pub kv: KV,
+    /// `Some(what)` if the rule met non-finite curvature: the run ends as
+    /// diverged with that reason, at the current iterate.
+    pub diverged: Option<String>,
+}
+
+impl ProposedStep {
+    /// A step with its model curvature `ΔᵀCΔ` (if known) and diagnostics.
+    pub fn new(step: Array1<f64>, model_curvature: Option<f64>, kv: KV) -> Self {
+        Self {
+            step,
+            model_curvature,
+            kv,
+            diverged: None,
+        }
+    }
+
+    /// No step: the curvature was not finite (`what` says which).
+    pub fn diverged(what: impl Into<String>) -> Self {
+        Self {
+            step: Array1::zeros(0),
+            model_curvature: None,
+            kv: KV::new(),
+            diverged: Some(what.into()),
+        }
+    }
+}
+
+/// The part of a damped second-order method that differs from the others:
+/// which curvature it asks of the problem `O` and how it turns it into a
+/// step. Each rule delegates the arithmetic to a small pure type tested on
+/// its own ([`super::HessianRule`], [`super::GaussNewtonStep`],
+/// [`super::KfacStep`], [`super::truncated_cg`]).
+pub trait DampedRule<O> {
+    /// The solver's name (argmin's `Solver::name`).
+    fn name(&self) -> &'static str;
+
+    /// Forgets what the rule carries from one iteration to the next (warm
+    /// starts, moving averages); called by the solver's `init`.
+    fn reset(&mut self) {}
+
+    /// The step at `param`, where the gradient is `grad`, with damping
+    /// `damping` (`λ`); `need_model` asks for
+    /// [`ProposedStep::model_curvature`] (adaptive damping). The rule counts
+    /// its own work in argmin's problem counters.
+    ///
+    /// # Errors
+    /// Whatever the problem or the linear algebra returns.
+    fn propose(
+        &mut self,
+        problem: &mut Problem<O>,
+        param: &Array1<f64>,
+        grad: &Array1<f64>,
+        damping: f64,
+        need_model: bool,
+    ) -> Result<ProposedStep, Error>;
+}
+
+/// A damped second-order method: a [`DampedRule`] run as an argmin
+/// [`Solver`], with its [`Damping`] and an optional mini-batch schedule.
+///
+/// Each iteration (after drawing a batch in stochastic mode) takes loss
+/// `L(p_k)` and gradient `g_k`, lets the rule propose `Δ` for the current
+/// `λ`, evaluates `L(p_k + Δ)` when needed (always in full-batch mode, where
+/// it is the next loss anyway; in stochastic mode only with adaptive
+/// damping), and then
+///
+/// ```text
+/// ρ = (L(p_k + Δ) − L(p_k)) / (gᵀΔ + ½ΔᵀCΔ)
+/// fixed λ:     p_{k+1} = p_k + Δ
+/// adaptive λ:  λ ← LM(λ, ρ);  p_{k+1} = p_k + Δ if L(p_k + Δ) ≤ L(p_k), else p_k
+/// ```
+///
+/// (see [`super::LevenbergMarquardt`]). KV entries per iteration, besides
+/// the rule's own: `"damping"` (the `λ` used), `"rho"`, `"accepted"`,
+/// `"step_norm"`, and `"predicted_decrease"` (`−(gᵀΔ + ½ΔᵀCΔ)`, when the
+/// rule reports `ΔᵀCΔ`). A non-finite loss, gradient, curvature or iterate
+/// ends the run with `TerminationReason::SolverExit("diverged: …")`.
+///
+/// Use it through the aliases [`super::DampedNewton`],
+/// [`super::SaddleFreeNewton`], [`super::GaussNewton`], [`super::Kfac`] and
+/// [`super::HessianFree`], or with a rule of your own
+/// ([`Damped::from_rule`]).
+#[derive(Clone, Debug)]
+pub struct Damped<R> {
+    rule: R,
+    damping: Damping,
+    batches: Option<BatchSchedule>,
+}
+
+impl<R> Damped<R> {
+    /// Wraps a rule with a damping scheme (full batch).
+    pub fn from_rule(rule: R, damping: Damping) -> Self {
+        Self {
+            rule,
+            damping,
+            batches: None,
+        }
+    }
+
+    /// The damping scheme: [`Damping::fixed`] or [`Damping::adaptive`]
+    /// (Levenberg–Marquardt), both validated when built. Each solver's
+    /// documentation gives its default.
+    pub fn with_damping(mut self, damping: Damping) -> Self {
+        self.damping = damping;
+        self
+    }
+
+    /// Stochastic mode: restrict the problem to a fresh seeded mini-batch of
+    /// `batch_size` examples at every iteration (the problem must implement
+    /// [`MiniBatched`] with at least `batch_size` examples); curvature,
+    /// gradient and both losses of `ρ` then come from that batch. Default:
+    /// full batch.
+    ///
+    /// # Errors
+    /// `InvalidParameter` if `batch_size` is zero.
+    pub fn with_minibatch(mut self, batch_size: usize, seed: u64) -> Result<Self, Error> {
+        self.batches = Some(BatchSchedule::new(batch_size, seed)?);
+        Ok(self)
+    }
+
+    /// The damping scheme (with the current `λ` when adaptive).
+    pub fn damping(&self) -> &Damping {
+        &self.damping
+    }
+
+    /// The rule.
+    pub fn rule(&self) -> &R {
+        &self.rule
+    }
+
+    /// The rule, mutably (for setters).
+    pub(crate) fn rule_mut(&mut self) -> &mut R {
+        &mut self.rule
+    }
+}
+
+impl<O, R> Solver<O, VecState> for Damped<R>
+where
+    O: CostFunction<Param = Array1<f64>, Output = f64>
+        + Gradient<Param = Array1<f64>, Gradient = Array1<f64>>
+        + MiniBatched,
+    R: DampedRule<O>,
+{
+    fn name(&self) -> &str {
+        self.rule.name()
+    }
+
+    fn init(
+        &mut self,
+        problem: &mut Problem<O>,
+        state: VecState,
+    ) -> Result<(VecState, Option<KV>), Error> {
+        self.rule.reset();
+        let name = self.rule.name();
+        Ok((init_state(problem, state, &mut self.batches, name)?, None))
+    }
+
+    fn next_iter(
+        &mut self,
+        problem: &mut Problem<O>,
+        mut state: VecState,
+    ) -> Result<(VecState, Option<KV>), Error> {
+        let param = take_param(&mut state, self.rule.name())?;
+        let stochastic = next_batch(&mut self.batches, problem)?;
+        let (cost, grad) = current_cost_grad(problem, &mut state, &param, stochastic)?;
+        if !cost.is_finite() || !all_finite(&grad) {
+            return Ok((
+                state
+                    .param(param)
+                    .terminate_with(diverged("non-finite loss or gradient")),
+                None,
+            ));
+        }
+        let lambda = self.damping.lambda();
+        let adaptive = self.damping.is_adaptive();
+        let proposed = self
+            .rule
+            .propose(problem, &param, &grad, lambda, adaptive)?;
+        if let Some(what) = proposed.diverged {
+            return Ok((state.param(param).terminate_with(diverged(what)), None));
+        }
+        let ProposedStep {
+            step,
+            model_curvature,
+            kv,
+            ..
+        } = proposed;
+        let step_norm = step.dot(&step).sqrt();
+        let trial = &param + &step;
+        let trial_cost = if (adaptive || !stochastic) && all_finite(&trial) {
+            Some(problem.cost(&trial)?)
+        } else {
+            None
+        };
+        let predicted = model_curvature.map(|c| grad.dot(&step) + 0.5 * c);
+        let rho = match (trial_cost, predicted) {
+            (Some(f1), Some(pred)) => reduction_ratio(f1 - cost, pred),
+            _ => f64::NAN,
+        };
+        let accepted = self.damping.update(rho, cost, trial_cost);
+        let mut log = kv.merge(argmin::kv!(
+            "damping" => lambda;
+            "rho" => rho;
+            "accepted" => accepted;
+            "step_norm" => step_norm;
+        ));
+        if let Some(p) = predicted {
+            log.insert("predicted_decrease", KvValue::Float(-p));
+        }
+        let state = if accepted {
+            finish_iter(problem, state, trial, trial_cost, stochastic)?
+        } else if stochastic {
+            state.param(param).cost(f64::NAN)
+        } else {
+            state.param(param).cost(cost).gradient(grad)
+        };
+        Ok((state, Some(log)))
+    }
+}
