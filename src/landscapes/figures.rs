@@ -16,7 +16,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::batch::Bakeoff;
+use crate::race::multistart::Bakeoff;
 use super::{Landscape, Minimum};
 use crate::plot::draw_err as de;
 use crate::plot::{
