@@ -766,6 +766,7 @@ mod tests {
             counts: vec![Counts::default(); n],
             elapsed_ms: vec![0.0; n],
             stop,
+            settings: Default::default(),
         }
     }
 

@@ -116,7 +116,7 @@ macro_rules! registry {
 
         /// One descriptor per [`OptimizerKind`], in declaration order
         /// (`REGISTRY[kind as usize].kind == kind`).
-        pub const REGISTRY: &[Descriptor] = &[
+        pub static REGISTRY: &[Descriptor] = &[
             $( Descriptor { kind: OptimizerKind::$kind, $($field: $value),* }, )*
         ];
     };
