@@ -12,7 +12,7 @@
 //! minimiser; wall time is the solvers' own (recording excluded).
 use std::error::Error;
 
-use quad_vs_grad::landscapes::batch::{
+use quad_vs_grad::race::multistart::{
     bakeoff, uniform_starts, wells_contenders, BakeoffConfig, Contender,
 };
 use quad_vs_grad::landscapes::GaussianWells;
