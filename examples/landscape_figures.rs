@@ -8,9 +8,6 @@
 use std::error::Error;
 use std::path::PathBuf;
 
-use quad_vs_grad::race::multistart::{
-    bakeoff, default_starts, run_starts, run_start, wells_contenders, BakeoffConfig, Contender,
-};
 use quad_vs_grad::landscapes::figures::{
     bakeoff_summary_figure, batch_losses_figure, batch_paths_figure, curvature_grid, loss_grid,
     toy_1d_figure,
@@ -18,6 +15,9 @@ use quad_vs_grad::landscapes::figures::{
 use quad_vs_grad::landscapes::{CoshValley, CosineWell, GaussianWells, Landscape, TanhSlope};
 use quad_vs_grad::plot::{condition_figure, eigen_sign_figure};
 use quad_vs_grad::prelude::*;
+use quad_vs_grad::race::multistart::{
+    bakeoff, default_starts, run_start, run_starts, wells_contenders, BakeoffConfig, Contender,
+};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let out = PathBuf::from(

@@ -366,7 +366,11 @@ mod tests {
         assert!(csv.lines().next().unwrap().ends_with(
             ",elapsed_ms,kind,lr,momentum,noise,damping,adaptive_damping,batch_size,seed,tol,max_iters"
         ));
-        assert!(csv.lines().nth(2).unwrap().ends_with(",adam,0.05,,,,false,20,3,0.00001,500"));
+        assert!(csv
+            .lines()
+            .nth(2)
+            .unwrap()
+            .ends_with(",adam,0.05,,,,false,20,3,0.00001,500"));
         let back: Vec<Trace> = serde_json::from_slice(&traces_json(&ts).unwrap()).unwrap();
         assert_eq!(back, ts);
         let d = Dataset::grid(2).unwrap();

@@ -245,7 +245,13 @@ fn help_defaults_are_the_defaults_a_run_uses() {
     // Scalar defaults, from a run with no flags but the optimizers.
     let dir = tempfile::tempdir().unwrap();
     cmd()
-        .args(["--optimizers", "newton,bfgs", "--no-figures", "--export", "--quiet"])
+        .args([
+            "--optimizers",
+            "newton,bfgs",
+            "--no-figures",
+            "--export",
+            "--quiet",
+        ])
         .arg("--out-dir")
         .arg(dir.path())
         .assert()
@@ -257,9 +263,16 @@ fn help_defaults_are_the_defaults_a_run_uses() {
         assert_eq!(s["tol"].as_f64().unwrap(), num("--tol"));
         assert_eq!(s["seed"].as_f64().unwrap(), num("--seed"));
         assert!(s["batch_size"].is_null(), "full batch by default");
-        assert_eq!(t["iterates"][0], serde_json::json!([2.0, -2.0]), "--x0/--y0");
+        assert_eq!(
+            t["iterates"][0],
+            serde_json::json!([2.0, -2.0]),
+            "--x0/--y0"
+        );
     }
-    assert_eq!(traces[0]["settings"]["damping"].as_f64().unwrap(), num("--damping"));
+    assert_eq!(
+        traces[0]["settings"]["damping"].as_f64().unwrap(),
+        num("--damping")
+    );
     // The default optimizer list.
     let list = default_in(help_of(&help, "--optimizers")).to_string();
     let dir = tempfile::tempdir().unwrap();
@@ -306,7 +319,12 @@ fn help_defaults_are_the_defaults_a_run_uses() {
     }
     // and `--lr` sets every one of them
     for t in run_all(&["--lr", "0.123"]) {
-        assert_eq!(t["settings"]["lr"].as_f64(), Some(0.123), "{}", t["optimizer"]);
+        assert_eq!(
+            t["settings"]["lr"].as_f64(),
+            Some(0.123),
+            "{}",
+            t["optimizer"]
+        );
     }
 }
 
@@ -347,7 +365,13 @@ fn no_figures_writes_only_what_is_asked() {
         .stdout(predicate::str::contains("BFGS"));
     assert!(files_in(dir.path()).is_empty());
     cmd()
-        .args(["--optimizers", "bfgs", "--no-figures", "--export", "--quiet"])
+        .args([
+            "--optimizers",
+            "bfgs",
+            "--no-figures",
+            "--export",
+            "--quiet",
+        ])
         .arg("--out-dir")
         .arg(dir.path())
         .assert()
@@ -363,7 +387,12 @@ fn stochastic_mode_marks_full_batch_runs_in_table_and_exports() {
     let dir = tempfile::tempdir().unwrap();
     cmd()
         .args(["--batch-size", "20", "--seed", "7", "--steps", "20"])
-        .args(["--optimizers", "gd,newton,kfac,bfgs", "--no-figures", "--export"])
+        .args([
+            "--optimizers",
+            "gd,newton,kfac,bfgs",
+            "--no-figures",
+            "--export",
+        ])
         .arg("--out-dir")
         .arg(dir.path())
         .assert()
@@ -384,5 +413,9 @@ fn stochastic_mode_marks_full_batch_runs_in_table_and_exports() {
         }
     }
     let csv = std::fs::read_to_string(dir.path().join("traces.csv")).unwrap();
-    assert!(csv.lines().next().unwrap().contains(",batch_size,seed,tol,"));
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap()
+        .contains(",batch_size,seed,tol,"));
 }

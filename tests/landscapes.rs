@@ -212,10 +212,10 @@ fn landscapes_run_through_the_crate_traits() {
 }
 
 mod batched {
+    use quad_vs_grad::prelude::*;
     use quad_vs_grad::race::multistart::{
         bakeoff, run_starts, uniform_starts, wells_contenders, BakeoffConfig,
     };
-    use quad_vs_grad::prelude::*;
 
     fn small_config() -> BakeoffConfig {
         let mut cfg = BakeoffConfig::default();
@@ -355,11 +355,11 @@ mod batched {
     }
     #[test]
     fn figures_render_deterministically() {
-        use quad_vs_grad::race::multistart::run_start;
         use quad_vs_grad::landscapes::figures::{
             bakeoff_summary_figure, batch_losses_figure, batch_paths_figure, curvature_grid,
             loss_grid, toy_1d_figure,
         };
+        use quad_vs_grad::race::multistart::run_start;
         let wells = GaussianWells::course();
         let global = wells.global_minimum();
         let starts = uniform_starts(6, 2, (-3.0, 3.0), 1).unwrap();

@@ -333,7 +333,15 @@ fn names_parse_and_unknown_names_list_the_valid_ones() {
         ..RaceConfig::default()
     };
     assert_eq!(spec("gd").lr(0.7).settings(&cfg).lr, Some(0.7));
-    for name in ["gd", "momentum", "nesterov", "rmsprop", "adam", "langevin", "adaptive-gd"] {
+    for name in [
+        "gd",
+        "momentum",
+        "nesterov",
+        "rmsprop",
+        "adam",
+        "langevin",
+        "adaptive-gd",
+    ] {
         assert_eq!(spec(name).settings(&cfg).lr, Some(0.3), "{name}");
     }
     let plain = RaceConfig::default();
@@ -342,7 +350,10 @@ fn names_parse_and_unknown_names_list_the_valid_ones() {
     assert_eq!(spec("rmsprop").settings(&plain).lr, Some(0.01));
     assert_eq!(spec("newton").settings(&cfg).lr, None);
     assert_eq!(spec("newton").settings(&cfg).damping, Some(0.1));
-    assert_eq!(spec("newton").damping(1.0).settings(&cfg).damping, Some(1.0));
+    assert_eq!(
+        spec("newton").damping(1.0).settings(&cfg).damping,
+        Some(1.0)
+    );
     assert_eq!(spec("adam").settings(&cfg).damping, None);
     assert!(spec("ggn-lm").settings(&cfg).adaptive_damping);
     assert!(!spec("ggn").settings(&cfg).adaptive_damping);
@@ -413,7 +424,12 @@ fn stochastic_mode_marks_every_full_batch_run() {
         ..RaceConfig::default()
     };
     for &kind in OptimizerKind::ALL {
-        let t = run(&preset.problem, &preset.start, &OptimizerSpec::new(kind), &cfg);
+        let t = run(
+            &preset.problem,
+            &preset.start,
+            &OptimizerSpec::new(kind),
+            &cfg,
+        );
         let minibatch = kind.descriptor().minibatch;
         assert_eq!(t.settings.batch_size, minibatch.then_some(8), "{kind}");
         assert_eq!(
@@ -424,7 +440,12 @@ fn stochastic_mode_marks_every_full_batch_run() {
         );
     }
     // full batch everywhere: no mark
-    let t = run(&preset.problem, &preset.start, &spec("newton"), &RaceConfig::default());
+    let t = run(
+        &preset.problem,
+        &preset.start,
+        &spec("newton"),
+        &RaceConfig::default(),
+    );
     assert_eq!(t.optimizer, "Newton");
 }
 
@@ -435,18 +456,31 @@ fn trust_region_stops_on_its_gradient_norm() {
     let preset = RacePreset::hidden_slice();
     let cfg = RaceConfig::default();
     let t = run(&preset.problem, &preset.start, &spec("trust-region"), &cfg);
-    println!("trust region: {} steps, |g| = {:e}", t.steps(), t.final_grad_norm());
+    println!(
+        "trust region: {} steps, |g| = {:e}",
+        t.steps(),
+        t.final_grad_norm()
+    );
     assert_eq!(t.stop, StopReason::GradientNorm);
     assert!(t.steps() < 50, "{} steps", t.steps());
     assert!(t.final_grad_norm() < cfg.tol);
-    assert!((t.final_loss() - 0.003612).abs() < 1e-6, "{}", t.final_loss());
+    assert!(
+        (t.final_loss() - 0.003612).abs() < 1e-6,
+        "{}",
+        t.final_loss()
+    );
     // a tolerance of zero leaves the iteration limit as the only stop
     let strict = RaceConfig {
         tol: 0.0,
         max_iters: 60,
         ..RaceConfig::default()
     };
-    let t = run(&preset.problem, &preset.start, &spec("trust-region"), &strict);
+    let t = run(
+        &preset.problem,
+        &preset.start,
+        &spec("trust-region"),
+        &strict,
+    );
     assert_eq!(t.stop, StopReason::MaxIters);
 }
 
@@ -532,7 +566,13 @@ fn run_solver_takes_a_learners_own_problem_without_curvature() {
     use argmin::solver::quasinewton::LBFGS;
     let start = ndarray::array![1.0, 1.0];
     let cfg = RaceConfig::default();
-    let gd = run_solver(&Bowl, &start, "GD", GradientDescent::new(0.04).unwrap(), &cfg);
+    let gd = run_solver(
+        &Bowl,
+        &start,
+        "GD",
+        GradientDescent::new(0.04).unwrap(),
+        &cfg,
+    );
     let lbfgs = LBFGS::new(MoreThuenteLineSearch::new(), 5)
         .with_tolerance_grad(1e-8)
         .unwrap();

@@ -387,8 +387,16 @@ fn run(plan: Plan) -> Result<(), String> {
             say!(
                 "stochastic mode: mini-batches of {b} (seed {}) for {}; full batch for {}",
                 plan.cfg.seed,
-                if mini.is_empty() { "none".into() } else { names(&mini) },
-                if full.is_empty() { "none".into() } else { names(&full) },
+                if mini.is_empty() {
+                    "none".into()
+                } else {
+                    names(&mini)
+                },
+                if full.is_empty() {
+                    "none".into()
+                } else {
+                    names(&full)
+                },
             );
         }
         say!("");

@@ -92,8 +92,7 @@ impl OptimizerSpec {
             lr: d.lr.map(|default| self.lr.or(cfg.lr).unwrap_or(default)),
             momentum: d.momentum.map(|default| self.momentum.unwrap_or(default)),
             noise: d.noise.map(|default| self.noise.unwrap_or(default)),
-            damping: (d.damping != DampingUse::None)
-                .then(|| self.damping.unwrap_or(cfg.damping)),
+            damping: (d.damping != DampingUse::None).then(|| self.damping.unwrap_or(cfg.damping)),
             adaptive_damping: d.damping == DampingUse::LevenbergMarquardt,
             batch_size: if d.minibatch { cfg.batch_size } else { None },
             seed: cfg.seed,
@@ -214,4 +213,3 @@ impl RaceConfig {
         Ok(())
     }
 }
-

@@ -63,7 +63,6 @@
 //! [`StopReason::Diverged`]: crate::trace::StopReason::Diverged
 //! [`StopReason::Failed`]: crate::trace::StopReason::Failed
 
-
 mod config;
 pub mod multistart;
 mod presets;
@@ -77,7 +76,7 @@ pub use presets::{reference_race, RacePreset};
 pub use recorder::{Diagnostics, Diverged, PathRecorder, Recording, RunOutput};
 pub use registry::{DampingUse, Descriptor, Family, OptimizerKind, REGISTRY};
 pub use runner::{
-    race, run, run_detailed, run_solver, run_solver_with, Ist, RaceProblem, RaceState,
-    Recordable, SolverResult,
+    race, run, run_detailed, run_solver, run_solver_with, Ist, RaceProblem, RaceState, Recordable,
+    SolverResult,
 };
 pub use stopping::{stop_reason, StepNormStop, STEP_NORM_TEXT};

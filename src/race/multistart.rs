@@ -142,8 +142,10 @@ pub fn run_starts<P: RaceProblem>(
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BakeoffConfig {
     /// Settings of every run (iteration limit, step-norm tolerance, …).
-    /// Default: 1000 iterations, step tolerance 1e-6, learning rates from
-    /// the contenders.
+    /// Default: 1000 iterations, step tolerance 1e-6, and learning rate 0.1
+    /// for every first-order contender that sets none (document 002's
+    /// value, which [`wells_contenders`] also set explicitly; the race's own
+    /// defaults, such as GD's 0.8, are tuned for the XOR slice).
     pub race: RaceConfig,
     /// A run *reaches the global minimum* if its final iterate lies within
     /// this distance of the global minimiser. Default 0.25: inside the well
@@ -160,6 +162,7 @@ impl Default for BakeoffConfig {
             race: RaceConfig {
                 max_iters: 1000,
                 tol: 1e-6,
+                lr: Some(0.1),
                 ..RaceConfig::default()
             },
             success_radius: 0.25,

@@ -475,7 +475,12 @@ mod tests {
     fn descriptors_are_consistent() {
         for d in REGISTRY {
             // a learning rate exactly for the first-order family
-            assert_eq!(d.lr.is_some(), d.family == Family::FirstOrder, "{}", d.cli_name);
+            assert_eq!(
+                d.lr.is_some(),
+                d.family == Family::FirstOrder,
+                "{}",
+                d.cli_name
+            );
             if let Some(lr) = d.lr {
                 assert!(lr.is_finite() && lr > 0.0);
             }
@@ -483,7 +488,11 @@ mod tests {
             if d.damping != DampingUse::None {
                 assert!(matches!(d.family, Family::Newton | Family::GaussNewton));
             }
-            assert!(!d.summary.is_empty() && d.summary.is_ascii(), "{}", d.cli_name);
+            assert!(
+                !d.summary.is_empty() && d.summary.is_ascii(),
+                "{}",
+                d.cli_name
+            );
         }
     }
 }

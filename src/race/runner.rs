@@ -87,8 +87,7 @@ impl<P> RaceProblem for P where
 pub type RaceState<J, H, R> = IterState<Array1<f64>, Array1<f64>, J, H, R, f64>;
 
 /// What `Solver::init` and `Solver::next_iter` return on a [`RaceState`].
-pub type SolverResult<J, H, R> =
-    std::result::Result<(RaceState<J, H, R>, Option<KV>), ArgminError>;
+pub type SolverResult<J, H, R> = std::result::Result<(RaceState<J, H, R>, Option<KV>), ArgminError>;
 
 /// The state of the solvers [`run_solver`] takes: no Jacobian or residuals,
 /// Hessian type `H` (`()` for a solver that keeps none, `Array2<f64>` for
