@@ -8,14 +8,16 @@
 //! ```
 //!
 //! Every run stops when its step is shorter than 1e-6 or after 1000
-//! iterations; "reached" counts final iterates within 0.25 of the global
-//! minimiser; wall time is the solvers' own (recording excluded).
+//! iterations; first-order contenders named with `--optimizers` run with
+//! learning rate 0.1, as in document 002 (`BakeoffConfig`'s default);
+//! "reached" counts final iterates within 0.25 of the global minimiser;
+//! wall time is the solvers' own (recording excluded).
 use std::error::Error;
 
-use quad_vs_grad::landscapes::batch::{
+use quad_vs_grad::landscapes::GaussianWells;
+use quad_vs_grad::race::multistart::{
     bakeoff, uniform_starts, wells_contenders, BakeoffConfig, Contender,
 };
-use quad_vs_grad::landscapes::GaussianWells;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();

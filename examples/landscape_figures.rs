@@ -8,9 +8,6 @@
 use std::error::Error;
 use std::path::PathBuf;
 
-use quad_vs_grad::landscapes::batch::{
-    bakeoff, default_starts, run_batch, run_one, wells_contenders, BakeoffConfig, Contender,
-};
 use quad_vs_grad::landscapes::figures::{
     bakeoff_summary_figure, batch_losses_figure, batch_paths_figure, curvature_grid, loss_grid,
     toy_1d_figure,
@@ -18,6 +15,9 @@ use quad_vs_grad::landscapes::figures::{
 use quad_vs_grad::landscapes::{CoshValley, CosineWell, GaussianWells, Landscape, TanhSlope};
 use quad_vs_grad::plot::{condition_figure, eigen_sign_figure};
 use quad_vs_grad::prelude::*;
+use quad_vs_grad::race::multistart::{
+    bakeoff, default_starts, run_start, run_starts, wells_contenders, BakeoffConfig, Contender,
+};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let out = PathBuf::from(
@@ -51,7 +51,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         ),
         (OptimizerSpec::new(OptimizerKind::Bfgs), "wells_bfgs"),
     ] {
-        let traces = run_batch(&wells, &contender, &starts, &cfg.race);
+        let traces = run_starts(&wells, &contender, &starts, &cfg.race);
         let title = format!("{}: {} starts", contender.label, starts.len());
         save(
             batch_paths_figure(
@@ -103,7 +103,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let cosine = CosineWell;
     let gd = |lr: f64, label: &str| OptimizerSpec::new(OptimizerKind::Gd).lr(lr).label(label);
     let traces = runs(
-        &|c, x| run_one(&cosine, c, x, 0, &race_cfg),
+        &|c, x| run_start(&cosine, c, x, 0, &race_cfg),
         &[
             (gd(0.05, "GD from −0.8"), -0.8),
             (gd(0.05, "GD from 0.4"), 0.4),
@@ -117,7 +117,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     )?;
     let tanh = TanhSlope;
     let traces = runs(
-        &|c, x| run_one(&tanh, c, x, 0, &race_cfg),
+        &|c, x| run_start(&tanh, c, x, 0, &race_cfg),
         &[
             (gd(1.0, "GD (η = 1)"), 4.0),
             (OptimizerSpec::new(OptimizerKind::Adam).lr(0.1), 4.0),
@@ -126,7 +126,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     save(toy_1d_figure(&tanh, &traces, (900, 560))?, "toy_tanh.png")?;
     let cosh = CoshValley::default();
     let traces = runs(
-        &|c, x| run_one(&cosh, c, x, 0, &race_cfg),
+        &|c, x| run_start(&cosh, c, x, 0, &race_cfg),
         &[
             (OptimizerSpec::new(OptimizerKind::ArgminNewton), 10.0),
             (gd(0.1, "GD (η = 0.1)"), 10.0),

@@ -24,6 +24,7 @@ fn run(
         counts: vec![],
         elapsed_ms: vec![],
         stop: StopReason::MaxIters,
+        settings: Default::default(),
     };
     for k in 0..=steps {
         let l = problem.full_batch_cost(&p).unwrap_or(f64::NAN);

@@ -30,13 +30,15 @@
 //! - [`problem`]: the argmin problem and its parameterisations (full, or a plane);
 //! - [`curvature`]: GGN, Fisher variants, K-FAC factors, spectra;
 //! - [`solvers`]: the crate's own optimizers, each an argmin `Solver`;
-//! - [`race`]: run optimizers side by side through argmin's `Executor`, one [`trace::Trace`] each;
+//! - [`race`]: run any argmin solver, or the named optimizers of one
+//!   registry, side by side through argmin's `Executor`, one [`trace::Trace`]
+//!   each; many seeded starts and the wells bake-off;
 //! - [`trace`]: the record of a run;
 //! - [`report`]: summary tables, CSV/JSON export, atomic file writes;
 //! - [`plot`]: figures (loss landscape with paths, its GIF animation, loss
 //!   curves, bake-off, curvature maps) as PNG/GIF/SVG or inline in Evcxr;
 //! - [`landscapes`]: Gaussian wells, the classic toys and Rosenbrock, with exact
-//!   derivatives; batched starts, the wells bake-off and their figures;
+//!   derivatives, and their figures;
 //! - [`gradcheck`]: analytic derivatives against central finite differences.
 #![warn(missing_docs)]
 
@@ -71,9 +73,6 @@ pub mod prelude {
     };
     pub use crate::data::{Dataset, MiniBatcher};
     pub use crate::gradcheck::{check_gradient, check_hessian, GradCheck, HessCheck};
-    pub use crate::landscapes::batch::{
-        bakeoff, run_batch, uniform_starts, Bakeoff, BakeoffConfig, Contender,
-    };
     pub use crate::landscapes::{
         CoshValley, CosineWell, GaussianWells, Landscape, Minimum, Quadratic, Rosenbrock, Saddle,
         TanhSlope,
@@ -85,9 +84,12 @@ pub mod prelude {
         CurvatureGrid, CurveAxis, Figure, LossGrid, PathsStyle,
     };
     pub use crate::problem::{Parameterisation, Plane, XorProblem};
+    pub use crate::race::multistart::{
+        bakeoff, run_starts, uniform_starts, Bakeoff, BakeoffConfig, Contender,
+    };
     pub use crate::race::{
-        race, reference_race, run, OptimizerKind, OptimizerSpec, PathRecorder, RaceConfig,
-        RacePreset, RaceProblem,
+        race, reference_race, run, run_solver, run_solver_with, OptimizerKind, OptimizerSpec,
+        PathRecorder, RaceConfig, RacePreset, RaceProblem, Recordable, REGISTRY,
     };
     pub use crate::report::Summary;
     pub use crate::solvers::{
@@ -95,7 +97,7 @@ pub mod prelude {
         HessianFree, HfCurvature, Kfac, KfacDampingMode, LangevinGd, LevenbergMarquardt,
         NoiseSchedule, RmsProp, SaddleFreeNewton, StepScale,
     };
-    pub use crate::trace::{Counts, StopReason, Trace};
+    pub use crate::trace::{Counts, Settings, StopReason, Trace};
     pub use argmin::core::{CostFunction, Executor, Gradient, Hessian, State};
     pub use ndarray::{array, Array1, Array2};
 }

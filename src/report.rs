@@ -208,16 +208,31 @@ struct TraceRow<'a> {
     curvature_count: u64,
     linear_solve_count: u64,
     elapsed_ms: f64,
+    kind: &'a str,
+    lr: Option<f64>,
+    momentum: Option<f64>,
+    noise: Option<f64>,
+    damping: Option<f64>,
+    adaptive_damping: bool,
+    batch_size: Option<usize>,
+    seed: u64,
+    tol: f64,
+    max_iters: u64,
 }
 
 /// The traces as CSV: one row per optimizer and iterate, the iterate's
-/// coordinates joined by `;` in the column `p`.
+/// coordinates joined by `;` in the column `p`, then the run's
+/// [`Settings`](crate::trace::Settings) repeated on every row (`kind`, `lr`,
+/// `momentum`, `noise`, `damping`, `adaptive_damping`, `batch_size`, `seed`,
+/// `tol`, `max_iters`; an empty cell where the optimizer has no such
+/// setting, and an empty `batch_size` for a full-batch run).
 ///
 /// # Errors
 /// [`Error::InvalidData`] if serialisation fails.
 pub fn traces_csv(traces: &[Trace]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for t in traces {
+        let s = &t.settings;
         for i in 0..t.iterates.len() {
             let c = t.counts.get(i).copied().unwrap_or_default();
             let p = t.iterates[i]
@@ -237,6 +252,16 @@ pub fn traces_csv(traces: &[Trace]) -> Result<Vec<u8>> {
                 curvature_count: c.curvature,
                 linear_solve_count: c.linear_solve,
                 elapsed_ms: t.elapsed_ms.get(i).copied().unwrap_or(f64::NAN),
+                kind: s.kind.as_deref().unwrap_or(""),
+                lr: s.lr,
+                momentum: s.momentum,
+                noise: s.noise,
+                damping: s.damping,
+                adaptive_damping: s.adaptive_damping,
+                batch_size: s.batch_size,
+                seed: s.seed,
+                tol: s.tol,
+                max_iters: s.max_iters,
             })
             .map_err(|e| Error::InvalidData(e.to_string()))?;
         }
@@ -278,7 +303,7 @@ pub fn dataset_csv(data: &Dataset) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{Counts, StopReason};
+    use crate::trace::{Counts, Settings, StopReason};
 
     fn trace(name: &str, stop: StopReason) -> Trace {
         Trace {
@@ -297,6 +322,15 @@ mod tests {
             ],
             elapsed_ms: vec![0.0, 0.25],
             stop,
+            settings: Settings {
+                kind: Some("adam".into()),
+                lr: Some(0.05),
+                batch_size: Some(20),
+                seed: 3,
+                tol: 1e-5,
+                max_iters: 500,
+                ..Settings::default()
+            },
         }
     }
 
@@ -329,6 +363,14 @@ mod tests {
             .nth(2)
             .unwrap()
             .starts_with("Adam,1,0.5;0.5,0.5,0.1,1,2,"));
+        assert!(csv.lines().next().unwrap().ends_with(
+            ",elapsed_ms,kind,lr,momentum,noise,damping,adaptive_damping,batch_size,seed,tol,max_iters"
+        ));
+        assert!(csv
+            .lines()
+            .nth(2)
+            .unwrap()
+            .ends_with(",adam,0.05,,,,false,20,3,0.00001,500"));
         let back: Vec<Trace> = serde_json::from_slice(&traces_json(&ts).unwrap()).unwrap();
         assert_eq!(back, ts);
         let d = Dataset::grid(2).unwrap();

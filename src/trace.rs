@@ -60,13 +60,49 @@ impl StopReason {
     }
 }
 
+/// The settings one run used, as resolved by the race: the optimizer's
+/// hyperparameters (from its spec, the race configuration or the registry
+/// default, in that order) and the race's own settings.
+///
+/// A field the optimizer does not have is `None` (Adam has no damping, Newton
+/// no learning rate). For a solver raced with
+/// [`run_solver`](crate::race::run_solver) the race cannot see inside the
+/// solver: only the configuration's fields are filled in, `kind` is `None`,
+/// and a learner who exports the trace may set the rest on it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// The registry's command-line name of the optimizer (`"gd"`, `"kfac-lm"`,
+    /// …); `None` for a hand-configured solver.
+    pub kind: Option<String>,
+    /// Learning rate `η` (first-order methods).
+    pub lr: Option<f64>,
+    /// Momentum coefficient `μ` (`momentum`, `nesterov`).
+    pub momentum: Option<f64>,
+    /// Gradient-noise scale `σ` (`langevin`).
+    pub noise: Option<f64>,
+    /// Damping `λ` (initial `λ` when it adapts).
+    pub damping: Option<f64>,
+    /// `true` if the damping adapts (Levenberg–Marquardt).
+    pub adaptive_damping: bool,
+    /// Mini-batch size; `None`: every step used the full data set.
+    pub batch_size: Option<usize>,
+    /// Seed of the mini-batches and of the gradient noise.
+    pub seed: u64,
+    /// Step-norm tolerance (and gradient-norm tolerance where the optimizer
+    /// has a gradient stop).
+    pub tol: f64,
+    /// Iteration limit.
+    pub max_iters: u64,
+}
+
 /// The record of one optimizer run on one problem.
 ///
 /// Entry `i` of every per-iterate vector belongs to iterate `i`; entry 0 is
 /// the start point, so a run of `N` iterations has `N + 1` entries.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Trace {
-    /// The optimizer's display name (`"Adam"`, `"BFGS (argmin)"`, …).
+    /// The optimizer's display name (`"Adam"`, `"Newton (argmin)"`, …).
     pub optimizer: String,
     /// The problem's display name.
     pub problem: String,
@@ -82,6 +118,10 @@ pub struct Trace {
     pub elapsed_ms: Vec<f64>,
     /// Why the run stopped.
     pub stop: StopReason,
+    /// The settings the run used (absent from traces serialised before
+    /// they were recorded: then every field has its [`Default`]).
+    #[serde(default)]
+    pub settings: Settings,
 }
 
 impl Trace {

@@ -201,8 +201,221 @@ fn help_explains_every_flag_with_defaults() {
         "--frames",
         "--fps",
         "--export",
+        "--no-figures",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
     assert!(help.contains("[default: 500]") && help.contains("[default: 0.1]"));
+}
+
+/// The text after `flag` in `--help` up to the next flag.
+fn help_of<'a>(help: &'a str, flag: &str) -> &'a str {
+    let at = help
+        .find(&format!("      {flag} "))
+        .or_else(|| help.find(&format!("      {flag}\n")))
+        .unwrap_or_else(|| panic!("--help lacks {flag}"));
+    let rest = &help[at + 6 + flag.len()..];
+    let end = rest.find("\n      --").unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// The value of the first `[default: …]` in `text`.
+fn default_in(text: &str) -> &str {
+    let at = text.find("[default: ").expect("a documented default") + "[default: ".len();
+    let end = at + text[at..].find(']').expect("closing bracket");
+    &text[at..end]
+}
+
+fn exported(dir: &Path) -> Vec<serde_json::Value> {
+    let bytes = std::fs::read(dir.join("traces.json")).unwrap();
+    serde_json::from_slice::<serde_json::Value>(&bytes)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// Every default `--help` states is what a run uses, as recorded in the
+/// traces it exports.
+#[test]
+fn help_defaults_are_the_defaults_a_run_uses() {
+    let out = cmd().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    let num = |flag: &str| -> f64 { default_in(help_of(&help, flag)).parse().unwrap() };
+    // Scalar defaults, from a run with no flags but the optimizers.
+    let dir = tempfile::tempdir().unwrap();
+    cmd()
+        .args([
+            "--optimizers",
+            "newton,bfgs",
+            "--no-figures",
+            "--export",
+            "--quiet",
+        ])
+        .arg("--out-dir")
+        .arg(dir.path())
+        .assert()
+        .success();
+    let traces = exported(dir.path());
+    for t in &traces {
+        let s = &t["settings"];
+        assert_eq!(s["max_iters"].as_f64().unwrap(), num("--steps"));
+        assert_eq!(s["tol"].as_f64().unwrap(), num("--tol"));
+        assert_eq!(s["seed"].as_f64().unwrap(), num("--seed"));
+        assert!(s["batch_size"].is_null(), "full batch by default");
+        assert_eq!(
+            t["iterates"][0],
+            serde_json::json!([2.0, -2.0]),
+            "--x0/--y0"
+        );
+    }
+    assert_eq!(
+        traces[0]["settings"]["damping"].as_f64().unwrap(),
+        num("--damping")
+    );
+    // The default optimizer list.
+    let list = default_in(help_of(&help, "--optimizers")).to_string();
+    let dir = tempfile::tempdir().unwrap();
+    cmd()
+        .args(["--steps", "2", "--no-figures", "--export", "--quiet"])
+        .arg("--out-dir")
+        .arg(dir.path())
+        .assert()
+        .success();
+    let kinds: Vec<String> = exported(dir.path())
+        .iter()
+        .map(|t| t["settings"]["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds.join(","), list);
+    // Every learning rate `--lr` documents, per optimizer.
+    let lr_help = help_of(&help, "--lr");
+    let per = default_in(lr_help)
+        .strip_prefix("per optimizer: ")
+        .expect("per-optimizer defaults");
+    let documented: Vec<(String, f64)> = per
+        .split(", ")
+        .map(|pair| {
+            let (name, lr) = pair.split_once(' ').unwrap();
+            (name.to_string(), lr.parse().unwrap())
+        })
+        .collect();
+    assert!(documented.len() >= 7, "{documented:?}");
+    let names: Vec<&str> = documented.iter().map(|(n, _)| n.as_str()).collect();
+    let run_all = |extra: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        cmd()
+            .args(["--optimizers", &names.join(","), "--steps", "2"])
+            .args(["--no-figures", "--export", "--quiet"])
+            .args(extra)
+            .arg("--out-dir")
+            .arg(dir.path())
+            .assert()
+            .success();
+        exported(dir.path())
+    };
+    for ((name, lr), t) in documented.iter().zip(run_all(&[])) {
+        assert_eq!(t["settings"]["kind"].as_str(), Some(name.as_str()));
+        assert_eq!(t["settings"]["lr"].as_f64(), Some(*lr), "{name}");
+    }
+    // and `--lr` sets every one of them
+    for t in run_all(&["--lr", "0.123"]) {
+        assert_eq!(
+            t["settings"]["lr"].as_f64(),
+            Some(0.123),
+            "{}",
+            t["optimizer"]
+        );
+    }
+}
+
+#[test]
+fn gd_alone_runs_as_in_the_reference_race() {
+    let dir = tempfile::tempdir().unwrap();
+    let alone = cmd()
+        .args(["--optimizers", "gd", "--no-figures", "--quiet", "--export"])
+        .arg("--out-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(alone.status.success());
+    let gd = &exported(dir.path())[0];
+    let dir = tempfile::tempdir().unwrap();
+    cmd()
+        .args(["--no-figures", "--quiet", "--export"])
+        .arg("--out-dir")
+        .arg(dir.path())
+        .assert()
+        .success();
+    let race = exported(dir.path());
+    let in_race = race.iter().find(|t| t["optimizer"] == "GD").unwrap();
+    assert_eq!(gd["settings"], in_race["settings"]);
+    assert_eq!(gd["iterates"], in_race["iterates"]);
+    assert_eq!(gd["settings"]["lr"].as_f64(), Some(0.8));
+}
+
+#[test]
+fn no_figures_writes_only_what_is_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    cmd()
+        .args(["--optimizers", "bfgs", "--no-figures"])
+        .arg("--out-dir")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("BFGS"));
+    assert!(files_in(dir.path()).is_empty());
+    cmd()
+        .args([
+            "--optimizers",
+            "bfgs",
+            "--no-figures",
+            "--export",
+            "--quiet",
+        ])
+        .arg("--out-dir")
+        .arg(dir.path())
+        .assert()
+        .success();
+    assert_eq!(
+        files_in(dir.path()),
+        vec!["data.csv", "traces.csv", "traces.json"]
+    );
+}
+
+#[test]
+fn stochastic_mode_marks_full_batch_runs_in_table_and_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    cmd()
+        .args(["--batch-size", "20", "--seed", "7", "--steps", "20"])
+        .args([
+            "--optimizers",
+            "gd,newton,kfac,bfgs",
+            "--no-figures",
+            "--export",
+        ])
+        .arg("--out-dir")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("mini-batches of 20 (seed 7) for GD, K-FAC")
+                .and(predicate::str::contains("full batch for Newton, BFGS"))
+                .and(predicate::str::contains("Newton (full batch)"))
+                .and(predicate::str::contains("BFGS (full batch)")),
+        );
+    for t in exported(dir.path()) {
+        let label = t["optimizer"].as_str().unwrap();
+        let batch = &t["settings"]["batch_size"];
+        if label.ends_with("(full batch)") {
+            assert!(batch.is_null(), "{label}");
+        } else {
+            assert_eq!(batch.as_u64(), Some(20), "{label}");
+        }
+    }
+    let csv = std::fs::read_to_string(dir.path().join("traces.csv")).unwrap();
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap()
+        .contains(",batch_size,seed,tol,"));
 }

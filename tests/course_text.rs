@@ -135,8 +135,10 @@ fn hidden_slice_race_matches_the_tour() {
         );
     }
     let fastest = traces.iter().min_by_key(|t| t.steps()).expect("traces");
-    assert!(
-        fastest.optimizer.contains("BFGS"),
-        "a BFGS variant finishes first ({TEXT})"
+    assert_eq!(
+        fastest.optimizer, "L-BFGS",
+        "L-BFGS finishes first ({TEXT})"
     );
+    assert_eq!(by_name(&traces, "L-BFGS").steps(), 17, "({TEXT})");
+    assert_eq!(by_name(&traces, "BFGS").steps(), 18, "({TEXT})");
 }

@@ -212,10 +212,10 @@ fn landscapes_run_through_the_crate_traits() {
 }
 
 mod batched {
-    use quad_vs_grad::landscapes::batch::{
-        bakeoff, run_batch, uniform_starts, wells_contenders, BakeoffConfig,
-    };
     use quad_vs_grad::prelude::*;
+    use quad_vs_grad::race::multistart::{
+        bakeoff, run_starts, uniform_starts, wells_contenders, BakeoffConfig,
+    };
 
     fn small_config() -> BakeoffConfig {
         let mut cfg = BakeoffConfig::default();
@@ -290,13 +290,13 @@ mod batched {
 
     #[test]
     fn a_batch_run_is_a_race_run_with_the_start_seed() {
-        use quad_vs_grad::landscapes::batch::{run_one, start_seed};
+        use quad_vs_grad::race::multistart::{run_start, start_seed};
         let wells = GaussianWells::course();
         let start = array![0.5, -1.0];
         let cfg = small_config().race;
         for name in ["langevin", "adaptive-gd", "newton"] {
             let spec: OptimizerSpec = name.parse().unwrap();
-            let mut a = run_one(&wells, &spec, &start, 3, &cfg);
+            let mut a = run_start(&wells, &spec, &start, 3, &cfg);
             let seeded = RaceConfig {
                 seed: start_seed(cfg.seed, 3),
                 ..cfg.clone()
@@ -313,7 +313,7 @@ mod batched {
         let wells = GaussianWells::course();
         let starts = uniform_starts(5, 2, (-3.0, 3.0), 9).unwrap();
         let cfg = small_config();
-        let traces = run_batch(
+        let traces = run_starts(
             &wells,
             &OptimizerSpec::new(OptimizerKind::Langevin).noise(0.2),
             &starts,
@@ -335,7 +335,7 @@ mod batched {
             .collect();
         assert!(first.windows(2).all(|w| w[0] != w[1]));
         // A contender that cannot be built fails cleanly, without a panic.
-        let bad = run_batch(
+        let bad = run_starts(
             &wells,
             &OptimizerSpec::new(OptimizerKind::Langevin).lr(-1.0),
             &starts[..1],
@@ -343,7 +343,7 @@ mod batched {
         );
         assert!(matches!(bad[0].stop, StopReason::Failed(_)));
         // Network-only methods report a clear failure on a landscape.
-        let kfac = run_batch(
+        let kfac = run_starts(
             &wells,
             &OptimizerSpec::new(OptimizerKind::Kfac),
             &starts[..1],
@@ -355,16 +355,16 @@ mod batched {
     }
     #[test]
     fn figures_render_deterministically() {
-        use quad_vs_grad::landscapes::batch::run_one;
         use quad_vs_grad::landscapes::figures::{
             bakeoff_summary_figure, batch_losses_figure, batch_paths_figure, curvature_grid,
             loss_grid, toy_1d_figure,
         };
+        use quad_vs_grad::race::multistart::run_start;
         let wells = GaussianWells::course();
         let global = wells.global_minimum();
         let starts = uniform_starts(6, 2, (-3.0, 3.0), 1).unwrap();
         let cfg = small_config();
-        let traces = run_batch(
+        let traces = run_starts(
             &wells,
             &OptimizerSpec::new(OptimizerKind::Gd),
             &starts,
@@ -383,7 +383,7 @@ mod batched {
         // One contender is enough for the bars.
         let one = bakeoff(&wells, &wells_contenders()[..1], &starts, &cfg).unwrap();
         assert!(bakeoff_summary_figure(&one, (600, 240)).is_ok());
-        let toy = run_one(
+        let toy = run_start(
             &CosineWell,
             &OptimizerSpec::new(OptimizerKind::Gd),
             &array![-0.8],

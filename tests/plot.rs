@@ -36,6 +36,7 @@ fn trace(name: &str, problem: &XorProblem, points: &[[f64; 2]], stop: StopReason
             .collect(),
         elapsed_ms: (0..n).map(|k| 0.1 * k as f64).collect(),
         stop,
+        settings: Default::default(),
     }
 }
 
@@ -135,6 +136,7 @@ fn pca_plane_reconstructs_planar_iterates() {
             counts: vec![Counts::default(); 25],
             elapsed_ms: vec![0.0; 25],
             stop: StopReason::MaxIters,
+            settings: Default::default(),
         }
     };
     let traces = vec![make("a", &mut rng), make("b", &mut rng)];

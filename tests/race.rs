@@ -5,6 +5,7 @@ use argmin::core::{Error as ArgminError, Executor};
 use ndarray::{Array1, Array2};
 use quad_vs_grad::curvature::{CurvatureProducts, FisherKind, KfacCurvature, KfacFactors};
 use quad_vs_grad::prelude::*;
+use quad_vs_grad::race::{DampingUse, FULL_BATCH_MARK};
 use quad_vs_grad::solvers::GradientDescent;
 
 fn spec(name: &str) -> OptimizerSpec {
@@ -321,7 +322,7 @@ fn invalid_settings_fail_cleanly() {
 
 #[test]
 fn names_parse_and_unknown_names_list_the_valid_ones() {
-    for name in OptimizerSpec::all_names() {
+    for name in OptimizerKind::all_names() {
         let s: OptimizerSpec = name.parse().unwrap();
         assert_eq!(s.kind.cli_name(), name);
     }
@@ -329,15 +330,263 @@ fn names_parse_and_unknown_names_list_the_valid_ones() {
     assert_eq!(spec("SGD").kind, OptimizerKind::Gd);
     let err = "newtonn".parse::<OptimizerSpec>().unwrap_err().to_string();
     assert!(err.contains("newtonn") && err.contains("kfac") && err.contains("trust-region"));
-    // the config's lr overrides the gradient-descent family only
+    // a hyperparameter comes from the spec, else the config, else the registry
     let cfg = RaceConfig {
         lr: Some(0.3),
         ..RaceConfig::default()
     };
-    assert_eq!(spec("gd").lr(0.8).effective_lr(&cfg), Some(0.3));
-    assert_eq!(spec("adam").lr(0.05).effective_lr(&cfg), Some(0.05));
-    assert_eq!(spec("newton").effective_damping(&cfg), 0.1);
-    assert_eq!(spec("newton").damping(1.0).effective_damping(&cfg), 1.0);
+    assert_eq!(spec("gd").lr(0.7).settings(&cfg).lr, Some(0.7));
+    for name in [
+        "gd",
+        "momentum",
+        "nesterov",
+        "rmsprop",
+        "adam",
+        "langevin",
+        "adaptive-gd",
+    ] {
+        assert_eq!(spec(name).settings(&cfg).lr, Some(0.3), "{name}");
+    }
+    let plain = RaceConfig::default();
+    assert_eq!(spec("gd").settings(&plain).lr, Some(0.8));
+    assert_eq!(spec("adam").settings(&plain).lr, Some(0.05));
+    assert_eq!(spec("rmsprop").settings(&plain).lr, Some(0.01));
+    assert_eq!(spec("newton").settings(&cfg).lr, None);
+    assert_eq!(spec("newton").settings(&cfg).damping, Some(0.1));
+    assert_eq!(
+        spec("newton").damping(1.0).settings(&cfg).damping,
+        Some(1.0)
+    );
+    assert_eq!(spec("adam").settings(&cfg).damping, None);
+    assert!(spec("ggn-lm").settings(&cfg).adaptive_damping);
+    assert!(!spec("ggn").settings(&cfg).adaptive_damping);
+    assert_eq!(spec("momentum").settings(&cfg).momentum, Some(0.9));
+    assert_eq!(spec("langevin").noise(0.5).settings(&cfg).noise, Some(0.5));
+}
+
+/// The README's list of optimizer names is the registry's.
+#[test]
+fn readme_lists_every_optimizer_of_the_registry() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let start = readme
+        .find("Optimizer names: `")
+        .expect("the README lists the optimizer names")
+        + "Optimizer names: `".len();
+    let end = start + readme[start..].find('`').expect("closing backtick");
+    let listed: Vec<&str> = readme[start..end].split_whitespace().collect();
+    assert_eq!(listed, OptimizerKind::all_names());
+    // and the learning-rate defaults it quotes are the registry's
+    let defaults: Vec<String> = REGISTRY
+        .iter()
+        .filter_map(|d| d.lr.map(|lr| format!("{} {lr}", d.cli_name)))
+        .collect();
+    let quoted = format!("(per optimizer:\n{};", defaults.join(", "));
+    assert!(readme.contains(&quoted), "README should say {quoted}");
+}
+
+/// Every registry kind records the settings it resolved, on success and on
+/// failure alike.
+#[test]
+fn every_trace_records_its_settings() {
+    let preset = RacePreset::reference();
+    let cfg = RaceConfig {
+        max_iters: 2,
+        seed: 9,
+        lr: Some(0.2),
+        damping: 0.3,
+        ..RaceConfig::default()
+    };
+    for &kind in OptimizerKind::ALL {
+        let s = OptimizerSpec::new(kind);
+        let t = run(&preset.problem, &preset.start, &s, &cfg);
+        assert_eq!(t.settings, s.settings(&cfg), "{kind}");
+        assert_eq!(t.settings.kind.as_deref(), Some(kind.cli_name()));
+        assert_eq!((t.settings.seed, t.settings.max_iters), (9, 2));
+        assert_eq!(t.settings.batch_size, None);
+        let d = kind.descriptor();
+        assert_eq!(t.settings.lr, d.lr.map(|_| 0.2), "{kind}");
+        assert_eq!(t.settings.damping.is_some(), d.damping != DampingUse::None);
+    }
+    // a run that cannot start records what it would have used
+    let t = run(&preset.problem, &preset.start, &spec("adam").lr(-1.0), &cfg);
+    assert!(matches!(t.stop, StopReason::Failed(_)));
+    assert_eq!(t.settings.lr, Some(-1.0));
+    // and the settings survive the JSON round trip
+    let json = serde_json::to_string(&t).unwrap();
+    let back: Trace = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.settings, t.settings);
+}
+
+#[test]
+fn stochastic_mode_marks_every_full_batch_run() {
+    let preset = RacePreset::full_network(&[2], 0).unwrap();
+    let cfg = RaceConfig {
+        max_iters: 3,
+        batch_size: Some(8),
+        ..RaceConfig::default()
+    };
+    for &kind in OptimizerKind::ALL {
+        let t = run(
+            &preset.problem,
+            &preset.start,
+            &OptimizerSpec::new(kind),
+            &cfg,
+        );
+        let minibatch = kind.descriptor().minibatch;
+        assert_eq!(t.settings.batch_size, minibatch.then_some(8), "{kind}");
+        assert_eq!(
+            t.optimizer.ends_with(FULL_BATCH_MARK),
+            !minibatch,
+            "{kind}: {}",
+            t.optimizer
+        );
+    }
+    // full batch everywhere: no mark
+    let t = run(
+        &preset.problem,
+        &preset.start,
+        &spec("newton"),
+        &RaceConfig::default(),
+    );
+    assert_eq!(t.optimizer, "Newton");
+}
+
+#[test]
+fn trust_region_stops_on_its_gradient_norm() {
+    // argmin's trust region has no stopping rule: without the race's gradient
+    // stop it used to run out its 500 iterations at |g| ≈ 3e-14.
+    let preset = RacePreset::hidden_slice();
+    let cfg = RaceConfig::default();
+    let t = run(&preset.problem, &preset.start, &spec("trust-region"), &cfg);
+    println!(
+        "trust region: {} steps, |g| = {:e}",
+        t.steps(),
+        t.final_grad_norm()
+    );
+    assert_eq!(t.stop, StopReason::GradientNorm);
+    assert!(t.steps() < 50, "{} steps", t.steps());
+    assert!(t.final_grad_norm() < cfg.tol);
+    assert!(
+        (t.final_loss() - 0.003612).abs() < 1e-6,
+        "{}",
+        t.final_loss()
+    );
+    // a tolerance of zero leaves the iteration limit as the only stop
+    let strict = RaceConfig {
+        tol: 0.0,
+        max_iters: 60,
+        ..RaceConfig::default()
+    };
+    let t = run(
+        &preset.problem,
+        &preset.start,
+        &spec("trust-region"),
+        &strict,
+    );
+    assert_eq!(t.stop, StopReason::MaxIters);
+}
+
+#[test]
+fn run_solver_races_a_hand_configured_solver_like_a_kind() {
+    let preset = RacePreset::reference();
+    let cfg = RaceConfig::default();
+    // the same solver, by hand and from the registry: the same path
+    let by_hand = run_solver(
+        &preset.problem,
+        &preset.start,
+        "my GD",
+        GradientDescent::new(0.8).unwrap(),
+        &cfg,
+    );
+    let kind = run(&preset.problem, &preset.start, &spec("gd"), &cfg);
+    assert_eq!(by_hand.optimizer, "my GD");
+    assert_eq!(by_hand.iterates, kind.iterates);
+    assert_eq!(by_hand.loss, kind.loss);
+    assert_eq!(by_hand.counts, kind.counts);
+    assert_eq!(by_hand.stop, kind.stop);
+    assert_eq!(by_hand.settings.kind, None);
+    assert_eq!(by_hand.settings.tol, cfg.tol);
+    // a hand-configured Adam differs from the preset one
+    let adam = Adam::new(0.05).unwrap().with_betas(0.9, 0.99).unwrap();
+    let mine = run_solver(&preset.problem, &preset.start, "Adam 0.99", adam, &cfg);
+    let preset_adam = run(&preset.problem, &preset.start, &spec("adam"), &cfg);
+    assert_ne!(mine.iterates, preset_adam.iterates);
+    assert!(!mine.diverged() && mine.final_loss() < mine.loss[0]);
+    // an invalid configuration fails cleanly
+    let bad = RaceConfig {
+        max_iters: 0,
+        ..RaceConfig::default()
+    };
+    let t = run_solver(
+        &preset.problem,
+        &preset.start,
+        "GD",
+        GradientDescent::new(0.8).unwrap(),
+        &bad,
+    );
+    assert!(matches!(t.stop, StopReason::Failed(_)) && t.iterates.len() == 1);
+}
+
+/// A learner's own problem: a tilted quadratic bowl with only a loss and a
+/// gradient (no Hessian, no curvature traits).
+#[derive(Clone)]
+struct Bowl;
+
+impl CostFunction for Bowl {
+    type Param = Array1<f64>;
+    type Output = f64;
+    fn cost(&self, x: &Array1<f64>) -> Result<f64, ArgminError> {
+        Ok(x[0] * x[0] + 10.0 * x[1] * x[1] + x[0])
+    }
+}
+impl Gradient for Bowl {
+    type Param = Array1<f64>;
+    type Gradient = Array1<f64>;
+    fn gradient(&self, x: &Array1<f64>) -> Result<Array1<f64>, ArgminError> {
+        Ok(ndarray::array![2.0 * x[0] + 1.0, 20.0 * x[1]])
+    }
+}
+impl MiniBatched for Bowl {
+    fn num_examples(&self) -> usize {
+        0
+    }
+    fn set_batch(&mut self, _: Option<&[usize]>) -> Result<(), ArgminError> {
+        Ok(())
+    }
+    fn full_batch_cost(&self, x: &Array1<f64>) -> Result<f64, ArgminError> {
+        self.cost(x)
+    }
+    fn full_batch_gradient(&self, x: &Array1<f64>) -> Result<Array1<f64>, ArgminError> {
+        self.gradient(x)
+    }
+}
+impl Recordable for Bowl {}
+
+#[test]
+fn run_solver_takes_a_learners_own_problem_without_curvature() {
+    use argmin::solver::linesearch::MoreThuenteLineSearch;
+    use argmin::solver::quasinewton::LBFGS;
+    let start = ndarray::array![1.0, 1.0];
+    let cfg = RaceConfig::default();
+    let gd = run_solver(
+        &Bowl,
+        &start,
+        "GD",
+        GradientDescent::new(0.04).unwrap(),
+        &cfg,
+    );
+    let lbfgs = LBFGS::new(MoreThuenteLineSearch::new(), 5)
+        .with_tolerance_grad(1e-8)
+        .unwrap();
+    let qn = run_solver(&Bowl, &start, "L-BFGS", lbfgs, &cfg);
+    for t in [&gd, &qn] {
+        assert_eq!(t.problem, "Bowl");
+        assert!(!t.diverged(), "{}: {:?}", t.optimizer, t.stop);
+        let p = t.final_point().unwrap();
+        assert!((p[0] + 0.5).abs() < 1e-3 && p[1].abs() < 1e-3, "{p:?}");
+    }
+    assert!(qn.steps() < gd.steps());
 }
 
 /// An analytic landscape (no network): `Σ (x_i² − 1)² / 4 + x_0 x_1 / 2`.
@@ -401,7 +650,7 @@ impl MiniBatched for Landscape {
         self.gradient(x)
     }
 }
-impl RaceProblem for Landscape {}
+impl Recordable for Landscape {}
 
 #[test]
 fn landscapes_race_too_and_network_only_methods_fail_cleanly() {
@@ -466,9 +715,13 @@ fn langevin_and_adaptive_gd_are_race_kinds() {
         lr: Some(0.3),
         ..RaceConfig::default()
     };
-    // their own defaults; the config's lr is for the gradient-descent family only
-    assert_eq!(l.effective_lr(&cfg), Some(0.1));
-    assert_eq!(a.effective_lr(&cfg), Some(0.1));
+    // the config's lr reaches them, as every first-order method
+    assert_eq!(l.settings(&cfg).lr, Some(0.3));
+    assert_eq!(a.settings(&cfg).lr, Some(0.3));
+    let plain = RaceConfig::default();
+    assert_eq!(l.settings(&plain).lr, Some(0.1));
+    assert_eq!(l.settings(&plain).noise, Some(0.2));
+    assert_eq!(a.settings(&plain).lr, Some(0.1));
 
     let preset = RacePreset::reference();
     let cfg = |seed| RaceConfig {

@@ -11,10 +11,10 @@ use std::process::ExitCode;
 use std::str::FromStr;
 use std::time::Instant;
 
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use quad_vs_grad::plot::{self, AnimationOptions, PathsStyle};
 use quad_vs_grad::prelude::*;
-use quad_vs_grad::race::{self, OptimizerSpec, RaceConfig, RacePreset};
+use quad_vs_grad::race::{self, DampingUse, OptimizerSpec, RaceConfig, RacePreset, REGISTRY};
 use quad_vs_grad::report::{dataset_csv, traces_csv, traces_json, write_atomic, Summary};
 
 /// `println!` that ignores a closed stdout (`quad-vs-grad | head`) instead of panicking.
@@ -48,15 +48,15 @@ enum ProblemKind {
         to the current directory."
 )]
 struct Args {
-    /// First coordinate of the start point (2-D slices only) [default: 2 on the output slice, the preset's start otherwise]
+    /// First coordinate of the start point (2-D slices only) [default: 2 on the output slice, -2.5 on the hidden slice]
     #[arg(long, allow_negative_numbers = true, value_name = "X")]
     x0: Option<f64>,
 
-    /// Second coordinate of the start point (2-D slices only) [default: -2 on the output slice]
+    /// Second coordinate of the start point (2-D slices only) [default: -2 on the output slice, 1.5 on the hidden slice]
     #[arg(long, allow_negative_numbers = true, value_name = "Y")]
     y0: Option<f64>,
 
-    /// Step size of the first-order methods (gd, momentum, nesterov, rmsprop, adam) [default: per optimizer: gd 0.8, adam 0.05, …]
+    /// Step size of every optimizer with a learning rate (help generated from the registry: see `lr_help`)
     #[arg(long, allow_negative_numbers = true, value_name = "LR")]
     lr: Option<f64>,
 
@@ -64,30 +64,30 @@ struct Args {
     #[arg(
         long,
         allow_negative_numbers = true,
-        default_value_t = 500,
+        default_value_t = RaceConfig::default().max_iters,
         value_name = "N"
     )]
     steps: u64,
 
-    /// Stop when the step norm falls below this
+    /// Stop when the step norm falls below this (BFGS, L-BFGS and the trust region also when the gradient norm does)
     #[arg(
         long,
-        default_value_t = 1e-5,
+        default_value_t = RaceConfig::default().tol,
         allow_negative_numbers = true,
         value_name = "TOL"
     )]
     tol: f64,
 
-    /// Damping λ of Newton, Gauss-Newton, K-FAC, Hessian-free and saddle-free Newton
+    /// Damping λ of the damped optimizers (help generated from the registry: see `damping_help`)
     #[arg(
         long,
-        default_value_t = 0.1,
+        default_value_t = RaceConfig::default().damping,
         allow_negative_numbers = true,
         value_name = "LAMBDA"
     )]
     damping: f64,
 
-    /// Comma-separated optimizers to race [default: gd,adam,newton,bfgs,lbfgs,ggn,kfac,sd]
+    /// Comma-separated optimizers to race (help generated from the registry: see `optimizers_help`)
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     optimizers: Option<Vec<String>>,
 
@@ -105,15 +105,15 @@ struct Args {
     )]
     hidden: Vec<usize>,
 
-    /// Mini-batch size: draw a fresh seeded batch every iteration (stochastic mode) [default: full batch]
+    /// Mini-batch size (help generated from the registry: see `batch_help`)
     #[arg(long, allow_negative_numbers = true, value_name = "N")]
     batch_size: Option<usize>,
 
-    /// Seed of the mini-batches, Monte-Carlo samples and the full network's initialisation
+    /// Seed of the mini-batches, Langevin GD's noise and the full network's initialisation
     #[arg(
         long,
         allow_negative_numbers = true,
-        default_value_t = 0,
+        default_value_t = RaceConfig::default().seed,
         value_name = "SEED"
     )]
     seed: u64,
@@ -140,9 +140,13 @@ struct Args {
     )]
     fps: u32,
 
-    /// Also write traces.csv, traces.json and data.csv
+    /// Also write traces.csv, traces.json (every iterate, with the settings each run used) and data.csv
     #[arg(long)]
     export: bool,
+
+    /// Draw no figures (paths.png, journey.gif); with --export, write only the exports
+    #[arg(long)]
+    no_figures: bool,
 
     /// Print nothing but errors
     #[arg(long, short)]
@@ -159,7 +163,71 @@ struct Plan {
     frames: usize,
     fps: u32,
     export: bool,
+    figures: bool,
     quiet: bool,
+}
+
+/// The names of the registry kinds with `pick`, joined by `, `.
+fn names_where(pick: impl Fn(&race::Descriptor) -> bool) -> String {
+    REGISTRY
+        .iter()
+        .filter(|d| pick(d))
+        .map(|d| d.cli_name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `--lr`: every kind with a learning rate and its default, from the registry.
+fn lr_help() -> String {
+    let defaults: Vec<String> = REGISTRY
+        .iter()
+        .filter_map(|d| d.lr.map(|lr| format!("{} {lr}", d.cli_name)))
+        .collect();
+    format!(
+        "Step size of every first-order method in the race; without it each uses its own \
+         [default: per optimizer: {}]",
+        defaults.join(", ")
+    )
+}
+
+/// `--damping`: the damped kinds, from the registry.
+fn damping_help() -> String {
+    format!(
+        "Damping λ of {} (the initial λ of the Levenberg-Marquardt ones: {})",
+        names_where(|d| d.damping != DampingUse::None),
+        names_where(|d| d.damping == DampingUse::LevenbergMarquardt),
+    )
+}
+
+/// `--optimizers`: every name, and the reference race as the default.
+fn optimizers_help() -> String {
+    let default: Vec<&str> = race::reference_race()
+        .iter()
+        .map(|s| s.kind.cli_name())
+        .collect();
+    format!(
+        "Comma-separated optimizers to race, from: {} [default: {}]",
+        names_where(|_| true),
+        default.join(",")
+    )
+}
+
+/// `--batch-size`: which kinds have a stochastic mode, from the registry.
+fn batch_help() -> String {
+    format!(
+        "Mini-batch size: a fresh seeded batch every iteration (stochastic mode) for {}; \
+         the others run on the full batch and their label says \"(full batch)\" [default: full batch]",
+        names_where(|d| d.minibatch)
+    )
+}
+
+/// The command with the help texts that the registry writes.
+fn command() -> clap::Command {
+    Args::command()
+        .mut_arg("lr", |a| a.help(lr_help()))
+        .mut_arg("damping", |a| a.help(damping_help()))
+        .mut_arg("optimizers", |a| a.help(optimizers_help()))
+        .mut_arg("batch_size", |a| a.help(batch_help()))
 }
 
 /// A bad-input error: the flag and what is wrong with it.
@@ -274,6 +342,7 @@ fn plan(args: Args) -> Result<Plan, Usage> {
         frames: args.frames,
         fps: args.fps,
         export: args.export,
+        figures: !args.no_figures,
         quiet: args.quiet,
     })
 }
@@ -304,31 +373,58 @@ fn run(plan: Plan) -> Result<(), String> {
             plan.cfg.max_iters,
             plan.cfg.tol
         );
+        if let Some(b) = plan.cfg.batch_size {
+            let (mini, full): (Vec<&OptimizerSpec>, Vec<&OptimizerSpec>) = plan
+                .specs
+                .iter()
+                .partition(|s| s.kind.descriptor().minibatch);
+            let names = |v: &[&OptimizerSpec]| {
+                v.iter()
+                    .map(|s| s.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            say!(
+                "stochastic mode: mini-batches of {b} (seed {}) for {}; full batch for {}",
+                plan.cfg.seed,
+                if mini.is_empty() {
+                    "none".into()
+                } else {
+                    names(&mini)
+                },
+                if full.is_empty() {
+                    "none".into()
+                } else {
+                    names(&full)
+                },
+            );
+        }
         say!("");
         say!("{}", Summary::new(&traces).to_string().trim_end());
         say!("");
     }
 
     let t1 = Instant::now();
-    let (grid, shown) = plot::landscape(problem, &traces, None, 200)
-        .map_err(|e| format!("evaluating the loss landscape failed: {e}"))?;
-    let paths = plot::paths_figure(&grid, &shown, &PathsStyle::default())
-        .map_err(|e| format!("drawing paths.png failed: {e}"))?;
-    let journey = plot::journey_animation(
-        &grid,
-        &shown,
-        &AnimationOptions {
-            frames: plan.frames,
-            fps: plan.fps as f64,
-            progress: !plan.quiet,
-            ..AnimationOptions::default()
-        },
-    )
-    .map_err(|e| format!("drawing journey.gif failed: {e}"))?;
-    let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
-        (plan.out_dir.join("paths.png"), paths.into_bytes()),
-        (plan.out_dir.join("journey.gif"), journey.into_bytes()),
-    ];
+    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    if plan.figures {
+        let (grid, shown) = plot::landscape(problem, &traces, None, 200)
+            .map_err(|e| format!("evaluating the loss landscape failed: {e}"))?;
+        let paths = plot::paths_figure(&grid, &shown, &PathsStyle::default())
+            .map_err(|e| format!("drawing paths.png failed: {e}"))?;
+        let journey = plot::journey_animation(
+            &grid,
+            &shown,
+            &AnimationOptions {
+                frames: plan.frames,
+                fps: plan.fps as f64,
+                progress: !plan.quiet,
+                ..AnimationOptions::default()
+            },
+        )
+        .map_err(|e| format!("drawing journey.gif failed: {e}"))?;
+        files.push((plan.out_dir.join("paths.png"), paths.into_bytes()));
+        files.push((plan.out_dir.join("journey.gif"), journey.into_bytes()));
+    }
     if plan.export {
         files.push((
             plan.out_dir.join("traces.csv"),
@@ -369,7 +465,10 @@ fn fmt_point(p: &Array1<f64>) -> String {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    let parsed = command()
+        .try_get_matches()
+        .and_then(|m| Args::from_arg_matches(&m));
+    let args = match parsed {
         Ok(a) => a,
         Err(e) => {
             use clap::error::ErrorKind;

@@ -16,13 +16,13 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::batch::Bakeoff;
 use super::{Landscape, Minimum};
 use crate::plot::draw_err as de;
 use crate::plot::{
     landscape_colour, path_colour, point_runs, render_png, rgb, ColourScale, CurvatureGrid, Figure,
     LossGrid, PlotError, Result, FONT, INK,
 };
+use crate::race::multistart::Bakeoff;
 use crate::trace::Trace;
 
 /// The heatmap colour of `v` on `scale`: the figure library's landscape

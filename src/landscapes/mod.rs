@@ -24,8 +24,8 @@
 //! point of the lesson, and the global minimum where one is known.
 //!
 //! Around them:
-//! - [`batch`]: run any optimizer from many seeded starts, keep every trace,
-//!   and the bake-off table of document 002
+//! - [`crate::race::multistart`]: run any optimizer from many seeded starts,
+//!   keep every trace, and the bake-off table of document 002
 //!   (`cargo run --release --example bakeoff`);
 //! - [`figures`]: many-start trajectories, loss curves with their mean,
 //!   bake-off bars, 1-D toys with iterates, Hessian maps
@@ -48,7 +48,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-pub mod batch;
 pub mod figures;
 pub mod quadratic;
 pub mod rosenbrock;

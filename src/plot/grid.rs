@@ -770,6 +770,7 @@ mod tests {
             counts: vec![Counts::default(); n],
             elapsed_ms: vec![0.0; n],
             stop,
+            settings: Default::default(),
         }
     }
 

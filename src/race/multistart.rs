@@ -1,6 +1,7 @@
-//! Batched starts and the bake-off of document 002: run an optimizer from
-//! many seeded start points, keep every trace, and compare optimizers by
-//! what fraction of starts reach the global minimum and at what cost.
+//! Many starts and the bake-off of document 002: run an optimizer from
+//! many seeded start points ([`run_starts`]), keep every trace, and compare
+//! optimizers by what fraction of starts reach the global minimum and at
+//! what cost ([`bakeoff`]).
 //!
 //! A landscape of many wells punishes every local method differently: plain
 //! gradient descent stalls on plateaus, Newton is attracted by saddles and
@@ -8,7 +9,7 @@
 //! little; hundreds give a distribution.
 //!
 //! ```no_run
-//! use quad_vs_grad::landscapes::batch::{bakeoff, uniform_starts, wells_contenders, BakeoffConfig};
+//! use quad_vs_grad::race::multistart::{bakeoff, uniform_starts, wells_contenders, BakeoffConfig};
 //! use quad_vs_grad::landscapes::GaussianWells;
 //!
 //! let wells = GaussianWells::course();
@@ -25,32 +26,35 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    CoshValley, CosineWell, GaussianWells, Landscape, Minimum, Rosenbrock, Saddle, TanhSlope,
-};
+use super::{run, OptimizerKind, OptimizerSpec, RaceConfig, RaceProblem, Recordable};
 use crate::error::{Error, Result};
-use crate::race::{self, OptimizerKind, OptimizerSpec, RaceConfig, RaceProblem};
+use crate::landscapes::{
+    CoshValley, CosineWell, GaussianWells, Landscape, Minimum, Quadratic, Rosenbrock, Saddle,
+    TanhSlope,
+};
 use crate::trace::{StopReason, Trace};
 
-macro_rules! race_problem {
+/// Every landscape is raced under its [`Landscape::name`].
+macro_rules! recordable_landscape {
     ($($ty:ty),*) => {$(
-        impl RaceProblem for $ty {
+        impl Recordable for $ty {
             fn race_name(&self) -> String {
                 Landscape::name(self)
             }
         }
     )*};
 }
-race_problem!(
+recordable_landscape!(
     GaussianWells,
     CosineWell,
     Saddle,
     TanhSlope,
     CoshValley,
-    Rosenbrock
+    Rosenbrock,
+    Quadratic
 );
 
-/// One optimizer of a batch or bake-off: a race entry. Langevin GD and
+/// One optimizer of a multi-start run or bake-off: a race entry. Langevin GD and
 /// condition-adaptive GD, the two optimizers of document 002 that are not
 /// classic race entries, are the race kinds [`OptimizerKind::Langevin`] and
 /// [`OptimizerKind::AdaptiveGd`].
@@ -94,18 +98,18 @@ pub fn uniform_starts(
         .collect())
 }
 
-/// The default batch of document 002: 100 starts uniform in `[−3, 3]²`, seed 0.
+/// The default starts of document 002: 100 starts uniform in `[−3, 3]²`, seed 0.
 pub fn default_starts() -> Vec<Array1<f64>> {
     uniform_starts(100, 2, (-3.0, 3.0), 0).expect("valid constants")
 }
 
-/// Runs `contender` once from `start` with [`race::run`]; `index` is the
-/// start's position in its batch: the run's [`RaceConfig::seed`] is
-/// [`start_seed`]`(cfg.seed, index)`, so the starts of a batch draw
-/// independent noise (Langevin GD) and mini-batches, and the batch stays
-/// reproducible. Never panics: a contender that cannot be built gives a
+/// Runs `contender` once from `start` with [`run`]; `index` is the
+/// start's position in its list: the run's [`RaceConfig::seed`] is
+/// [`start_seed`]`(cfg.seed, index)`, so the starts draw independent noise
+/// (Langevin GD) and mini-batches, and the whole set stays reproducible.
+/// Never panics: a contender that cannot be built gives a
 /// [`StopReason::Failed`] trace holding the start.
-pub fn run_one<P: RaceProblem>(
+pub fn run_start<P: RaceProblem>(
     problem: &P,
     contender: &Contender,
     start: &Array1<f64>,
@@ -116,12 +120,12 @@ pub fn run_one<P: RaceProblem>(
         seed: start_seed(cfg.seed, index),
         ..cfg.clone()
     };
-    race::run(problem, start, contender, &cfg)
+    run(problem, start, contender, &cfg)
 }
 
 /// Runs `contender` from every start, one after the other, and keeps every
 /// trace (in the order of `starts`).
-pub fn run_batch<P: RaceProblem>(
+pub fn run_starts<P: RaceProblem>(
     problem: &P,
     contender: &Contender,
     starts: &[Array1<f64>],
@@ -130,7 +134,7 @@ pub fn run_batch<P: RaceProblem>(
     starts
         .iter()
         .enumerate()
-        .map(|(i, s)| run_one(problem, contender, s, i, cfg))
+        .map(|(i, s)| run_start(problem, contender, s, i, cfg))
         .collect()
 }
 
@@ -138,8 +142,10 @@ pub fn run_batch<P: RaceProblem>(
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BakeoffConfig {
     /// Settings of every run (iteration limit, step-norm tolerance, …).
-    /// Default: 1000 iterations, step tolerance 1e-6, learning rates from
-    /// the contenders.
+    /// Default: 1000 iterations, step tolerance 1e-6, and learning rate 0.1
+    /// for every first-order contender that sets none (document 002's
+    /// value, which [`wells_contenders`] also set explicitly; the race's own
+    /// defaults, such as GD's 0.8, are tuned for the XOR slice).
     pub race: RaceConfig,
     /// A run *reaches the global minimum* if its final iterate lies within
     /// this distance of the global minimiser. Default 0.25: inside the well
@@ -156,6 +162,7 @@ impl Default for BakeoffConfig {
             race: RaceConfig {
                 max_iters: 1000,
                 tol: 1e-6,
+                lr: Some(0.1),
                 ..RaceConfig::default()
             },
             success_radius: 0.25,
@@ -303,7 +310,7 @@ pub fn bakeoff<P: RaceProblem + Landscape>(
     let global = problem.global_minimum();
     let traces: Vec<Vec<Trace>> = contenders
         .iter()
-        .map(|c| run_batch(problem, c, starts, &cfg.race))
+        .map(|c| run_starts(problem, c, starts, &cfg.race))
         .collect();
     let rows = contenders
         .iter()
@@ -324,7 +331,7 @@ pub fn bakeoff<P: RaceProblem + Landscape>(
 /// with learning rate 0.1 where they have one) plus the crate's saddle-free
 /// Newton and argmin's L-BFGS. Newton and saddle-free Newton use damping
 /// `λ = 1e−3` (the wells' Hessian eigenvalues are of order 0.1–5). The
-/// Langevin noise is seeded by the run's [`RaceConfig::seed`] (see [`run_one`]).
+/// Langevin noise is seeded by the run's [`RaceConfig::seed`] (see [`run_start`]).
 pub fn wells_contenders() -> Vec<Contender> {
     use OptimizerKind as K;
     vec![

@@ -1,0 +1,215 @@
+//! The two halves of a race's settings: [`OptimizerSpec`] (one optimizer,
+//! the convenience that the CLI and serde use) and [`RaceConfig`] (shared by
+//! every run).
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::registry::{DampingUse, OptimizerKind};
+use crate::error::{Error, Result};
+use crate::trace::Settings;
+
+/// One entry of a race: which optimizer, its label, and the hyperparameters
+/// that differ from the defaults.
+///
+/// A hyperparameter comes from, in this order: the spec, the race
+/// configuration ([`RaceConfig::lr`], [`RaceConfig::damping`]), the kind's
+/// [`Descriptor`](super::Descriptor) in the [`REGISTRY`](super::REGISTRY).
+/// [`OptimizerSpec::settings`] resolves them; every trace records the result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OptimizerSpec {
+    /// The optimizer.
+    pub kind: OptimizerKind,
+    /// Display label written into [`Trace::optimizer`](crate::trace::Trace::optimizer).
+    pub label: String,
+    /// Learning rate (kinds that have one). `None`: [`RaceConfig::lr`], else
+    /// the registry default.
+    pub lr: Option<f64>,
+    /// Damping `λ` (initial `λ` for LM kinds). `None`: [`RaceConfig::damping`].
+    pub damping: Option<f64>,
+    /// Momentum coefficient for `momentum` / `nesterov`. `None`: the registry
+    /// default (0.9).
+    pub momentum: Option<f64>,
+    /// Gradient-noise scale `σ ≥ 0` for `langevin`. `None`: the registry
+    /// default (0.2).
+    #[serde(default)]
+    pub noise: Option<f64>,
+}
+
+impl OptimizerSpec {
+    /// A spec with the kind's default label and hyperparameters.
+    pub fn new(kind: OptimizerKind) -> Self {
+        Self {
+            kind,
+            label: kind.default_label().to_string(),
+            lr: None,
+            damping: None,
+            momentum: None,
+            noise: None,
+        }
+    }
+
+    /// Sets the learning rate.
+    pub fn lr(mut self, lr: f64) -> Self {
+        self.lr = Some(lr);
+        self
+    }
+
+    /// Sets the damping.
+    pub fn damping(mut self, damping: f64) -> Self {
+        self.damping = Some(damping);
+        self
+    }
+
+    /// Sets the momentum coefficient.
+    pub fn momentum(mut self, momentum: f64) -> Self {
+        self.momentum = Some(momentum);
+        self
+    }
+
+    /// Sets the gradient-noise scale `σ` of `langevin`.
+    pub fn noise(mut self, noise: f64) -> Self {
+        self.noise = Some(noise);
+        self
+    }
+
+    /// Sets the display label.
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
+    }
+
+    /// The settings this spec runs with under `cfg`: each hyperparameter
+    /// the kind has, from the spec, else the configuration, else the
+    /// registry; `None` for those it does not have. The mini-batch size is
+    /// the configuration's for the kinds with a stochastic mode and `None`
+    /// (full batch) for the others.
+    pub fn settings(&self, cfg: &RaceConfig) -> Settings {
+        let d = self.kind.descriptor();
+        Settings {
+            kind: Some(d.cli_name.to_string()),
+            lr: d.lr.map(|default| self.lr.or(cfg.lr).unwrap_or(default)),
+            momentum: d.momentum.map(|default| self.momentum.unwrap_or(default)),
+            noise: d.noise.map(|default| self.noise.unwrap_or(default)),
+            damping: (d.damping != DampingUse::None).then(|| self.damping.unwrap_or(cfg.damping)),
+            adaptive_damping: d.damping == DampingUse::LevenbergMarquardt,
+            batch_size: if d.minibatch { cfg.batch_size } else { None },
+            seed: cfg.seed,
+            tol: cfg.tol,
+            max_iters: cfg.max_iters,
+        }
+    }
+
+    /// The label the trace gets under `cfg`: the spec's label, with
+    /// `" (full batch)"` appended in stochastic mode
+    /// ([`RaceConfig::batch_size`] set) for a kind without one, so that a
+    /// table, legend or export never mixes the two silently.
+    pub fn display_label(&self, cfg: &RaceConfig) -> String {
+        if cfg.batch_size.is_some() && !self.kind.descriptor().minibatch {
+            format!("{} {FULL_BATCH_MARK}", self.label)
+        } else {
+            self.label.clone()
+        }
+    }
+}
+
+/// What [`OptimizerSpec::display_label`] appends to the label of a
+/// full-batch optimizer in stochastic mode.
+pub const FULL_BATCH_MARK: &str = "(full batch)";
+
+impl FromStr for OptimizerSpec {
+    type Err = Error;
+
+    /// Parses a command-line name or alias (see [`OptimizerKind::all_names`]);
+    /// unknown names give an error listing the valid ones.
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(Self::new(s.parse()?))
+    }
+}
+
+/// Settings shared by every run of a race.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RaceConfig {
+    /// Iteration limit (default 500).
+    pub max_iters: u64,
+    /// Step-norm tolerance: stop when `‖p_{k+1} − p_k‖ < tol` (default 1e-5).
+    /// Also the gradient tolerance `‖g‖ < tol` of the kinds with a gradient
+    /// stop (BFGS, L-BFGS, trust region).
+    pub tol: f64,
+    /// Mini-batch size for the kinds with a stochastic mode
+    /// ([`Descriptor::minibatch`](super::Descriptor::minibatch)); the others (the Newton family
+    /// and argmin's solvers) run full-batch regardless. `None` (default):
+    /// full batch for all.
+    pub batch_size: Option<usize>,
+    /// Seed of the mini-batch sampler and of Langevin GD's noise (default 0).
+    pub seed: u64,
+    /// Learning rate of every kind that has one (`gd`, `momentum`,
+    /// `nesterov`, `rmsprop`, `adam`, `langevin`, `adaptive-gd`) whose spec
+    /// sets none: the CLI's `--lr`. Default `None`: each kind's registry
+    /// default.
+    pub lr: Option<f64>,
+    /// Damping of the specs that do not set one (default 0.1).
+    pub damping: f64,
+    /// A full-batch loss above `|L₀| + divergence_factor · max(|L₀|, 1)`
+    /// counts as divergence (default 10).
+    pub divergence_factor: f64,
+}
+
+impl Default for RaceConfig {
+    fn default() -> Self {
+        Self {
+            max_iters: 500,
+            tol: 1e-5,
+            batch_size: None,
+            seed: 0,
+            lr: None,
+            damping: 0.1,
+            divergence_factor: 10.0,
+        }
+    }
+}
+
+impl RaceConfig {
+    /// Checks every value.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for zero steps, a negative or non-finite
+    /// tolerance, learning rate, damping or divergence factor, a zero learning
+    /// rate or a zero batch size.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: &str, v: f64| {
+            Err(Error::InvalidConfig(format!(
+                "{what} must be a finite number >= 0, got {v}"
+            )))
+        };
+        if self.max_iters == 0 {
+            return Err(Error::InvalidConfig(
+                "the race needs at least one step".into(),
+            ));
+        }
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return bad("tol", self.tol);
+        }
+        if !(self.damping.is_finite() && self.damping >= 0.0) {
+            return bad("damping", self.damping);
+        }
+        if let Some(lr) = self.lr {
+            if !(lr.is_finite() && lr > 0.0) {
+                return Err(Error::InvalidConfig(format!(
+                    "learning rate must be a finite number > 0, got {lr}"
+                )));
+            }
+        }
+        if !(self.divergence_factor.is_finite() && self.divergence_factor > 0.0) {
+            return Err(Error::InvalidConfig(format!(
+                "divergence factor must be a finite number > 0, got {}",
+                self.divergence_factor
+            )));
+        }
+        if self.batch_size == Some(0) {
+            return Err(Error::InvalidConfig("batch size must be at least 1".into()));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,82 @@
+//! Optimizers racing on one problem: every run goes through argmin's
+//! `Executor`, is recorded by the same [`PathRecorder`] and counted the same
+//! way, so comparisons are fair.
+//!
+//! - any argmin solver, configured by hand: [`run_solver`];
+//! - a named kind from the one table of optimizers, [`REGISTRY`]
+//!   ([`OptimizerKind`], [`Descriptor`]), with an [`OptimizerSpec`]: [`run`],
+//!   or several with [`race`]; ready-made races in [`RacePreset`];
+//! - every optimizer from many seeded starts, and the bake-off:
+//!   [`multistart`].
+//!
+//! ```
+//! use quad_vs_grad::prelude::*;
+//! use quad_vs_grad::race::{race, reference_race, RaceConfig};
+//!
+//! let problem = XorProblem::reference();
+//! let traces = race(&problem, &array![2.0, -2.0], &reference_race(), &RaceConfig::default());
+//! let best = traces.iter().map(|t| t.final_loss()).fold(f64::INFINITY, f64::min);
+//! for t in &traces {
+//!     // every optimizer ends at the same minimum of this convex slice (loss ≈ 0.6899)
+//!     assert!((t.final_loss() - best).abs() < 1e-6, "{}: {}", t.optimizer, t.final_loss());
+//! }
+//! # Ok::<(), quad_vs_grad::Error>(())
+//! ```
+//!
+//! # How a run is made fair
+//! - **One recorder.** A [`PathRecorder`] observer (argmin `ObserverMode::Always`)
+//!   stores every iterate with its *full-batch* loss and gradient norm,
+//!   evaluated on the recorder's own clone of the problem: argmin's
+//!   `SteepestDescent` and `Newton` never store the gradient (nor `Newton` the
+//!   loss), and stochastic runs only see mini-batch losses. These evaluations
+//!   never reach argmin's counters, and the recorder's own time is
+//!   subtracted from the wall time.
+//! - **One counter.** Counts come from argmin's problem wrapper
+//!   (`cost_count`, `gradient_count`, `hessian_count`) plus the crate's
+//!   `curvature_count` and `linear_solve_count`
+//!   ([`crate::solvers::CURVATURE_COUNT`], [`crate::solvers::LINEAR_SOLVE_COUNT`]).
+//!   argmin's `Newton` inverts its Hessian and its trust region runs a
+//!   Steihaug CG once per iteration without counting it: the runner counts one
+//!   linear solve per iteration for them. Evaluations made in a solver's
+//!   `init` appear in the counts of iterate 1 (argmin updates the counters
+//!   after observing `init`).
+//! - **One stopping rule.** Every optimizer is wrapped ([`StepNormStop`]) so that it stops when
+//!   a step is shorter than [`RaceConfig::tol`] (`‖p_{k+1} − p_k‖ < tol`; a
+//!   rejected step, which leaves the iterate bit-for-bit unchanged, does not
+//!   count), or after [`RaceConfig::max_iters`]. argmin's BFGS and L-BFGS also
+//!   stop when `‖g‖ < tol` (SciPy's `gtol` in the reference), and so does
+//!   argmin's trust region, which has no stopping rule of its own (the
+//!   wrapper checks the gradient it stores); reported as
+//!   [`StopReason::GradientNorm`].
+//! - **One record of the settings.** Every trace carries the
+//!   [`Settings`](crate::trace::Settings) it ran with (learning rate,
+//!   momentum, noise, damping, mini-batch size, seed, tolerance, iteration
+//!   limit). In stochastic mode ([`RaceConfig::batch_size`]) the kinds
+//!   without a mini-batch mode run on the full batch and their label says
+//!   so ([`FULL_BATCH_MARK`]).
+//! - **Divergence is a result.** A non-finite full-batch loss or iterate, or
+//!   a loss above `|L₀| + divergence_factor · max(|L₀|, 1)`, ends the run as
+//!   [`StopReason::Diverged`]; a solver error ends it as
+//!   [`StopReason::Failed`]. Neither panics nor stops the rest of the race.
+//!
+//! [`StopReason::GradientNorm`]: crate::trace::StopReason::GradientNorm
+//! [`StopReason::Diverged`]: crate::trace::StopReason::Diverged
+//! [`StopReason::Failed`]: crate::trace::StopReason::Failed
+
+mod config;
+pub mod multistart;
+mod presets;
+mod recorder;
+mod registry;
+mod runner;
+mod stopping;
+
+pub use config::{OptimizerSpec, RaceConfig, FULL_BATCH_MARK};
+pub use presets::{reference_race, RacePreset};
+pub use recorder::{Diagnostics, Diverged, PathRecorder, Recording, RunOutput};
+pub use registry::{DampingUse, Descriptor, Family, OptimizerKind, REGISTRY};
+pub use runner::{
+    race, run, run_detailed, run_solver, run_solver_with, Ist, RaceProblem, RaceState, Recordable,
+    SolverResult,
+};
+pub use stopping::{stop_reason, StepNormStop, STEP_NORM_TEXT};

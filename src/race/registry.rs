@@ -1,0 +1,498 @@
+//! The one table of optimizers: every [`OptimizerKind`] has one
+//! [`Descriptor`] (label, command-line name, aliases, family, default
+//! hyperparameters, capabilities), and [`run_kind`] builds its solver.
+//!
+//! # Adding an optimizer
+//! 1. its solver file under `src/solvers/` (an argmin `Solver`);
+//! 2. one entry in the `registry!` table below (the compiler refuses an
+//!    entry with a missing field);
+//! 3. one arm in [`run_kind`] (the compiler refuses a missing arm);
+//! 4. its line in the README's optimizer list (a test compares the two).
+//!
+//! Everything else (parsing, `--help`, the CLI's `--lr`, the mini-batch
+//! mode, the settings recorded in each trace) reads the descriptor.
+
+use std::fmt;
+use std::str::FromStr;
+
+use argmin::core::Error as ArgminError;
+use argmin::solver::gradientdescent::SteepestDescent;
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::newton::Newton;
+use argmin::solver::quasinewton::{BFGS, LBFGS};
+use argmin::solver::trustregion::{Steihaug, TrustRegion};
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+
+use super::recorder::RunOutput;
+use super::runner::{execute, failed, Extras, Ist, RaceProblem};
+use super::RaceConfig;
+use crate::error::{Error, Result};
+use crate::solvers::{
+    Adam, AdaptiveGd, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac,
+    KfacDampingMode, LangevinGd, RmsProp, SaddleFreeNewton,
+};
+use crate::trace::Settings;
+
+/// The family an optimizer belongs to (for tables and docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Family {
+    /// A step from the gradient alone, scaled by a learning rate (possibly
+    /// with momentum, per-coordinate scaling, noise or a curvature-dependent
+    /// scale): `gd`, `momentum`, `nesterov`, `rmsprop`, `adam`, `langevin`,
+    /// `adaptive-gd`.
+    FirstOrder,
+    /// Gradient direction with a line search (argmin's `SteepestDescent`).
+    LineSearch,
+    /// A solve with the Hessian (damped, `|H|`, or argmin's plain Newton).
+    Newton,
+    /// A solve with the Gauss–Newton matrix or an approximation of it
+    /// (dense GGN, K-FAC, Hessian-free CG).
+    GaussNewton,
+    /// Curvature learned from gradient differences (BFGS, L-BFGS).
+    QuasiNewton,
+    /// A quadratic model trusted within a radius (argmin's trust region).
+    TrustRegion,
+}
+
+/// How an optimizer is damped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DampingUse {
+    /// No damping.
+    None,
+    /// A fixed `λ` ([`Damping::fixed`]).
+    Fixed,
+    /// Levenberg–Marquardt: `λ` adapts to the model's reduction ratio
+    /// ([`Damping::adaptive`]).
+    LevenbergMarquardt,
+}
+
+/// Everything the race knows about one optimizer kind.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Descriptor {
+    /// The kind.
+    pub kind: OptimizerKind,
+    /// Display label in traces, tables and legends.
+    pub label: &'static str,
+    /// Command-line name.
+    pub cli_name: &'static str,
+    /// Other accepted names (matched after lower-casing and `_` → `-`).
+    pub aliases: &'static [&'static str],
+    /// Family.
+    pub family: Family,
+    /// One line for `--help` and the docs.
+    pub summary: &'static str,
+    /// Default learning rate; `None` if the optimizer has none. A kind with
+    /// a learning rate is one that [`RaceConfig::lr`] (the CLI's `--lr`) sets.
+    pub lr: Option<f64>,
+    /// Default momentum coefficient, if the optimizer has one.
+    pub momentum: Option<f64>,
+    /// Default gradient-noise scale `σ`, if the optimizer has one.
+    pub noise: Option<f64>,
+    /// How it is damped (the default `λ` is [`RaceConfig::damping`]).
+    pub damping: DampingUse,
+    /// `true` if it has a stochastic mode: with [`RaceConfig::batch_size`]
+    /// it draws a fresh seeded mini-batch every iteration; the others always
+    /// run on the full batch (and are labelled so in stochastic mode).
+    pub minibatch: bool,
+    /// `true` if it also stops when `‖g‖ < tol` ([`StopReason::GradientNorm`](crate::trace::StopReason::GradientNorm)).
+    pub gradient_stop: bool,
+}
+
+/// Declares [`OptimizerKind`], [`OptimizerKind::ALL`] and [`REGISTRY`] from
+/// one list, so that a kind cannot exist without its descriptor.
+macro_rules! registry {
+    ($( $(#[$doc:meta])* $kind:ident { $($field:ident : $value:expr),* $(,)? } )*) => {
+        /// The optimizers a race can run: one [`Descriptor`] each in [`REGISTRY`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum OptimizerKind {
+            $( $(#[$doc])* $kind, )*
+        }
+
+        impl OptimizerKind {
+            /// Every kind, in the order of [`REGISTRY`].
+            pub const ALL: &'static [OptimizerKind] = &[$(OptimizerKind::$kind),*];
+        }
+
+        /// One descriptor per [`OptimizerKind`], in declaration order
+        /// (`REGISTRY[kind as usize].kind == kind`).
+        pub static REGISTRY: &[Descriptor] = &[
+            $( Descriptor { kind: OptimizerKind::$kind, $($field: $value),* }, )*
+        ];
+    };
+}
+
+registry! {
+    /// [`GradientDescent`], fixed step (`gd`).
+    Gd {
+        label: "GD", cli_name: "gd", aliases: &["sgd"], family: Family::FirstOrder,
+        summary: "gradient descent, p <- p - lr g",
+        lr: Some(0.8), momentum: None, noise: None, damping: DampingUse::None,
+        minibatch: true, gradient_stop: false,
+    }
+    /// [`GradientDescent`] with heavy-ball momentum (`momentum`).
+    Momentum {
+        label: "Momentum", cli_name: "momentum", aliases: &["heavy-ball"], family: Family::FirstOrder,
+        summary: "gradient descent with heavy-ball momentum",
+        lr: Some(0.1), momentum: Some(0.9), noise: None, damping: DampingUse::None,
+        minibatch: true, gradient_stop: false,
+    }
+    /// [`GradientDescent`] with Nesterov momentum (`nesterov`).
+    Nesterov {
+        label: "Nesterov", cli_name: "nesterov", aliases: &[], family: Family::FirstOrder,
+        summary: "gradient descent with Nesterov momentum",
+        lr: Some(0.1), momentum: Some(0.9), noise: None, damping: DampingUse::None,
+        minibatch: true, gradient_stop: false,
+    }
+    /// [`RmsProp`] (`rmsprop`).
+    RmsProp {
+        label: "RMSprop", cli_name: "rmsprop", aliases: &[], family: Family::FirstOrder,
+        summary: "RMSprop, per-coordinate step lr / sqrt(mean g^2)",
+        lr: Some(0.01), momentum: None, noise: None, damping: DampingUse::None,
+        minibatch: true, gradient_stop: false,
+    }
+    /// [`Adam`] (`adam`).
+    Adam {
+        label: "Adam", cli_name: "adam", aliases: &[], family: Family::FirstOrder,
+        summary: "Adam (Kingma & Ba), betas 0.9 and 0.999",
+        lr: Some(0.05), momentum: None, noise: None, damping: DampingUse::None,
+        minibatch: true, gradient_stop: false,
+    }
+    /// [`DampedNewton`] (`newton`).
+    Newton {
+        label: "Newton", cli_name: "newton", aliases: &["damped-newton"], family: Family::Newton,
+        summary: "damped Newton, solve (H + lambda I) d = -g",
+        lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
+        minibatch: false, gradient_stop: false,
+    }
+    /// [`SaddleFreeNewton`] (`saddle-free`).
+    SaddleFree {
+        label: "Saddle-free Newton", cli_name: "saddle-free", aliases: &["sfn", "saddle-free-newton"],
+        family: Family::Newton,
+        summary: "saddle-free Newton, solve (|H| + lambda I) d = -g",
+        lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
+        minibatch: false, gradient_stop: false,
+    }
+    /// [`GaussNewton`] with fixed damping (`ggn`).
+    Ggn {
+        label: "GGN", cli_name: "ggn", aliases: &["gauss-newton"], family: Family::GaussNewton,
+        summary: "Gauss-Newton, solve (G + lambda I) d = -g",
+        lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
+        minibatch: true, gradient_stop: false,
+    }
+    /// [`GaussNewton`] with Levenberg–Marquardt damping (`ggn-lm`).
+    GgnLm {
+        label: "GGN-LM", cli_name: "ggn-lm", aliases: &["levenberg-marquardt"], family: Family::GaussNewton,
+        summary: "Gauss-Newton with Levenberg-Marquardt damping",
+        lr: None, momentum: None, noise: None, damping: DampingUse::LevenbergMarquardt,
+        minibatch: true, gradient_stop: false,
+    }
+    /// [`Kfac`], plain Tikhonov damping `G⊗A + λI`, fixed (`kfac`): the reference's `Γ·A + λI`.
+    Kfac {
+        label: "K-FAC", cli_name: "kfac", aliases: &["k-fac"], family: Family::GaussNewton,
+        summary: "K-FAC, Kronecker-factored curvature G (x) A + lambda I",
+        lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
+        minibatch: true, gradient_stop: false,
+    }
+    /// [`Kfac`], factored Tikhonov damping with LM adaptation (`kfac-lm`): Martens & Grosse.
+    KfacLm {
+        label: "K-FAC-LM", cli_name: "kfac-lm", aliases: &["k-fac-lm"], family: Family::GaussNewton,
+        summary: "K-FAC, factored damping adapted by Levenberg-Marquardt",
+        lr: None, momentum: None, noise: None, damping: DampingUse::LevenbergMarquardt,
+        minibatch: true, gradient_stop: false,
+    }
+    /// [`HessianFree`] on Gauss–Newton-vector products, fixed damping (`hf`).
+    HessianFree {
+        label: "Hessian-free", cli_name: "hf", aliases: &["hessian-free"], family: Family::GaussNewton,
+        summary: "Hessian-free: CG on Gauss-Newton-vector products",
+        lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
+        minibatch: true, gradient_stop: false,
+    }
+    /// [`HessianFree`] on Gauss–Newton-vector products with LM damping (`hf-lm`).
+    HessianFreeLm {
+        label: "Hessian-free-LM", cli_name: "hf-lm", aliases: &["hessian-free-lm"], family: Family::GaussNewton,
+        summary: "Hessian-free with Levenberg-Marquardt damping",
+        lr: None, momentum: None, noise: None, damping: DampingUse::LevenbergMarquardt,
+        minibatch: true, gradient_stop: false,
+    }
+    /// argmin's `SteepestDescent` with More–Thuente line search (`sd`).
+    SteepestDescent {
+        label: "SteepestDescent", cli_name: "sd", aliases: &["steepest-descent"], family: Family::LineSearch,
+        summary: "argmin's steepest descent with a More-Thuente line search",
+        lr: None, momentum: None, noise: None, damping: DampingUse::None,
+        minibatch: false, gradient_stop: false,
+    }
+    /// argmin's `Newton` (undamped, step length 1) (`argmin-newton`).
+    ArgminNewton {
+        label: "Newton (argmin)", cli_name: "argmin-newton", aliases: &[], family: Family::Newton,
+        summary: "argmin's Newton: undamped, step length 1",
+        lr: None, momentum: None, noise: None, damping: DampingUse::None,
+        minibatch: false, gradient_stop: false,
+    }
+    /// argmin's `BFGS` with More–Thuente line search, `H₀ = I` (`bfgs`).
+    Bfgs {
+        label: "BFGS", cli_name: "bfgs", aliases: &[], family: Family::QuasiNewton,
+        summary: "argmin's BFGS, More-Thuente line search, H0 = I",
+        lr: None, momentum: None, noise: None, damping: DampingUse::None,
+        minibatch: false, gradient_stop: true,
+    }
+    /// argmin's `LBFGS`, memory 10, More–Thuente line search (`lbfgs`).
+    Lbfgs {
+        label: "L-BFGS", cli_name: "lbfgs", aliases: &["l-bfgs"], family: Family::QuasiNewton,
+        summary: "argmin's L-BFGS, memory 10, More-Thuente line search",
+        lr: None, momentum: None, noise: None, damping: DampingUse::None,
+        minibatch: false, gradient_stop: true,
+    }
+    /// argmin's `TrustRegion` with the Steihaug CG subproblem (`trust-region`).
+    /// argmin's trust region never stops by itself: the race stops it when
+    /// `‖g‖ < tol` (or on the step-norm rule).
+    TrustRegion {
+        label: "Trust region", cli_name: "trust-region", aliases: &["tr"], family: Family::TrustRegion,
+        summary: "argmin's trust region, Steihaug CG subproblem",
+        lr: None, momentum: None, noise: None, damping: DampingUse::None,
+        minibatch: false, gradient_stop: true,
+    }
+    /// [`LangevinGd`], gradient descent with seeded Gaussian gradient noise
+    /// (`langevin`), noise seeded with [`RaceConfig::seed`].
+    Langevin {
+        label: "Langevin GD", cli_name: "langevin", aliases: &["langevin-gd"], family: Family::FirstOrder,
+        summary: "gradient descent plus seeded Gaussian gradient noise sigma",
+        lr: Some(0.1), momentum: None, noise: Some(0.2), damping: DampingUse::None,
+        minibatch: false, gradient_stop: false,
+    }
+    /// [`AdaptiveGd`], gradient descent with step `η / (κ(H) + 1e−12)` from
+    /// the Hessian's condition number (`adaptive-gd`).
+    AdaptiveGd {
+        label: "Adaptive GD (κ)", cli_name: "adaptive-gd", aliases: &["adaptive"], family: Family::FirstOrder,
+        summary: "gradient descent with step lr / cond(H)",
+        lr: Some(0.1), momentum: None, noise: None, damping: DampingUse::None,
+        minibatch: false, gradient_stop: false,
+    }
+}
+
+impl OptimizerKind {
+    /// This kind's entry of [`REGISTRY`].
+    pub fn descriptor(self) -> &'static Descriptor {
+        &REGISTRY[self as usize]
+    }
+
+    /// The command-line name (`gd`, `adam`, `kfac-lm`, …).
+    pub fn cli_name(self) -> &'static str {
+        self.descriptor().cli_name
+    }
+
+    /// The display label used in traces, tables and legends.
+    pub fn default_label(self) -> &'static str {
+        self.descriptor().label
+    }
+
+    /// The command-line names of every kind, in [`REGISTRY`] order.
+    pub fn all_names() -> Vec<&'static str> {
+        REGISTRY.iter().map(|d| d.cli_name).collect()
+    }
+}
+
+impl fmt::Display for OptimizerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.cli_name())
+    }
+}
+
+impl FromStr for OptimizerKind {
+    type Err = Error;
+
+    /// Parses a command-line name or alias, ignoring case and reading `_` as `-`.
+    fn from_str(s: &str) -> Result<Self> {
+        let key = s.trim().to_ascii_lowercase().replace('_', "-");
+        REGISTRY
+            .iter()
+            .find(|d| d.cli_name == key || d.aliases.contains(&key.as_str()))
+            .map(|d| d.kind)
+            .ok_or_else(|| {
+                Error::InvalidConfig(format!(
+                    "unknown optimizer `{s}`; valid names: {}",
+                    OptimizerKind::all_names().join(", ")
+                ))
+            })
+    }
+}
+
+/// Builds the solver of `kind` with `settings` and runs it through
+/// [`execute`]; a solver that cannot be built (an invalid hyperparameter)
+/// gives a [`StopReason::Failed`](crate::trace::StopReason::Failed) trace.
+///
+/// The one place that knows each solver's constructor.
+pub(crate) fn run_kind<P: RaceProblem>(
+    problem: &P,
+    start: &Array1<f64>,
+    label: &str,
+    kind: OptimizerKind,
+    settings: Settings,
+    cfg: &RaceConfig,
+) -> RunOutput {
+    // Every `Some` below is guaranteed by `OptimizerSpec::settings` for the
+    // kinds that have the hyperparameter; NaN makes a constructor refuse.
+    let lr = settings.lr.unwrap_or(f64::NAN);
+    let mu = settings.momentum.unwrap_or(f64::NAN);
+    let lambda = settings.damping.unwrap_or(f64::NAN);
+    let noise = settings.noise.unwrap_or(f64::NAN);
+    let batch = settings.batch_size;
+    let seed = settings.seed;
+    let plain = Extras::default();
+    macro_rules! go {
+        ($solver:expr) => {
+            go!($solver, plain, |s| s)
+        };
+        ($solver:expr, $extras:expr, $configure:expr) => {
+            match $solver {
+                Ok(solver) => execute(
+                    problem, start, label, solver, cfg, settings, $extras, $configure,
+                ),
+                Err(e) => failed(problem, start, label, settings, e.to_string()),
+            }
+        };
+    }
+    // The stochastic mode of the kinds that have one.
+    macro_rules! batched {
+        ($s:ident) => {
+            match batch {
+                Some(b) => $s.with_minibatch(b, seed),
+                None => Ok($s),
+            }
+        };
+    }
+    let damping = || match kind.descriptor().damping {
+        DampingUse::LevenbergMarquardt => Damping::adaptive(lambda),
+        _ => Damping::fixed(lambda),
+    };
+    let line_search = MoreThuenteLineSearch::<Array1<f64>, Array1<f64>, f64>::new;
+    use OptimizerKind as K;
+    match kind {
+        K::Gd => go!(GradientDescent::new(lr).and_then(|s| batched!(s))),
+        K::Momentum => go!(GradientDescent::new(lr)
+            .and_then(|s| s.with_momentum(mu))
+            .and_then(|s| batched!(s))),
+        K::Nesterov => go!(GradientDescent::new(lr)
+            .and_then(|s| s.with_nesterov(mu))
+            .and_then(|s| batched!(s))),
+        K::RmsProp => go!(RmsProp::new(lr).and_then(|s| batched!(s))),
+        K::Adam => go!(Adam::new(lr).and_then(|s| batched!(s))),
+        K::Newton => go!(damping().map(|d| DampedNewton::new().with_damping(d))),
+        K::SaddleFree => go!(damping().map(|d| SaddleFreeNewton::new().with_damping(d))),
+        K::Ggn | K::GgnLm => go!(damping().and_then(|d| {
+            let s = GaussNewton::new().with_damping(d);
+            batched!(s)
+        })),
+        K::Kfac | K::KfacLm => go!(damping().and_then(|d| {
+            let mode = if kind == K::Kfac {
+                KfacDampingMode::Tikhonov
+            } else {
+                KfacDampingMode::Factored
+            };
+            let s = Kfac::new().with_damping(d).with_mode(mode);
+            batched!(s)
+        })),
+        K::HessianFree | K::HessianFreeLm => go!(damping().and_then(|d| {
+            let s = HessianFree::new().with_damping(d);
+            batched!(s)
+        })),
+        K::SteepestDescent => go!(Ok::<_, ArgminError>(SteepestDescent::new(line_search()))),
+        // argmin's Newton inverts its Hessian without counting it.
+        K::ArgminNewton => go!(
+            Ok::<_, ArgminError>(Newton::<f64>::new()),
+            Extras::solves(1),
+            |s: Ist<Array2<f64>>| s
+        ),
+        K::Bfgs => {
+            let n = start.len();
+            go!(
+                BFGS::<_, f64>::new(line_search())
+                    .with_tolerance_grad(cfg.tol)
+                    .and_then(|s| s.with_tolerance_cost(0.0)),
+                plain,
+                move |s: Ist<Array2<f64>>| s.inv_hessian(Array2::eye(n))
+            )
+        }
+        K::Lbfgs => go!(
+            LBFGS::<_, Array1<f64>, Array1<f64>, f64>::new(line_search(), 10)
+                .with_tolerance_grad(cfg.tol)
+                .and_then(|s| s.with_tolerance_cost(0.0)),
+            plain,
+            |s: Ist<()>| s
+        ),
+        // One uncounted Steihaug CG per iteration; argmin's trust region has
+        // no stopping rule of its own, so the race adds ‖g‖ < tol.
+        K::TrustRegion => go!(
+            Ok::<_, ArgminError>(TrustRegion::new(Steihaug::<Array1<f64>, f64>::new())),
+            Extras {
+                solves_per_iter: 1,
+                gradient_tol: Some(cfg.tol),
+            },
+            |s: Ist<Array2<f64>>| s
+        ),
+        K::Langevin => go!(LangevinGd::new(lr, noise).map(|s| s.with_seed(seed))),
+        K::AdaptiveGd => go!(AdaptiveGd::new(lr)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_kind_has_one_descriptor_in_order() {
+        assert_eq!(OptimizerKind::ALL.len(), REGISTRY.len());
+        for (i, d) in REGISTRY.iter().enumerate() {
+            assert_eq!(d.kind as usize, i);
+            assert_eq!(OptimizerKind::ALL[i], d.kind);
+            assert!(std::ptr::eq(d.kind.descriptor(), d));
+        }
+    }
+
+    #[test]
+    fn names_and_aliases_are_unique_and_parse_back() {
+        let mut seen = HashSet::new();
+        for d in REGISTRY {
+            for name in std::iter::once(&d.cli_name).chain(d.aliases) {
+                assert!(seen.insert(*name), "`{name}` is used twice");
+                assert_eq!(name.to_ascii_lowercase(), *name, "`{name}`: lower case");
+                assert_eq!(name.parse::<OptimizerKind>().unwrap(), d.kind, "{name}");
+                assert_eq!(
+                    name.to_ascii_uppercase()
+                        .replace('-', "_")
+                        .parse::<OptimizerKind>()
+                        .unwrap(),
+                    d.kind
+                );
+            }
+        }
+        let labels: HashSet<_> = REGISTRY.iter().map(|d| d.label).collect();
+        assert_eq!(labels.len(), REGISTRY.len(), "labels are unique");
+    }
+
+    #[test]
+    fn descriptors_are_consistent() {
+        for d in REGISTRY {
+            // a learning rate exactly for the first-order family
+            assert_eq!(
+                d.lr.is_some(),
+                d.family == Family::FirstOrder,
+                "{}",
+                d.cli_name
+            );
+            if let Some(lr) = d.lr {
+                assert!(lr.is_finite() && lr > 0.0);
+            }
+            // damped kinds are the Newton and Gauss–Newton families
+            if d.damping != DampingUse::None {
+                assert!(matches!(d.family, Family::Newton | Family::GaussNewton));
+            }
+            assert!(
+                !d.summary.is_empty() && d.summary.is_ascii(),
+                "{}",
+                d.cli_name
+            );
+        }
+    }
+}
