@@ -458,15 +458,12 @@ def read_json(path: Path) -> dict:
 
 
 def cell_signature(nb: dict) -> list[tuple]:
-    return [
-        (c.get("cell_type"), text_of(c.get("source")), tuple(sorted(tags_of(c))),
-         c.get("metadata", {}).get("figure"), c.get("metadata", {}).get("caption"))
-        for c in nb.get("cells", [])
-    ]
+    return [(c.get("cell_type"), text_of(c.get("source"))) for c in nb.get("cells", [])]
 
 
 def executed_copy(notebook: Path, executed_dir: Path) -> dict:
-    """The executed copy of `notebook`, checked to be a clean run of its current cells."""
+    """The executed copy of `notebook`, checked to be a clean run of its current cells,
+    with the cells' metadata (tags, figure, caption) of the notebook as it is now."""
     stem = notebook.stem
     path = executed_dir / notebook.name
     status_file = executed_dir / "status.json"
@@ -475,11 +472,15 @@ def executed_copy(notebook: Path, executed_dir: Path) -> dict:
         raise CourseError(f"{rel(notebook)} has not been executed; run `make course` (or `make notebooks`)")
     if not status[stem].get("ok"):
         raise CourseError(f"{rel(notebook)} failed when executed; fix it, then run `make course`")
-    nb = read_json(path)
-    if cell_signature(nb) != cell_signature(read_json(notebook)):
+    nb, source = read_json(path), read_json(notebook)
+    if cell_signature(nb) != cell_signature(source):
         raise CourseError(
             f"{rel(path)} was executed from an older version of {rel(notebook)}; run `make course`"
         )
+    # Tags and figure metadata only decide how outputs are shown: take them
+    # from the notebook as it is now, so changing them needs no new run.
+    for executed, cell in zip(nb["cells"], source["cells"]):
+        executed["metadata"] = {k: v for k, v in cell.get("metadata", {}).items() if k != "execution"}
     return nb
 
 

@@ -319,6 +319,9 @@ class ExecutedCopy(unittest.TestCase):
                 course.executed_copy(tmp / "nb/02-gd.ipynb", tmp / "run")
             (tmp / "run/status.json").write_text(json.dumps({"02-gd": {"ok": True}}))
             self.assertEqual(course.executed_copy(tmp / "nb/02-gd.ipynb", tmp / "run")["cells"][2]["outputs"][0]["text"], "x = 1\n")
+            clean["cells"][6]["metadata"]["tags"] = []  # metadata comes from the notebook, no new run needed
+            (tmp / "nb/02-gd.ipynb").write_text(json.dumps(clean))
+            self.assertEqual(course.executed_copy(tmp / "nb/02-gd.ipynb", tmp / "run")["cells"][6]["metadata"]["tags"], [])
             clean["cells"][0]["source"] += " edited"
             (tmp / "nb/02-gd.ipynb").write_text(json.dumps(clean))
             with self.assertRaisesRegex(course.CourseError, "older version"):
