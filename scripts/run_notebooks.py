@@ -10,7 +10,7 @@ Then each notebook runs top to bottom in a fresh kernel whose working
 directory is the notebook's folder (so ``:dep quad-vs-grad = { path = ".." }``
 finds the crate), ``NOTEBOOK_JOBS`` kernels at a time (default 2; with more
 than one, a first kernel runs only the ``:dep`` cell, so that the kernels do
-not both compile the crate into Evcxr's cache). A cell that
+not both compile the crate into Evcxr's cache on a first run). A cell that
 errors, a cell that runs past the timeout or a kernel that dies fails the run.
 Each notebook's execution time and its slowest cells are printed, then the
 wall time of the whole run. The committed files are never written to:
@@ -266,8 +266,8 @@ def prime(paths: list[Path], out_dir: Path, timeout: int, startup: int) -> None:
 
     Two kernels starting on a cold cache would both compile the crate and its
     dependencies; one kernel running only the first notebook's Evcxr command
-    cell (the `:dep` line) fills the cache for both. Warm, it costs a kernel
-    start and a check that nothing changed.
+    cell (the `:dep` line) fills the cache for both. Done only when no kernel
+    folder has been built in yet (a first run, or after `cargo clean`).
     """
     import nbformat
 
@@ -332,7 +332,8 @@ def main() -> int:
     # A failed or interrupted run must not leave an old "ok" behind.
     record_status(args.out_dir, {p.stem: (False, 0.0) for p in paths})
     start = time.monotonic()
-    if jobs > 1:
+    slots = ROOT / "target" / "evcxr"
+    if jobs > 1 and not any((slots / f"slot-{n}" / "target").is_dir() for n in range(jobs)):
         prime(paths, args.out_dir, timeout, startup)
     print(f"notebooks: executing {len(paths)} notebook(s), {jobs} at a time", flush=True)
     outcomes: dict[str, tuple[bool, float]] = {}
