@@ -8,14 +8,22 @@ checked to be committed clean (no outputs, no execution counts) and to ask for
 the ``rust`` kernel; any failure there stops the run before anything executes.
 Then each notebook runs top to bottom in a fresh kernel whose working
 directory is the notebook's folder (so ``:dep quad-vs-grad = { path = ".." }``
-finds the crate). A cell that errors, a cell that runs past the timeout or a
-kernel that dies fails the run. Each notebook's execution time and its slowest
-cells are printed. The committed files are never written to: executed copies
-go to ``target/notebooks/``.
+finds the crate), ``NOTEBOOK_JOBS`` kernels at a time (default 2; with more
+than one, a first kernel runs only the ``:dep`` cell, so that the kernels do
+not both compile the crate into Evcxr's cache on a first run). A cell that
+errors, a cell that runs past the timeout or a kernel that dies fails the run.
+Each notebook's execution time and its slowest cells are printed, then the
+wall time of the whole run. The committed files are never written to:
+executed copies go to ``target/notebooks/``, with ``status.json`` recording
+which ran cleanly (``scripts/course.py`` generates chapters only from those).
 
 Environment: ``NOTEBOOK_CELL_TIMEOUT`` (seconds per cell, default 1200; the
 first cell compiles the crate and its dependencies) and
-``NOTEBOOK_STARTUP_TIMEOUT`` (seconds for the kernel to start, default 120).
+``NOTEBOOK_STARTUP_TIMEOUT`` (seconds for the kernel to start, default 120),
+``NOTEBOOK_JOBS`` (kernels at a time, default 2; ``--jobs`` overrides it).
+Each kernel builds in a kept folder ``target/evcxr/slot-N`` (through
+``EVCXR_TMPDIR``; one per kernel running at a time), so that cargo reuses the
+crate's previous build there instead of compiling it again in every kernel.
 The kernel reads its start-up configuration from ``scripts/evcxr/`` (through
 ``EVCXR_CONFIG_DIR``, unless that is already set), not from the user's own, so
 every run starts alike; that configuration turns on Evcxr's compilation cache
@@ -26,6 +34,7 @@ the crate's registry dependencies.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import datetime as dt
 import json
 import os
@@ -130,7 +139,9 @@ def cell_failure(cell: dict) -> str | None:
     return None
 
 
-def execute(path: Path, out_dir: Path, timeout: int, startup: int) -> tuple[bool, float]:
+def execute(path: Path, out_dir: Path, timeout: int, startup: int,
+            cwd: Path | None = None) -> tuple[bool, float, list[str], list[str]]:
+    """Runs one notebook in `cwd` (default: its folder); returns (ok, seconds, report lines, error lines)."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -157,6 +168,13 @@ def execute(path: Path, out_dir: Path, timeout: int, startup: int) -> tuple[bool
             failed_cell.append(cell_index)
             raise CellFailed(why)
 
+    # Evcxr builds each kernel's code in a temporary cargo project, so every
+    # kernel would compile the crate itself again (Evcxr's cache skips path
+    # dependencies, which cargo builds incrementally). A kept project folder
+    # per kernel slot lets cargo find the crate's previous build and reuse it.
+    slot = claim_slot(ROOT / "target" / "evcxr")
+    os.environ["EVCXR_TMPDIR"] = str(slot.name)
+
     client = NotebookClient(
         nb,
         kernel_name=KERNEL,
@@ -165,7 +183,7 @@ def execute(path: Path, out_dir: Path, timeout: int, startup: int) -> tuple[bool
         allow_errors=False,
         record_timing=True,
         on_cell_executed=stop_on_failure,
-        resources={"metadata": {"path": str(path.parent)}},
+        resources={"metadata": {"path": str(cwd or path.parent)}},
     )
     # The kernel's own output (cargo compiling the crate into it) goes to a
     # log beside the executed copy instead of flooding the console.
@@ -185,6 +203,7 @@ def execute(path: Path, out_dir: Path, timeout: int, startup: int) -> tuple[bool
     except CellExecutionError as e:
         ok, why = False, ANSI.sub("", str(e))
     seconds = time.monotonic() - start
+    slot.close()  # releases the slot's lock
 
     # Belt and braces: any failing cell fails the run, whatever the replies said.
     for i, cell in enumerate(nb.cells):
@@ -201,14 +220,83 @@ def execute(path: Path, out_dir: Path, timeout: int, startup: int) -> tuple[bool
     timed = [(cell_seconds(c), i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     timed = sorted((t for t in timed if t[0] is not None), key=lambda t: t[0], reverse=True)
     status = "ok" if ok else "FAILED"
-    print(f"notebooks: {shown(path)}: {status} in {seconds:.1f} s", flush=True)
+    report = [f"notebooks: {shown(path)}: {status} in {seconds:.1f} s"]
     for secs, i, cell in timed[:3]:
-        print(f"    cell {i:2d}: {secs:6.1f} s  {first_line(cell)}")
+        report.append(f"    cell {i:2d}: {secs:6.1f} s  {first_line(cell)}")
+    errors = []
     if not ok:
-        print(f"notebooks: {path.name}: {why}", file=sys.stderr)
-        print(f"notebooks: executed copy with outputs: {out_dir / path.name}", file=sys.stderr)
-        print(f"notebooks: the kernel's own log: {kernel_log}", file=sys.stderr)
-    return ok, seconds
+        errors.append(f"notebooks: {path.name}: {why}")
+        errors.append(f"notebooks: executed copy with outputs: {out_dir / path.name}")
+        errors.append(f"notebooks: the kernel's own log: {kernel_log}")
+    return ok, seconds, report, errors
+
+
+def claim_slot(base: Path):
+    """Locks and returns the first free kernel folder ``base/slot-N`` (an open lock file).
+
+    The folder is the file's ``.name``; the lock lasts until the file is closed
+    (or the process ends), so two kernels never share a cargo project.
+    """
+    import fcntl
+
+    base.mkdir(parents=True, exist_ok=True)
+    for n in range(64):
+        lock = open(base / f"slot-{n}.lock", "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            continue
+        folder = base / f"slot-{n}"
+        folder.mkdir(exist_ok=True)
+
+        class Slot:
+            name = folder
+
+            @staticmethod
+            def close():
+                lock.close()
+
+        return Slot
+    raise RuntimeError(f"no free kernel folder under {base}")
+
+
+def prime(paths: list[Path], out_dir: Path, timeout: int, startup: int) -> None:
+    """Compiles the crate into Evcxr's cache once, before kernels run side by side.
+
+    Two kernels starting on a cold cache would both compile the crate and its
+    dependencies; one kernel running only the first notebook's Evcxr command
+    cell (the `:dep` line) fills the cache for both. Done only when no kernel
+    folder has been built in yet (a first run, or after `cargo clean`).
+    """
+    import nbformat
+
+    nb = nbformat.read(paths[0], as_version=4)
+    first = next((c for c in nb.cells if c.cell_type == "code"), None)
+    lines = [l for l in (first.source.splitlines() if first else []) if l.strip()]
+    if not lines or not all(l.lstrip().startswith(":") for l in lines):
+        return
+    primer = nbformat.v4.new_notebook(metadata=nb.metadata, cells=[nbformat.v4.new_code_cell(first.source)])
+    folder = out_dir / "prime"
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(primer, folder / "prime.ipynb")
+    ok, seconds, _, errors = execute(folder / "prime.ipynb", folder, timeout, startup, cwd=paths[0].parent)
+    print(f"notebooks: compiled the crate into Evcxr's cache in {seconds:.1f} s ({'ok' if ok else 'FAILED'})", flush=True)
+    if errors:
+        print("\n".join(errors), file=sys.stderr, flush=True)
+
+
+def record_status(out_dir: Path, results: dict[str, tuple[bool, float]]) -> None:
+    """Merges this run's outcome into ``out_dir/status.json`` (read by scripts/course.py)."""
+    path = out_dir / "status.json"
+    try:
+        status = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        status = {}
+    for stem, (ok, seconds) in results.items():
+        status[stem] = {"ok": ok, "seconds": round(seconds, 1)}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(status, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def main() -> int:
@@ -216,6 +304,8 @@ def main() -> int:
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--check-only", action="store_true", help="only check that notebooks are clean")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "target" / "notebooks")
+    parser.add_argument("--jobs", type=int, default=int(os.environ.get("NOTEBOOK_JOBS", "2")),
+                        help="kernels at a time (default: NOTEBOOK_JOBS or 2)")
     args = parser.parse_args()
 
     paths = [p.resolve() for p in args.notebooks] or sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -238,12 +328,36 @@ def main() -> int:
     os.environ.setdefault("EVCXR_CONFIG_DIR", str(ROOT / "scripts" / "evcxr"))
     timeout = int(os.environ.get("NOTEBOOK_CELL_TIMEOUT", "1200"))
     startup = int(os.environ.get("NOTEBOOK_STARTUP_TIMEOUT", "120"))
-    results = [execute(p, args.out_dir, timeout, startup) for p in paths]
-    passed = sum(ok for ok, _ in results)
-    total = sum(s for _, s in results)
-    print(f"notebooks: executed in {total:.1f} s")
-    print(f"notebooks: {passed} passed, {len(results) - passed} failed")
-    return 0 if passed == len(results) else 1
+    jobs = max(1, min(args.jobs, len(paths)))
+    # A failed or interrupted run must not leave an old "ok" behind.
+    record_status(args.out_dir, {p.stem: (False, 0.0) for p in paths})
+    start = time.monotonic()
+    slots = ROOT / "target" / "evcxr"
+    if jobs > 1 and not any((slots / f"slot-{n}" / "target").is_dir() for n in range(jobs)):
+        prime(paths, args.out_dir, timeout, startup)
+    print(f"notebooks: executing {len(paths)} notebook(s), {jobs} at a time", flush=True)
+    outcomes: dict[str, tuple[bool, float]] = {}
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(execute, p, args.out_dir, timeout, startup): p for p in paths}
+        for future in concurrent.futures.as_completed(futures):
+            path = futures[future]
+            try:
+                ok, seconds, report, errors = future.result()
+            except Exception as e:  # a crash of the worker itself, not of a cell
+                ok, seconds, report, errors = False, 0.0, [f"notebooks: {shown(path)}: FAILED"], [f"notebooks: {path.name}: {e!r}"]
+            outcomes[path.stem] = (ok, seconds)
+            print("\n".join(report), flush=True)
+            if errors:
+                print("\n".join(errors), file=sys.stderr, flush=True)
+    wall = time.monotonic() - start
+    record_status(args.out_dir, outcomes)
+    passed = sum(ok for ok, _ in outcomes.values())
+    total = sum(s for _, s in outcomes.values())
+    slowest = max(outcomes.items(), key=lambda kv: kv[1][1])
+    print(f"notebooks: executed in {wall:.1f} s wall ({total:.1f} s of notebook time, {jobs} at a time; "
+          f"slowest {slowest[0]} {slowest[1][1]:.1f} s)")
+    print(f"notebooks: {passed} passed, {len(outcomes) - passed} failed")
+    return 0 if passed == len(outcomes) else 1
 
 
 if __name__ == "__main__":
