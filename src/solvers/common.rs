@@ -30,8 +30,12 @@ pub const LINEAR_SOLVE_COUNT: &str = "linear_solve_count";
 /// of this module reports a diverged run (non-finite loss, gradient or step).
 pub const DIVERGED_PREFIX: &str = "diverged";
 
-/// Adds `n` to the evaluation counter `key` of an argmin problem wrapper.
-pub(crate) fn add_count<O>(problem: &mut Problem<O>, key: &'static str, n: u64) {
+/// Adds `n` to the evaluation counter `key` of an argmin problem wrapper,
+/// for work argmin does not count itself: a [`DampedRule`](super::DampedRule)
+/// of your own counts its linear solves with
+/// `add_count(problem, LINEAR_SOLVE_COUNT, 1)` (curvature products are
+/// counted by calling them through `problem.problem(CURVATURE_COUNT, |p| …)`).
+pub fn add_count<O>(problem: &mut Problem<O>, key: &'static str, n: u64) {
     *problem.counts.entry(key).or_insert(0) += n;
 }
 

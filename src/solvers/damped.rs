@@ -68,6 +68,45 @@ impl ProposedStep {
 /// step. Each rule delegates the arithmetic to a small pure type tested on
 /// its own ([`super::HessianRule`], [`super::GaussNewtonStep`],
 /// [`super::KfacStep`], [`super::truncated_cg`]).
+///
+/// A rule of your own gets damping, Levenberg–Marquardt adaptation, the
+/// stochastic mode and divergence handling from [`Damped`]:
+///
+/// ```
+/// use quad_vs_grad::argmin::core::{Error, Problem, KV};
+/// use quad_vs_grad::prelude::*;
+/// use quad_vs_grad::solvers::{DampedRule, ProposedStep};
+///
+/// /// Curvature `c I`: a damped gradient step `Δ = −g / (c + λ)`.
+/// struct ScaledGradient(f64);
+///
+/// impl<O> DampedRule<O> for ScaledGradient {
+///     fn name(&self) -> &'static str {
+///         "scaled gradient"
+///     }
+///     fn propose(
+///         &mut self,
+///         _problem: &mut Problem<O>,
+///         _param: &Array1<f64>,
+///         grad: &Array1<f64>,
+///         damping: f64,
+///         _need_model: bool,
+///     ) -> Result<ProposedStep, Error> {
+///         let step = grad * (-1.0 / (self.0 + damping));
+///         let curvature = self.0 * step.dot(&step); // ΔᵀCΔ with C = c I
+///         Ok(ProposedStep::new(step, Some(curvature), KV::new()))
+///     }
+/// }
+///
+/// let problem = XorProblem::reference();
+/// let start = array![2.0, -2.0];
+/// let solver = Damped::from_rule(ScaledGradient(1.0), Damping::adaptive(1.0)?);
+/// let res = Executor::new(problem.clone(), solver)
+///     .configure(|s| s.param(start.clone()).max_iters(20))
+///     .run()?;
+/// assert!(res.state().get_cost() < problem.cost(&start)?);
+/// # Ok::<(), Error>(())
+/// ```
 pub trait DampedRule<O> {
     /// The solver's name (argmin's `Solver::name`).
     fn name(&self) -> &'static str;

@@ -87,7 +87,8 @@ pub mod saddle_free;
 pub use adam::{Adam, AdamRule, AdamState};
 pub use adaptive_gd::{AdaptiveGd, AdaptiveRule, AdaptiveStep, StepScale};
 pub use common::{
-    solve_damped, BatchSchedule, VecState, CURVATURE_COUNT, DIVERGED_PREFIX, LINEAR_SOLVE_COUNT,
+    add_count, solve_damped, BatchSchedule, VecState, CURVATURE_COUNT, DIVERGED_PREFIX,
+    LINEAR_SOLVE_COUNT,
 };
 pub use damped::{Damped, DampedRule, ProposedStep};
 pub use damped_newton::{DampedNewton, DampedNewtonStep};
