@@ -26,12 +26,12 @@ fn run(
         stop: StopReason::MaxIters,
     };
     for k in 0..=steps {
-        let l = problem.full_loss(&p).unwrap_or(f64::NAN);
+        let l = problem.cost(&p).unwrap_or(f64::NAN);
         t.iterates.push(p.to_vec());
         t.loss.push(l);
         t.grad_norm.push(
             problem
-                .full_grad(&p)
+                .gradient(&p)
                 .map(|g| g.dot(&g).sqrt())
                 .unwrap_or(f64::NAN),
         );
@@ -65,8 +65,8 @@ fn newton(
     damping: f64,
 ) -> impl FnMut(&Array1<f64>) -> Option<Array1<f64>> + '_ {
     move |p| {
-        let g = problem.grad(p).ok()?;
-        let h = problem.hess(p).ok()? + Array2::<f64>::eye(2) * damping;
+        let g = problem.gradient(p).ok()?;
+        let h = problem.hessian(p).ok()? + Array2::<f64>::eye(2) * damping;
         let det = h[[0, 0]] * h[[1, 1]] - h[[0, 1]] * h[[1, 0]];
         let s = array![
             (h[[1, 1]] * g[0] - h[[0, 1]] * g[1]) / det,
@@ -85,7 +85,7 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let start = [1.6, -2.2];
     let traces = vec![
         run("Gradient descent (lr 1)", &problem, start, 300, |p| {
-            Some(p - &problem.grad(p).ok()?)
+            Some(p - &problem.gradient(p).ok()?)
         }),
         run(
             "Newton (no damping)",
@@ -102,7 +102,7 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
             newton(&problem, 0.1),
         ),
         run("Gradient descent (lr 60)", &problem, start, 40, |p| {
-            Some(p - &(problem.grad(p).ok()? * 60.0))
+            Some(p - &(problem.gradient(p).ok()? * 60.0))
         }),
     ];
     let (xr, yr) = view_bounds(&traces, Some(((-3.0, 3.0), (-3.0, 3.0))), 0.04);
@@ -134,7 +134,7 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let full = XorProblem::full(Dataset::separable(), &[2])?;
     let theta0 = full.mlp().init(7);
     let k = theta0.len();
-    let gd = |p: &Array1<f64>| Some(p - &(full.grad(p).ok()? * 0.5));
+    let gd = |p: &Array1<f64>| Some(p - &(full.gradient(p).ok()? * 0.5));
     let mut t = run("Gradient descent (lr 0.5)", &full, [0.0, 0.0], 0, |_| None);
     // Re-run from the real start (the helper takes 2-D starts).
     t.iterates.clear();
@@ -142,7 +142,7 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let mut p = theta0.clone();
     for _ in 0..400 {
         t.iterates.push(p.to_vec());
-        t.loss.push(full.full_loss(&p)?);
+        t.loss.push(full.cost(&p)?);
         p = gd(&p).unwrap_or(p);
     }
     t.grad_norm = vec![0.0; t.loss.len()];

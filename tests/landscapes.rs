@@ -356,7 +356,7 @@ mod batched {
     #[test]
     fn figures_render_deterministically() {
         use quad_vs_grad::landscapes::batch::run_one;
-        use quad_vs_grad::landscapes::figures::{
+        use quad_vs_grad::plot::landscape_figures::{
             bakeoff_summary_figure, batch_losses_figure, batch_paths_figure, curvature_grid,
             loss_grid, toy_1d_figure,
         };

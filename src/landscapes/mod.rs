@@ -27,8 +27,9 @@
 //! - [`batch`]: run any optimizer from many seeded starts, keep every trace,
 //!   and the bake-off table of document 002
 //!   (`cargo run --release --example bakeoff`);
-//! - [`figures`]: many-start trajectories, loss curves with their mean,
-//!   bake-off bars, 1-D toys with iterates, Hessian maps
+//! - their figures live with the others, in [`crate::plot::landscape_figures`]:
+//!   many-start trajectories, loss curves with their mean, bake-off bars,
+//!   1-D toys with iterates, Hessian maps
 //!   (`cargo run --release --example landscape_figures`);
 //! - [`crate::gradcheck`] checks every derivative here against finite
 //!   differences.
@@ -49,7 +50,6 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 pub mod batch;
-pub mod figures;
 pub mod quadratic;
 pub mod rosenbrock;
 pub mod toys;

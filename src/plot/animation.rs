@@ -17,8 +17,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::colour::{landscape_colour, path_colour, Rgb, NO_VALUE};
-use super::landscape::{draw_background, draw_legend_details, draw_traces, text, Layout, INK};
+use super::kit::{draw_legend_details, text, Layout, INK};
 use super::output::render_rgb;
+use super::paths::{draw_background, draw_traces};
 use super::{draw_err, Animation, LossGrid, PathsStyle, PlotError, Result};
 use crate::trace::Trace;
 

@@ -62,29 +62,38 @@
 //! ```
 
 mod animation;
-mod charts;
+mod bakeoff;
 mod colour;
+mod contour;
+mod curvature_grid;
+mod curvature_maps;
 mod grid;
-mod landscape;
+mod kit;
+pub mod landscape_figures;
+mod loss_curves;
 mod output;
+mod paths;
 mod pca;
+mod view;
 
 pub use animation::{frame_schedule, journey_animation, AnimationOptions};
-pub use charts::{
-    bakeoff_figure, bakeoff_svg, condition_figure, condition_svg, draw_bakeoff_bars,
-    draw_condition_map, draw_eigen_sign_map, draw_loss_curves, eigen_sign_figure, eigen_sign_svg,
-    loss_curves_figure, loss_curves_svg, BakeoffMetric, CurveAxis,
-};
+pub use bakeoff::{bakeoff_figure, bakeoff_svg, draw_bakeoff_bars, BakeoffMetric};
 pub use colour::{
     format_value, landscape_colour, path_colour, ColourScale, Rgb, NO_VALUE, OKABE_ITO, TABLEAU10,
 };
-pub use grid::{contour_segments, view_bounds, CurvatureGrid, LossGrid};
-pub use landscape::{draw_paths, paths_figure, paths_svg, HeatmapRender, PathsStyle};
+pub use contour::contour_segments;
+pub use curvature_grid::CurvatureGrid;
+pub use curvature_maps::{
+    condition_figure, condition_svg, draw_condition_map, draw_eigen_sign_map, eigen_sign_figure,
+    eigen_sign_svg,
+};
+pub use grid::LossGrid;
+pub use kit::HeatmapRender;
+pub use loss_curves::{draw_loss_curves, loss_curves_figure, loss_curves_svg, CurveAxis};
 pub use output::{render_png, render_svg, Animation, Figure};
+pub use paths::{draw_paths, paths_figure, paths_svg, PathsStyle};
 pub use pca::{landscape, pca_plane, PcaPlane, PcaProjection};
-// Drawing helpers shared with the landscapes lessons' figures.
-pub(crate) use colour::rgb;
-pub(crate) use landscape::{point_runs, INK};
+pub use view::view_bounds;
 
 use std::sync::Once;
 

@@ -34,6 +34,8 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::mlp::{sigmoid, Mlp};
 
+mod grid_eval;
+
 /// An affine plane (of any dimension `k`) through parameter space.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plane {

@@ -16,13 +16,16 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::batch::Bakeoff;
-use super::{Landscape, Minimum};
-use crate::plot::draw_err as de;
-use crate::plot::{
-    landscape_colour, path_colour, point_runs, render_png, rgb, ColourScale, CurvatureGrid, Figure,
-    LossGrid, PlotError, Result, FONT, INK,
+use super::colour::rgb;
+use super::draw_err as de;
+use super::kit::{point_runs, INK};
+use super::{
+    landscape_colour, path_colour, render_png, ColourScale, CurvatureGrid, Figure, LossGrid,
+    PlotError, Result, FONT,
 };
+use crate::landscapes::{Landscape, Minimum};
+// The multi-start runner's result, wherever the runner lives.
+use crate::prelude::Bakeoff;
 use crate::trace::Trace;
 
 /// The heatmap colour of `v` on `scale`: the figure library's landscape
