@@ -49,7 +49,7 @@ pub fn loss_grid<L: Landscape>(landscape: &L, n: usize) -> Result<LossGrid> {
 
 /// The Hessian eigenvalues of a 2-D landscape on an `n × n` grid over its
 /// domain, for [`crate::plot::eigen_sign_figure`] (the eigenvalue-sign map
-/// of document 002) and [`crate::plot::condition_figure`] (`log₁₀ κ`).
+/// of the many-dimensions notebook, see [`crate::landscapes`]) and [`crate::plot::condition_figure`] (`log₁₀ κ`).
 ///
 /// # Errors
 /// [`PlotError::InvalidInput`] if the landscape is not 2-D or `n < 2`.

@@ -18,9 +18,44 @@
 //!   (registered once as the family `"sans-serif"`, see [`ensure_fonts`]),
 //!   so a figure has the same bytes on a machine without any system font;
 //!   the PNG and GIF encoders are deterministic: same inputs, same bytes.
+//! - **One loss.** [`LossGrid::for_problem`] takes its values from
+//!   [`XorProblem::cost_grid`](crate::problem::XorProblem::cost_grid), the
+//!   problem's own loss organised for many points; pictures never carry a
+//!   forward pass of their own.
 //! - **Robust.** Non-finite grid values are drawn in a neutral grey, diverged
 //!   or non-finite iterates are cut out of a path and everything is clipped
 //!   to the view, so a bad run never breaks a figure.
+//!
+//! # Same bytes on every machine
+//! The race's iterates are not bit-identical across machines: the MLP's
+//! forward pass (matrix products above ndarray's BLAS cut-off) and the
+//! Newton-family solves run on OpenBLAS, which picks its kernels per CPU
+//! (`OPENBLAS_CORETYPE=Haswell` against `SkylakeX` on one machine changes
+//! iterates by up to about 1e−14). Figures must not show it. Before this was
+//! handled, 940 pixels of `paths.png` changed between such machines: with 5 %
+//! margins the shared start (2, −2) of the reference race lands exactly on
+//! a half pixel, so the iterates' last bits decided on which side every path
+//! began. Two snaps make the figures independent of those bits:
+//!
+//! - [`view_bounds`] rounds the view to about a millionth of its span, so
+//!   the grid drawn over it, its colour scale and every pixel mapping are
+//!   the same on every machine (the grid itself, [`XorProblem::cost_grid`](crate::problem::XorProblem::cost_grid),
+//!   uses no BLAS and gives the same values for the same view);
+//! - every drawn point of a path or marker is rounded to a pixel through a
+//!   lattice of 1/64 pixel (two-stage rounding): a half-pixel tie, which
+//!   geometry produces, is decided the same way whatever the last bits,
+//!   and the fragile points move to odd multiples of 1/128 pixel, which it
+//!   does not produce.
+//!
+//! A test perturbs every iterate and loss of the reference race by up to
+//! 1e−12 relative and requires identical PNG and GIF bytes. What still
+//! differs between machines: the numbers of an export (`traces.json`,
+//! `traces.csv`: iterates and losses in their last one or two digits,
+//! wall times always), never the figures; a view or pixel could still flip
+//! if a value fell within those last bits of a lattice half-step, which a
+//! million-fold finer perturbation than the lattice makes improbable but
+//! not impossible. Up-to-date checks should compare figure bytes, and
+//! exports without their timing columns and at a tolerance.
 //!
 //! # The main job's two files
 //! ```no_run

@@ -29,7 +29,7 @@ impl XorProblem {
     ///   `p`, so they are evaluated once per example; that layer's
     ///   pre-activation is affine in `p`,
     ///   `z(p) = Ŵ(θ₀) â + p₁ Ŵ(d₁) â + p₂ Ŵ(d₂) â`, so when the plane moves
-    ///   only output weights (the reference slice) a grid point costs one
+    ///   only output weights ([`XorProblem::reference`]) a grid point costs one
     ///   multiply-add pair per example;
     /// - the logarithms of all examples are taken at once: with
     ///   `e_n = e^{−|z_n|} ∈ (0, 1]`, `Σₙ ln(1 + e_n) = ln(1 + s)` where
