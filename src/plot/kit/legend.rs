@@ -176,33 +176,61 @@ pub(crate) fn draw_legend_details<DB: DrawingBackend>(
     if !l.legend_detail {
         return Ok(());
     }
-    let s = ((root.dim_in_pixel().1 as f64) / 720.0).clamp(0.6, 2.0);
     for (i, t) in traces.iter().enumerate().take(l.legend_shown) {
-        let ((x, y), (_, y1)) = l.detail_rect(i);
-        let msg = match at {
-            None => run_summary(t),
-            Some(steps) => {
-                let k = steps.get(i).copied().unwrap_or(0).min(t.steps());
-                let loss = t.loss.get(k).copied().unwrap_or(f64::NAN);
-                if k == t.steps() {
-                    if t.diverged() {
-                        format!("diverged at step {k}")
-                    } else {
-                        format!("done: {k} steps, loss {}", format_loss(loss))
-                    }
-                } else {
-                    format!("step {k}: loss {}", format_loss(loss))
-                }
-            }
-        };
-        let msg = fit_text(
-            root,
-            &msg,
-            12.0 * s,
-            false,
-            (l.legend_w - 36).max(10) as u32,
-        );
-        note(root, &msg, (x + 2, (y + y1) / 2), 12.0 * s, &MUTED)?;
+        let k = at.map(|steps| steps.get(i).copied().unwrap_or(0));
+        let msg = legend_detail(root, l, t, k);
+        draw_legend_detail(root, l, i, &msg)?;
     }
     Ok(())
+}
+
+/// The detail line of a legend entry, fitted to its width: the run summary,
+/// or with `Some(step)` the loss at that step of the animation.
+pub(crate) fn legend_detail<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    l: &Layout,
+    t: &Trace,
+    at: Option<usize>,
+) -> String {
+    let msg = match at {
+        None => run_summary(t),
+        Some(k) => {
+            let k = k.min(t.steps());
+            let loss = t.loss.get(k).copied().unwrap_or(f64::NAN);
+            if k == t.steps() {
+                if t.diverged() {
+                    format!("diverged at step {k}")
+                } else {
+                    format!("done: {k} steps, loss {}", format_loss(loss))
+                }
+            } else {
+                format!("step {k}: loss {}", format_loss(loss))
+            }
+        }
+    };
+    fit_text(
+        root,
+        &msg,
+        12.0 * l.font_scale,
+        false,
+        (l.legend_w - 36).max(10) as u32,
+    )
+}
+
+/// Writes `msg` as the detail line of legend entry `i` (inside
+/// [`Layout::detail_rect`]).
+pub(crate) fn draw_legend_detail<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    l: &Layout,
+    i: usize,
+    msg: &str,
+) -> Result<()> {
+    let ((x, y), (_, y1)) = l.detail_rect(i);
+    note(
+        root,
+        msg,
+        (x + 2, (y + y1) / 2),
+        12.0 * l.font_scale,
+        &MUTED,
+    )
 }

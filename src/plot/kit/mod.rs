@@ -19,6 +19,9 @@ pub(crate) use geometry::{clip_segment, point_runs};
 pub(crate) use heatmap::draw_heatmap;
 pub use heatmap::HeatmapRender;
 pub(crate) use layout::Layout;
-pub(crate) use legend::{draw_legend, draw_legend_details, format_loss, run_summary, LegendKey};
+pub(crate) use legend::{
+    draw_legend, draw_legend_detail, draw_legend_details, format_loss, legend_detail, run_summary,
+    LegendKey,
+};
 pub(crate) use marker::Marker;
 pub(crate) use text::{centred_line, fit_text, fsize, note, text, text_width, INK, MUTED};
