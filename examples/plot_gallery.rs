@@ -27,12 +27,12 @@ fn run(
         settings: Default::default(),
     };
     for k in 0..=steps {
-        let l = problem.full_batch_cost(&p).unwrap_or(f64::NAN);
+        let l = problem.cost(&p).unwrap_or(f64::NAN);
         t.iterates.push(p.to_vec());
         t.loss.push(l);
         t.grad_norm.push(
             problem
-                .full_batch_gradient(&p)
+                .gradient(&p)
                 .map(|g| g.dot(&g).sqrt())
                 .unwrap_or(f64::NAN),
         );
@@ -143,7 +143,7 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let mut p = theta0.clone();
     for _ in 0..400 {
         t.iterates.push(p.to_vec());
-        t.loss.push(full.full_batch_cost(&p)?);
+        t.loss.push(full.cost(&p)?);
         p = gd(&p).unwrap_or(p);
     }
     t.grad_norm = vec![0.0; t.loss.len()];

@@ -111,6 +111,37 @@ fn cosine_well_traps_gradient_descent_left_of_the_watershed() {
     assert_eq!(f.global_minimum().unwrap(), global);
 }
 
+/// One well beyond its width: concave along the radius only, so in two
+/// dimensions its Hessian is indefinite (not concave), in one it is concave.
+#[test]
+fn one_well_beyond_its_width_is_a_saddle_shape_in_two_dimensions() {
+    let sigma = 0.8;
+    let well = GaussianWells::new(array![[0.0, 0.0]], array![sigma], array![1.0]).unwrap();
+    let eig = |x: f64| {
+        let h = well.hessian(&array![x, 0.0]).unwrap();
+        // Axis-aligned radius: the Hessian is diagonal, radial entry first.
+        assert!(h[[0, 1]].abs() < 1e-15);
+        (h[[0, 0]], h[[1, 1]])
+    };
+    for (r, both_positive) in [(0.5 * sigma, true), (1.5 * sigma, false)] {
+        let w = (-r * r / (2.0 * sigma * sigma)).exp();
+        let (radial, across) = eig(r);
+        let want_radial = w / (sigma * sigma) * (1.0 - r * r / (sigma * sigma));
+        assert!(
+            (radial - want_radial).abs() < 1e-14,
+            "{radial} vs {want_radial}"
+        );
+        assert!((across - w / (sigma * sigma)).abs() < 1e-14);
+        assert!(across > 0.0);
+        assert_eq!(radial > 0.0, both_positive, "r = {r}");
+    }
+    // 1.5 σ out: radial curvature −1.25 w/σ², across +w/σ², so indefinite.
+    let (radial, across) = eig(1.5 * sigma);
+    assert!((radial / across + 1.25).abs() < 1e-12);
+    let line = GaussianWells::new(array![[0.0]], array![sigma], array![1.0]).unwrap();
+    assert!(line.hessian(&array![1.5 * sigma]).unwrap()[[0, 0]] < 0.0);
+}
+
 #[test]
 fn wells_global_minimum_beats_a_dense_grid() {
     for seed in 0..4 {
@@ -270,7 +301,7 @@ mod batched {
             assert!((0.0..=1.0).contains(&r.reached_global), "{r:?}");
             assert!(r.mean_final_loss >= global.value - 1e-12, "{r:?}");
         }
-        // The lesson of document 002, for these seeded starts: on a
+        // The lesson of the many-dimensions notebook, for these seeded starts: on a
         // non-convex landscape undamped-ish Newton is drawn to saddles and
         // maxima, while BFGS (positive-definite model, line search) is not.
         let row = |name: &str| a.rows.iter().find(|r| r.optimizer == name).unwrap();
@@ -355,7 +386,7 @@ mod batched {
     }
     #[test]
     fn figures_render_deterministically() {
-        use quad_vs_grad::landscapes::figures::{
+        use quad_vs_grad::plot::landscape_figures::{
             bakeoff_summary_figure, batch_losses_figure, batch_paths_figure, curvature_grid,
             loss_grid, toy_1d_figure,
         };

@@ -24,23 +24,34 @@
 //! point of the lesson, and the global minimum where one is known.
 //!
 //! Around them:
-//! - [`crate::race::multistart`]: run any optimizer from many seeded starts,
-//!   keep every trace, and the bake-off table of document 002
+//! - [`crate::race::multistart`]: run any optimizer from many seeded starts, keep every trace,
+//!   and the bake-off table of the *Optimization in many dimensions*
+//!   notebook ([sources](#sources))
 //!   (`cargo run --release --example bakeoff`);
-//! - [`figures`]: many-start trajectories, loss curves with their mean,
-//!   bake-off bars, 1-D toys with iterates, Hessian maps
+//! - their figures live with the others, in [`crate::plot::landscape_figures`]:
+//!   many-start trajectories, loss curves with their mean, bake-off bars,
+//!   1-D toys with iterates, Hessian maps
 //!   (`cargo run --release --example landscape_figures`);
 //! - [`crate::gradcheck`] checks every derivative here against finite
 //!   differences.
 //!
-//! Sources: the Gaussian-wells landscape, its gradient and Hessian, batched
-//! starts and the bake-off follow the University of Texas course notebook
-//! *Optimization in many dimensions* (document 002 of the seeds); the toys
-//! follow the notes *Optimizers-from-Scratch* (document 003) and
-//! A. Zhang, Z. C. Lipton, M. Li, A. J. Smola, *Dive into Deep Learning*,
-//! ch. 12 (Optimization Algorithms); H. H. Rosenbrock, *An automatic method
-//! for finding the greatest or least value of a function*, The Computer
-//! Journal 3(3), 1960.
+//! # Sources
+//! - *Optimization in many dimensions*, a course notebook of The University
+//!   of Texas at Austin (Jupyter, NumPy): the random Gaussian-wells
+//!   landscape with its analytic gradient and Hessian, batched random starts,
+//!   the optimizers compared on it and the bake-off of final loss against
+//!   wall time ([`wells`], the multi-start runner). Cited below as *the
+//!   many-dimensions notebook*.
+//! - *Optimizers-from-Scratch*, public notes on optimization in deep
+//!   learning: local minima (`x cos(πx)` on `[−1, 2]`), saddle points
+//!   (`x² − y²`), vanishing gradients (`tanh` from `x = 4`) and Newton's
+//!   method on `cosh(cx)` ([`toys`]). Cited below as *the from-scratch notes*.
+//!   Those examples in turn follow A. Zhang, Z. C. Lipton, M. Li,
+//!   A. J. Smola, *Dive into Deep Learning*, ch. 12 (Optimization
+//!   Algorithms), Cambridge University Press, 2023, <https://d2l.ai>.
+//! - H. H. Rosenbrock, *An automatic method for finding the greatest or
+//!   least value of a function*, The Computer Journal 3(3), 1960
+//!   ([`rosenbrock`]).
 
 use argmin::core::{CostFunction, Gradient, Hessian};
 use ndarray::{Array1, Array2};
@@ -48,7 +59,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-pub mod figures;
 pub mod quadratic;
 pub mod rosenbrock;
 pub mod toys;

@@ -1,4 +1,5 @@
-//! The classic toy objectives of document 003, each isolating one obstacle.
+//! The classic toy objectives of the from-scratch notes (*Optimizers-from-Scratch*,
+//! see the [sources](super#sources)), each isolating one obstacle.
 //!
 //! | toy | `f` | `f'` (or `∇f`) | `f''` (or `∇²f`) |
 //! |---|---|---|---|
@@ -286,7 +287,7 @@ pub struct CoshValley {
 }
 
 impl Default for CoshValley {
-    /// `c = 0.5`, as in document 003.
+    /// `c = 0.5`, as in the from-scratch notes.
     fn default() -> Self {
         Self { c: 0.5 }
     }
@@ -338,7 +339,7 @@ impl Landscape for CoshValley {
         vec![(-12.0, 12.0)]
     }
 
-    /// `x = 10`, as in document 003.
+    /// `x = 10`, as in the from-scratch notes.
     fn start(&self) -> Array1<f64> {
         array![10.0]
     }

@@ -1,4 +1,5 @@
-//! The random Gaussian-wells landscape of document 002.
+//! The random Gaussian-wells landscape of the many-dimensions notebook
+//! (*Optimization in many dimensions*, see the [sources](super#sources)).
 //!
 //! With `P` wells of centre `μ_p ∈ ℝ^d`, width `σ_p > 0` and depth
 //! `A_p ≥ 0` (`Σ_p A_p = 1`), writing `r_p = x − μ_p` and
@@ -10,8 +11,13 @@
 //! ∇²L(x) =  Σ_p w_p(x) ( I / σ_p² − r_p r_pᵀ / σ_p⁴ )
 //! ```
 //!
-//! Each well is locally convex within `‖r_p‖ < σ_p` and concave beyond it,
-//! so between wells the Hessian is indefinite (saddles, ridges) and far from
+//! A single well's Hessian `(w_p/σ_p²)(I − r_p r_pᵀ/σ_p²)` has the eigenvalue
+//! `w_p/σ_p²` across the radius (`d − 1` times) and
+//! `(w_p/σ_p²)(1 − ‖r_p‖²/σ_p²)` along it. So each well is locally convex
+//! within `‖r_p‖ < σ_p`; beyond it the well curves down along the radius
+//! only, and for `d ≥ 2` its Hessian there is indefinite (a saddle shape:
+//! concave radially, convex across), while in one dimension it is concave.
+//! Between wells the sum is indefinite too (saddles, ridges), and far from
 //! all wells the landscape is a flat plateau at 0 where every gradient
 //! vanishes: the picture of a disordered, non-convex loss.
 //!
@@ -35,12 +41,13 @@ use crate::error::{Error, Result};
 
 /// Default range of the random well widths `σ_p`.
 ///
-/// Document 002 draws widths `w ~ U(0, 1)` for `exp(−‖r‖²/w²)`, that is
+/// The many-dimensions notebook draws widths `w ~ U(0, 1)` for `exp(−‖r‖²/w²)`, that is
 /// `σ = w/√2 ∈ (0, 0.71)`; widths near 0 give needle-like wells that no
 /// start ever finds, so the crate keeps `σ` away from 0.
 pub const DEFAULT_WIDTH_RANGE: (f64, f64) = (0.3, 1.0);
 
-/// Default box of the random well centres, per coordinate (as in document 002).
+/// Default box of the random well centres, per coordinate (as in the
+/// many-dimensions notebook).
 pub const DEFAULT_CENTRE_RANGE: (f64, f64) = (-3.0, 3.0);
 
 /// A sum of `P` Gaussian wells in `d` dimensions with normalised depths.

@@ -1,8 +1,12 @@
 //! `journey.gif`: the paths growing over the loss landscape, frame by frame.
 //!
 //! The landscape (heatmap, iso-lines, axes, colour bar, legend names) is
-//! rendered once into an RGB buffer; each frame copies it and draws only the
-//! paths up to that frame's step, the step counter and the running losses.
+//! rendered once into an RGB buffer. Each frame starts from the previous
+//! one, restores from the background only the regions that move (the plot
+//! rectangle with room for markers, the step counter, and the legend lines
+//! whose text changed) and draws there the paths up to that frame's step,
+//! the step counter and the running losses; the result is pixel for pixel
+//! what redrawing everything on a fresh copy of the background gives.
 //! Frames are quantised to one fixed global palette (the colour map, the path
 //! colours, greys and their blends, built once) through an exact
 //! nearest-colour memo, and every frame after the first stores only the
@@ -17,8 +21,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::colour::{landscape_colour, path_colour, Rgb, NO_VALUE};
-use super::landscape::{draw_background, draw_legend_details, draw_traces, text, Layout, INK};
+use super::kit::{draw_legend_detail, legend_detail, text, Layout, INK};
 use super::output::render_rgb;
+use super::paths::{draw_background, draw_traces};
 use super::{draw_err, Animation, LossGrid, PathsStyle, PlotError, Result};
 use crate::trace::Trace;
 
@@ -201,13 +206,38 @@ fn render(
         let mut prev: Option<Vec<u8>> = None;
         let mut pending: Option<Frame<'static>> = None;
         let mut buf = background.clone();
+        let regions = Regions::new(&layout, w as usize, h as usize);
+        let mut shown: Vec<Option<String>> = vec![None; layout.legend_shown.min(traces.len())];
         for (fi, &step) in schedule.iter().enumerate() {
-            buf.copy_from_slice(&background);
             let upto: Vec<usize> = traces.iter().map(|t| step.min(t.steps())).collect();
+            let mut dirty = regions.paths.union(regions.counter);
+            for r in [regions.paths, regions.counter] {
+                r.restore(&mut buf, &background, w as usize);
+            }
             {
                 let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+                // Legend lines: only those whose text changed are redrawn.
+                let mut changed: Vec<(usize, String)> = Vec::new();
+                if layout.legend_detail {
+                    for (i, (t, old)) in traces.iter().zip(shown.iter_mut()).enumerate() {
+                        let msg = legend_detail(&root, &layout, t, Some(upto[i]));
+                        if old.as_deref() != Some(msg.as_str()) {
+                            changed.push((i, msg.clone()));
+                            *old = Some(msg);
+                        }
+                    }
+                }
+                drop(root);
+                for &(i, _) in &changed {
+                    let r = regions.detail(&layout, i);
+                    r.restore(&mut buf, &background, w as usize);
+                    dirty = dirty.union(r);
+                }
+                let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
                 draw_traces(&root, &layout, traces, &upto, &style)?;
-                draw_legend_details(&root, &layout, traces, Some(&upto))?;
+                for (i, msg) in &changed {
+                    draw_legend_detail(&root, &layout, *i, msg)?;
+                }
                 let s = layout.font_scale;
                 let msg = if max_steps == 0 {
                     "step 0".to_string()
@@ -233,7 +263,12 @@ fn render(
             } else {
                 frame_cs
             };
-            match quant.frame(&buf, prev.as_deref(), w as usize, h as usize) {
+            match quant.frame(
+                &buf,
+                prev.as_deref().map(|p| (p, dirty)),
+                w as usize,
+                h as usize,
+            ) {
                 Some(mut frame) => {
                     frame.delay = delay;
                     if let Some(p) = pending.take() {
@@ -249,7 +284,7 @@ fn render(
                 }
             }
             match prev.as_mut() {
-                Some(p) => p.copy_from_slice(&buf),
+                Some(p) => dirty.restore(p, &buf, w as usize),
                 None => prev = Some(buf.clone()),
             }
             bar.inc(1);
@@ -393,18 +428,20 @@ impl Quantiser {
 
     /// Encodes `cur` as a GIF frame: the whole image, or only the bounding
     /// rectangle of the pixels that differ from `prev`, with unchanged pixels
-    /// transparent. `None` if nothing changed.
+    /// transparent. `None` if nothing changed. With `prev`, the caller
+    /// promises that pixels outside the rectangle `within` are unchanged.
     fn frame(
         &mut self,
         cur: &[u8],
-        prev: Option<&[u8]>,
+        prev: Option<(&[u8], Rect)>,
         w: usize,
         h: usize,
     ) -> Option<Frame<'static>> {
         let (x0, y0, x1, y1) = match prev {
             None => (0, 0, w, h),
-            Some(p) => changed_rect(cur, p, w, h)?,
+            Some((p, within)) => changed_rect_within(cur, p, w, within)?,
         };
+        let prev = prev.map(|p| p.0);
         let (fw, fh) = (x1 - x0, y1 - y0);
         let mut idx = Vec::with_capacity(fw * fh);
         for y in y0..y1 {
@@ -440,29 +477,138 @@ impl Quantiser {
     }
 }
 
+/// A pixel rectangle `[x0, x1) × [y0, y1)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Rect {
+    x0: usize,
+    y0: usize,
+    x1: usize,
+    y1: usize,
+}
+
+impl Rect {
+    /// The rectangle `[x0, x1) × [y0, y1)` clamped to a `w × h` image.
+    fn clamped(x0: i64, y0: i64, x1: i64, y1: i64, w: usize, h: usize) -> Self {
+        let c = |v: i64, hi: usize| v.clamp(0, hi as i64) as usize;
+        let (x0, x1) = (c(x0, w), c(x1, w));
+        let (y0, y1) = (c(y0, h), c(y1, h));
+        Self {
+            x0,
+            y0,
+            x1: x1.max(x0),
+            y1: y1.max(y0),
+        }
+    }
+
+    fn union(self, o: Rect) -> Rect {
+        if o.x0 == o.x1 || o.y0 == o.y1 {
+            return self;
+        }
+        if self.x0 == self.x1 || self.y0 == self.y1 {
+            return o;
+        }
+        Rect {
+            x0: self.x0.min(o.x0),
+            y0: self.y0.min(o.y0),
+            x1: self.x1.max(o.x1),
+            y1: self.y1.max(o.y1),
+        }
+    }
+
+    /// Copies this rectangle of the RGB image `from` into `to` (width `w`).
+    fn restore(self, to: &mut [u8], from: &[u8], w: usize) {
+        for y in self.y0..self.y1 {
+            let span = (y * w + self.x0) * 3..(y * w + self.x1) * 3;
+            to[span.clone()].copy_from_slice(&from[span]);
+        }
+    }
+}
+
+/// Where the moving parts of a frame can draw: everything else of a frame is
+/// the previous frame's.
+struct Regions {
+    /// The plot rectangle with room for end markers that stick out of it.
+    paths: Rect,
+    /// The step counter's line.
+    counter: Rect,
+    w: usize,
+    h: usize,
+}
+
+impl Regions {
+    fn new(l: &Layout, w: usize, h: usize) -> Self {
+        let s = l.font_scale;
+        // The largest end marker reaches (5.5 + 2.6 · 5) s + 1.6 + 1 pixels
+        // from an iterate in view: 32 s is a safe bound.
+        let m = (32.0 * s).ceil() as i64;
+        let paths = Rect::clamped(
+            l.left as i64 - m,
+            l.top as i64 - m,
+            l.right as i64 + m,
+            l.bottom as i64 + m,
+            w,
+            h,
+        );
+        let (_, cy) = l.subtitle_at;
+        let half = (14.0 * s).ceil() as i64;
+        let counter = Rect::clamped(0, cy as i64 - half, w as i64, cy as i64 + half, w, h);
+        Self {
+            paths,
+            counter,
+            w,
+            h,
+        }
+    }
+
+    /// The detail line of legend entry `i`, with a 2-pixel rim for the
+    /// glyphs' antialiasing.
+    fn detail(&self, l: &Layout, i: usize) -> Rect {
+        let ((x0, y0), (x1, y1)) = l.detail_rect(i);
+        Rect::clamped(
+            x0 as i64 - 2,
+            y0 as i64 - 2,
+            x1 as i64 + 2,
+            y1 as i64 + 2,
+            self.w,
+            self.h,
+        )
+    }
+}
+
 /// Bounding rectangle `(x0, y0, x1, y1)` (exclusive ends) of the pixels
-/// where two RGB images differ; `None` if they are equal.
-fn changed_rect(a: &[u8], b: &[u8], w: usize, h: usize) -> Option<(usize, usize, usize, usize)> {
+/// where two RGB images of width `w` differ, searching only `within`
+/// (outside it they are known to be equal); `None` if they are equal.
+fn changed_rect_within(
+    a: &[u8],
+    b: &[u8],
+    w: usize,
+    within: Rect,
+) -> Option<(usize, usize, usize, usize)> {
     let stride = w * 3;
-    let rows: Vec<usize> = (0..h)
-        .filter(|&y| a[y * stride..(y + 1) * stride] != b[y * stride..(y + 1) * stride])
+    let (xa, xb) = (within.x0 * 3, within.x1 * 3);
+    let rows: Vec<usize> = (within.y0..within.y1)
+        .filter(|&y| a[y * stride + xa..y * stride + xb] != b[y * stride + xa..y * stride + xb])
         .collect();
     let (&y0, &y1) = (rows.first()?, rows.last()?);
-    let (mut x0, mut x1) = (w, 0);
+    let (mut x0, mut x1) = (within.x1, within.x0);
+    let differs = |ra: &[u8], rb: &[u8], x: usize| ra[x * 3..x * 3 + 3] != rb[x * 3..x * 3 + 3];
     for &y in &rows {
         let ra = &a[y * stride..(y + 1) * stride];
         let rb = &b[y * stride..(y + 1) * stride];
-        if let Some(first) = (0..w).find(|&x| ra[x * 3..x * 3 + 3] != rb[x * 3..x * 3 + 3]) {
+        if let Some(first) = (within.x0..within.x1).find(|&x| differs(ra, rb, x)) {
             x0 = x0.min(first);
         }
-        if let Some(last) = (0..w)
-            .rev()
-            .find(|&x| ra[x * 3..x * 3 + 3] != rb[x * 3..x * 3 + 3])
-        {
+        if let Some(last) = (within.x0..within.x1).rev().find(|&x| differs(ra, rb, x)) {
             x1 = x1.max(last + 1);
         }
     }
     Some((x0, y0, x1, y1 + 1))
+}
+
+/// [`changed_rect_within`] over the whole `w × h` image.
+#[cfg(test)]
+fn changed_rect(a: &[u8], b: &[u8], w: usize, h: usize) -> Option<(usize, usize, usize, usize)> {
+    changed_rect_within(a, b, w, Rect::clamped(0, 0, w as i64, h as i64, w, h))
 }
 
 #[cfg(test)]

@@ -18,9 +18,55 @@
 //!   (registered once as the family `"sans-serif"`, see [`ensure_fonts`]),
 //!   so a figure has the same bytes on a machine without any system font;
 //!   the PNG and GIF encoders are deterministic: same inputs, same bytes.
+//! - **One loss.** [`LossGrid::for_problem`] takes its values from
+//!   [`XorProblem::cost_grid`](crate::problem::XorProblem::cost_grid), the
+//!   problem's own loss organised for many points; pictures never carry a
+//!   forward pass of their own.
 //! - **Robust.** Non-finite grid values are drawn in a neutral grey, diverged
 //!   or non-finite iterates are cut out of a path and everything is clipped
 //!   to the view, so a bad run never breaks a figure.
+//!
+//! # Same bytes on every machine
+//! The race's iterates are not bit-identical across machines: the MLP's
+//! forward pass (matrix products above ndarray's BLAS cut-off) and the
+//! Newton-family solves run on OpenBLAS, which picks its kernels per CPU
+//! (`OPENBLAS_CORETYPE=Haswell` against `SkylakeX` on one machine changes
+//! iterates by up to about 1e−14). Figures must not show it. Before this was
+//! handled, 940 pixels of `paths.png` changed between such machines: with 5 %
+//! margins the shared start (2, −2) of the reference race lands exactly on
+//! a half pixel, so the iterates' last bits decided on which side every path
+//! began. Two snaps make the figures independent of those bits:
+//!
+//! - [`view_bounds`] rounds the view to about a millionth of its span, so
+//!   the grid drawn over it, its colour scale and every pixel mapping are
+//!   the same on every machine (the grid itself, [`XorProblem::cost_grid`](crate::problem::XorProblem::cost_grid),
+//!   uses no BLAS and gives the same values for the same view);
+//! - every drawn point of a path or marker is rounded to a pixel through a
+//!   lattice of 1/64 pixel (two-stage rounding): a half-pixel tie, which
+//!   geometry produces, is decided the same way whatever the last bits,
+//!   and the fragile points move to odd multiples of 1/128 pixel, which it
+//!   does not produce.
+//!
+//! A test perturbs every iterate and loss of the reference race by up to
+//! 1e−12 relative and requires identical PNG and GIF bytes; the CLI's
+//! figures of the output-weight and the hidden-weight slices are identical
+//! under every `OPENBLAS_CORETYPE` tried (Prescott, Nehalem, Sandybridge,
+//! Haswell, Zen, SkylakeX). What may still differ between machines:
+//!
+//! - the numbers of an export (`traces.json`, `traces.csv`): iterates and
+//!   losses in their last digits, wall times always;
+//! - figures of races whose dynamics amplify rounding. On the full network
+//!   (`--problem full`, drawn on the PCA plane of its iterates) L-BFGS's
+//!   iterates differ by about 1e−5 after 40 steps between Haswell and
+//!   SkylakeX kernels, so the plane and the grid over it differ, and
+//!   `paths.png` differed in 7 heatmap pixels by one colour unit. Only
+//!   keeping BLAS out of the race itself would remove that;
+//! - in principle a view or pixel whose exact value falls within the last
+//!   bits of a lattice half-step, which nothing in the construction favours.
+//!
+//! So up-to-date checks may compare the main job's figure bytes exactly;
+//! exports must be compared without their timing columns and at a
+//! tolerance.
 //!
 //! # The main job's two files
 //! ```no_run
@@ -40,12 +86,16 @@
 //! ```
 //!
 //! # Performance
-//! On the reference problem (release build, one core of a loaded 2-core
-//! machine, `examples/main_job_timing.rs`): the 200 × 200 loss grid about 90 ms,
-//! `paths.png` about 10 ms, the 120-frame `journey.gif` about 150 ms and
-//! under 0.2 MB. The grid is cheap because layers the slice does not move are
-//! evaluated once; the GIF because the landscape is drawn once, the palette is
-//! fixed and every frame stores only its changed rectangle.
+//! On the reference problem (release build, `examples/main_job_timing.rs`;
+//! about 0.3 s of wall time for the whole CLI run on an idle 2-core machine,
+//! 0.34 s of CPU time): the 200 × 200 loss grid spends one `exp` per example
+//! and one `ln_1p` per grid point and shares its rows among the cores; the
+//! 120-frame `journey.gif` (under 0.25 MB) draws the landscape once, and each
+//! frame restores and redraws only what moves (the paths, the step counter,
+//! the legend lines whose text changed), quantises to a fixed palette and
+//! stores only its changed rectangle, with LZW compression on a second
+//! thread. The compression is the largest single cost (about a fifth of the
+//! CPU time).
 //!
 //! # In a notebook
 //! ```
@@ -62,29 +112,38 @@
 //! ```
 
 mod animation;
-mod charts;
+mod bakeoff;
 mod colour;
+mod contour;
+mod curvature_grid;
+mod curvature_maps;
 mod grid;
-mod landscape;
+mod kit;
+pub mod landscape_figures;
+mod loss_curves;
 mod output;
+mod paths;
 mod pca;
+mod view;
 
 pub use animation::{frame_schedule, journey_animation, AnimationOptions};
-pub use charts::{
-    bakeoff_figure, bakeoff_svg, condition_figure, condition_svg, draw_bakeoff_bars,
-    draw_condition_map, draw_eigen_sign_map, draw_loss_curves, eigen_sign_figure, eigen_sign_svg,
-    loss_curves_figure, loss_curves_svg, BakeoffMetric, CurveAxis,
-};
+pub use bakeoff::{bakeoff_figure, bakeoff_svg, draw_bakeoff_bars, BakeoffMetric};
 pub use colour::{
     format_value, landscape_colour, path_colour, ColourScale, Rgb, NO_VALUE, OKABE_ITO, TABLEAU10,
 };
-pub use grid::{contour_segments, view_bounds, CurvatureGrid, LossGrid};
-pub use landscape::{draw_paths, paths_figure, paths_svg, HeatmapRender, PathsStyle};
+pub use contour::contour_segments;
+pub use curvature_grid::CurvatureGrid;
+pub use curvature_maps::{
+    condition_figure, condition_svg, draw_condition_map, draw_eigen_sign_map, eigen_sign_figure,
+    eigen_sign_svg,
+};
+pub use grid::LossGrid;
+pub use kit::HeatmapRender;
+pub use loss_curves::{draw_loss_curves, loss_curves_figure, loss_curves_svg, CurveAxis};
 pub use output::{render_png, render_svg, Animation, Figure};
+pub use paths::{draw_paths, paths_figure, paths_svg, PathsStyle};
 pub use pca::{landscape, pca_plane, PcaPlane, PcaProjection};
-// Drawing helpers shared with the landscapes lessons' figures.
-pub(crate) use colour::rgb;
-pub(crate) use landscape::{point_runs, INK};
+pub use view::view_bounds;
 
 use std::sync::Once;
 

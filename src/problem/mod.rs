@@ -48,6 +48,8 @@ use crate::mlp::Mlp;
 
 mod curvature;
 
+mod grid_eval;
+
 /// An affine plane (of any dimension `k`) through parameter space.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plane {

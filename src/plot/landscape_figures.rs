@@ -16,13 +16,16 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{Landscape, Minimum};
-use crate::plot::draw_err as de;
-use crate::plot::{
-    landscape_colour, path_colour, point_runs, render_png, rgb, ColourScale, CurvatureGrid, Figure,
-    LossGrid, PlotError, Result, FONT, INK,
+use super::colour::rgb;
+use super::draw_err as de;
+use super::kit::{point_runs, INK};
+use super::{
+    landscape_colour, path_colour, render_png, ColourScale, CurvatureGrid, Figure, LossGrid,
+    PlotError, Result, FONT,
 };
-use crate::race::multistart::Bakeoff;
+use crate::landscapes::{Landscape, Minimum};
+// The multi-start runner's result, wherever the runner lives.
+use crate::prelude::Bakeoff;
 use crate::trace::Trace;
 
 /// The heatmap colour of `v` on `scale`: the figure library's landscape
@@ -46,7 +49,7 @@ pub fn loss_grid<L: Landscape>(landscape: &L, n: usize) -> Result<LossGrid> {
 
 /// The Hessian eigenvalues of a 2-D landscape on an `n × n` grid over its
 /// domain, for [`crate::plot::eigen_sign_figure`] (the eigenvalue-sign map
-/// of document 002) and [`crate::plot::condition_figure`] (`log₁₀ κ`).
+/// of the many-dimensions notebook, see [`crate::landscapes`]) and [`crate::plot::condition_figure`] (`log₁₀ κ`).
 ///
 /// # Errors
 /// [`PlotError::InvalidInput`] if the landscape is not 2-D or `n < 2`.
