@@ -117,6 +117,7 @@ mod colour;
 mod contour;
 mod curvature_grid;
 mod curvature_maps;
+mod gif_frames;
 mod grid;
 mod kit;
 pub mod landscape_figures;
