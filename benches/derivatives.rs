@@ -12,6 +12,7 @@
 use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkGroup, Criterion};
+use quad_vs_grad::mlp::sigmoid;
 use quad_vs_grad::prelude::*;
 
 fn problems() -> Vec<(&'static str, XorProblem, Array1<f64>)> {
@@ -82,11 +83,24 @@ fn bench(c: &mut Criterion) {
         g.bench_function("Hessian-vector", |b| {
             b.iter(|| mlp.hvp(black_box(theta.view()), &data, black_box(vt.view())))
         });
+        g.bench_function("GGN-vector", |b| {
+            b.iter(|| mlp.ggn_vec(black_box(theta.view()), &data, black_box(vt.view())))
+        });
+        g.bench_function("K-FAC factors", |b| {
+            b.iter(|| {
+                mlp.kfac_factors(black_box(theta.view()), data.x.view(), |z| {
+                    z.mapv(|z| sigmoid(z) * (1.0 - sigmoid(z)))
+                })
+            })
+        });
         g.finish();
         let mut g = c.benchmark_group(format!("{name} / mlp"));
         configure(&mut g, name.contains("128"));
         g.bench_function("dense Hessian", |b| {
             b.iter(|| mlp.hessian(black_box(theta.view()), &data))
+        });
+        g.bench_function("dense GGN", |b| {
+            b.iter(|| mlp.ggn(black_box(theta.view()), &data))
         });
         g.finish();
     }

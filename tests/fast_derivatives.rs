@@ -9,7 +9,7 @@
 use ndarray::{Array1, Array2};
 use proptest::prelude::*;
 use quad_vs_grad::data::Dataset;
-use quad_vs_grad::mlp::{reference, Mlp};
+use quad_vs_grad::mlp::{reference, sigmoid, Mlp};
 
 const TOL: f64 = 1e-12;
 
@@ -152,10 +152,14 @@ fn check_all(c: &Case) -> Result<(), TestCaseError> {
     let err = rel(g.dot(&c.v), m.ggn_vec(t, data, v).unwrap());
     prop_assert!(err < 1e-11, "{arch:?} G·v against Gv {err:e}");
 
-    let f = m.jacobian_gram(t, x, u).unwrap();
+    // the weights see the logits of the same pass
+    let lambda = |z: ndarray::ArrayView1<f64>| z.mapv(|z| sigmoid(z) * (1.0 - sigmoid(z)));
+    let err = rel(m.jacobian_gram(t, x, lambda).unwrap(), g.iter().copied());
+    prop_assert!(err < TOL, "{arch:?} Gram with GGN weights {err:e}");
+    let f = m.jacobian_gram(t, x, |_| c.weights.clone()).unwrap();
     let err = rel(
         f.iter().copied(),
-        reference::jacobian_gram(m, t, x, u).unwrap(),
+        reference::jacobian_gram(m, t, x, |_| c.weights.clone()).unwrap(),
     );
     prop_assert!(err < TOL, "{arch:?} weighted Gram {err:e}");
     prop_assert!(f == f.t());
@@ -182,8 +186,8 @@ fn check_all(c: &Case) -> Result<(), TestCaseError> {
         );
     }
 
-    let k_fast = m.kfac_factors(t, x, u).unwrap();
-    let k_ref = reference::kfac_factors(m, t, x, u).unwrap();
+    let k_fast = m.kfac_factors(t, x, |_| c.weights.clone()).unwrap();
+    let k_ref = reference::kfac_factors(m, t, x, |_| c.weights.clone()).unwrap();
     prop_assert_eq!(k_fast.len(), m.num_layers());
     for (a, b) in k_fast.iter().zip(&k_ref) {
         prop_assert_eq!(a.offset, b.offset);
@@ -252,8 +256,8 @@ fn repeated_calls_give_identical_bits() {
         let x = data.x.view();
         let w = c.weights.view();
         assert_eq!(
-            m.kfac_factors(t, x, w).unwrap(),
-            m.kfac_factors(t, x, w).unwrap()
+            m.kfac_factors(t, x, |_| w.to_owned()).unwrap(),
+            m.kfac_factors(t, x, |_| w.to_owned()).unwrap()
         );
     }
 }
@@ -292,10 +296,10 @@ fn wrong_sizes_are_errors() {
     assert!(m.hessian(t, &bad).is_err());
     assert!(m.ggn(t, &bad).is_err());
     let x = c.data.x.view();
-    assert!(m.jacobian_gram(t, x, short.view()).is_err());
+    assert!(m.jacobian_gram(t, x, |_| short.clone()).is_err());
     let mut negative = c.weights.clone();
     negative[0] = -1.0;
-    assert!(m.kfac_factors(t, x, negative.view()).is_err());
+    assert!(m.kfac_factors(t, x, |_| negative.clone()).is_err());
     assert!(m.unpack(short.view()).is_err());
 }
 

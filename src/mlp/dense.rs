@@ -27,7 +27,7 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2};
 
-use super::kernels::{contiguous, dot, Pass};
+use super::kernels::{buffer, contiguous, dot, recycle, recycle_all, Pass};
 use super::{KroneckerFactors, LayerSignals, Mlp};
 use crate::data::Dataset;
 use crate::error::Result;
@@ -69,19 +69,39 @@ impl Mlp {
     /// symmetric): the GGN with `w_n = σ_n(1 − σ_n)`, the empirical Fisher
     /// with `w_n = (σ_n − y_n)²`, a Monte-Carlo Fisher with sampled weights.
     ///
+    /// `weights` receives the logits `z` (`N`) of the same forward pass and
+    /// returns `w` (`N`), so that weights depending on `σ(z_n)` cost no second
+    /// pass; fixed weights are `|_| w`.
+    ///
     /// # Errors
-    /// [`Error::Shape`] if θ or `x` has the wrong size or `w` not one entry
+    /// [`Error::Shape`] if θ or `x` has the wrong size or `w` is not one entry
     /// per example.
+    ///
+    /// # Example
+    /// ```
+    /// use quad_vs_grad::{data::Dataset, mlp::{sigmoid, Mlp}};
+    /// let data = Dataset::reference();
+    /// let mlp = Mlp::new(&[2, 4, 1])?;
+    /// let theta = mlp.init(1);
+    /// // the empirical Fisher, w_n = (σ(z_n) − y_n)²
+    /// let y = data.y.clone();
+    /// let f = mlp.jacobian_gram(theta.view(), data.x.view(), |z| {
+    ///     ndarray::Zip::from(&z).and(&y).map_collect(|&z, &y| (sigmoid(z) - y).powi(2))
+    /// })?;
+    /// assert_eq!(f.dim(), (17, 17));
+    /// # Ok::<(), quad_vs_grad::error::Error>(())
+    /// ```
     pub fn jacobian_gram(
         &self,
         theta: ArrayView1<f64>,
         x: ArrayView2<f64>,
-        w: ArrayView1<f64>,
+        weights: impl FnOnce(ArrayView1<f64>) -> Array1<f64>,
     ) -> Result<Array2<f64>> {
         self.check(theta, x)?;
-        self.check_signal(w, x)?;
         let theta = contiguous(&theta);
         let pass = Pass::new(self, &theta, x);
+        let w = weights(ArrayView1::from(&pass.logits[..]));
+        self.check_signal(w.view(), x)?;
         Ok(self.gram_from_pass(&pass, &theta, &contiguous(&w)))
     }
 
@@ -89,9 +109,12 @@ impl Mlp {
         let n = pass.n;
         let signals = pass.output_signals(theta);
         let jt = jacobian_t(pass, &signals);
+        recycle_all(signals);
         let inv_n = 1.0 / n as f64;
         let w: Vec<f64> = w.iter().map(|&w| w * inv_n).collect();
-        weighted_gram(&jt, self.num_params(), n, &w)
+        let g = weighted_gram(&jt, self.num_params(), n, &w);
+        recycle(jt);
+        g
     }
 
     /// Per-layer inputs `â_{l−1}` and per-example output gradients
@@ -130,7 +153,7 @@ impl Mlp {
                 }
             })
             .collect();
-        Ok((Array1::from(pass.logits), layers))
+        Ok((Array1::from(pass.logits.clone()), layers))
     }
 
     /// Output Jacobian `J` (`N × D`): row `n` is `∇_θ z_n`, the gradient of
@@ -149,6 +172,7 @@ impl Mlp {
         let n = pass.n;
         let signals = pass.output_signals(&theta);
         let jt = jacobian_t(&pass, &signals);
+        recycle_all(signals);
         let d = self.num_params();
         Ok(Array2::from_shape_vec((d, n), jt)
             .expect("D × N")
@@ -165,8 +189,10 @@ impl Mlp {
     ///
     /// with `g_{l,n} = ∂z_{L,n}/∂z_{l,n}` and per-example weights `w` (`N`):
     /// `σ_n(1 − σ_n)` for the exact Fisher (= GGN), `(σ_n − y_n)²` for the
-    /// empirical one. The layer's curvature block is approximated by `G_l ⊗ A_l`
-    /// (exact for `N = 1`). Martens & Grosse, ICML 2015.
+    /// empirical one. `weights` receives the logits `z` (`N`) of the same
+    /// forward pass and returns `w`; fixed weights are `|_| w`. The layer's
+    /// curvature block is approximated by `G_l ⊗ A_l` (exact for `N = 1`).
+    /// Martens & Grosse, ICML 2015.
     ///
     /// # Errors
     /// [`Error::Shape`] if θ or `x` has the wrong size, or `w` is not one
@@ -175,19 +201,20 @@ impl Mlp {
         &self,
         theta: ArrayView1<f64>,
         x: ArrayView2<f64>,
-        w: ArrayView1<f64>,
+        weights: impl FnOnce(ArrayView1<f64>) -> Array1<f64>,
     ) -> Result<Vec<KroneckerFactors>> {
         self.check(theta, x)?;
-        self.check_weights(w, x)?;
         let theta = contiguous(&theta);
         let pass = Pass::new(self, &theta, x);
+        let w = weights(ArrayView1::from(&pass.logits[..]));
+        self.check_weights(w.view(), x)?;
         let n = pass.n;
         let signals = pass.output_signals(&theta);
         let inv_n = 1.0 / n as f64;
         let w: Vec<f64> = w.iter().map(|&w| w * inv_n).collect();
         let uniform = vec![inv_n; n];
-        let mut a_hat = Vec::new();
-        Ok(pass
+        let mut a_hat = buffer(0);
+        let factors = pass
             .blocks
             .iter()
             .zip(&signals)
@@ -203,24 +230,31 @@ impl Mlp {
                     g: weighted_gram(g, b.rows, n, &w),
                 }
             })
-            .collect())
+            .collect();
+        recycle_all(signals);
+        recycle(a_hat);
+        Ok(factors)
     }
 }
 
 /// Block size of the blocked upper-triangle Gram product.
 const GRAM_BLOCK: usize = 96;
+/// Below this many rows a Gram matrix is a triangle of dot products; from it
+/// on, GEMMs (the system BLAS).
+const GRAM_GEMM_MIN: usize = 16;
 
 /// `Σ_n w_n a_{·n} a_{·n}ᵀ` for `a` (`rows × N`, row-major): an exactly
 /// symmetric `rows × rows` matrix, only its upper triangle computed.
 pub(crate) fn weighted_gram(a: &[f64], rows: usize, n: usize, w: &[f64]) -> Array2<f64> {
-    let mut b = a[..rows * n].to_vec();
+    let mut b = buffer(0);
+    b.extend_from_slice(&a[..rows * n]);
     for row in b.chunks_exact_mut(n) {
         for (x, &w) in row.iter_mut().zip(w) {
             *x *= w;
         }
     }
     let mut g = Array2::zeros((rows, rows));
-    if rows < GRAM_BLOCK {
+    if rows < GRAM_GEMM_MIN {
         for i in 0..rows {
             let ai = &a[i * n..(i + 1) * n];
             for j in i..rows {
@@ -229,6 +263,7 @@ pub(crate) fn weighted_gram(a: &[f64], rows: usize, n: usize, w: &[f64]) -> Arra
                 g[[j, i]] = v;
             }
         }
+        recycle(b);
         return g;
     }
     let av = ArrayView2::from_shape((rows, n), &a[..rows * n]).expect("rows × N");
@@ -259,6 +294,7 @@ pub(crate) fn weighted_gram(a: &[f64], rows: usize, n: usize, w: &[f64]) -> Arra
             g[[j, i]] = v;
         }
     }
+    recycle(b);
     g
 }
 
@@ -267,7 +303,7 @@ pub(crate) fn weighted_gram(a: &[f64], rows: usize, n: usize, w: &[f64]) -> Arra
 pub(crate) fn jacobian_t(pass: &Pass, signals: &[Vec<f64>]) -> Vec<f64> {
     let n = pass.n;
     let d_total = pass.blocks.last().map_or(0, |b| b.off + b.size());
-    let mut jt = vec![0.0; d_total * n];
+    let mut jt = buffer(d_total * n);
     for (l, b) in pass.blocks.iter().enumerate() {
         let a = &pass.acts[l];
         let k = b.fan_in();
@@ -317,7 +353,9 @@ pub(crate) fn exact_hessian(pass: &Pass, theta: &[f64], y: &[f64]) -> Array2<f64
     let lambda: Vec<f64> = probs.iter().map(|&s| s * (1.0 - s) * inv_n).collect();
     let signals = pass.output_signals(theta);
     let jt = jacobian_t(pass, &signals);
+    recycle_all(signals);
     let mut h = weighted_gram(&jt, d_total, n, &lambda);
+    recycle(jt);
     if pass.blocks.len() == 2 {
         add_one_hidden_layer_residual(pass, theta, &u, &mut h);
     }

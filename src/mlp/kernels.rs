@@ -10,6 +10,7 @@
 //! example.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayBase, ArrayView2, ArrayViewMut2, Data, Ix1, ShapeBuilder};
@@ -20,6 +21,47 @@ use super::Mlp;
 /// Below this width a layer product is a loop of `axpy`s; at or above it on
 /// both sides (fan-in and fan-out), a GEMM.
 pub(crate) const GEMM_MIN: usize = 16;
+
+thread_local! {
+    /// Per-thread pool of signal buffers, so that repeated calls reuse memory
+    /// instead of mapping fresh pages (buffers of `n_l × N` are often larger
+    /// than the allocator's threshold for returning memory to the system).
+    static POOL: RefCell<Vec<Vec<f64>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Buffers kept per thread, and the largest one kept (16 MiB).
+const POOL_BUFFERS: usize = 32;
+const POOL_MAX_LEN: usize = 1 << 21;
+
+/// A zero-filled buffer of `len` entries, from the pool if one is free.
+pub(crate) fn buffer(len: usize) -> Vec<f64> {
+    let mut v = POOL
+        .try_with(|p| p.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    v.clear();
+    v.resize(len, 0.0);
+    v
+}
+
+/// Returns a buffer to the pool.
+pub(crate) fn recycle(v: Vec<f64>) {
+    if v.capacity() == 0 || v.capacity() > POOL_MAX_LEN {
+        return;
+    }
+    let _ = POOL.try_with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < POOL_BUFFERS {
+            p.push(v);
+        }
+    });
+}
+
+/// Returns every buffer of a list to the pool.
+pub(crate) fn recycle_all(vs: Vec<Vec<f64>>) {
+    vs.into_iter().for_each(recycle);
+}
 
 /// θ (or a direction) as a contiguous slice, copied only if the view is strided.
 pub(crate) fn contiguous<S: Data<Elem = f64>>(v: &ArrayBase<S, Ix1>) -> Cow<'_, [f64]> {
@@ -228,6 +270,12 @@ pub(crate) struct Pass {
     pub logits: Vec<f64>,
 }
 
+impl Drop for Pass {
+    fn drop(&mut self) {
+        recycle_all(std::mem::take(&mut self.acts));
+    }
+}
+
 impl Pass {
     /// Runs the network on `x` (`N × 2`); θ must have the network's length
     /// (checked by the caller).
@@ -235,7 +283,7 @@ impl Pass {
         let n = x.nrows();
         let blocks = blocks(mlp);
         let mut acts = Vec::with_capacity(blocks.len());
-        let mut a0 = vec![0.0; x.ncols() * n];
+        let mut a0 = buffer(x.ncols() * n);
         for (e, row) in x.rows().into_iter().enumerate() {
             for (j, &v) in row.iter().enumerate() {
                 a0[j * n + e] = v;
@@ -249,7 +297,7 @@ impl Pass {
             if l == last {
                 layer_product(b, w_hat, &acts[l], n, &mut logits, true, false);
             } else {
-                let mut z = vec![0.0; b.rows * n];
+                let mut z = buffer(b.rows * n);
                 layer_product(b, w_hat, &acts[l], n, &mut z, true, false);
                 fastmath::tanh_in_place(&mut z);
                 acts.push(z);
@@ -320,8 +368,9 @@ impl Pass {
         let n = self.n;
         let d_total = self.blocks.last().map_or(0, |b| b.off + b.size());
         let mut grad = vec![0.0; if with_grad { d_total } else { 0 }];
-        let mut delta = u.to_vec();
-        let mut next = Vec::new();
+        let mut delta = buffer(0);
+        delta.extend_from_slice(u);
+        let mut next = buffer(0);
         for l in (0..self.blocks.len()).rev() {
             let b = self.blocks[l];
             if with_grad {
@@ -342,6 +391,8 @@ impl Pass {
         if let Some(s) = signals {
             s.reverse();
         }
+        recycle(delta);
+        recycle(next);
         grad
     }
 
@@ -357,7 +408,7 @@ impl Pass {
             let mut r_z = if l == last {
                 std::mem::take(&mut jv)
             } else {
-                vec![0.0; out_len]
+                buffer(out_len)
             };
             // R{z_l} = V̂_l â_{l−1} + W_l R{a_{l−1}}
             layer_product(b, b.of(v), &self.acts[l], n, &mut r_z, true, false);
@@ -381,19 +432,15 @@ impl Pass {
         let n = self.n;
         let inv_n = 1.0 / n as f64;
         let (r_acts, r_z) = self.r_forward(theta, v);
-        let mut delta: Vec<f64> = probs
-            .iter()
-            .zip(y)
-            .map(|(&s, &y)| (s - y) * inv_n)
-            .collect();
-        let mut r_delta: Vec<f64> = probs
-            .iter()
-            .zip(&r_z)
-            .map(|(&s, &r)| s * (1.0 - s) * r * inv_n)
-            .collect();
+        let (mut delta, mut r_delta) = (buffer(n), buffer(n));
+        for e in 0..n {
+            let s = probs[e];
+            delta[e] = (s - y[e]) * inv_n;
+            r_delta[e] = s * (1.0 - s) * r_z[e] * inv_n;
+        }
         let d_total = self.blocks.last().map_or(0, |b| b.off + b.size());
         let mut hv = vec![0.0; d_total];
-        let (mut dw, mut r_new) = (Vec::new(), Vec::new());
+        let (mut dw, mut r_new) = (buffer(0), buffer(0));
         for l in (0..self.blocks.len()).rev() {
             let b = self.blocks[l];
             let g = b.of_mut(&mut hv);
@@ -417,6 +464,8 @@ impl Pass {
                 }
             }
         }
+        recycle_all(vec![delta, r_delta, dw, r_new]);
+        recycle_all(r_acts);
         hv
     }
 }

@@ -55,7 +55,7 @@
 //! run time: results are bit-identical from run to run on one machine, and
 //! may differ in the last bits between machines wherever a GEMM is used (the
 //! dense Hessian, GGN and Fisher of every network; the layer products of
-//! layers at least 16 wide on both sides; K-FAC factors of 96 or more rows).
+//! layers at least 16 wide on both sides; K-FAC factors with 16 or more rows).
 //! Everything else uses plain IEEE arithmetic and gives the same bits on every
 //! x86-64 machine.
 //!
@@ -275,7 +275,7 @@ impl Mlp {
             .collect();
         Ok(ForwardPass {
             activations,
-            logits: Array1::from(pass.logits),
+            logits: Array1::from(pass.logits.clone()),
         })
     }
 
@@ -285,7 +285,9 @@ impl Mlp {
     /// [`Error::Shape`] if θ or `x` has the wrong size.
     pub fn logits(&self, theta: ArrayView1<f64>, x: ArrayView2<f64>) -> Result<Array1<f64>> {
         self.check(theta, x)?;
-        Ok(Array1::from(Pass::new(self, &contiguous(&theta), x).logits))
+        Ok(Array1::from(
+            Pass::new(self, &contiguous(&theta), x).logits.clone(),
+        ))
     }
 
     /// Mean binary cross-entropy `L(θ)` on `data`.
@@ -351,7 +353,9 @@ impl Mlp {
         self.check_len(v.len(), "v")?;
         let theta = contiguous(&theta);
         let pass = Pass::new(self, &theta, x);
-        Ok(Array1::from(pass.r_forward(&theta, &contiguous(&v)).1))
+        let (r_acts, jv) = pass.r_forward(&theta, &contiguous(&v));
+        kernels::recycle_all(r_acts);
+        Ok(Array1::from(jv))
     }
 
     /// Transposed Jacobian product `Jᵀ u = Σ_n u_n ∇_θ z_n` (`D`).
@@ -414,7 +418,8 @@ impl Mlp {
         self.check_len(v.len(), "v")?;
         let theta = contiguous(&theta);
         let pass = Pass::new(self, &theta, data.x.view());
-        let (_, mut u) = pass.r_forward(&theta, &contiguous(&v));
+        let (r_acts, mut u) = pass.r_forward(&theta, &contiguous(&v));
+        kernels::recycle_all(r_acts);
         let inv_n = 1.0 / pass.n as f64;
         for (u, s) in u.iter_mut().zip(pass.probs()) {
             *u *= s * (1.0 - s) * inv_n;

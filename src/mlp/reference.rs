@@ -335,7 +335,7 @@ pub fn output_jacobian(
     Ok(j)
 }
 
-/// `Jᵀ diag(w) J / N` from the dense Jacobian, symmetrised.
+/// `Jᵀ diag(w) J / N` from the dense Jacobian, symmetrised; `weights` maps the logits to `w`.
 ///
 /// # Errors
 /// [`crate::error::Error::Shape`] if θ, `x` or `w` has the wrong size.
@@ -343,9 +343,10 @@ pub fn jacobian_gram(
     mlp: &Mlp,
     theta: ArrayView1<f64>,
     x: ArrayView2<f64>,
-    w: ArrayView1<f64>,
+    weights: impl FnOnce(ArrayView1<f64>) -> Array1<f64>,
 ) -> Result<Array2<f64>> {
-    mlp.check_signal(w, x)?;
+    let w = weights(forward(mlp, theta, x)?.logits.view());
+    mlp.check_signal(w.view(), x)?;
     let j = output_jacobian(mlp, theta, x)?;
     let wj = &j * &w.insert_axis(Axis(1));
     let g = j.t().dot(&wj) / x.nrows() as f64;
@@ -359,9 +360,9 @@ pub fn jacobian_gram(
 /// [`crate::error::Error::Shape`] if θ or the data have the wrong size.
 pub fn ggn(mlp: &Mlp, theta: ArrayView1<f64>, data: &Dataset) -> Result<Array2<f64>> {
     mlp.check_data(theta, data)?;
-    let z = forward(mlp, theta, data.x.view())?.logits;
-    let lambda = z.mapv(|z| sigmoid(z) * (1.0 - sigmoid(z)));
-    jacobian_gram(mlp, theta, data.x.view(), lambda.view())
+    jacobian_gram(mlp, theta, data.x.view(), |z| {
+        z.mapv(|z| sigmoid(z) * (1.0 - sigmoid(z)))
+    })
 }
 
 /// GGN-vector product as `Jᵀ (Λ (J v)) / N` from [`jvp`] and [`vjp`].
@@ -395,10 +396,11 @@ pub fn kfac_factors(
     mlp: &Mlp,
     theta: ArrayView1<f64>,
     x: ArrayView2<f64>,
-    w: ArrayView1<f64>,
+    weights: impl FnOnce(ArrayView1<f64>) -> Array1<f64>,
 ) -> Result<Vec<KroneckerFactors>> {
-    mlp.check_weights(w, x)?;
-    let (_, signals) = layer_signals(mlp, theta, x)?;
+    let (z, signals) = layer_signals(mlp, theta, x)?;
+    let w = weights(z.view());
+    mlp.check_weights(w.view(), x)?;
     let scale = w.mapv(f64::sqrt).insert_axis(Axis(1));
     let n = x.nrows() as f64;
     Ok(signals
