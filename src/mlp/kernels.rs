@@ -71,38 +71,89 @@ pub(crate) fn contiguous<S: Data<Elem = f64>>(v: &ArrayBase<S, Ix1>) -> Cow<'_, 
     }
 }
 
-/// Sum with four interleaved accumulators (vectorisable, fixed order).
-#[inline]
+/// Compiles a kernel for SSE2 (any x86-64), AVX2 and AVX-512F, and runs the
+/// widest the CPU supports. No fused multiply-add is enabled and every sum
+/// has a fixed order (element-wise updates, sixteen interleaved accumulators),
+/// so the three builds give identical bits; `$portable` is the SSE2 build.
+macro_rules! multiversioned {
+    ($(#[$attr:meta])* fn $name:ident / $portable:ident ($($arg:ident : $ty:ty),* $(,)?) $body:block) => {
+        $(#[$attr])*
+        pub(crate) fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                unsafe fn wide512($($arg: $ty),*) {
+                    $portable($($arg),*)
+                }
+                #[target_feature(enable = "avx2")]
+                unsafe fn wide256($($arg: $ty),*) {
+                    $portable($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU supports AVX-512F (checked just above).
+                    return unsafe { wide512($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU supports AVX2 (checked just above).
+                    return unsafe { wide256($($arg),*) };
+                }
+            }
+            $portable($($arg),*)
+        }
+
+        /// The portable (SSE2) build of the kernel of the same name.
+        #[inline(always)]
+        pub(crate) fn $portable($($arg: $ty),*) $body
+    };
+}
+
+/// Lanes of the interleaved accumulators of [`sum`] and [`dot`]: enough
+/// independent chains to hide the latency of an addition at any vector width.
+const LANES: usize = 16;
+
+/// Pairwise reduction of the accumulators, in a fixed order.
+#[inline(always)]
+fn reduce(acc: [f64; LANES]) -> f64 {
+    let mut h = [0.0; LANES / 2];
+    for k in 0..LANES / 2 {
+        h[k] = acc[k] + acc[k + LANES / 2];
+    }
+    let q = [h[0] + h[4], h[1] + h[5], h[2] + h[6], h[3] + h[7]];
+    (q[0] + q[2]) + (q[1] + q[3])
+}
+
+/// Sum with sixteen interleaved accumulators (vectorisable, fixed order).
+#[inline(always)]
 pub(crate) fn sum(a: &[f64]) -> f64 {
-    let mut acc = [0.0; 4];
-    let chunks = a.chunks_exact(4);
+    let mut acc = [0.0; LANES];
+    let chunks = a.chunks_exact(LANES);
     let rest = chunks.remainder();
     for c in chunks {
-        for k in 0..4 {
+        for k in 0..LANES {
             acc[k] += c[k];
         }
     }
-    let mut s = (acc[0] + acc[2]) + (acc[1] + acc[3]);
+    let mut s = reduce(acc);
     for &x in rest {
         s += x;
     }
     s
 }
 
-/// Dot product with four interleaved accumulators (vectorisable, fixed order).
-#[inline]
+/// Dot product with sixteen interleaved accumulators (vectorisable, fixed order).
+#[inline(always)]
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     debug_assert_eq!(a.len(), b.len());
-    let mut acc = [0.0; 4];
-    let ca = a.chunks_exact(4);
-    let cb = b.chunks_exact(4);
+    let mut acc = [0.0; LANES];
+    let ca = a.chunks_exact(LANES);
+    let cb = b.chunks_exact(LANES);
     let (ra, rb) = (ca.remainder(), cb.remainder());
     for (x, y) in ca.zip(cb) {
-        for k in 0..4 {
+        for k in 0..LANES {
             acc[k] += x[k] * y[k];
         }
     }
-    let mut s = (acc[0] + acc[2]) + (acc[1] + acc[3]);
+    let mut s = reduce(acc);
     for (x, y) in ra.iter().zip(rb) {
         s += x * y;
     }
@@ -110,7 +161,7 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// `o += w · a`.
-#[inline]
+#[inline(always)]
 fn axpy(o: &mut [f64], w: f64, a: &[f64]) {
     for (o, a) in o.iter_mut().zip(a) {
         *o += w * a;
@@ -164,9 +215,10 @@ fn view_mut<'a>(buf: &'a mut [f64], rows: usize, n: usize) -> ArrayViewMut2<'a, 
     ArrayViewMut2::from_shape((rows, n), &mut buf[..rows * n]).expect("buffer sized rows × N")
 }
 
+multiversioned! {
 /// `out (rows × N) ← [accumulate ? out : 0] + W a (+ b if `bias`)`, with
 /// `W` the weight part of `w_hat` and `a` (`fan_in × N`).
-pub(crate) fn layer_product(
+    fn layer_product / layer_product_portable(
     b: Block,
     w_hat: &[f64],
     a: &[f64],
@@ -199,10 +251,11 @@ pub(crate) fn layer_product(
             axpy(o, w, &a[j * n..(j + 1) * n]);
         }
     }
-}
+}}
 
+multiversioned! {
 /// `out (fan_in × N) ← [accumulate ? out : 0] + Wᵀ d`, `d` (`rows × N`).
-pub(crate) fn layer_product_t(
+    fn layer_product_t / layer_product_t_portable(
     b: Block,
     w_hat: &[f64],
     d: &[f64],
@@ -225,12 +278,13 @@ pub(crate) fn layer_product_t(
             axpy(o, w_hat[i * b.cols + j], &d[i * n..(i + 1) * n]);
         }
     }
-}
+}}
 
+multiversioned! {
 /// `g (rows × cols, row-major) += d âᵀ`: weights `d aᵀ`, bias column `d 1`.
 /// `a` is `fan_in × N`; with `a = None` the input is zero and only the bias
 /// column would be touched (it is not: the caller passes the bias flag).
-pub(crate) fn outer_accumulate(
+    fn outer_accumulate / outer_accumulate_portable(
     b: Block,
     d: &[f64],
     a: &[f64],
@@ -256,7 +310,7 @@ pub(crate) fn outer_accumulate(
             g[i * b.cols + k] += sum(&d[i * n..(i + 1) * n]);
         }
     }
-}
+}}
 
 /// The forward pass of a batch, unit-major.
 pub(crate) struct Pass {
@@ -467,5 +521,54 @@ impl Pass {
         recycle_all(vec![delta, r_delta, dw, r_new]);
         recycle_all(r_acts);
         hv
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(seed: u64, len: usize) -> Vec<f64> {
+        let mut x = seed;
+        (0..len)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (x >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_instruction_set_gives_the_same_bits() {
+        let n = 203; // not a multiple of any vector width
+        for (rows, fan_in) in [(7, 3), (1, 12), (5, 1)] {
+            let b = Block {
+                off: 0,
+                rows,
+                cols: fan_in + 1,
+            };
+            let w_hat = stream(1, b.size());
+            let a = stream(2, fan_in * n);
+            let d = stream(3, rows * n);
+            for (bias, accumulate) in [(true, false), (false, true), (true, true)] {
+                let mut fast = stream(4, rows * n);
+                let mut portable = fast.clone();
+                layer_product(b, &w_hat, &a, n, &mut fast, bias, accumulate);
+                layer_product_portable(b, &w_hat, &a, n, &mut portable, bias, accumulate);
+                assert_eq!(fast, portable);
+            }
+            let mut fast = stream(5, fan_in * n);
+            let mut portable = fast.clone();
+            layer_product_t(b, &w_hat, &d, n, &mut fast, true);
+            layer_product_t_portable(b, &w_hat, &d, n, &mut portable, true);
+            assert_eq!(fast, portable);
+            let mut fast = stream(6, b.size());
+            let mut portable = fast.clone();
+            outer_accumulate(b, &d, &a, n, &mut fast, true);
+            outer_accumulate_portable(b, &d, &a, n, &mut portable, true);
+            assert_eq!(fast, portable);
+        }
     }
 }
