@@ -42,7 +42,7 @@ impl Mlp {
     /// `(H + Hᵀ)/2`.
     ///
     /// # Errors
-    /// [`Error::Shape`] if θ or the data have the wrong size.
+    /// [`Error::Shape`](crate::error::Error::Shape) if θ or the data have the wrong size.
     pub fn hessian(&self, theta: ArrayView1<f64>, data: &Dataset) -> Result<Array2<f64>> {
         self.check_data(theta, data)?;
         let theta = contiguous(&theta);
@@ -55,7 +55,7 @@ impl Mlp {
     /// the true Fisher for sigmoid + cross-entropy.
     ///
     /// # Errors
-    /// [`Error::Shape`] if θ or the data have the wrong size.
+    /// [`Error::Shape`](crate::error::Error::Shape) if θ or the data have the wrong size.
     pub fn ggn(&self, theta: ArrayView1<f64>, data: &Dataset) -> Result<Array2<f64>> {
         self.check_data(theta, data)?;
         let theta = contiguous(&theta);
@@ -74,7 +74,7 @@ impl Mlp {
     /// pass; fixed weights are `|_| w`.
     ///
     /// # Errors
-    /// [`Error::Shape`] if θ or `x` has the wrong size or `w` is not one entry
+    /// [`Error::Shape`](crate::error::Error::Shape) if θ or `x` has the wrong size or `w` is not one entry
     /// per example.
     ///
     /// # Example
@@ -121,7 +121,7 @@ impl Mlp {
     /// `∂z_{L,n}/∂z_{l,n}`, the ingredients of the output Jacobian and of K-FAC.
     ///
     /// # Errors
-    /// [`Error::Shape`] if θ has the wrong length.
+    /// [`Error::Shape`](crate::error::Error::Shape) if θ has the wrong length.
     pub fn layer_signals(
         &self,
         theta: ArrayView1<f64>,
@@ -160,7 +160,7 @@ impl Mlp {
     /// example `n`'s logit.
     ///
     /// # Errors
-    /// [`Error::Shape`] if θ has the wrong length.
+    /// [`Error::Shape`](crate::error::Error::Shape) if θ has the wrong length.
     pub fn output_jacobian(
         &self,
         theta: ArrayView1<f64>,
@@ -195,7 +195,7 @@ impl Mlp {
     /// Martens & Grosse, ICML 2015.
     ///
     /// # Errors
-    /// [`Error::Shape`] if θ or `x` has the wrong size, or `w` is not one
+    /// [`Error::Shape`](crate::error::Error::Shape) if θ or `x` has the wrong size, or `w` is not one
     /// finite, non-negative weight per example.
     pub fn kfac_factors(
         &self,

@@ -59,7 +59,7 @@
 //! Everything else uses plain IEEE arithmetic and gives the same bits on every
 //! x86-64 machine.
 //!
-//! The textbook implementations remain in [`reference`], the specification
+//! The textbook implementations remain in [`mod@reference`], the specification
 //! the kernels are tested against (`tests/fast_derivatives.rs`, to `10⁻¹²`).
 //!
 //! Reference: B. A. Pearlmutter, *Fast exact multiplication by the Hessian*,
