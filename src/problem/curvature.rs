@@ -77,6 +77,15 @@ impl XorProblem {
     /// # Errors
     /// [`Error::Shape`] if `p` has the wrong length.
     pub fn fisher(&self, p: &Array1<f64>, kind: FisherKind) -> Result<Array2<f64>> {
+        if matches!(self.param, Parameterisation::Full) {
+            self.check_p(p)?;
+            let data = self.active_data();
+            return self
+                .mlp
+                .jacobian_gram(self.theta(p).view(), data.x.view(), |z| {
+                    fisher_weights(&z.mapv(sigmoid), &data.y, kind)
+                });
+        }
         let j = self.output_jacobian(p)?;
         let probs = self.probabilities(p)?;
         let w = fisher_weights(&probs, &self.active_data().y, kind);
@@ -141,19 +150,11 @@ impl XorProblem {
     fn gvp(&self, p: &Array1<f64>, v: &Array1<f64>) -> Result<Array1<f64>> {
         self.check_p(p)?;
         self.check_p(v)?;
-        let theta = self.theta(p);
-        let data = self.active_data();
-        let x = data.x.view();
-        let jv = self
-            .mlp
-            .jvp(theta.view(), x, self.param.expand_vec(v).view())?;
-        let z = self.mlp.logits(theta.view(), x)?;
-        let n = data.len() as f64;
-        let u = Array1::from_iter(z.iter().zip(jv.iter()).map(|(&z, &jv)| {
-            let s = sigmoid(z);
-            s * (1.0 - s) * jv / n
-        }));
-        let g = self.mlp.vjp(theta.view(), x, u.view())?;
+        let g = self.mlp.ggn_vec(
+            self.theta(p).view(),
+            self.active_data(),
+            self.param.expand_vec(v).view(),
+        )?;
         Ok(self.param.reduce_vec(g))
     }
 
@@ -162,22 +163,16 @@ impl XorProblem {
         self.check_p(p)?;
         let theta = self.theta(p);
         let data = self.active_data();
-        let (logits, signals) = self.mlp.layer_signals(theta.view(), data.x.view())?;
-        let probs = logits.mapv(sigmoid);
-        let w = fisher_weights(&probs, &data.y, kind);
-        let scale = w.mapv(f64::sqrt).insert_axis(Axis(1));
-        let n = data.len() as f64;
-        let layers = signals
+        let layers = self
+            .mlp
+            .kfac_factors(theta.view(), data.x.view(), |z| {
+                fisher_weights(&z.mapv(sigmoid), &data.y, kind)
+            })?
             .into_iter()
-            .map(|sig| {
-                let a = sig.inputs.t().dot(&sig.inputs) / n;
-                let gs = &sig.output_grads * &scale;
-                let g = gs.t().dot(&gs) / n;
-                KfacLayer {
-                    offset: sig.offset,
-                    a,
-                    g,
-                }
+            .map(|f| KfacLayer {
+                offset: f.offset,
+                a: f.a,
+                g: f.g,
             })
             .collect();
         Ok(KfacFactors {
