@@ -68,6 +68,7 @@ mod grid;
 mod landscape;
 mod output;
 mod pca;
+pub mod scaling;
 
 pub use animation::{frame_schedule, journey_animation, AnimationOptions};
 pub use charts::{
