@@ -1016,7 +1016,10 @@ impl ScalingStudy {
         let &(d_top, f_top, s_top) = pts.last()?;
         let form_rate = f_top / form_work(d_top, n as f64);
         let solve_rate = s_top / solve_work(d_top);
-        let crossing = pts.windows(2).find_map(|w| {
+        // Measured only if the solve leads at the largest measured size; then
+        // the last place where it took the lead (timing noise can make the
+        // curves touch earlier).
+        let crossing = pts.windows(2).rev().take_while(|_| s_top >= f_top).find_map(|w| {
             let (r0, r1) = ((w[0].2 / w[0].1).ln(), (w[1].2 / w[1].1).ln());
             (r0 < 0.0 && r1 >= 0.0).then(|| {
                 let t = -r0 / (r1 - r0);
@@ -1377,6 +1380,110 @@ impl ScalingStudy {
     }
 }
 
+/// The log-log slope of `kind`'s curvature-state bytes against `D` over the
+/// widths `widths` of `family`, from [`curvature_memory`] alone (no run).
+pub fn memory_slope(kind: OptimizerKind, family: Family, widths: &[usize]) -> Option<f64> {
+    let pts: Vec<(f64, f64)> = widths
+        .iter()
+        .filter_map(|&h| {
+            let mlp = Mlp::with_hidden(&family.hidden(h)).ok()?;
+            let bytes = curvature_memory(kind, &mlp, Dataset::separable().len()).state_bytes;
+            Some((mlp.num_params() as f64, bytes))
+        })
+        .collect();
+    fit_loglog(&pts).map(|f| f.slope)
+}
+
+/// The largest width `h` of `family` whose dense `D × D` f64 matrix
+/// ([`dense_bytes`]) fits in `bytes` (0 if none does).
+pub fn max_dense_width(family: Family, bytes: f64) -> usize {
+    let mut h = 0;
+    while dense_bytes(family.dim(h + 1) as f64) <= bytes {
+        h += 1;
+    }
+    h
+}
+
+/// One optimizer's line in the ledger of a race: what it paid per iteration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LedgerRow {
+    /// The optimizer's label.
+    pub optimizer: String,
+    /// Iterations run.
+    pub iterations: usize,
+    /// Evaluations per iteration ([`per_iteration`]); `None` for a run of
+    /// fewer than two iterations.
+    pub per_iteration: Option<PerIteration>,
+    /// Iterations to reach the target loss, if reached.
+    pub iterations_to_target: Option<usize>,
+    /// The final full-batch loss.
+    pub final_loss: f64,
+    /// The curvature state it holds ([`curvature_memory`]), bytes.
+    pub state_bytes: f64,
+    /// Why it stopped ([`crate::trace::StopReason::short`]).
+    pub stop: String,
+}
+
+/// The ledger of a race of [`study_optimizers`] on the full `2-hidden…-1`
+/// network on the separable XOR from the seeded Glorot start
+/// ([`crate::race::RacePreset::full_network`], default [`RaceConfig`]):
+/// per optimizer, the evaluations it paid per iteration, from
+/// [`Trace::counts`], and the iterations it needed to reach `target`.
+/// Deterministic: no wall time.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] for an empty or zero width.
+pub fn ledger(hidden: &[usize], seed: u64, target: f64) -> Result<Vec<LedgerRow>> {
+    let mut preset = crate::race::RacePreset::full_network(hidden, seed)?;
+    preset.specs = study_optimizers();
+    let n = preset.problem.data().len();
+    let mlp = preset.problem.mlp().clone();
+    Ok(preset
+        .run()
+        .iter()
+        .zip(&preset.specs)
+        .map(|(t, spec)| LedgerRow {
+            optimizer: t.optimizer.clone(),
+            iterations: t.steps(),
+            per_iteration: per_iteration(t),
+            iterations_to_target: t.iterations_to(target),
+            final_loss: t.final_loss(),
+            state_bytes: curvature_memory(spec.kind, &mlp, n).state_bytes,
+            stop: t.stop.short(),
+        })
+        .collect())
+}
+
+/// The ledger as a text table (fixed decimals, no wall time).
+pub fn ledger_table(rows: &[LedgerRow]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<13} {:>5} {:>6} {:>6} {:>6} {:>6} {:>6}  {:>9} {:>10} {:>10}  stop",
+        "optimizer", "iters", "loss", "grad", "hess", "curv", "solve", "to target", "final loss", "state"
+    );
+    let _ = writeln!(s, "{:<13} {:>5} {:-^38}", "", "", " per iteration ");
+    for r in rows {
+        let c = r.per_iteration.unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "{:<13} {:>5} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.2}  {:>9} {:>10.4} {:>10}  {}",
+            r.optimizer,
+            r.iterations,
+            c.cost,
+            c.gradient,
+            c.hessian,
+            c.curvature,
+            c.linear_solve,
+            r.iterations_to_target.map_or("-".into(), |k| k.to_string()),
+            r.final_loss,
+            format_bytes(r.state_bytes),
+            r.stop
+        );
+    }
+    s
+}
+
 /// `"measured"`, `"extrapolated"` or `"failed"`.
 pub fn provenance_label(p: Provenance) -> &'static str {
     match p {
@@ -1703,6 +1810,18 @@ mod tests {
         assert!(
             (solve_work(600.0) - form_work(600.0, 100.0)).abs() / form_work(600.0, 100.0) < 0.011
         );
+    }
+
+    #[test]
+    fn dense_width_limits() {
+        // 24 GiB: D ≤ 56 755; 2-235-235-1 has D = 56 401, 2-236-236-1 has 56 877
+        let gib24 = 24.0 * (1u64 << 30) as f64;
+        assert_eq!(max_dense_width(Family::Deep, gib24), 235);
+        assert_eq!(Family::Deep.dim(235), 56_401);
+        assert_eq!(max_dense_width(Family::Shallow, dense_bytes(17.0)), 4);
+        assert_eq!(max_dense_width(Family::Shallow, 1.0), 0);
+        let s = memory_slope(OptimizerKind::Bfgs, Family::Deep, &[100, 200, 300]).unwrap();
+        assert!((s - 2.0).abs() < 1e-9);
     }
 
     #[test]
