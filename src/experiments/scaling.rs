@@ -1565,6 +1565,25 @@ pub fn format_seconds(s: f64) -> String {
     }
 }
 
+/// A duration for people: seconds as [`format_seconds`], then `min`, `h`,
+/// `days`, `years`, `million years`.
+pub fn format_duration(s: f64) -> String {
+    const YEAR: f64 = 365.25 * 86_400.0;
+    if !s.is_finite() || s < 60.0 {
+        format_seconds(s)
+    } else if s < 3_600.0 {
+        format!("{:.1} min", s / 60.0)
+    } else if s < 86_400.0 {
+        format!("{:.1} h", s / 3_600.0)
+    } else if s < YEAR {
+        format!("{:.0} days", s / 86_400.0)
+    } else if s < 1e6 * YEAR {
+        format!("{:.0} years", s / YEAR)
+    } else {
+        format!("{:.0} million years", s / YEAR / 1e6)
+    }
+}
+
 /// `8.0 MB`, `8.0 TB`, `8.0 EB` (decimal units); `-` for NaN.
 pub fn format_bytes(b: f64) -> String {
     if !b.is_finite() {
@@ -1841,6 +1860,10 @@ mod tests {
         assert_eq!(format_seconds(0.0123), "12.30 ms");
         assert_eq!(format_seconds(1.5e-5), "15.0 µs");
         assert_eq!(format_seconds(f64::NAN), "-");
+        assert_eq!(format_duration(1e4), "2.8 h");
+        assert_eq!(format_duration(90.0), "1.5 min");
+        assert_eq!(format_duration(1e10), "317 years");
+        assert_eq!(format_duration(1.7e16), "539 million years");
     }
 
     #[test]
