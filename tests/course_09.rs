@@ -29,7 +29,11 @@ fn dense_hessian_arithmetic() {
     );
     assert_eq!(
         row(1e9),
-        ("8.0 EB".into(), "317 years".into(), "528 million years".into())
+        (
+            "8.0 EB".into(),
+            "317 years".into(),
+            "528 million years".into()
+        )
     );
 }
 
@@ -83,13 +87,19 @@ fn ledger_of_the_full_network() {
     assert_eq!(to("Hessian-free"), Some(12));
     assert_eq!(to("K-FAC"), Some(11));
     let f2 = |x: f64| format!("{x:.2}");
-    assert_eq!((f2(per("GD").cost), f2(per("GD").gradient)), ("1.00".into(), "1.00".into()));
+    assert_eq!(
+        (f2(per("GD").cost), f2(per("GD").gradient)),
+        ("1.00".into(), "1.00".into())
+    );
     assert_eq!(f2(per("BFGS").gradient), "2.00");
     assert_eq!(f2(per("L-BFGS").gradient), "2.42");
     let newton = per("Newton");
     assert_eq!((newton.hessian, newton.linear_solve), (1.0, 1.0));
     let ggn = per("GGN");
-    assert_eq!((ggn.curvature, ggn.linear_solve, ggn.hessian), (1.0, 1.0, 0.0));
+    assert_eq!(
+        (ggn.curvature, ggn.linear_solve, ggn.hessian),
+        (1.0, 1.0, 0.0)
+    );
     assert_eq!(f2(per("Hessian-free").curvature), "5.45");
     assert_eq!(per("Hessian-free").hessian, 0.0);
     assert_eq!(f2(per("K-FAC").linear_solve), "4.00");
@@ -98,7 +108,10 @@ fn ledger_of_the_full_network() {
     assert_eq!(format_bytes(row("L-BFGS").state_bytes), "5.4 kB");
     assert_eq!(format_bytes(row("K-FAC").state_bytes), "1.2 kB");
     // the table prints without wall times: the same text every time
-    assert_eq!(ledger_table(&rows), ledger_table(&ledger(&[8], 0, 0.05).unwrap()));
+    assert_eq!(
+        ledger_table(&rows),
+        ledger_table(&ledger(&[8], 0, 0.05).unwrap())
+    );
 }
 
 #[test]

@@ -169,13 +169,13 @@ pub fn decide(
 ) -> Decision {
     if smaller_over {
         Decision::Extrapolate("a smaller network was already over budget".into())
-    } else if !(peak_bytes <= budget.bytes) {
+    } else if peak_bytes.is_nan() || peak_bytes > budget.bytes {
         Decision::Extrapolate(format!(
             "memory: peak {} > budget {}",
             format_bytes(peak_bytes),
             format_bytes(budget.bytes)
         ))
-    } else if !(predicted_seconds <= budget.seconds_per_iter) {
+    } else if predicted_seconds.is_nan() || predicted_seconds > budget.seconds_per_iter {
         Decision::Extrapolate(format!(
             "time: predicted {} per iteration > budget {}",
             format_seconds(predicted_seconds),
@@ -1019,13 +1019,17 @@ impl ScalingStudy {
         // Measured only if the solve leads at the largest measured size; then
         // the last place where it took the lead (timing noise can make the
         // curves touch earlier).
-        let crossing = pts.windows(2).rev().take_while(|_| s_top >= f_top).find_map(|w| {
-            let (r0, r1) = ((w[0].2 / w[0].1).ln(), (w[1].2 / w[1].1).ln());
-            (r0 < 0.0 && r1 >= 0.0).then(|| {
-                let t = -r0 / (r1 - r0);
-                (w[0].0.ln() + t * (w[1].0.ln() - w[0].0.ln())).exp()
-            })
-        });
+        let crossing = pts
+            .windows(2)
+            .rev()
+            .take_while(|_| s_top >= f_top)
+            .find_map(|w| {
+                let (r0, r1) = ((w[0].2 / w[0].1).ln(), (w[1].2 / w[1].1).ln());
+                (r0 < 0.0 && r1 >= 0.0).then(|| {
+                    let t = -r0 / (r1 - r0);
+                    (w[0].0.ln() + t * (w[1].0.ln() - w[0].0.ln())).exp()
+                })
+            });
         let (dim, provenance) = match crossing {
             Some(d) => (d, Provenance::Measured),
             None => {
@@ -1065,7 +1069,7 @@ impl ScalingStudy {
                     final_loss: f64::NAN,
                     stop: String::new(),
                 };
-                if memory.peak_bytes > cfg.budget.bytes || !(iters >= 1.0) {
+                if memory.peak_bytes > cfg.budget.bytes || iters.is_nan() || iters < 1.0 {
                     run_out.stop = format!(
                         "not run: one iteration exceeds the cap ({})",
                         format_seconds(per_iter)
@@ -1460,7 +1464,16 @@ pub fn ledger_table(rows: &[LedgerRow]) -> String {
     let _ = writeln!(
         s,
         "{:<13} {:>5} {:>6} {:>6} {:>6} {:>6} {:>6}  {:>9} {:>10} {:>10}  stop",
-        "optimizer", "iters", "loss", "grad", "hess", "curv", "solve", "to target", "final loss", "state"
+        "optimizer",
+        "iters",
+        "loss",
+        "grad",
+        "hess",
+        "curv",
+        "solve",
+        "to target",
+        "final loss",
+        "state"
     );
     let _ = writeln!(s, "{:<13} {:>5} {:-^38}", "", "", " per iteration ");
     for r in rows {
@@ -1629,7 +1642,10 @@ mod tests {
         // the upper range keeps the largest x
         let pts: Vec<(f64, f64)> = (1..=8).rev().map(|i| (i as f64, 1.0)).collect();
         let up = upper_range(&pts);
-        assert_eq!(up.iter().map(|p| p.0).collect::<Vec<_>>(), [5.0, 6.0, 7.0, 8.0]);
+        assert_eq!(
+            up.iter().map(|p| p.0).collect::<Vec<_>>(),
+            [5.0, 6.0, 7.0, 8.0]
+        );
         assert_eq!(upper_range(&pts[..2]).len(), 2);
     }
 
@@ -1748,7 +1764,11 @@ mod tests {
         for p in &study.points {
             let fits = p.memory.peak_bytes <= cfg.budget.bytes;
             if p.provenance == Provenance::Measured {
-                assert!(fits, "{} at D = {} measured over budget", p.optimizer, p.dim);
+                assert!(
+                    fits,
+                    "{} at D = {} measured over budget",
+                    p.optimizer, p.dim
+                );
                 assert!(p.note.is_empty());
             } else {
                 assert!(!p.note.is_empty());
@@ -1773,7 +1793,11 @@ mod tests {
         // slopes are fitted on measured points only
         let row = study.slope("Newton", Family::Shallow).unwrap();
         assert_eq!((row.measured, row.time_all.map(|f| f.points)), (2, Some(2)));
-        assert!(study.slope("Newton", Family::Deep).unwrap().time_all.is_none());
+        assert!(study
+            .slope("Newton", Family::Deep)
+            .unwrap()
+            .time_all
+            .is_none());
         let csv = study.to_csv().unwrap();
         assert_eq!(csv.lines().count(), 1 + study.points.len());
         assert!(csv.contains(",extrapolated,") && csv.contains(",measured,"));

@@ -61,7 +61,9 @@ fn font_scale<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>) -> f64 {
 fn log_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite() && *v > 0.0)
-        .fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        .fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
     if !(lo.is_finite() && hi > 0.0) {
         return (1.0, 10.0);
     }
@@ -84,10 +86,12 @@ fn draw_panel<DB: DrawingBackend>(
     panel: &ScalingPanel,
     s: f64,
 ) -> Result<()> {
-    let xs = panel
-        .series
-        .iter()
-        .flat_map(|sr| sr.marks.iter().map(|m| m.x).chain(sr.theory.iter().map(|t| t.0)));
+    let xs = panel.series.iter().flat_map(|sr| {
+        sr.marks
+            .iter()
+            .map(|m| m.x)
+            .chain(sr.theory.iter().map(|t| t.0))
+    });
     let (x_lo, x_hi) = log_range(xs);
     let ys = panel.series.iter().flat_map(|sr| {
         sr.marks
@@ -97,7 +101,10 @@ fn draw_panel<DB: DrawingBackend>(
     });
     let (y_lo, y_hi) = log_range(ys.chain(panel.budget));
     let mut chart = ChartBuilder::on(area)
-        .caption(&panel.title, (FONT, fsize(14.0 * s)).into_font().color(&INK))
+        .caption(
+            &panel.title,
+            (FONT, fsize(14.0 * s)).into_font().color(&INK),
+        )
         .margin((8.0 * s) as i32)
         .x_label_area_size((34.0 * s) as i32)
         .y_label_area_size((58.0 * s) as i32)
@@ -302,7 +309,12 @@ pub fn scaling_figure(
 ///
 /// # Errors
 /// As [`scaling_figure`].
-pub fn scaling_svg(title: &str, panels: &[ScalingPanel], width: u32, height: u32) -> Result<String> {
+pub fn scaling_svg(
+    title: &str,
+    panels: &[ScalingPanel],
+    width: u32,
+    height: u32,
+) -> Result<String> {
     super::render_svg(width, height, |root| draw_scaling(root, title, panels))
 }
 
@@ -321,14 +333,21 @@ mod tests {
                     measured: x <= 1e3,
                 })
                 .collect(),
-            theory: [9.0, 1e5].iter().map(|&x: &f64| (x, 1e-7 * x.powf(k))).collect(),
+            theory: [9.0, 1e5]
+                .iter()
+                .map(|&x: &f64| (x, 1e-7 * x.powf(k)))
+                .collect(),
         };
         (0..4)
             .map(|i| ScalingPanel {
                 title: format!("panel {i}"),
                 y_label: "seconds".into(),
                 budget: Some(0.5),
-                series: vec![series(1.0, "GD"), series(2.0, "Newton"), series(3.0, "BFGS")],
+                series: vec![
+                    series(1.0, "GD"),
+                    series(2.0, "Newton"),
+                    series(3.0, "BFGS"),
+                ],
             })
             .collect()
     }
