@@ -39,12 +39,14 @@
 //!   curves, bake-off, curvature maps) as PNG/GIF/SVG or inline in Evcxr;
 //! - [`landscapes`]: Gaussian wells, the classic toys and Rosenbrock, with exact
 //!   derivatives, and their figures;
-//! - [`gradcheck`]: analytic derivatives against central finite differences.
+//! - [`gradcheck`]: analytic derivatives against central finite differences;
+//! - [`experiments`]: the measurements behind the course's lessons.
 #![warn(missing_docs)]
 
 pub mod curvature;
 pub mod data;
 pub mod error;
+pub mod experiments;
 pub mod gradcheck;
 pub mod landscapes;
 pub mod mlp;
@@ -72,6 +74,7 @@ pub mod prelude {
         KfacCurvature, KfacFactors, MiniBatched,
     };
     pub use crate::data::{Dataset, MiniBatcher};
+    pub use crate::experiments::scaling::{ScalingConfig, ScalingStudy};
     pub use crate::gradcheck::{check_gradient, check_hessian, GradCheck, HessCheck};
     pub use crate::landscapes::{
         CoshValley, CosineWell, GaussianWells, Landscape, Minimum, Quadratic, Rosenbrock, Saddle,

@@ -125,6 +125,7 @@ mod loss_curves;
 mod output;
 mod paths;
 mod pca;
+pub mod scaling;
 mod view;
 
 pub use animation::{frame_schedule, journey_animation, AnimationOptions};
