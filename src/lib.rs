@@ -37,12 +37,14 @@
 //!   curves, bake-off, curvature maps) as PNG/GIF/SVG or inline in Evcxr;
 //! - [`landscapes`]: Gaussian wells, the classic toys and Rosenbrock, with exact
 //!   derivatives; batched starts, the wells bake-off and their figures;
-//! - [`gradcheck`]: analytic derivatives against central finite differences.
+//! - [`gradcheck`]: analytic derivatives against central finite differences;
+//! - [`experiments`]: the measurements behind the course's lessons.
 #![warn(missing_docs)]
 
 pub mod curvature;
 pub mod data;
 pub mod error;
+pub mod experiments;
 pub mod gradcheck;
 pub mod landscapes;
 pub mod mlp;
@@ -67,6 +69,7 @@ pub mod prelude {
         KfacCurvature, KfacFactors, MiniBatched,
     };
     pub use crate::data::{Dataset, MiniBatcher};
+    pub use crate::experiments::learning_rate::{gd_sweep, GdTheory};
     pub use crate::gradcheck::{check_gradient, check_hessian, GradCheck, HessCheck};
     pub use crate::landscapes::batch::{
         bakeoff, run_batch, uniform_starts, Bakeoff, BakeoffConfig, Contender,
@@ -77,8 +80,8 @@ pub mod prelude {
     };
     pub use crate::mlp::Mlp;
     pub use crate::plot::{
-        bakeoff_figure, condition_figure, eigen_sign_figure, journey_animation, loss_curves_figure,
-        paths_figure, pca_plane, view_bounds, Animation, AnimationOptions, BakeoffMetric,
+        bakeoff_figure, condition_figure, data_figure, eigen_sign_figure, journey_animation, loss_curves_figure,
+        paths_figure, pca_plane, small_multiples_figure, view_bounds, Animation, AnimationOptions, BakeoffMetric,
         CurvatureGrid, CurveAxis, Figure, LossGrid, PathsStyle,
     };
     pub use crate::problem::{Parameterisation, Plane, XorProblem};

@@ -64,10 +64,12 @@
 mod animation;
 mod charts;
 mod colour;
+mod data;
 mod grid;
 mod landscape;
 mod output;
 mod pca;
+mod small_multiples;
 
 pub use animation::{frame_schedule, journey_animation, AnimationOptions};
 pub use charts::{
@@ -80,8 +82,10 @@ pub use colour::{
 };
 pub use grid::{contour_segments, view_bounds, CurvatureGrid, LossGrid};
 pub use landscape::{draw_paths, paths_figure, paths_svg, HeatmapRender, PathsStyle};
+pub use data::{data_figure, draw_data};
 pub use output::{render_png, render_svg, Animation, Figure};
 pub use pca::{landscape, pca_plane, PcaPlane, PcaProjection};
+pub use small_multiples::{draw_small_multiples, run_status, small_multiples_figure};
 // Drawing helpers shared with the landscapes lessons' figures.
 pub(crate) use colour::rgb;
 pub(crate) use landscape::{point_runs, INK};
