@@ -80,9 +80,10 @@ pub mod prelude {
     };
     pub use crate::mlp::Mlp;
     pub use crate::plot::{
-        bakeoff_figure, condition_figure, data_figure, eigen_sign_figure, journey_animation, loss_curves_figure,
-        paths_figure, pca_plane, small_multiples_figure, view_bounds, Animation, AnimationOptions, BakeoffMetric,
-        CurvatureGrid, CurveAxis, Figure, LossGrid, PathsStyle,
+        bakeoff_figure, condition_figure, data_figure, eigen_sign_figure, journey_animation,
+        loss_curves_figure, paths_figure, pca_plane, small_multiples_figure, view_bounds,
+        Animation, AnimationOptions, BakeoffMetric, CurvatureGrid, CurveAxis, Figure, LossGrid,
+        PathsStyle,
     };
     pub use crate::problem::{Parameterisation, Plane, XorProblem};
     pub use crate::race::{

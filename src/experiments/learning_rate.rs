@@ -357,8 +357,11 @@ pub fn saddle_escape(lr: f64, y0s: &[f64], steps: u64) -> Result<Vec<SaddleEscap
                 .label(format!("GD from (1.5, {y0:e})"));
             let trace = run(&Saddle, &array![1.5, y0], &spec, &cfg);
             let escape_step = trace.iterates.iter().position(|x| x[1].abs() >= 1.0);
-            let predicted_escape = (y0 != 0.0)
-                .then(|| ((1.0 / y0.abs()).ln() / (1.0 + 2.0 * lr).ln()).ceil().max(0.0) as usize);
+            let predicted_escape = (y0 != 0.0).then(|| {
+                ((1.0 / y0.abs()).ln() / (1.0 + 2.0 * lr).ln())
+                    .ceil()
+                    .max(0.0) as usize
+            });
             Ok(SaddleEscape {
                 y0,
                 trace,

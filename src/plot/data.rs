@@ -61,10 +61,10 @@ pub fn draw_data<DB: DrawingBackend>(
     )?;
     let area = root.margin((56.0 * s) as i32, 0, 0, 0);
 
-    let reach = data
-        .x
-        .iter()
-        .fold(1.0_f64, |m, v| if v.is_finite() { m.max(v.abs()) } else { m });
+    let reach = data.x.iter().fold(
+        1.0_f64,
+        |m, v| if v.is_finite() { m.max(v.abs()) } else { m },
+    );
     let lim = reach * 1.1;
     let mut chart = ChartBuilder::on(&area)
         .margin((12.0 * s) as i32)

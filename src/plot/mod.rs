@@ -80,9 +80,9 @@ pub use charts::{
 pub use colour::{
     format_value, landscape_colour, path_colour, ColourScale, Rgb, NO_VALUE, OKABE_ITO, TABLEAU10,
 };
+pub use data::{data_figure, draw_data};
 pub use grid::{contour_segments, view_bounds, CurvatureGrid, LossGrid};
 pub use landscape::{draw_paths, paths_figure, paths_svg, HeatmapRender, PathsStyle};
-pub use data::{data_figure, draw_data};
 pub use output::{render_png, render_svg, Animation, Figure};
 pub use pca::{landscape, pca_plane, PcaPlane, PcaProjection};
 pub use small_multiples::{draw_small_multiples, run_status, small_multiples_figure};

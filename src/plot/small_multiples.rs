@@ -3,6 +3,7 @@
 //! by side without their paths hiding each other.
 
 use plotters::coord::Shift;
+use plotters::element::BitMapElement;
 use plotters::prelude::*;
 
 use super::landscape::{centred_line, draw_paths, INK};
@@ -60,8 +61,17 @@ pub fn draw_small_multiples<DB: DrawingBackend>(
     let scale = grid
         .finite_range()
         .map(|(lo, hi)| super::ColourScale::auto(lo, hi));
-    let panels = body.split_evenly((rows, cols));
-    for (panel, t) in panels.iter().zip(traces) {
+    // Each panel is drawn on its own bitmap and then blitted into place, so
+    // that nothing of one run (a diverging path, a legend) can spill into
+    // its neighbours.
+    let (bw, bh) = body.dim_in_pixel();
+    let (pw, ph) = ((bw as usize / cols) as u32, (bh as usize / rows) as u32);
+    if pw == 0 || ph == 0 {
+        return Err(PlotError::InvalidInput(format!(
+            "{bw} × {bh} pixels cannot hold {rows} × {cols} panels"
+        )));
+    }
+    for (i, t) in traces.iter().enumerate() {
         let style = PathsStyle {
             title: Some(t.optimizer.clone()),
             subtitle: Some(run_status(t)),
@@ -69,7 +79,16 @@ pub fn draw_small_multiples<DB: DrawingBackend>(
             levels: 8,
             ..PathsStyle::default()
         };
-        draw_paths(panel, grid, std::slice::from_ref(t), &style)?;
+        let buf = super::output::render_rgb(pw, ph, |panel| {
+            draw_paths(panel, grid, std::slice::from_ref(t), &style)
+        })?;
+        let at = (
+            ((i % cols) as u32 * pw) as i32,
+            ((i / cols) as u32 * ph) as i32,
+        );
+        let el = BitMapElement::with_owned_buffer(at, (pw, ph), buf)
+            .ok_or_else(|| PlotError::Drawing("panel buffer size".into()))?;
+        body.draw(&el).map_err(draw_err)?;
     }
     Ok(())
 }
