@@ -120,8 +120,14 @@ fn reference_bowl_is_nearly_round_and_the_race_measures_the_learning_rate() {
         th.stability_limit()
     );
     assert!((th.contraction(0.8) - 0.94).abs() < 0.005, "({TEXT})");
-    assert!((th.contraction(th.best_step()) - 0.10).abs() < 0.005, "({TEXT})");
-    assert!((th.best_step() / 0.8 - 14.0).abs() < 0.1, "14 times ({TEXT})");
+    assert!(
+        (th.contraction(th.best_step()) - 0.10).abs() < 0.005,
+        "({TEXT})"
+    );
+    assert!(
+        (th.best_step() / 0.8 - 14.0).abs() < 0.1,
+        "14 times ({TEXT})"
+    );
 
     let sweep = gd_sweep(
         &preset.problem,
@@ -130,7 +136,11 @@ fn reference_bowl_is_nearly_round_and_the_race_measures_the_learning_rate() {
         &preset.cfg,
     );
     let steps: Vec<usize> = sweep.iter().map(|t| t.steps()).collect();
-    assert_eq!(steps[..3], [153, 8, 6], "GD steps at 0.8, 11.24, 12 ({TEXT})");
+    assert_eq!(
+        steps[..3],
+        [153, 8, 6],
+        "GD steps at 0.8, 11.24, 12 ({TEXT})"
+    );
     // "above 2/λ_max ≈ 20 it stops converging"
     assert_eq!(sweep[3].stop, StopReason::MaxIters, "GD at 21 ({TEXT})");
     assert!(sweep[3].final_loss() > 0.7, "GD at 21 ({TEXT})");
