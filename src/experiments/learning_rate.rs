@@ -55,7 +55,7 @@ impl GdTheory {
         let ev = eigenvalues(h)?;
         let lo = ev.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = ev.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        if !(lo > 0.0) {
+        if lo.is_nan() || lo <= 0.0 {
             return Err(Error::InvalidConfig(format!(
                 "step-size theory needs a positive definite Hessian; its smallest eigenvalue is {lo}"
             )));
@@ -124,7 +124,8 @@ impl GdTheory {
 
 /// `⌈ln factor / ln ρ⌉` (see [`GdTheory::steps_to_shrink`]).
 fn predicted_steps(rho: f64, factor: f64) -> Option<usize> {
-    if !(factor > 0.0 && factor < 1.0) || !(rho < 1.0) || !rho.is_finite() {
+    let valid = factor > 0.0 && factor < 1.0 && rho.is_finite() && rho < 1.0;
+    if !valid {
         return None;
     }
     if rho <= 0.0 {
