@@ -74,6 +74,7 @@ pub mod prelude {
         KfacCurvature, KfacFactors, MiniBatched,
     };
     pub use crate::data::{Dataset, MiniBatcher};
+    pub use crate::experiments::learning_rate::{gd_sweep, GdTheory};
     pub use crate::experiments::scaling::{ScalingConfig, ScalingStudy};
     pub use crate::gradcheck::{check_gradient, check_hessian, GradCheck, HessCheck};
     pub use crate::landscapes::{
@@ -82,9 +83,10 @@ pub mod prelude {
     };
     pub use crate::mlp::Mlp;
     pub use crate::plot::{
-        bakeoff_figure, condition_figure, eigen_sign_figure, journey_animation, loss_curves_figure,
-        paths_figure, pca_plane, view_bounds, Animation, AnimationOptions, BakeoffMetric,
-        CurvatureGrid, CurveAxis, Figure, LossGrid, PathsStyle,
+        bakeoff_figure, condition_figure, data_figure, eigen_sign_figure, journey_animation,
+        loss_curves_figure, paths_figure, pca_plane, small_multiples_figure, view_bounds,
+        Animation, AnimationOptions, BakeoffMetric, CurvatureGrid, CurveAxis, Figure, LossGrid,
+        PathsStyle,
     };
     pub use crate::problem::{Parameterisation, Plane, XorProblem};
     pub use crate::race::multistart::{

@@ -1,8 +1,11 @@
 //! The facts the course text states, pinned: the book's introduction
 //! (`book/src/introduction.md`) and the notebook `notebooks/00-tour.ipynb`
 //! quote these numbers. When a change to the crate moves one of them, this
-//! test fails and the prose must be updated with it.
+//! test fails and the prose must be updated with it. The README's "What
+//! the main job shows" quotes the same numbers.
 
+use quad_vs_grad::experiments::learning_rate::{conditioning_study, gd_sweep, GdTheory};
+use quad_vs_grad::experiments::xor::best_loss;
 use quad_vs_grad::ndarray_linalg::Solve;
 use quad_vs_grad::prelude::*;
 
@@ -86,6 +89,77 @@ fn curvature_at_the_minimum_matches_the_introduction() {
         "eigenvalues {eig} ({TEXT})"
     );
     assert!(eig.iter().all(|&l| (0.06..0.085).contains(&(0.8 * l))));
+}
+
+#[test]
+fn reference_bowl_is_nearly_round_and_the_race_measures_the_learning_rate() {
+    // The intro, README and tour: "eigenvalues 0.080 and 0.098, κ ≈ 1.23,
+    // best fixed step ≈ 11.2, stability limit ≈ 20; per-step factor 0.94 at
+    // η = 0.8, 0.10 at the best step; GD needs 8 steps at η = 11.24 and 6 at
+    // η = 12, as few as L-BFGS".
+    let preset = RacePreset::reference();
+    let (v_star, _) = best_loss(&preset.problem, &preset.start).expect("minimum");
+    let th = GdTheory::at(&preset.problem, &v_star).expect("theory");
+    assert!(
+        (th.lambda_min - 0.080).abs() < 5e-4 && (th.lambda_max - 0.098).abs() < 5e-4,
+        "eigenvalues {th:?} ({TEXT})"
+    );
+    assert!(
+        (th.condition_number() - 1.23).abs() < 0.005,
+        "κ {} ({TEXT})",
+        th.condition_number()
+    );
+    assert!(
+        (th.best_step() - 11.24).abs() < 0.005,
+        "best step {} ({TEXT})",
+        th.best_step()
+    );
+    assert!(
+        (th.stability_limit() - 20.3).abs() < 0.05,
+        "limit {} ({TEXT})",
+        th.stability_limit()
+    );
+    assert!((th.contraction(0.8) - 0.94).abs() < 0.005, "({TEXT})");
+    assert!(
+        (th.contraction(th.best_step()) - 0.10).abs() < 0.005,
+        "({TEXT})"
+    );
+    assert!(
+        (th.best_step() / 0.8 - 14.0).abs() < 0.1,
+        "14 times ({TEXT})"
+    );
+
+    let sweep = gd_sweep(
+        &preset.problem,
+        &preset.start,
+        &[0.8, 11.24, 12.0, 21.0],
+        &preset.cfg,
+    );
+    let steps: Vec<usize> = sweep.iter().map(|t| t.steps()).collect();
+    assert_eq!(
+        steps[..3],
+        [153, 8, 6],
+        "GD steps at 0.8, 11.24, 12 ({TEXT})"
+    );
+    // "above 2/λ_max ≈ 20 it stops converging"
+    assert_eq!(sweep[3].stop, StopReason::MaxIters, "GD at 21 ({TEXT})");
+    assert!(sweep[3].final_loss() > 0.7, "GD at 21 ({TEXT})");
+    let sweep = &sweep[..3];
+    let traces = preset.run();
+    assert_eq!(by_name(&traces, "L-BFGS").steps(), 6, "({TEXT})");
+    for t in sweep {
+        assert!((t.final_loss() - 0.690).abs() < 5e-4, "({TEXT})");
+    }
+}
+
+#[test]
+fn ill_conditioned_bowl_numbers_match_the_introduction() {
+    // "κ = 1000: gradient descent at its best step needs 6908 steps to cut its
+    // distance to the minimum a million-fold, undamped Newton 1, L-BFGS 3."
+    let rows = conditioning_study(&[1000.0], 0.5, 1e-6).expect("study");
+    assert_eq!(rows[0].gd_steps, Some(6908), "({TEXT})");
+    assert_eq!(rows[0].newton_steps, Some(1), "({TEXT})");
+    assert_eq!(rows[0].lbfgs_steps, Some(3), "({TEXT})");
 }
 
 #[test]

@@ -8,6 +8,10 @@
 //!
 //! | module | lesson | what it measures |
 //! |---|---|---|
+//! | [`xor`] | 1. The XOR problem and the MLP | the frozen features of the output slice, the symmetry bound near `ln 2`, the best loss of the slice |
+//! | [`learning_rate`] | 2. Gradient descent and the learning rate | step-size theory from a Hessian, learning-rate sweeps, steps to a tolerance against the condition number, escaping a saddle |
 //! | [`scaling`] | 9. The cost of curvature | time per iteration, curvature memory and evaluation counts of eight optimizers on full networks from `D ≈ 10` to `D ≥ 10⁵`, log-log slopes against theory, where Newton's solve overtakes forming `H`, wall time to a target loss |
 
+pub mod learning_rate;
 pub mod scaling;
+pub mod xor;

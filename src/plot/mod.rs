@@ -117,6 +117,7 @@ mod colour;
 mod contour;
 mod curvature_grid;
 mod curvature_maps;
+mod data;
 mod gif_frames;
 mod grid;
 mod kit;
@@ -126,6 +127,7 @@ mod output;
 mod paths;
 mod pca;
 pub mod scaling;
+mod small_multiples;
 mod view;
 
 pub use animation::{frame_schedule, journey_animation, AnimationOptions};
@@ -139,12 +141,14 @@ pub use curvature_maps::{
     condition_figure, condition_svg, draw_condition_map, draw_eigen_sign_map, eigen_sign_figure,
     eigen_sign_svg,
 };
+pub use data::{data_figure, draw_data};
 pub use grid::LossGrid;
 pub use kit::HeatmapRender;
 pub use loss_curves::{draw_loss_curves, loss_curves_figure, loss_curves_svg, CurveAxis};
 pub use output::{render_png, render_svg, Animation, Figure};
 pub use paths::{draw_paths, paths_figure, paths_svg, PathsStyle};
 pub use pca::{landscape, pca_plane, PcaPlane, PcaProjection};
+pub use small_multiples::{draw_small_multiples, run_status, small_multiples_figure};
 pub use view::view_bounds;
 
 use std::sync::Once;
