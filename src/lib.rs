@@ -43,6 +43,7 @@
 pub mod curvature;
 pub mod data;
 pub mod error;
+pub mod experiments;
 pub mod gradcheck;
 pub mod landscapes;
 pub mod mlp;

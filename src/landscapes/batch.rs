@@ -26,7 +26,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CoshValley, CosineWell, GaussianWells, Landscape, Minimum, Rosenbrock, Saddle, TanhSlope,
+    CoshValley, CosineWell, GaussianWells, Landscape, Minimum, Quadratic, Rosenbrock, Saddle,
+    TanhSlope,
 };
 use crate::error::{Error, Result};
 use crate::race::{self, OptimizerKind, OptimizerSpec, RaceConfig, RaceProblem};
@@ -47,7 +48,8 @@ race_problem!(
     Saddle,
     TanhSlope,
     CoshValley,
-    Rosenbrock
+    Rosenbrock,
+    Quadratic
 );
 
 /// One optimizer of a batch or bake-off: a race entry. Langevin GD and

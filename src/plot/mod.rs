@@ -68,6 +68,7 @@ mod grid;
 mod landscape;
 mod output;
 mod pca;
+mod series;
 
 pub use animation::{frame_schedule, journey_animation, AnimationOptions};
 pub use charts::{
@@ -82,6 +83,10 @@ pub use grid::{contour_segments, view_bounds, CurvatureGrid, LossGrid};
 pub use landscape::{draw_paths, paths_figure, paths_svg, HeatmapRender, PathsStyle};
 pub use output::{render_png, render_svg, Animation, Figure};
 pub use pca::{landscape, pca_plane, PcaPlane, PcaProjection};
+pub use series::{
+    draw_series_chart, series_figure, LegendCorner, Series, SeriesChart, SeriesStyle,
+    VerticalMarker,
+};
 // Drawing helpers shared with the landscapes lessons' figures.
 pub(crate) use colour::rgb;
 pub(crate) use landscape::{point_runs, INK};

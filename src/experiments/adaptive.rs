@@ -1,0 +1,1 @@
+//! Chapter 4: adaptive first-order methods (in progress).
