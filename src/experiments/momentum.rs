@@ -262,10 +262,18 @@ pub fn peak_loss_ratio(trace: &Trace) -> f64 {
 }
 
 /// Runs gradient descent with `tuning` on `bowl` from its start through the
-/// race (at most `max_iters` steps; stops when a step is shorter than
-/// `1e−15`, so a converged run ends early; diverged above
-/// [`BOWL_DIVERGENCE_FACTOR`]), labelled `label`.
-pub fn run_tuning(bowl: &Quadratic, tuning: &Tuning, label: &str, max_iters: u64) -> Trace {
+/// race, labelled `label`: at most `max_iters` steps, stopping early once a
+/// step is shorter than `step_tol` (the race's step-norm rule; pass a value
+/// well below the distance you want to measure, since a step is a fraction
+/// `1 − rate` of the distance or more), diverged above
+/// [`BOWL_DIVERGENCE_FACTOR`].
+pub fn run_tuning(
+    bowl: &Quadratic,
+    tuning: &Tuning,
+    label: &str,
+    max_iters: u64,
+    step_tol: f64,
+) -> Trace {
     let spec = match tuning.momentum {
         Momentum::None => OptimizerSpec::new(OptimizerKind::Gd),
         Momentum::HeavyBall(b) => OptimizerSpec::new(OptimizerKind::Momentum).momentum(b),
@@ -275,7 +283,7 @@ pub fn run_tuning(bowl: &Quadratic, tuning: &Tuning, label: &str, max_iters: u64
     .label(label);
     let cfg = RaceConfig {
         max_iters,
-        tol: 1e-15,
+        tol: step_tol,
         divergence_factor: BOWL_DIVERGENCE_FACTOR,
         ..RaceConfig::default()
     };
@@ -313,6 +321,15 @@ pub fn view_grid<L: Landscape>(
     Ok(grid.with_labels("x₁", "x₂").with_title(landscape.name()))
 }
 
+/// The distance from the bowl's start to its minimum.
+fn start_distance(bowl: &Quadratic) -> f64 {
+    let start = bowl.start();
+    let centre = bowl
+        .global_minimum()
+        .map_or_else(|| ndarray::Array1::zeros(2), |m| m.point);
+    (&start - &centre).mapv(|v| v * v).sum().sqrt()
+}
+
 /// One method's result in a [`BowlComparison`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MethodResult {
@@ -347,8 +364,9 @@ impl BowlComparison {
 }
 
 /// Runs [`gd_tuning`], [`polyak_tuning`] and [`nesterov_tuning`] on `bowl`
-/// for at most `max_iters` steps each, and measures their rates over
-/// [`RATE_WINDOW`] and their steps to `rel_tol`.
+/// for at most `max_iters` steps each (ending a run once its steps are a
+/// thousandth of the smallest distance to be measured), and measures their
+/// rates over [`RATE_WINDOW`] and their steps to `rel_tol`.
 ///
 /// # Errors
 /// [`Error::InvalidConfig`] if `rel_tol` is not in `(0, 1)`.
@@ -363,6 +381,8 @@ pub fn compare_on_bowl(bowl: &Quadratic, rel_tol: f64, max_iters: u64) -> Result
         .global_minimum()
         .map(|m| m.point.to_vec())
         .unwrap_or_else(|| vec![0.0, 0.0]);
+    // Stop a run once its steps are a thousandth of the smallest distance measured.
+    let step_tol = start_distance(bowl) * rel_tol.min(RATE_WINDOW.1) * 1e-3;
     let tunings = [
         (gd_tuning(lo, hi)?, "GD (best step)"),
         (polyak_tuning(lo, hi)?, "Heavy ball (Polyak)"),
@@ -371,7 +391,7 @@ pub fn compare_on_bowl(bowl: &Quadratic, rel_tol: f64, max_iters: u64) -> Result
     let results = tunings
         .iter()
         .map(|(t, label)| {
-            let trace = run_tuning(bowl, t, label, max_iters);
+            let trace = run_tuning(bowl, t, label, max_iters, step_tol);
             MethodResult {
                 tuning: *t,
                 measured_rate: measured_rate(&trace, &centre, RATE_WINDOW),
@@ -601,7 +621,8 @@ pub fn beta_grid(n: usize, hi: f64) -> Result<Vec<f64>> {
 }
 
 /// Runs the heavy ball with step `lr` and each momentum of `betas` on `bowl`
-/// (at most `max_iters` steps each) and records the steps each needs to
+/// (at most `max_iters` steps each, ending a run once its steps are
+/// `10⁻³ · rel_tol` of the starting distance) and records the steps each needs to
 /// bring the distance to the minimum down to `rel_tol` of the start's, next
 /// to the prediction [`predicted_steps`]`(`[`predicted_rate`]`)`.
 ///
@@ -629,6 +650,7 @@ pub fn momentum_sweep(
         .global_minimum()
         .map(|m| m.point.to_vec())
         .unwrap_or_else(|| vec![0.0, 0.0]);
+    let step_tol = start_distance(bowl) * rel_tol * 1e-3;
     let points = betas
         .iter()
         .map(|&beta| {
@@ -638,7 +660,7 @@ pub fn momentum_sweep(
                 momentum,
                 rate: predicted_rate(momentum, lr, bowl.eigenvalues()),
             };
-            let trace = run_tuning(bowl, &tuning, "heavy ball", max_iters);
+            let trace = run_tuning(bowl, &tuning, "heavy ball", max_iters, step_tol);
             SweepPoint {
                 beta,
                 steps: steps_to_distance(&trace, &centre, rel_tol),

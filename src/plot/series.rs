@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::landscape::{fsize, INK};
-use super::{draw_err, path_colour, rgb, Figure, PlotError, Result, FONT};
+use super::{draw_err, format_value, path_colour, rgb, Figure, PlotError, Result, FONT};
 
 /// How a [`Series`] is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -242,11 +242,22 @@ where
         .y_desc(chart.y_label.as_str())
         .axis_desc_style((FONT, fsize(14.0)))
         .label_style((FONT, fsize(12.0)))
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
         .light_line_style(RGBAColor(0, 0, 0, 0.05))
         .bold_line_style(RGBAColor(0, 0, 0, 0.12))
         .axis_style(INK)
         .draw()
         .map_err(draw_err)
+}
+
+/// A tick label: whole numbers without decimals, others as [`format_value`].
+fn tick(v: f64) -> String {
+    if v.abs() < 1e6 && (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        format_value(v)
+    }
 }
 
 fn draw_body<'a, DB, X, Y>(
