@@ -37,7 +37,9 @@
 //!   curves, bake-off, curvature maps) as PNG/GIF/SVG or inline in Evcxr;
 //! - [`landscapes`]: Gaussian wells, the classic toys and Rosenbrock, with exact
 //!   derivatives; batched starts, the wells bake-off and their figures;
-//! - [`gradcheck`]: analytic derivatives against central finite differences.
+//! - [`gradcheck`]: analytic derivatives against central finite differences;
+//! - [`experiments`]: the measurements behind the course's lessons (sweeps, rates,
+//!   multi-start statistics), each pinned by a `tests/course_NN.rs`.
 #![warn(missing_docs)]
 
 pub mod curvature;

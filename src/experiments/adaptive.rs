@@ -25,7 +25,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::momentum::{
-    distances, gd_tuning, run_tuning, steps_to_distance, BOWL_DIVERGENCE_FACTOR,
+    distances, gd_tuning, in_open_unit, run_tuning, steps_to_distance, BOWL_DIVERGENCE_FACTOR,
 };
 use crate::error::{Error, Result};
 use crate::landscapes::{Landscape, Quadratic};
@@ -94,7 +94,7 @@ pub fn rotated_bowls(
     rel_tol: f64,
     max_iters: u64,
 ) -> Result<RotatedBowls> {
-    if !(lr.is_finite() && lr > 0.0) || !(rel_tol > 0.0 && rel_tol < 1.0) {
+    if !(lr.is_finite() && lr > 0.0 && in_open_unit(rel_tol)) {
         return Err(Error::InvalidConfig(format!(
             "need a learning rate > 0 and a relative tolerance in (0, 1), got {lr} and {rel_tol}"
         )));
@@ -359,7 +359,7 @@ mod tests {
         let s = first_step(&t).unwrap();
         let g = bowl.matrix().dot(&bowl.start());
         assert!((s[0] + 0.05 * g[0]).abs() < 1e-15);
-        assert!(distance_chart(&[t.clone()], &[0.0, 0.0], "d").is_ok());
+        assert!(distance_chart(std::slice::from_ref(&t), &[0.0, 0.0], "d").is_ok());
         assert!(effective_lr_chart(&[t], 10, "e").is_ok());
     }
 

@@ -76,6 +76,11 @@ impl Tuning {
     }
 }
 
+/// `0 < x < 1` (false for NaN).
+pub(crate) fn in_open_unit(x: f64) -> bool {
+    x > 0.0 && x < 1.0
+}
+
 fn check_spectrum(lambda_min: f64, lambda_max: f64) -> Result<()> {
     if lambda_min.is_finite()
         && lambda_max.is_finite()
@@ -371,7 +376,7 @@ impl BowlComparison {
 /// # Errors
 /// [`Error::InvalidConfig`] if `rel_tol` is not in `(0, 1)`.
 pub fn compare_on_bowl(bowl: &Quadratic, rel_tol: f64, max_iters: u64) -> Result<BowlComparison> {
-    if !(rel_tol > 0.0 && rel_tol < 1.0) {
+    if !in_open_unit(rel_tol) {
         return Err(Error::InvalidConfig(format!(
             "the relative tolerance must be in (0, 1), got {rel_tol}"
         )));
@@ -636,7 +641,7 @@ pub fn momentum_sweep(
     rel_tol: f64,
     max_iters: u64,
 ) -> Result<MomentumSweep> {
-    if !(lr.is_finite() && lr > 0.0) || !(rel_tol > 0.0 && rel_tol < 1.0) {
+    if !(lr.is_finite() && lr > 0.0 && in_open_unit(rel_tol)) {
         return Err(Error::InvalidConfig(format!(
             "a momentum sweep needs a step > 0 and a relative tolerance in (0, 1), got {lr} and {rel_tol}"
         )));
