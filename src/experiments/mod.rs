@@ -10,8 +10,14 @@
 //! |---|---|---|
 //! | [`xor`] | 1. The XOR problem and the MLP | the frozen features of the output slice, the symmetry bound near `ln 2`, the best loss of the slice |
 //! | [`learning_rate`] | 2. Gradient descent and the learning rate | step-size theory from a Hessian, learning-rate sweeps, steps to a tolerance against the condition number, escaping a saddle |
+//! | [`momentum`] | 3. Momentum and Nesterov | Polyak's and Nesterov's tunings on the quadratic bowl, predicted and measured contraction per step, the momentum sweep |
+//! | [`adaptive`] | 4. RMSprop and Adam | what a diagonal preconditioner can and cannot fix, Adam's bias correction and its effective step size |
+//! | [`noise`] | 5. Noise as a tool | noisy gradient descent from many starts (success fraction, final-loss spread, distance from stopping), the measured noise of mini-batch gradients |
 //! | [`scaling`] | 9. The cost of curvature | time per iteration, curvature memory and evaluation counts of eight optimizers on full networks from `D ≈ 10` to `D ≥ 10⁵`, log-log slopes against theory, where Newton's solve overtakes forming `H`, wall time to a target loss |
 
+pub mod adaptive;
 pub mod learning_rate;
+pub mod momentum;
+pub mod noise;
 pub mod scaling;
 pub mod xor;

@@ -127,6 +127,7 @@ mod output;
 mod paths;
 mod pca;
 pub mod scaling;
+mod series;
 mod small_multiples;
 mod view;
 
@@ -148,6 +149,10 @@ pub use loss_curves::{draw_loss_curves, loss_curves_figure, loss_curves_svg, Cur
 pub use output::{render_png, render_svg, Animation, Figure};
 pub use paths::{draw_paths, paths_figure, paths_svg, PathsStyle};
 pub use pca::{landscape, pca_plane, PcaPlane, PcaProjection};
+pub use series::{
+    draw_series_chart, series_figure, LegendCorner, Series, SeriesChart, SeriesStyle,
+    VerticalMarker,
+};
 pub use small_multiples::{draw_small_multiples, run_status, small_multiples_figure};
 pub use view::view_bounds;
 

@@ -1,0 +1,181 @@
+//! The numbers chapter 5 (`notebooks/05-noise.ipynb`, "Noise as a tool")
+//! quotes, pinned. When a change to the crate moves one of them, this test
+//! fails and the prose must be updated with it.
+
+use quad_vs_grad::experiments::noise::*;
+use quad_vs_grad::prelude::*;
+use quad_vs_grad::race::multistart::uniform_starts;
+use quad_vs_grad::race::OptimizerKind;
+
+const TEXT: &str = "stated in notebooks/05-noise.ipynb: update the text";
+
+fn close(what: &str, got: f64, want: f64, tol: f64) {
+    assert!(
+        (got - want).abs() <= tol,
+        "{what}: got {got}, the text says {want} ({TEXT})"
+    );
+}
+
+/// (reached %, stopped, outside) of a summary.
+fn row(s: &MultiStartSummary) -> (i64, usize, usize) {
+    (
+        (100.0 * s.reached_global).round() as i64,
+        s.stopped,
+        s.left_domain,
+    )
+}
+
+#[test]
+fn cosine_well_study() {
+    let well = CosineWell;
+    let [global, local] = well.local_minima();
+    close("global x", global.point[0], 1.0904, 5e-5);
+    close("global f", global.value, -1.0467, 5e-5);
+    close("local x", local.point[0], -0.2739, 5e-5);
+    close("watershed", well.local_maximum(), 0.2739, 5e-5);
+    close(
+        "barrier",
+        well.f(well.local_maximum()) - local.value,
+        0.36,
+        5e-3,
+    );
+    let starts = uniform_starts(60, 1, (-1.0, 2.0), 0).unwrap();
+    let cfg = StudyConfig {
+        max_iters: 500,
+        ..StudyConfig::default()
+    };
+    let contenders = [
+        NoisyGd::plain(0.05),
+        NoisyGd::constant(0.05, 2.0),
+        NoisyGd::constant(0.05, 4.0),
+        NoisyGd::annealed(0.05, 4.0, 100.0, 1.0),
+        NoisyGd::constant(0.05, 1.0),
+        NoisyGd::constant(0.05, 3.0),
+    ];
+    let s = noise_study(&well, &contenders, &starts, &cfg).unwrap();
+    let rows: Vec<_> = s.summaries.iter().map(row).collect();
+    assert_eq!(
+        rows,
+        vec![
+            (68, 60, 0),
+            (77, 0, 0),
+            (50, 0, 11),
+            (75, 1, 2),
+            (63, 0, 0),
+            (70, 1, 2)
+        ],
+        "{TEXT}"
+    );
+    // Gradient descent reaches the global minimum exactly from the starts right of the watershed.
+    let right = starts
+        .iter()
+        .filter(|x| x[0] > well.local_maximum())
+        .count();
+    assert_eq!(right, 41, "{TEXT}");
+    close("GD last step", s.summaries[0].mean_last_step, 6.8e-7, 5e-8);
+    close("σ = 2 last step", s.summaries[1].mean_last_step, 0.10, 5e-3);
+    close("σ = 4 last step", s.summaries[2].mean_last_step, 0.21, 5e-3);
+    close(
+        "annealed last step",
+        s.summaries[3].mean_last_step,
+        0.036,
+        5e-4,
+    );
+    assert!(s.summaries[1].mean_last_step / s.summaries[0].mean_last_step > 1e5);
+}
+
+#[test]
+fn wells_study() {
+    let wells = GaussianWells::course();
+    let starts = uniform_starts(30, 2, (-3.0, 3.0), 0).unwrap();
+    let cfg = StudyConfig {
+        max_iters: 300,
+        ..StudyConfig::default()
+    };
+    let s = noise_study(
+        &wells,
+        &[
+            NoisyGd::plain(0.1),
+            NoisyGd::constant(0.1, 0.2),
+            NoisyGd::constant(0.1, 0.5),
+        ],
+        &starts,
+        &cfg,
+    )
+    .unwrap();
+    let rows: Vec<_> = s.summaries.iter().map(row).collect();
+    assert_eq!(rows, vec![(20, 4, 0), (17, 0, 1), (10, 0, 2)], "{TEXT}");
+}
+
+#[test]
+fn minibatch_noise_and_sgd_against_langevin() {
+    let xor = XorProblem::reference();
+    let start = array![2.0, -2.0];
+    let gd = run(
+        &xor,
+        &start,
+        &OptimizerSpec::new(OptimizerKind::Gd).lr(0.8),
+        &RaceConfig {
+            max_iters: 2000,
+            tol: 1e-9,
+            ..RaceConfig::default()
+        },
+    );
+    let p = Array1::from(gd.final_point().unwrap().to_vec());
+    close("minimum v1", p[0], 0.2705, 5e-5);
+    close("minimum v2", p[1], 0.0050, 5e-5);
+    close("minimum loss", gd.final_loss(), 0.689869, 5e-7);
+    let n10 = minibatch_gradient_noise(&xor, &p, 10, 200, 0).unwrap();
+    close("B = 10 measured", n10.measured, 0.0902, 5e-5);
+    close("B = 10 predicted", n10.predicted, 0.0922, 5e-5);
+    let n50 = minibatch_gradient_noise(&xor, &p, 50, 200, 0).unwrap();
+    close("B = 50 measured", n50.measured, 0.0372, 5e-5);
+    close("B = 50 predicted", n50.predicted, 0.0366, 5e-5);
+    // Exercise 2.
+    let n25 = minibatch_gradient_noise(&xor, &p, 25, 200, 0).unwrap();
+    let n100 = minibatch_gradient_noise(&xor, &p, 100, 200, 0).unwrap();
+    close("B = 25 measured", n25.measured, 0.0560, 5e-5);
+    close("B = 100 measured", n100.measured, 0.0222, 5e-5);
+    close("ratio", n25.measured / n100.measured, 2.52, 5e-3);
+    close(
+        "predicted ratio",
+        n25.predicted / n100.predicted,
+        7f64.sqrt(),
+        1e-9,
+    );
+
+    let mut sgd = Vec::new();
+    let mut langevin = Vec::new();
+    for seed in 0..5 {
+        let cfg = RaceConfig {
+            max_iters: 300,
+            tol: 0.0,
+            batch_size: Some(10),
+            seed,
+            ..RaceConfig::default()
+        };
+        sgd.push(run(
+            &xor,
+            &start,
+            &OptimizerSpec::new(OptimizerKind::Gd).lr(0.8),
+            &cfg,
+        ));
+        let cfg = RaceConfig {
+            batch_size: None,
+            ..cfg
+        };
+        langevin.push(run(
+            &xor,
+            &start,
+            &OptimizerSpec::new(OptimizerKind::Langevin)
+                .lr(0.8)
+                .noise(n10.measured),
+            &cfg,
+        ));
+    }
+    let (a, b) = (final_loss_stats(&sgd), final_loss_stats(&langevin));
+    close("SGD excess", a.mean - gd.final_loss(), 3.8e-4, 5e-6);
+    close("Langevin excess", b.mean - gd.final_loss(), 4.4e-3, 5e-5);
+    assert!((b.mean - gd.final_loss()) > 10.0 * (a.mean - gd.final_loss()));
+    close("spread ratio", b.std / a.std, 15.0, 1.0);
+}
