@@ -269,6 +269,41 @@ pub fn kron(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
     out
 }
 
+/// Runs a LAPACK call on a matrix of order `n`, on a helper thread with a
+/// 64 MiB stack when `n ≥ 64`.
+///
+/// OpenBLAS's multi-threaded factorisations (`dgetrf_parallel` and friends)
+/// keep large work arrays on the calling thread's stack and recurse; on a
+/// thread with a small stack (Rust's spawned threads and test threads get
+/// 2 MiB) a factorisation of a few hundred rows overruns it and the process
+/// dies with a segmentation fault inside OpenBLAS. Small matrices take the
+/// single-threaded path and run in place.
+pub(crate) fn lapack_call<T: Send>(n: usize, f: impl FnOnce() -> T + Send) -> T {
+    const BIG_STACK: usize = 64 << 20;
+    if n < 64 {
+        return f();
+    }
+    let slot = std::sync::Mutex::new(Some(f));
+    let take = || {
+        slot.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .expect("the LAPACK closure runs once")
+    };
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .stack_size(BIG_STACK)
+            .spawn_scoped(scope, || take()())
+        {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had: run in place, as small matrices do.
+            Err(_) => take()(),
+        }
+    })
+}
+
 /// Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix.
 ///
 /// # Errors
@@ -277,8 +312,7 @@ pub fn sym_eig(m: &Array2<f64>) -> Result<(Array1<f64>, Array2<f64>)> {
     if m.iter().any(|v| !v.is_finite()) {
         return Err(Error::Linalg("matrix has non-finite entries".into()));
     }
-    m.eigh(UPLO::Lower)
-        .map_err(|e| Error::Linalg(e.to_string()))
+    lapack_call(m.nrows(), || m.eigh(UPLO::Lower)).map_err(|e| Error::Linalg(e.to_string()))
 }
 
 /// Eigenvalues (ascending) of a symmetric matrix.

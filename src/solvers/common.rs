@@ -368,31 +368,33 @@ pub fn solve_damped(c: &Array2<f64>, damping: f64, b: &Array1<f64>) -> Result<Ar
     if c.iter().any(|v| !v.is_finite()) || !all_finite(b) {
         return Err(crate::Error::Linalg("non-finite curvature or gradient".into()).into());
     }
-    let mut m = c.clone();
-    for i in 0..n {
-        m[[i, i]] += damping;
-    }
-    if let Ok(l) = m.cholesky(UPLO::Lower) {
-        // L Lᵀ x = b: two triangular solves.
-        use ndarray_linalg::{Diag, SolveTriangular};
-        let y = l
-            .solve_triangular(UPLO::Lower, Diag::NonUnit, b)
-            .map_err(|e| crate::Error::Linalg(e.to_string()))?;
-        let x = l
-            .t()
-            .to_owned()
-            .solve_triangular(UPLO::Upper, Diag::NonUnit, &y)
-            .map_err(|e| crate::Error::Linalg(e.to_string()))?;
-        return Ok(x);
-    }
-    let x = m
-        .solve(b)
-        .map_err(|e| crate::Error::Linalg(format!("singular damped curvature: {e}")))?;
-    if all_finite(&x) {
-        Ok(x)
-    } else {
-        Err(crate::Error::Linalg("singular damped curvature".into()).into())
-    }
+    crate::curvature::lapack_call(n, || {
+        let mut m = c.clone();
+        for i in 0..n {
+            m[[i, i]] += damping;
+        }
+        if let Ok(l) = m.cholesky(UPLO::Lower) {
+            // L Lᵀ x = b: two triangular solves.
+            use ndarray_linalg::{Diag, SolveTriangular};
+            let y = l
+                .solve_triangular(UPLO::Lower, Diag::NonUnit, b)
+                .map_err(|e| crate::Error::Linalg(e.to_string()))?;
+            let x = l
+                .t()
+                .to_owned()
+                .solve_triangular(UPLO::Upper, Diag::NonUnit, &y)
+                .map_err(|e| crate::Error::Linalg(e.to_string()))?;
+            return Ok(x);
+        }
+        let x = m
+            .solve(b)
+            .map_err(|e| crate::Error::Linalg(format!("singular damped curvature: {e}")))?;
+        if all_finite(&x) {
+            Ok(x)
+        } else {
+            Err(crate::Error::Linalg("singular damped curvature".into()).into())
+        }
+    })
 }
 
 #[cfg(test)]
