@@ -109,7 +109,7 @@ struct Args {
     )]
     hidden: Vec<usize>,
 
-    /// Evaluation budget of each optimizer run: it stops ("budget") after this many loss, gradient or curvature evaluations, line searches included [default: 1000 per step]
+    /// Evaluation budget of each optimizer run: it stops ("budget") after this many loss, gradient or curvature evaluations, line searches included [default: 100 per step, at least 10000]
     #[arg(long, allow_negative_numbers = true, value_name = "N")]
     max_evals: Option<u64>,
 
