@@ -64,7 +64,12 @@
 //!   every loop of every solver evaluates the problem, so the refusal ends
 //!   the run wherever it is. The run stops with [`StopReason::Budget`]; the
 //!   others run on. A hang is impossible, not merely unlikely, for any
-//!   solver whose loops evaluate the problem.
+//!   solver whose loops evaluate the problem. The one loop of the registry
+//!   that does not, the Steihaug CG inside argmin's trust region (it reuses
+//!   the stored Hessian, and loops forever on a non-finite one: found by
+//!   the fuzz tests), gets an iteration limit of `10 n + 10`; a solver of
+//!   your own passed to [`run_solver`] must bound such loops itself (the
+//!   recorder still checks the wall time between iterations).
 //! - **Bounded memory.** A trace keeps at most [`RaceConfig::max_recorded`]
 //!   entries (default [`MAX_RECORDED`]): past it the recorder keeps every
 //!   second entry and doubles its stride, always keeping the start and the
