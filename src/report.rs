@@ -127,10 +127,9 @@ impl fmt::Display for Summary<'_> {
         for row in &rows {
             line(f, row)?;
         }
-        for t in self.traces.iter().filter(|t| t.diverged()) {
-            if let crate::trace::StopReason::Diverged(why) | crate::trace::StopReason::Failed(why) =
-                &t.stop
-            {
+        for t in self.traces {
+            use crate::trace::StopReason as S;
+            if let S::Diverged(why) | S::Failed(why) | S::Budget(why) = &t.stop {
                 writeln!(f, "note: {} stopped early: {why}", t.optimizer)?;
             }
         }
@@ -139,7 +138,7 @@ impl fmt::Display for Summary<'_> {
 }
 
 fn fmt_num(v: f64, decimals: usize) -> String {
-    if v.is_finite() && v != 0.0 && v.abs() < 1e-3 {
+    if v.is_finite() && v != 0.0 && !(1e-3..1e6).contains(&v.abs()) {
         format!("{v:.3e}")
     } else if v.is_finite() {
         format!("{v:.decimals$}")
@@ -153,6 +152,25 @@ fn fmt_sci(v: f64) -> String {
         format!("{v:.2e}")
     } else {
         format!("{v}")
+    }
+}
+
+/// A number for a message or a label, never longer than one short line:
+/// plain (`0.8`, `-2`, `1000`) for `1e-4 ≤ |v| < 1e6` and zero, scientific
+/// otherwise (`1e300`, `-2.5e-7`); `NaN`, `inf`, `-inf` as Rust prints them.
+///
+/// ```
+/// use quad_vs_grad::report::fmt_number;
+/// assert_eq!(fmt_number(0.8), "0.8");
+/// assert_eq!(fmt_number(-1e300), "-1e300");
+/// assert_eq!(fmt_number(f64::MAX), "1.7976931348623157e308");
+/// assert_eq!(fmt_number(2.5e-7), "2.5e-7");
+/// ```
+pub fn fmt_number(v: f64) -> String {
+    if !v.is_finite() || v == 0.0 || (1e-4..1e6).contains(&v.abs()) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
     }
 }
 
@@ -218,14 +236,20 @@ struct TraceRow<'a> {
     seed: u64,
     tol: f64,
     max_iters: u64,
+    max_evals: u64,
+    max_seconds: f64,
+    stop: String,
 }
 
 /// The traces as CSV: one row per optimizer and iterate, the iterate's
 /// coordinates joined by `;` in the column `p`, then the run's
 /// [`Settings`](crate::trace::Settings) repeated on every row (`kind`, `lr`,
 /// `momentum`, `noise`, `damping`, `adaptive_damping`, `batch_size`, `seed`,
-/// `tol`, `max_iters`; an empty cell where the optimizer has no such
-/// setting, and an empty `batch_size` for a full-batch run).
+/// `tol`, `max_iters`, `max_evals`, `max_seconds`; an empty cell where the
+/// optimizer has no such setting, and an empty `batch_size` for a
+/// full-batch run), and the run's stop reason ([`StopReason::short`](crate::trace::StopReason::short)).
+/// The column `iteration` is the iterate's iteration number
+/// ([`Trace::iteration`]): in a thinned trace it skips.
 ///
 /// # Errors
 /// [`Error::InvalidData`] if serialisation fails.
@@ -242,7 +266,7 @@ pub fn traces_csv(traces: &[Trace]) -> Result<Vec<u8>> {
                 .join(";");
             w.serialize(TraceRow {
                 optimizer: &t.optimizer,
-                iteration: i,
+                iteration: t.iteration(i),
                 p,
                 loss: t.loss.get(i).copied().unwrap_or(f64::NAN),
                 grad_norm: t.grad_norm.get(i).copied().unwrap_or(f64::NAN),
@@ -262,6 +286,9 @@ pub fn traces_csv(traces: &[Trace]) -> Result<Vec<u8>> {
                 seed: s.seed,
                 tol: s.tol,
                 max_iters: s.max_iters,
+                max_evals: s.max_evals,
+                max_seconds: s.max_seconds,
+                stop: t.stop.short(),
             })
             .map_err(|e| Error::InvalidData(e.to_string()))?;
         }

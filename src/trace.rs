@@ -8,6 +8,11 @@ use serde::{Deserialize, Serialize};
 /// the crate's own counters. Evaluations made by a recorder are never included.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
+    /// Iterations made (the iterate's index in the run: equal to the entry's
+    /// index unless the trace was thinned, see [`Trace::iteration`]; 0 in
+    /// traces serialised before it was recorded).
+    #[serde(default)]
+    pub iterations: u64,
     /// Loss evaluations.
     pub cost: u64,
     /// Gradient evaluations.
@@ -32,6 +37,11 @@ pub enum StopReason {
     TargetCost,
     /// The iteration limit was reached.
     MaxIters,
+    /// The run's evaluation or wall-time budget was spent
+    /// ([`RaceConfig::max_evals`](crate::race::RaceConfig::max_evals),
+    /// [`RaceConfig::max_seconds`](crate::race::RaceConfig::max_seconds)),
+    /// even inside a line search; the text says which.
+    Budget(String),
     /// The loss or iterate became non-finite or exploded; the text says which.
     Diverged(String),
     /// The solver reported an error; the text is its message.
@@ -41,13 +51,14 @@ pub enum StopReason {
 }
 
 impl StopReason {
-    /// A short label for tables: `step<tol`, `|g|<tol`, `target`, `max iters`, `DIVERGED`, `FAILED`, …
+    /// A short label for tables: `step<tol`, `|g|<tol`, `target`, `max iters`, `budget`, `DIVERGED`, `FAILED`, …
     pub fn short(&self) -> String {
         match self {
             Self::StepNorm => "step<tol".into(),
             Self::GradientNorm => "|g|<tol".into(),
             Self::TargetCost => "target".into(),
             Self::MaxIters => "max iters".into(),
+            Self::Budget(_) => "budget".into(),
             Self::Diverged(_) => "DIVERGED".into(),
             Self::Failed(_) => "FAILED".into(),
             Self::Other(s) => s.clone(),
@@ -94,12 +105,22 @@ pub struct Settings {
     pub tol: f64,
     /// Iteration limit.
     pub max_iters: u64,
+    /// Evaluation budget of the run (0 in traces serialised before it was
+    /// recorded).
+    pub max_evals: u64,
+    /// Wall-time budget of the run in seconds (0 in traces serialised
+    /// before it was recorded).
+    pub max_seconds: f64,
 }
 
 /// The record of one optimizer run on one problem.
 ///
-/// Entry `i` of every per-iterate vector belongs to iterate `i`; entry 0 is
-/// the start point, so a run of `N` iterations has `N + 1` entries.
+/// Entry `i` of every per-iterate vector belongs to one iterate; entry 0 is
+/// the start point, so a run of `N` iterations has `N + 1` entries, and
+/// entry `i` is iterate `i`. A very long run is *thinned* by the recorder
+/// ([`RaceConfig::max_recorded`](crate::race::RaceConfig::max_recorded)):
+/// it keeps the start, every `k`-th iterate and the last one, and entry `i`
+/// is then iterate [`Trace::iteration`]`(i)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Trace {
     /// The optimizer's display name (`"Adam"`, `"Newton (argmin)"`, …).
@@ -125,9 +146,31 @@ pub struct Trace {
 }
 
 impl Trace {
-    /// Number of iterations (iterates minus the start).
+    /// Number of iterations made (iterates minus the start, counting those
+    /// a thinned trace dropped).
     pub fn steps(&self) -> usize {
-        self.iterates.len().saturating_sub(1)
+        let n = self.iterates.len();
+        if n == 0 {
+            return 0;
+        }
+        self.iteration(n - 1)
+    }
+
+    /// The iteration number of entry `i`: `i` itself, unless the trace was
+    /// thinned ([`Counts::iterations`] then says which iterate the entry
+    /// holds).
+    pub fn iteration(&self, i: usize) -> usize {
+        let recorded = self.counts.last().is_some_and(|c| c.iterations > 0);
+        match self.counts.get(i) {
+            Some(c) if recorded => usize::try_from(c.iterations).unwrap_or(usize::MAX),
+            _ => i,
+        }
+    }
+
+    /// `true` if the recorder thinned this trace (it holds fewer entries
+    /// than the run made iterations).
+    pub fn is_thinned(&self) -> bool {
+        self.steps() + 1 > self.iterates.len()
     }
 
     /// The last iterate.
@@ -160,8 +203,12 @@ impl Trace {
         self.stop.is_failure()
     }
 
-    /// The first iteration at which the loss is at most `target`, if any.
+    /// The first iteration at which the loss is at most `target`, if any
+    /// (in a thinned trace, the first kept one).
     pub fn iterations_to(&self, target: f64) -> Option<usize> {
-        self.loss.iter().position(|&l| l <= target)
+        self.loss
+            .iter()
+            .position(|&l| l <= target)
+            .map(|i| self.iteration(i))
     }
 }

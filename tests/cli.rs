@@ -150,6 +150,31 @@ fn bad_input_exits_2_naming_the_flag_and_writes_nothing() {
         (&["--problem", "moon"], "--problem"),
         (&["--problem", "full", "--x0", "1"], "--x0"),
         (&["--hidden", "0"], "--hidden"),
+        // issue 14: extreme finite numbers, huge step counts, budgets, duplicates
+        (
+            &["--x0", "1e300", "--y0", "-1e300"],
+            "--x0 must be in [-1e6, 1e6], got 1e300",
+        ),
+        (&["--y0", "-1.7976931348623157e308"], "--y0"),
+        (&["--lr", "1e300"], "--lr must be in (0, 1e6], got 1e300"),
+        (&["--damping", "1e300"], "--damping"),
+        (&["--tol", "-1e300"], "--tol must be >= 0, got -1e300"),
+        (
+            &["--steps", "4294967296"],
+            "--steps must be in 1..=10000000",
+        ),
+        (&["--steps", "10000001"], "--steps"),
+        (&["--max-evals", "0"], "--max-evals"),
+        (&["--max-evals", "-5"], "--max-evals"),
+        (&["--max-seconds", "0"], "--max-seconds"),
+        (&["--max-seconds", "nan"], "--max-seconds"),
+        (&["--max-seconds", "1e300"], "--max-seconds"),
+        (&["--optimizers", "gd,gd"], "`gd` is listed twice"),
+        (
+            &["--optimizers", "sgd,adam,gd"],
+            "`sgd` and `gd` both name gd",
+        ),
+        (&["--optimizers", "BFGS,bfgs"], "both name bfgs"),
     ];
     for (args, needle) in cases {
         let dir = tempfile::tempdir().unwrap();
@@ -163,8 +188,74 @@ fn bad_input_exits_2_naming_the_flag_and_writes_nothing() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(longest_digit_run(&stderr) <= 20, "{args:?}: {stderr}");
         assert!(files_in(dir.path()).is_empty(), "{args:?} left files");
     }
+}
+
+/// The longest run of consecutive ASCII digits in `s`.
+fn longest_digit_run(s: &str) -> usize {
+    s.split(|c: char| !c.is_ascii_digit())
+        .map(str::len)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Issue 14: the edge of the accepted ranges works, figures included, and
+/// a spent budget is a stop reason, not an error.
+#[test]
+fn extreme_accepted_input_works_and_budgets_show_in_the_table() {
+    for args in [
+        &["--x0", "1e6", "--y0", "-1e6"][..],
+        &[
+            "--problem",
+            "hidden-slice",
+            "--x0",
+            "-1e6",
+            "--y0",
+            "1e6",
+            "--lr",
+            "1e6",
+        ][..],
+        &["--damping", "1e12", "--tol", "1e300", "--lr", "1e-300"][..],
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = cmd()
+            .args(args)
+            .args(["--frames", "4"])
+            .arg("--out-dir")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(longest_digit_run(&stdout) <= 20, "{args:?}: {stdout}");
+        assert_eq!(files_in(dir.path()), vec!["journey.gif", "paths.png"]);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    cmd()
+        .args([
+            "--max-evals",
+            "30",
+            "--optimizers",
+            "gd,lbfgs",
+            "--no-figures",
+        ])
+        .args(["--export", "--out-dir"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("budget").and(predicate::str::contains(
+                "GD stopped early: evaluation limit of 30",
+            )),
+        );
+    let json = exported(dir.path());
+    assert_eq!(json[0]["stop"]["Budget"], "evaluation limit of 30");
+    assert_eq!(json[0]["settings"]["max_evals"], 30);
+    assert_eq!(json[1]["stop"], "GradientNorm");
 }
 
 #[test]

@@ -752,3 +752,187 @@ fn langevin_and_adaptive_gd_are_race_kinds() {
     assert!(t.final_loss() < t.loss[0]);
     assert_eq!(t.total_counts().hessian, t.steps() as u64);
 }
+
+// ---- budgets, bounded memory (issue 14) ----
+
+#[test]
+fn line_search_from_the_edge_of_the_float_range_ends_on_its_budget() {
+    // argmin's More–Thuente line search loops forever from here (it has no
+    // iteration limit); the budgeted problem ends it.
+    let problem = XorProblem::reference();
+    let cfg = RaceConfig::default();
+    for (start, names) in [
+        (array![1e300, -1e300], &["bfgs", "lbfgs", "sd", "gd"][..]),
+        (array![1e50, -1e50], &["bfgs"][..]),
+    ] {
+        for name in names {
+            let t0 = std::time::Instant::now();
+            let t = run(&problem, &start, &spec(name), &cfg);
+            let secs = t0.elapsed().as_secs_f64();
+            assert!(secs < 30.0, "{name}: {secs} s");
+            assert!(
+                !matches!(t.stop, StopReason::Other(_)),
+                "{name}: {:?}",
+                t.stop
+            );
+            if *name == "bfgs" {
+                assert!(
+                    matches!(&t.stop, StopReason::Budget(m) if m.contains("evaluation limit")),
+                    "{name}: {:?}",
+                    t.stop
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn budgets_stop_one_run_and_the_others_run_on() {
+    let problem = XorProblem::reference();
+    let start = array![2.0, -2.0];
+    let cfg = RaceConfig {
+        max_evals: Some(40),
+        ..RaceConfig::default()
+    };
+    let traces = race(&problem, &start, &[spec("gd"), spec("bfgs")], &cfg);
+    // GD makes one loss and one gradient evaluation per step.
+    assert_eq!(
+        traces[0].stop,
+        StopReason::Budget("evaluation limit of 40".into())
+    );
+    assert_eq!(traces[0].stop.short(), "budget");
+    assert!(!traces[0].diverged());
+    let c = traces[0].total_counts();
+    assert!(c.cost + c.gradient <= 40, "{c:?}");
+    assert_eq!(traces[0].settings.max_evals, 40);
+    assert_eq!(traces[1].stop, StopReason::GradientNorm);
+    // a wall-time budget too short for anything
+    let cfg = RaceConfig {
+        max_seconds: 1e-9,
+        ..RaceConfig::default()
+    };
+    let t = run(&problem, &start, &spec("adam"), &cfg);
+    assert!(
+        matches!(&t.stop, StopReason::Budget(m) if m.contains("wall time")),
+        "{:?}",
+        t.stop
+    );
+    assert_eq!(t.settings.max_seconds, 1e-9);
+    // the defaults never bother the reference race
+    let cfg = RaceConfig::default();
+    assert_eq!(cfg.eval_budget(), 50_000);
+    for t in race(&problem, &start, &reference_race(), &cfg) {
+        assert!(!matches!(t.stop, StopReason::Budget(_)), "{}", t.optimizer);
+    }
+}
+
+#[test]
+fn long_runs_are_thinned_keeping_start_last_and_the_full_loss_curve() {
+    let problem = XorProblem::reference();
+    let start = array![2.0, -2.0];
+    let full_cfg = RaceConfig {
+        max_iters: 3000,
+        tol: 0.0,
+        ..RaceConfig::default()
+    };
+    let thin_cfg = RaceConfig {
+        max_recorded: 100,
+        ..full_cfg.clone()
+    };
+    let full = quad_vs_grad::race::run_detailed(&problem, &start, &spec("gd"), &full_cfg);
+    let thin = quad_vs_grad::race::run_detailed(&problem, &start, &spec("gd"), &thin_cfg);
+    let (f, t) = (&full.trace, &thin.trace);
+    assert_eq!(f.stop, StopReason::MaxIters);
+    assert_eq!(t.stop, StopReason::MaxIters);
+    assert!(!f.is_thinned() && t.is_thinned());
+    assert_eq!((f.steps(), t.steps()), (3000, 3000));
+    assert_eq!(f.iterates.len(), 3001);
+    assert!(
+        t.iterates.len() <= 100 && t.iterates.len() > 25,
+        "{}",
+        t.iterates.len()
+    );
+    for v in [
+        t.loss.len(),
+        t.grad_norm.len(),
+        t.counts.len(),
+        t.elapsed_ms.len(),
+    ] {
+        assert_eq!(v, t.iterates.len());
+    }
+    assert_eq!(thin.diagnostics.len(), t.iterates.len());
+    // full-resolution loss curve in both
+    assert_eq!(thin.loss_curve, full.loss_curve);
+    assert_eq!(full.loss_curve, f.loss);
+    // start and last kept; every kept entry is the same iterate as the full run's
+    assert_eq!(t.iteration(0), 0);
+    assert_eq!(t.iteration(t.iterates.len() - 1), 3000);
+    let mut last = None;
+    for i in 0..t.iterates.len() {
+        let k = t.iteration(i);
+        assert!(last.map_or(true, |l| k > l), "iterations increase");
+        last = Some(k);
+        assert_eq!(t.iterates[i], f.iterates[k]);
+        assert_eq!(t.loss[i], f.loss[k]);
+        assert_eq!(t.counts[i], f.counts[k]);
+    }
+    // strides are powers of two: all but the last entry on one grid
+    let stride = t.iteration(1);
+    assert!(stride.is_power_of_two() && stride > 1);
+    for i in 0..t.iterates.len() - 1 {
+        assert_eq!(t.iteration(i), i * stride);
+    }
+    // the export says which iteration each row is
+    let csv = String::from_utf8(quad_vs_grad::report::traces_csv(&[t.clone()]).unwrap()).unwrap();
+    assert!(csv.contains(&format!("\nGD,{stride},")), "{}", &csv[..300]);
+}
+
+#[test]
+fn step_counts_beyond_the_maximum_are_refused() {
+    use quad_vs_grad::race::MAX_ITERS;
+    let ok = RaceConfig {
+        max_iters: MAX_ITERS,
+        ..RaceConfig::default()
+    };
+    assert!(ok.validate().is_ok());
+    for bad in [
+        RaceConfig {
+            max_iters: MAX_ITERS + 1,
+            ..RaceConfig::default()
+        },
+        RaceConfig {
+            max_evals: Some(0),
+            ..RaceConfig::default()
+        },
+        RaceConfig {
+            max_seconds: 0.0,
+            ..RaceConfig::default()
+        },
+        RaceConfig {
+            max_seconds: f64::NAN,
+            ..RaceConfig::default()
+        },
+        RaceConfig {
+            max_recorded: 1,
+            ..RaceConfig::default()
+        },
+    ] {
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(e.lines().count() == 1 && e.len() < 120, "{e}");
+        let t = run(
+            &XorProblem::reference(),
+            &array![2.0, -2.0],
+            &spec("gd"),
+            &bad,
+        );
+        assert!(matches!(t.stop, StopReason::Failed(_)));
+    }
+    let e = RaceConfig {
+        tol: -1e300,
+        ..RaceConfig::default()
+    }
+    .validate()
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("-1e300"), "{e}");
+}

@@ -4,7 +4,9 @@
 //! A thin command line over the library: parse and validate the flags, run
 //! the race, render the figures in memory, then write every file atomically.
 //! Bad input exits with code 2 and a one-line message naming the flag,
-//! before any work is done and without leaving files behind.
+//! before any work is done and without leaving files behind; any later
+//! failure exits with 2 as well (no path exits with 1). Every optimizer run
+//! has a budget (`--max-evals`, `--max-seconds`), so no run can hang.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,7 +17,9 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use quad_vs_grad::plot::{self, AnimationOptions, PathsStyle};
 use quad_vs_grad::prelude::*;
 use quad_vs_grad::race::{self, DampingUse, OptimizerSpec, RaceConfig, RacePreset, REGISTRY};
-use quad_vs_grad::report::{dataset_csv, traces_csv, traces_json, write_atomic, Summary};
+use quad_vs_grad::report::{
+    dataset_csv, fmt_number, traces_csv, traces_json, write_atomic, Summary,
+};
 
 /// `println!` that ignores a closed stdout (`quad-vs-grad | head`) instead of panicking.
 macro_rules! say {
@@ -60,7 +64,7 @@ struct Args {
     #[arg(long, allow_negative_numbers = true, value_name = "LR")]
     lr: Option<f64>,
 
-    /// Maximum number of iterations of every optimizer
+    /// Maximum number of iterations of every optimizer (at most 10000000)
     #[arg(
         long,
         allow_negative_numbers = true,
@@ -104,6 +108,19 @@ struct Args {
         value_name = "WIDTHS"
     )]
     hidden: Vec<usize>,
+
+    /// Evaluation budget of each optimizer run: it stops ("budget") after this many loss, gradient or curvature evaluations, line searches included [default: 100 per step, at least 10000]
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    max_evals: Option<u64>,
+
+    /// Wall-time budget of each optimizer run in seconds: it stops ("budget") after this long
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = RaceConfig::default().max_seconds,
+        value_name = "SECONDS"
+    )]
+    max_seconds: f64,
 
     /// Mini-batch size (help generated from the registry: see `batch_help`)
     #[arg(long, allow_negative_numbers = true, value_name = "N")]
@@ -241,25 +258,95 @@ fn finite(flag: &str, v: f64) -> Result<f64, Usage> {
     }
 }
 
-fn plan(args: Args) -> Result<Plan, Usage> {
-    let x0 = args.x0.map(|v| finite("--x0", v)).transpose()?;
-    let y0 = args.y0.map(|v| finite("--y0", v)).transpose()?;
-    if let Some(lr) = args.lr {
-        if finite("--lr", lr)? <= 0.0 {
-            return Err(Usage(format!("--lr must be > 0, got {lr}")));
-        }
+/// `v` if it lies in `lo..=hi` (`lo` excluded when `open`), else a message
+/// naming the flag and the range, numbers in short form.
+fn within(flag: &str, v: f64, lo: f64, hi: f64, open: bool) -> Result<f64, Usage> {
+    let v = finite(flag, v)?;
+    let above = if open { v > lo } else { v >= lo };
+    if above && v <= hi {
+        Ok(v)
+    } else {
+        let bracket = if open { "(" } else { "[" };
+        Err(Usage(format!(
+            "{flag} must be in {bracket}{}, {}], got {}",
+            fmt_number(lo),
+            fmt_number(hi),
+            fmt_number(v)
+        )))
     }
-    if args.steps == 0 {
-        return Err(Usage("--steps must be at least 1, got 0".into()));
+}
+
+/// The largest |coordinate| of a start point the CLI accepts (`--x0`, `--y0`).
+const MAX_START: f64 = 1e6;
+/// The largest learning rate the CLI accepts (`--lr`).
+const MAX_LR: f64 = 1e6;
+/// The largest damping the CLI accepts (`--damping`).
+const MAX_DAMPING: f64 = 1e12;
+/// The largest wall-time budget per run the CLI accepts (`--max-seconds`): one day.
+const MAX_SECONDS: f64 = 86_400.0;
+
+/// The optimizers named in `--optimizers`, each once: a name or alias
+/// naming a kind already listed is refused.
+fn parse_optimizers(names: &[String]) -> Result<Vec<OptimizerSpec>, Usage> {
+    let mut specs: Vec<OptimizerSpec> = Vec::new();
+    let mut given: Vec<&str> = Vec::new();
+    for name in names.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let spec =
+            OptimizerSpec::from_str(name).map_err(|e| Usage(format!("--optimizers: {e}")))?;
+        if let Some(i) = specs.iter().position(|s| s.kind == spec.kind) {
+            let same = if given[i] == name {
+                format!("`{name}` is listed twice")
+            } else {
+                format!(
+                    "`{}` and `{name}` both name {}",
+                    given[i],
+                    spec.kind.cli_name()
+                )
+            };
+            return Err(Usage(format!(
+                "--optimizers: {same}; list each optimizer once"
+            )));
+        }
+        given.push(name);
+        specs.push(spec);
+    }
+    if specs.is_empty() {
+        return Err(Usage(
+            "--optimizers must name at least one optimizer".into(),
+        ));
+    }
+    Ok(specs)
+}
+
+fn plan(args: Args) -> Result<Plan, Usage> {
+    let x0 = args
+        .x0
+        .map(|v| within("--x0", v, -MAX_START, MAX_START, false))
+        .transpose()?;
+    let y0 = args
+        .y0
+        .map(|v| within("--y0", v, -MAX_START, MAX_START, false))
+        .transpose()?;
+    if let Some(lr) = args.lr {
+        within("--lr", lr, 0.0, MAX_LR, true)?;
+    }
+    if args.steps == 0 || args.steps > race::MAX_ITERS {
+        return Err(Usage(format!(
+            "--steps must be in 1..={}, got {}",
+            race::MAX_ITERS,
+            args.steps
+        )));
     }
     if finite("--tol", args.tol)? < 0.0 {
-        return Err(Usage(format!("--tol must be >= 0, got {}", args.tol)));
-    }
-    if finite("--damping", args.damping)? < 0.0 {
         return Err(Usage(format!(
-            "--damping must be >= 0, got {}",
-            args.damping
+            "--tol must be >= 0, got {}",
+            fmt_number(args.tol)
         )));
+    }
+    within("--damping", args.damping, 0.0, MAX_DAMPING, false)?;
+    within("--max-seconds", args.max_seconds, 0.0, MAX_SECONDS, true)?;
+    if args.max_evals == Some(0) {
+        return Err(Usage("--max-evals must be at least 1, got 0".into()));
     }
     if args.frames < 2 || args.frames > 1000 {
         return Err(Usage(format!(
@@ -302,21 +389,7 @@ fn plan(args: Args) -> Result<Plan, Usage> {
     }
     let specs = match &args.optimizers {
         None => preset.specs.clone(),
-        Some(names) => {
-            let mut specs = Vec::new();
-            for name in names.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-                specs.push(
-                    OptimizerSpec::from_str(name)
-                        .map_err(|e| Usage(format!("--optimizers: {e}")))?,
-                );
-            }
-            if specs.is_empty() {
-                return Err(Usage(
-                    "--optimizers must name at least one optimizer".into(),
-                ));
-            }
-            specs
-        }
+        Some(names) => parse_optimizers(names)?,
     };
     if let Some(b) = args.batch_size {
         let n = preset.problem.data().len();
@@ -331,6 +404,8 @@ fn plan(args: Args) -> Result<Plan, Usage> {
     cfg.lr = args.lr;
     cfg.batch_size = args.batch_size;
     cfg.seed = args.seed;
+    cfg.max_evals = args.max_evals;
+    cfg.max_seconds = args.max_seconds;
     cfg.validate().map_err(|e| Usage(e.to_string()))?;
     check_out_dir(&args.out_dir)?;
     Ok(Plan {
@@ -460,7 +535,7 @@ fn run(plan: Plan) -> Result<(), String> {
 }
 
 fn fmt_point(p: &Array1<f64>) -> String {
-    let parts: Vec<String> = p.iter().map(|v| format!("{v}")).collect();
+    let parts: Vec<String> = p.iter().map(|&v| fmt_number(v)).collect();
     format!("({})", parts.join(", "))
 }
 
@@ -494,11 +569,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Every failure exits with 2, on one line (input is validated first,
+    // so this is a drawing or writing failure; nothing was written).
     match run(plan) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
-            eprintln!("error: {msg}");
-            ExitCode::from(1)
+            eprintln!("error: {}", msg.lines().next().unwrap_or("unknown failure"));
+            ExitCode::from(2)
         }
     }
 }

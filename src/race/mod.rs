@@ -54,6 +54,29 @@
 //!   limit). In stochastic mode ([`RaceConfig::batch_size`]) the kinds
 //!   without a mini-batch mode run on the full batch and their label says
 //!   so ([`FULL_BATCH_MARK`]).
+//! - **Every run has a budget.** [`RaceConfig::max_evals`] evaluations
+//!   (default [`EVALS_PER_ITER`] per allowed iteration) and
+//!   [`RaceConfig::max_seconds`] of wall time (default 60 s). The budget is
+//!   enforced by a wrapper around the problem, [`Budgeted`], which refuses
+//!   further evaluations once it is spent: an observer only runs between
+//!   iterations, and argmin's More–Thuente line search runs an inner loop
+//!   with no iteration limit (from `(1e300, −1e300)` it never returns), but
+//!   every loop of every solver evaluates the problem, so the refusal ends
+//!   the run wherever it is. The run stops with [`StopReason::Budget`]; the
+//!   others run on. A hang is impossible, not merely unlikely, for any
+//!   solver whose loops evaluate the problem. The one loop of the registry
+//!   that does not, the Steihaug CG inside argmin's trust region (it reuses
+//!   the stored Hessian, and loops forever on a non-finite one: found by
+//!   the fuzz tests), gets an iteration limit of `10 n + 10`; a solver of
+//!   your own passed to [`run_solver`] must bound such loops itself (the
+//!   recorder still checks the wall time between iterations).
+//! - **Bounded memory.** A trace keeps at most [`RaceConfig::max_recorded`]
+//!   entries (default [`MAX_RECORDED`]): past it the recorder keeps every
+//!   second entry and doubles its stride, always keeping the start and the
+//!   last iterate ([`Trace::iteration`](crate::trace::Trace::iteration) gives
+//!   an entry's iteration); the full-resolution loss curve (one `f64` per
+//!   iteration) is in [`RunOutput::loss_curve`]. [`RaceConfig::max_iters`]
+//!   is at most [`MAX_ITERS`].
 //! - **Divergence is a result.** A non-finite full-batch loss or iterate, or
 //!   a loss above `|L₀| + divergence_factor · max(|L₀|, 1)`, ends the run as
 //!   [`StopReason::Diverged`]; a solver error ends it as
@@ -62,7 +85,9 @@
 //! [`StopReason::GradientNorm`]: crate::trace::StopReason::GradientNorm
 //! [`StopReason::Diverged`]: crate::trace::StopReason::Diverged
 //! [`StopReason::Failed`]: crate::trace::StopReason::Failed
+//! [`StopReason::Budget`]: crate::trace::StopReason::Budget
 
+mod budget;
 mod config;
 pub mod multistart;
 mod presets;
@@ -71,7 +96,10 @@ mod registry;
 mod runner;
 mod stopping;
 
-pub use config::{OptimizerSpec, RaceConfig, FULL_BATCH_MARK};
+pub use budget::{BudgetSpent, Budgeted, Meter};
+pub use config::{
+    OptimizerSpec, RaceConfig, EVALS_PER_ITER, FULL_BATCH_MARK, MAX_ITERS, MAX_RECORDED,
+};
 pub use presets::{reference_race, RacePreset};
 pub use recorder::{Diagnostics, Diverged, PathRecorder, Recording, RunOutput};
 pub use registry::{DampingUse, Descriptor, Family, OptimizerKind, REGISTRY};

@@ -9,6 +9,8 @@ use argmin::core::observers::Observe;
 use argmin::core::{Error as ArgminError, KvValue, State, TerminationStatus, KV};
 use ndarray::Array1;
 
+use super::budget::{BudgetSpent, Meter};
+use super::config::MAX_RECORDED;
 use super::runner::RaceState;
 use crate::curvature::MiniBatched;
 use crate::solvers::{CURVATURE_COUNT, LINEAR_SOLVE_COUNT};
@@ -25,6 +27,9 @@ pub struct RunOutput {
     pub trace: Trace,
     /// KV diagnostics per trace entry (same length as the trace's vectors).
     pub diagnostics: Vec<Diagnostics>,
+    /// The full-batch loss of every iterate, start included, at full
+    /// resolution even when the trace was thinned (8 bytes per iteration).
+    pub loss_curve: Vec<f64>,
 }
 
 /// What a [`PathRecorder`] has stored so far.
@@ -46,6 +51,84 @@ pub struct Recording {
     pub diverged: Option<String>,
     /// argmin's termination status, from `observe_final`.
     pub termination: Option<TerminationStatus>,
+    /// The full-batch loss of every iterate observed, start included.
+    pub loss_curve: Vec<f64>,
+    /// Iterates observed so far (the next one's iteration number).
+    pub observed: u64,
+    /// Kept entries are the iterations that are multiples of this (plus
+    /// the last one); 1 until the recording is first thinned.
+    pub stride: u64,
+}
+
+impl Recording {
+    /// Removes the last entry of every per-entry vector.
+    fn pop_entry(&mut self) {
+        self.iterates.pop();
+        self.loss.pop();
+        self.grad_norm.pop();
+        self.counts.pop();
+        self.elapsed_ms.pop();
+        self.diagnostics.pop();
+    }
+
+    /// Halves the entries: keeps the iterations that are multiples of twice
+    /// the stride, and the last entry; doubles the stride.
+    fn thin(&mut self) {
+        let stride = self.stride.saturating_mul(2);
+        let n = self.iterates.len();
+        let keep: Vec<bool> = self
+            .counts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| i + 1 == n || c.iterations % stride == 0)
+            .collect();
+        fn retain<T>(v: &mut Vec<T>, keep: &[bool]) {
+            let mut k = keep.iter();
+            v.retain(|_| k.next().copied().unwrap_or(true));
+        }
+        retain(&mut self.iterates, &keep);
+        retain(&mut self.loss, &keep);
+        retain(&mut self.grad_norm, &keep);
+        retain(&mut self.counts, &keep);
+        retain(&mut self.elapsed_ms, &keep);
+        retain(&mut self.diagnostics, &keep);
+        self.stride = stride;
+    }
+
+    /// Appends one entry, dropping the previous last entry first if it was
+    /// kept only as the last one (off the stride), and thins when more than
+    /// `cap` entries are kept.
+    #[allow(clippy::too_many_arguments)]
+    fn push_entry(
+        &mut self,
+        p: Vec<f64>,
+        loss: f64,
+        grad_norm: f64,
+        counts: Counts,
+        elapsed_ms: f64,
+        diagnostics: Diagnostics,
+        cap: usize,
+    ) {
+        let stride = self.stride.max(1);
+        if self.iterates.len() > 1
+            && self
+                .counts
+                .last()
+                .is_some_and(|c| c.iterations % stride != 0)
+        {
+            self.pop_entry();
+        }
+        self.iterates.push(p);
+        self.loss.push(loss);
+        self.grad_norm.push(grad_norm);
+        self.counts.push(counts);
+        self.elapsed_ms.push(elapsed_ms);
+        self.diagnostics.push(diagnostics);
+        if self.iterates.len() > cap.max(2) {
+            self.stride = stride;
+            self.thin();
+        }
+    }
 }
 
 impl Recording {
@@ -72,6 +155,7 @@ impl Recording {
                 settings,
             },
             diagnostics: self.diagnostics,
+            loss_curve: self.loss_curve,
         }
     }
 }
@@ -87,7 +171,15 @@ pub struct Diverged(pub String);
 /// own clone of the problem (never counted), copies argmin's evaluation
 /// counts, and times the solver with its own time subtracted. If the loss or
 /// iterate is non-finite, or the loss exceeds the divergence limit, it stores
-/// the reason and returns a [`Diverged`] error, which ends the run.
+/// the reason and returns a [`Diverged`] error, which ends the run; past the
+/// run's wall-time budget (a [`Meter`] given by the runner) it returns a
+/// [`BudgetSpent`] error.
+///
+/// Memory stays bounded: past [`PathRecorder::with_max_recorded`] entries
+/// (default [`MAX_RECORDED`]) the recording is thinned to every second kept
+/// iterate (the stride doubles; the start and the last iterate always stay),
+/// while the full-resolution loss curve ([`Recording::loss_curve`]) keeps
+/// one `f64` per iteration.
 ///
 /// The executor moves observers into an `Arc<Mutex<..>>`; keep a
 /// [`PathRecorder::recording`] handle (or a clone of the recorder) to read the
@@ -100,6 +192,8 @@ pub struct PathRecorder<P> {
     overhead: Duration,
     divergence_factor: f64,
     limit: f64,
+    max_recorded: usize,
+    meter: Option<Meter>,
     /// Linear solves per iteration to add to argmin's counts (for argmin's
     /// `Newton` and trust region, which do not count theirs).
     pub(crate) extra_solves_per_iter: u64,
@@ -120,8 +214,22 @@ where
             overhead: Duration::ZERO,
             divergence_factor,
             limit: f64::INFINITY,
+            max_recorded: MAX_RECORDED,
+            meter: None,
             extra_solves_per_iter: 0,
         }
+    }
+
+    /// Keeps at most `max_recorded` entries (at least 2), thinning past it.
+    pub fn with_max_recorded(mut self, max_recorded: usize) -> Self {
+        self.max_recorded = max_recorded.max(2);
+        self
+    }
+
+    /// Ends the run (with [`BudgetSpent`]) once `meter`'s budget is spent.
+    pub(crate) fn with_meter(mut self, meter: Meter) -> Self {
+        self.meter = Some(meter);
+        self
     }
 
     /// The shared recording.
@@ -156,20 +264,26 @@ where
             .map(|g| g.dot(&g).sqrt())
             .unwrap_or(f64::NAN);
         let get = |k: &str| counts.get(k).copied().unwrap_or(0);
-        let iter = data.iterates.len() as u64;
+        let iter = data.observed;
         let c = Counts {
+            iterations: iter,
             cost: get("cost_count"),
             gradient: get("gradient_count"),
             hessian: get("hessian_count"),
             curvature: get(CURVATURE_COUNT),
             linear_solve: get(LINEAR_SOLVE_COUNT) + self.extra_solves_per_iter * iter,
         };
-        data.iterates.push(p.to_vec());
-        data.loss.push(loss);
-        data.grad_norm.push(gnorm);
-        data.counts.push(c);
-        data.elapsed_ms.push(solver_time.as_secs_f64() * 1e3);
-        data.diagnostics.push(diagnostics(kv));
+        data.observed += 1;
+        data.loss_curve.push(loss);
+        data.push_entry(
+            p.to_vec(),
+            loss,
+            gnorm,
+            c,
+            solver_time.as_secs_f64() * 1e3,
+            diagnostics(kv),
+            self.max_recorded,
+        );
         if iter == 0 && loss.is_finite() {
             self.limit = loss.abs() + self.divergence_factor * loss.abs().max(1.0);
         }
@@ -192,7 +306,11 @@ where
         self.overhead += t0.elapsed();
         match verdict {
             Some(why) if iter > 0 => Err(Diverged(why).into()),
-            _ => Ok(()),
+            _ => match &self.meter {
+                Some(m) if m.spent() => Err(BudgetSpent(m.reason()).into()),
+                Some(m) => m.check_time().map_err(ArgminError::from),
+                None => Ok(()),
+            },
         }
     }
 }

@@ -421,9 +421,15 @@ pub(crate) fn run_kind<P: RaceProblem>(
             |s: Ist<()>| s
         ),
         // One uncounted Steihaug CG per iteration; argmin's trust region has
-        // no stopping rule of its own, so the race adds ‖g‖ < tol.
+        // no stopping rule of its own, so the race adds ‖g‖ < tol. Steihaug's
+        // CG never evaluates the problem (it uses the stored Hessian) and has
+        // no iteration limit by default: with a non-finite Hessian it loops
+        // forever, out of the budget's reach, so it gets a limit (exact CG
+        // ends within `n` iterations).
         K::TrustRegion => go!(
-            Ok::<_, ArgminError>(TrustRegion::new(Steihaug::<Array1<f64>, f64>::new())),
+            Ok::<_, ArgminError>(TrustRegion::new(
+                Steihaug::<Array1<f64>, f64>::new().with_max_iters(steihaug_max_iters(start.len()))
+            )),
             Extras {
                 solves_per_iter: 1,
                 gradient_tol: Some(cfg.tol),
@@ -433,6 +439,12 @@ pub(crate) fn run_kind<P: RaceProblem>(
         K::Langevin => go!(LangevinGd::new(lr, noise).map(|s| s.with_seed(seed))),
         K::AdaptiveGd => go!(AdaptiveGd::new(lr)),
     }
+}
+
+/// The iteration limit of the Steihaug CG inside argmin's trust region for
+/// `n` parameters: `10 n + 10` (exact CG needs at most `n`).
+fn steihaug_max_iters(n: usize) -> u64 {
+    10 * n as u64 + 10
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use argmin::core::{
 };
 use ndarray::{Array1, Array2};
 
+use super::budget::{BudgetSpent, Budgeted, Meter};
 use super::recorder::{lock, Diverged, PathRecorder, Recording, RunOutput};
 use super::registry::run_kind;
 use super::stopping::{stop_reason, StepNormStop};
@@ -115,7 +116,8 @@ impl Extras {
 }
 
 /// Runs `solver` from `start` through argmin's executor with a recorder and
-/// the step-norm stop, and assembles the trace.
+/// the step-norm stop, on the problem wrapped in its budget ([`Budgeted`]),
+/// and assembles the trace.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn execute<P, S, H>(
     problem: &P,
@@ -129,10 +131,13 @@ pub(crate) fn execute<P, S, H>(
 ) -> RunOutput
 where
     P: Recordable,
-    S: Solver<P, Ist<H>>,
+    S: Solver<Budgeted<P>, Ist<H>>,
     H: 'static,
 {
-    let mut recorder = PathRecorder::new(problem.clone(), cfg.divergence_factor);
+    let meter = Meter::new(cfg.eval_budget(), cfg.max_seconds);
+    let mut recorder = PathRecorder::new(problem.clone(), cfg.divergence_factor)
+        .with_max_recorded(cfg.max_recorded)
+        .with_meter(meter.clone());
     recorder.extra_solves_per_iter = extras.solves_per_iter;
     let recording = recorder.recording();
     let mut stop_rule = StepNormStop::new(solver, cfg.tol);
@@ -141,7 +146,8 @@ where
     }
     let x0 = start.clone();
     let max_iters = cfg.max_iters;
-    let result = Executor::new(problem.clone(), stop_rule)
+    let budgeted = Budgeted::new(problem.clone(), meter.clone());
+    let result = Executor::new(budgeted, stop_rule)
         .configure(|state| configure(state.param(x0).max_iters(max_iters).counting(true)))
         .add_observer(recorder.clone(), ObserverMode::Always)
         .ctrlc(false)
@@ -153,10 +159,18 @@ where
     let data = std::mem::take(&mut *lock(&recording));
     let stop = match (&result, &data.diverged) {
         (_, Some(why)) => StopReason::Diverged(why.clone()),
-        (Err(e), None) => match e.downcast_ref::<Diverged>() {
-            Some(d) => StopReason::Diverged(d.0.clone()),
-            None => StopReason::Failed(e.to_string()),
-        },
+        (Err(e), None) => {
+            if let Some(b) = e.downcast_ref::<BudgetSpent>() {
+                StopReason::Budget(b.0.clone())
+            } else if let Some(d) = e.downcast_ref::<Diverged>() {
+                StopReason::Diverged(d.0.clone())
+            } else if meter.spent() {
+                // a solver that wrapped the refusal in its own error
+                StopReason::Budget(meter.reason())
+            } else {
+                StopReason::Failed(e.to_string())
+            }
+        }
         (Ok(res), None) => stop_reason(res.state().get_termination_status()),
     };
     data.into_output(label, problem.race_name(), stop, settings)
@@ -185,8 +199,13 @@ pub(crate) fn failed<P: Recordable>(
 /// Races any argmin solver: runs `solver` from `start` on `problem` through
 /// argmin's `Executor`, recorded and stopped exactly like the registry's
 /// kinds (same [`PathRecorder`], same counters, the [`StepNormStop`] rule
-/// with [`RaceConfig::tol`], [`RaceConfig::max_iters`], divergence limit),
-/// and returns its [`Trace`] labelled `label`.
+/// with [`RaceConfig::tol`], [`RaceConfig::max_iters`], divergence limit,
+/// and the budget of [`RaceConfig::max_evals`] and
+/// [`RaceConfig::max_seconds`]), and returns its [`Trace`] labelled `label`.
+///
+/// The solver sees the problem wrapped in its budget, [`Budgeted`]`<P>`,
+/// which has every trait `P` has: a solver generic over the problem
+/// (argmin's and the crate's all are) runs unchanged.
 ///
 /// The solver is used as configured: [`RaceConfig::lr`],
 /// [`RaceConfig::damping`], [`RaceConfig::batch_size`] and
@@ -232,7 +251,7 @@ pub fn run_solver<P, S, H>(
 ) -> Trace
 where
     P: Recordable,
-    S: Solver<P, Ist<H>>,
+    S: Solver<Budgeted<P>, Ist<H>>,
     H: 'static,
 {
     run_solver_with(problem, start, label, solver, cfg, |s| s).trace
@@ -264,13 +283,15 @@ pub fn run_solver_with<P, S, H>(
 ) -> RunOutput
 where
     P: Recordable,
-    S: Solver<P, Ist<H>>,
+    S: Solver<Budgeted<P>, Ist<H>>,
     H: 'static,
 {
     let settings = Settings {
         seed: cfg.seed,
         tol: cfg.tol,
         max_iters: cfg.max_iters,
+        max_evals: cfg.eval_budget(),
+        max_seconds: cfg.max_seconds,
         ..Settings::default()
     };
     if let Err(e) = cfg.validate() {
