@@ -362,6 +362,7 @@ mod tests {
             hessian,
             curvature: 0,
             linear_solve: hessian,
+            ..Default::default()
         };
         let trace = Trace {
             optimizer: "x".into(),
