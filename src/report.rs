@@ -356,6 +356,8 @@ mod tests {
                 seed: 3,
                 tol: 1e-5,
                 max_iters: 500,
+                max_evals: 50_000,
+                max_seconds: 60.0,
                 ..Settings::default()
             },
         }
@@ -391,13 +393,13 @@ mod tests {
             .unwrap()
             .starts_with("Adam,1,0.5;0.5,0.5,0.1,1,2,"));
         assert!(csv.lines().next().unwrap().ends_with(
-            ",elapsed_ms,kind,lr,momentum,noise,damping,adaptive_damping,batch_size,seed,tol,max_iters"
+            ",elapsed_ms,kind,lr,momentum,noise,damping,adaptive_damping,batch_size,seed,tol,max_iters,max_evals,max_seconds,stop"
         ));
         assert!(csv
             .lines()
             .nth(2)
             .unwrap()
-            .ends_with(",adam,0.05,,,,false,20,3,0.00001,500"));
+            .ends_with(",adam,0.05,,,,false,20,3,0.00001,500,50000,60.0,step<tol"));
         let back: Vec<Trace> = serde_json::from_slice(&traces_json(&ts).unwrap()).unwrap();
         assert_eq!(back, ts);
         let d = Dataset::grid(2).unwrap();

@@ -883,7 +883,8 @@ fn long_runs_are_thinned_keeping_start_last_and_the_full_loss_curve() {
         assert_eq!(t.iteration(i), i * stride);
     }
     // the export says which iteration each row is
-    let csv = String::from_utf8(quad_vs_grad::report::traces_csv(&[t.clone()]).unwrap()).unwrap();
+    let csv = String::from_utf8(quad_vs_grad::report::traces_csv(std::slice::from_ref(t)).unwrap())
+        .unwrap();
     assert!(csv.contains(&format!("\nGD,{stride},")), "{}", &csv[..300]);
 }
 

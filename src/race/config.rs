@@ -287,10 +287,10 @@ impl RaceConfig {
                 "the evaluation budget must be at least 1".into(),
             ));
         }
-        if !(self.max_seconds > 0.0) {
+        if self.max_seconds.is_nan() || self.max_seconds <= 0.0 {
             return Err(Error::InvalidConfig(format!(
-                "the wall-time budget must be > 0 seconds, got {:e}",
-                self.max_seconds
+                "the wall-time budget must be > 0 seconds, got {}",
+                fmt_number(self.max_seconds)
             )));
         }
         if self.max_recorded < 2 {
