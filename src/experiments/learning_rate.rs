@@ -183,6 +183,7 @@ pub fn steps_to_distance(trace: &Trace, minimum: &[f64], rel: f64) -> Option<usi
         .iterates
         .iter()
         .position(|x| dist(x).is_some_and(|d| d.is_finite() && d <= rel * d0))
+        .map(|i| trace.iteration(i))
 }
 
 /// One row of [`conditioning_study`]: a bowl of condition number `κ` and the
@@ -244,9 +245,11 @@ pub fn conditioning_study(kappas: &[f64], angle: f64, shrink: f64) -> Result<Vec
             let minimum = [0.0, 0.0];
             // Long enough to get there, with a step tolerance far below the
             // steps taken before the target (so it cannot stop a run early).
+            // Every iterate kept (no thinning), so positions are iterations.
             let cfg = RaceConfig {
                 max_iters: (2 * predicted + 20) as u64,
                 tol: 1e-14,
+                max_recorded: 2 * predicted + 40,
                 ..RaceConfig::default()
             };
             let gd = run(

@@ -102,6 +102,10 @@ pub fn run_tuning(
         max_iters,
         tol: step_tol,
         divergence_factor: BOWL_DIVERGENCE_FACTOR,
+        // Every iterate kept (no thinning): the lessons count steps by position.
+        max_recorded: usize::try_from(max_iters)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1),
         ..RaceConfig::default()
     };
     race::run(bowl, &bowl.start(), &spec, &cfg)
