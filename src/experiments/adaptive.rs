@@ -25,12 +25,12 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::momentum::{
-    distances, gd_tuning, in_open_unit, run_tuning, steps_to_distance, BOWL_DIVERGENCE_FACTOR,
+    bowl_config, distances, gd_tuning, in_open_unit, run_tuning, steps_to_distance,
 };
 use crate::error::{Error, Result};
 use crate::landscapes::{Landscape, Quadratic};
 use crate::plot::{LegendCorner, Series, SeriesChart, SeriesStyle};
-use crate::race::{self, OptimizerKind, OptimizerSpec, RaceConfig};
+use crate::race::{self, OptimizerKind, OptimizerSpec};
 use crate::trace::Trace;
 
 /// The condition number of the bowl's Hessian `A` after the best diagonal
@@ -106,16 +106,7 @@ pub fn rotated_bowls(
             let bowl = Quadratic::with_condition(kappa, deg.to_radians())?;
             // End a run once its steps are 10⁻⁴ of the distance that counts as arrived.
             let step_tol = bowl.start().mapv(|v| v * v).sum().sqrt() * rel_tol * 1e-4;
-            let cfg = RaceConfig {
-                max_iters,
-                tol: step_tol,
-                divergence_factor: BOWL_DIVERGENCE_FACTOR,
-                // Every iterate kept (no thinning): the lessons count steps by position.
-                max_recorded: usize::try_from(max_iters)
-                    .unwrap_or(usize::MAX)
-                    .saturating_add(1),
-                ..RaceConfig::default()
-            };
+            let cfg = bowl_config(max_iters, step_tol);
             let (lo, hi) = bowl.eigenvalues();
             let centre = [0.0, 0.0];
             let mut adam_trace = race::run(&bowl, &bowl.start(), &adam, &cfg);
@@ -320,6 +311,7 @@ pub fn max_curvature_1d<L: Landscape>(landscape: &L) -> Result<(f64, f64)> {
 mod tests {
     use super::*;
     use crate::landscapes::TanhSlope;
+    use crate::race::RaceConfig;
 
     #[test]
     fn diagonal_rescaling_fixes_only_aligned_bowls() {

@@ -57,7 +57,7 @@ pub use rates::{
     gd_tuning, mode_rate, nesterov_tuning, polyak_tuning, predicted_rate, predicted_steps, Tuning,
 };
 pub use runs::{
-    distances, first_steps, measured_rate, peak_loss_ratio, run_tuning, steps_to_distance,
-    view_grid, BOWL_DIVERGENCE_FACTOR, RATE_WINDOW,
+    bowl_config, distances, first_steps, measured_rate, peak_loss_ratio, run_tuning,
+    steps_to_distance, view_grid, BOWL_DIVERGENCE_FACTOR, RATE_WINDOW,
 };
 pub use sweep::{beta_grid, momentum_sweep, sweep_chart, MomentumSweep, SweepPoint};

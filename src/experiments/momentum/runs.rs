@@ -98,17 +98,28 @@ pub fn run_tuning(
     }
     .lr(tuning.lr)
     .label(label);
-    let cfg = RaceConfig {
+    race::run(
+        bowl,
+        &bowl.start(),
+        &spec,
+        &bowl_config(max_iters, step_tol),
+    )
+}
+
+/// The race settings of every run on a bowl in these lessons: at most
+/// `max_iters` steps, the step-norm stop at `step_tol`, divergence only above
+/// [`BOWL_DIVERGENCE_FACTOR`], and every iterate kept (no thinning), since
+/// the lessons count steps by position in the trace.
+pub fn bowl_config(max_iters: u64, step_tol: f64) -> RaceConfig {
+    RaceConfig {
         max_iters,
         tol: step_tol,
         divergence_factor: BOWL_DIVERGENCE_FACTOR,
-        // Every iterate kept (no thinning): the lessons count steps by position.
         max_recorded: usize::try_from(max_iters)
             .unwrap_or(usize::MAX)
             .saturating_add(1),
         ..RaceConfig::default()
-    };
-    race::run(bowl, &bowl.start(), &spec, &cfg)
+    }
 }
 
 /// The first `steps` steps of `trace` (all of it if shorter), for a figure
