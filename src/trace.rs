@@ -167,6 +167,24 @@ impl Trace {
         }
     }
 
+    /// The entry holding the latest iterate at or before `iteration`: the
+    /// inverse of [`Trace::iteration`] (`iteration` itself for a trace that
+    /// was not thinned, clamped to the last entry).
+    pub fn entry_at(&self, iteration: usize) -> usize {
+        let n = self.iterates.len();
+        if n == 0 {
+            return 0;
+        }
+        if !self.is_thinned() {
+            return iteration.min(n - 1);
+        }
+        let iteration = u64::try_from(iteration).unwrap_or(u64::MAX);
+        self.counts
+            .partition_point(|c| c.iterations <= iteration)
+            .saturating_sub(1)
+            .min(n - 1)
+    }
+
     /// `true` if the recorder thinned this trace (it holds fewer entries
     /// than the run made iterations).
     pub fn is_thinned(&self) -> bool {

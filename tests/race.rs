@@ -874,8 +874,18 @@ fn long_runs_are_thinned_keeping_start_last_and_the_full_loss_curve() {
         last = Some(k);
         assert_eq!(t.iterates[i], f.iterates[k]);
         assert_eq!(t.loss[i], f.loss[k]);
+        // gradient norms are evaluated only for kept entries, the last
+        // one (off the stride here) filled in once the run has ended
+        assert_eq!(t.grad_norm[i], f.grad_norm[k]);
+        // entry_at inverts iteration, and maps the iterations between two
+        // kept entries to the earlier one
+        assert_eq!(t.entry_at(k), i);
+        assert_eq!(t.entry_at(k + 1), i);
+        assert_eq!(f.entry_at(k), k);
         assert_eq!(t.counts[i], f.counts[k]);
     }
+    assert_eq!(t.entry_at(usize::MAX), t.iterates.len() - 1);
+    assert_eq!(f.entry_at(usize::MAX), 3000);
     // strides are powers of two: all but the last entry on one grid
     let stride = t.iteration(1);
     assert!(stride.is_power_of_two() && stride > 1);

@@ -31,7 +31,7 @@ pub(crate) fn grid_axes(
     for (name, (lo, hi)) in [("x", x_range), ("y", y_range)] {
         if !(lo.is_finite() && hi.is_finite() && lo < hi) {
             return Err(PlotError::InvalidInput(format!(
-                "the {name} range ({lo}, {hi}) must be finite and increasing"
+                "the {name} range ({lo:e}, {hi:e}) must be finite and increasing"
             )));
         }
     }

@@ -39,7 +39,7 @@ impl CurveAxis {
     fn value(self, t: &Trace, k: usize) -> f64 {
         let c = t.counts.get(k).copied().unwrap_or_default();
         match self {
-            Self::Iteration => k as f64,
+            Self::Iteration => t.iteration(k) as f64,
             Self::CostEvals => c.cost as f64,
             Self::GradientEvals => c.gradient as f64,
             Self::Evaluations => (c.cost + c.gradient + c.hessian + c.curvature) as f64,

@@ -315,7 +315,13 @@ fn draw_start_markers<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Draws each trace up to (and including) iterate `upto[i]`: the line with a
+/// The last entry of `t` to draw when drawing up to iteration `upto` (all
+/// of it for `None`); thinned traces hold fewer entries than iterations.
+fn upto_entry(t: &Trace, upto: Option<usize>) -> usize {
+    t.entry_at(upto.unwrap_or(usize::MAX))
+}
+
+/// Draws each trace up to (and including) iteration `upto[i]`: the line with a
 /// white halo, dots at the iterates of short runs, and a marker at the last
 /// drawn iterate (if it is in view). Non-finite iterates break the line.
 pub(crate) fn draw_traces<DB: DrawingBackend>(
@@ -331,11 +337,7 @@ pub(crate) fn draw_traces<DB: DrawingBackend>(
     // earlier line.
     let mut polylines: Vec<(usize, Vec<(i32, i32)>)> = Vec::new();
     for (i, t) in traces.iter().enumerate() {
-        let end = upto
-            .get(i)
-            .copied()
-            .unwrap_or(usize::MAX)
-            .min(t.iterates.len().saturating_sub(1));
+        let end = upto_entry(t, upto.get(i).copied());
         let mut current: Vec<(i32, i32)> = Vec::new();
         for k in 0..end {
             let a = (t.iterates[k][0], t.iterates[k][1]);
@@ -385,11 +387,7 @@ pub(crate) fn draw_traces<DB: DrawingBackend>(
         if t.steps() > style.dots_up_to {
             continue;
         }
-        let end = upto
-            .get(i)
-            .copied()
-            .unwrap_or(usize::MAX)
-            .min(t.iterates.len().saturating_sub(1));
+        let end = upto_entry(t, upto.get(i).copied());
         let c = rgb(path_colour(i));
         for p in t.iterates.iter().take(end + 1).skip(1) {
             let p = (p[0], p[1]);
@@ -404,11 +402,7 @@ pub(crate) fn draw_traces<DB: DrawingBackend>(
     // and is drawn first, so every colour stays visible.
     let mut ends: Vec<(usize, (i32, i32))> = Vec::new();
     for (i, t) in traces.iter().enumerate() {
-        let end = upto
-            .get(i)
-            .copied()
-            .unwrap_or(usize::MAX)
-            .min(t.iterates.len().saturating_sub(1));
+        let end = upto_entry(t, upto.get(i).copied());
         let last = t
             .iterates
             .iter()

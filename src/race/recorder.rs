@@ -132,6 +132,17 @@ impl Recording {
 }
 
 impl Recording {
+    /// Fills in the gradient norm of the last entry, which the recorder
+    /// skips for entries off the thinning stride (it cannot know which
+    /// iterate will be the last); call once the run has ended.
+    pub(crate) fn finish<P: MiniBatched>(&mut self, problem: &P) {
+        if let (Some(p), Some(g)) = (self.iterates.last(), self.grad_norm.last_mut()) {
+            if g.is_nan() && p.iter().all(|v| v.is_finite()) {
+                *g = full_grad_norm(problem, &Array1::from(p.clone()));
+            }
+        }
+    }
+
     /// The trace of this recording, for a run that ended for `stop`: the one
     /// conversion every run goes through, whether it converged, diverged or
     /// could not start.
@@ -258,13 +269,16 @@ where
             return Ok(());
         };
         let loss = self.problem.full_batch_cost(p).unwrap_or(f64::NAN);
-        let gnorm = self
-            .problem
-            .full_batch_gradient(p)
-            .map(|g| g.dot(&g).sqrt())
-            .unwrap_or(f64::NAN);
-        let get = |k: &str| counts.get(k).copied().unwrap_or(0);
         let iter = data.observed;
+        // The gradient norm is kept only for kept entries: an entry off the
+        // stride is dropped when the next one arrives, unless it is the
+        // run's last, whose norm `Recording::finish` fills in.
+        let gnorm = if iter % data.stride.max(1) == 0 {
+            full_grad_norm(&self.problem, p)
+        } else {
+            f64::NAN
+        };
+        let get = |k: &str| counts.get(k).copied().unwrap_or(0);
         let c = Counts {
             iterations: iter,
             cost: get("cost_count"),
@@ -313,6 +327,14 @@ where
             },
         }
     }
+}
+
+/// ‖∇L(p)‖ on the full batch, NaN where the gradient fails.
+fn full_grad_norm<P: MiniBatched>(problem: &P, p: &Array1<f64>) -> f64 {
+    problem
+        .full_batch_gradient(p)
+        .map(|g| g.dot(&g).sqrt())
+        .unwrap_or(f64::NAN)
 }
 
 pub(crate) fn lock(data: &Mutex<Recording>) -> std::sync::MutexGuard<'_, Recording> {

@@ -156,7 +156,8 @@ where
         // Failed before observing the start: record it for the figures.
         let _ = recorder.record(Some(start), &Default::default(), &KV::new());
     }
-    let data = std::mem::take(&mut *lock(&recording));
+    let mut data = std::mem::take(&mut *lock(&recording));
+    data.finish(problem);
     let stop = match (&result, &data.diverged) {
         (_, Some(why)) => StopReason::Diverged(why.clone()),
         (Err(e), None) => {

@@ -196,7 +196,7 @@ pub(crate) fn legend_detail<DB: DrawingBackend>(
         None => run_summary(t),
         Some(k) => {
             let k = k.min(t.steps());
-            let loss = t.loss.get(k).copied().unwrap_or(f64::NAN);
+            let loss = t.loss.get(t.entry_at(k)).copied().unwrap_or(f64::NAN);
             if k == t.steps() {
                 if t.diverged() {
                     format!("diverged at step {k}")
@@ -204,7 +204,9 @@ pub(crate) fn legend_detail<DB: DrawingBackend>(
                     format!("done: {k} steps, loss {}", format_loss(loss))
                 }
             } else {
-                format!("step {k}: loss {}", format_loss(loss))
+                // a thinned trace shows its latest kept iterate
+                let shown = t.iteration(t.entry_at(k));
+                format!("step {shown}: loss {}", format_loss(loss))
             }
         }
     };
