@@ -2,7 +2,7 @@
 //!
 //! A lesson (an Evcxr notebook under `notebooks/`) calls these helpers and
 //! prints or draws what they return; every number the lesson's prose quotes
-//! is then pinned by a test in `tests/course_NN.rs`. Keeping the loops here,
+//! is then pinned by a test in `tests/course/chNN.rs`. Keeping the loops here,
 //! compiled and tested with the crate, keeps the notebooks short, fast and
 //! impossible to drift from the library.
 //!

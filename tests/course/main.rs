@@ -1,0 +1,15 @@
+//! The course's pinned numbers: one module per lesson (`notebooks/NN-*.ipynb`
+//! and its generated chapter `book/src/NN-*.md`), each checking the numbers
+//! its prose and exercises quote, so a change to the crate that changes a
+//! lesson's story fails here. One test binary for all lessons (each test
+//! binary links the whole crate; CI machines have little disk).
+//!
+//! A new lesson adds `chNN.rs` beside this file and one `mod chNN;` line.
+
+mod ch01;
+mod ch02;
+mod ch03;
+mod ch04;
+mod ch05;
+mod ch09;
+mod text;
