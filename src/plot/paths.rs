@@ -10,7 +10,7 @@ use super::colour::{path_colour, rgb, tick, ColourScale};
 use super::contour::march;
 use super::kit::{
     centred_line, clip_segment, draw_colour_bar, draw_heatmap, draw_legend, draw_legend_details,
-    fsize, HeatmapRender, Layout, LegendKey, Marker, INK, MUTED,
+    fsize, split_sharp_turns, HeatmapRender, Layout, LegendKey, Marker, INK, MUTED,
 };
 use super::{draw_err, ensure_fonts, Figure, LossGrid, PlotError, Result, FONT};
 use crate::trace::Trace;
@@ -368,6 +368,10 @@ pub(crate) fn draw_traces<DB: DrawingBackend>(
             polylines.push((i, current));
         }
     }
+    let polylines: Vec<(usize, Vec<(i32, i32)>)> = polylines
+        .into_iter()
+        .flat_map(|(i, pl)| split_sharp_turns(&pl).into_iter().map(move |p| (i, p)))
+        .collect();
     for (_, pl) in &polylines {
         root.draw(&PathElement::new(
             pl.clone(),

@@ -20,6 +20,33 @@ pub(crate) fn point_runs(
     runs
 }
 
+/// Splits a pixel polyline at its sharp turns (more than 120°), sharing the
+/// turning vertex. A thick polyline is drawn with mitred joins, and the mitre
+/// of a near-reversal (an oscillating optimizer's zig-zag) reaches far past
+/// both segments: unsplit, the η = 21 panel of the learning-rate sweep drew
+/// spikes across its neighbours. Pieces of one point are dropped.
+pub(crate) fn split_sharp_turns(line: &[(i32, i32)]) -> Vec<Vec<(i32, i32)>> {
+    let mut pieces = Vec::new();
+    let mut current: Vec<(i32, i32)> = Vec::new();
+    for (i, &p) in line.iter().enumerate() {
+        current.push(p);
+        if let (Some(&a), Some(&b)) = (i.checked_sub(1).and_then(|j| line.get(j)), line.get(i + 1))
+        {
+            let u = (f64::from(p.0 - a.0), f64::from(p.1 - a.1));
+            let v = (f64::from(b.0 - p.0), f64::from(b.1 - p.1));
+            let dot = u.0 * v.0 + u.1 * v.1;
+            let norms = (u.0.hypot(u.1)) * (v.0.hypot(v.1));
+            // cos(turn) < cos(120°) = −½
+            if norms > 0.0 && dot < -0.5 * norms {
+                pieces.push(std::mem::replace(&mut current, vec![p]));
+            }
+        }
+    }
+    pieces.push(current);
+    pieces.retain(|piece| piece.len() > 1);
+    pieces
+}
+
 /// Liang–Barsky clipping of the segment `a → b` to the box; `None` if it
 /// misses the box or is not finite.
 pub(crate) fn clip_segment(
@@ -116,6 +143,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn sharp_turns_split_lines_and_gentle_ones_do_not() {
+        // a zig-zag reverses at every vertex: one piece per segment
+        let zig = [(0, 0), (10, 1), (0, 2), (10, 3)];
+        assert_eq!(
+            split_sharp_turns(&zig),
+            vec![
+                vec![(0, 0), (10, 1)],
+                vec![(10, 1), (0, 2)],
+                vec![(0, 2), (10, 3)]
+            ]
+        );
+        // right angles and straight runs stay one line
+        let gentle = [(0, 0), (10, 0), (10, 10), (10, 20), (0, 20)];
+        assert_eq!(split_sharp_turns(&gentle), vec![gentle.to_vec()]);
+        // a turn of exactly 135° splits, one of 90° does not
+        assert_eq!(split_sharp_turns(&[(0, 0), (10, 0), (0, 10)]).len(), 2);
+        assert!(split_sharp_turns(&[(0, 0)]).is_empty());
+        assert!(split_sharp_turns(&[]).is_empty());
     }
 
     #[test]

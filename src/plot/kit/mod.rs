@@ -15,7 +15,7 @@ mod text;
 
 pub(crate) use chart::{font_scale, titled};
 pub(crate) use colour_bar::draw_colour_bar;
-pub(crate) use geometry::{clip_segment, point_runs};
+pub(crate) use geometry::{clip_segment, point_runs, split_sharp_turns};
 pub(crate) use heatmap::draw_heatmap;
 pub use heatmap::HeatmapRender;
 pub(crate) use layout::Layout;
