@@ -252,9 +252,11 @@ where
         .map_err(draw_err)
 }
 
-/// A tick label: whole numbers without decimals, others as [`format_value`].
+/// A tick label: whole numbers without decimals, others as [`format_value`]
+/// (a tick at `1e−10` on a log axis is not the whole number 0).
 fn tick(v: f64) -> String {
-    if v.abs() < 1e6 && (v - v.round()).abs() < 1e-9 {
+    let whole = v == 0.0 || (v.abs() >= 1.0 && (v - v.round()).abs() < 1e-9 * v.abs());
+    if v.abs() < 1e6 && whole {
         format!("{v:.0}")
     } else {
         format_value(v)
@@ -406,6 +408,15 @@ mod tests {
                 1,
             ))
             .with_marker(0.5, "β*")
+    }
+
+    #[test]
+    fn small_ticks_are_not_rounded_to_zero() {
+        assert_eq!(tick(1e-10), "1e-10");
+        assert_eq!(tick(0.0), "0");
+        assert_eq!(tick(3.0), "3");
+        assert_eq!(tick(-12.0), "-12");
+        assert_eq!(tick(0.5), "0.5");
     }
 
     #[test]

@@ -12,4 +12,5 @@ mod ch03;
 mod ch04;
 mod ch05;
 mod ch09;
+mod ch12;
 mod text;
