@@ -250,7 +250,8 @@ registry! {
         lr: None, momentum: None, noise: None, damping: DampingUse::None,
         stochastic: Stochastic::Refused(
             "its More-Thuente line search tests sufficient decrease and curvature on losses of one function; \
-             on a fresh mini-batch per iteration the tests compare different functions (use gd, momentum or adam)"), gradient_stop: false,
+             on a fresh mini-batch per iteration the tests compare different functions (use gd, momentum or adam)"),
+        gradient_stop: false,
     }
     /// argmin's `Newton` (undamped, step length 1) (`argmin-newton`).
     ArgminNewton {
@@ -259,7 +260,8 @@ registry! {
         lr: None, momentum: None, noise: None, damping: DampingUse::None,
         stochastic: Stochastic::Refused(
             "argmin's Newton cannot draw a mini-batch per iteration; \
-             `newton` with --damping 0 takes the same undamped step and has a stochastic mode"), gradient_stop: false,
+             `newton` with --damping 0 takes the same undamped step and has a stochastic mode"),
+        gradient_stop: false,
     }
     /// argmin's `BFGS` with More–Thuente line search, `H₀ = I` (`bfgs`).
     Bfgs {
@@ -268,7 +270,8 @@ registry! {
         lr: None, momentum: None, noise: None, damping: DampingUse::None,
         stochastic: Stochastic::Refused(
             "its More-Thuente line search compares losses of one function, which a fresh mini-batch per \
-             iteration breaks; use sbfgs (naive pairs across batches) or obfgs (pairs on one batch)"), gradient_stop: true,
+             iteration breaks; use sbfgs (naive pairs across batches) or obfgs (pairs on one batch)"),
+        gradient_stop: true,
     }
     /// argmin's `LBFGS`, memory 10, More–Thuente line search (`lbfgs`).
     Lbfgs {
@@ -277,7 +280,8 @@ registry! {
         lr: None, momentum: None, noise: None, damping: DampingUse::None,
         stochastic: Stochastic::Refused(
             "its More-Thuente line search compares losses of one function, which a fresh mini-batch per \
-             iteration breaks; use slbfgs (naive pairs across batches) or olbfgs (pairs on one batch)"), gradient_stop: true,
+             iteration breaks; use slbfgs (naive pairs across batches) or olbfgs (pairs on one batch)"),
+        gradient_stop: true,
     }
     /// argmin's `TrustRegion` with the Steihaug CG subproblem (`trust-region`).
     /// argmin's trust region never stops by itself: the race stops it when
@@ -290,7 +294,8 @@ registry! {
             "argmin's trust region cannot draw a mini-batch per iteration, and its radius follows rho, \
              actual over predicted reduction, which on one batch is a noisy test; its stochastic analogue \
              is ggn-lm, kfac-lm or hf-lm (lambda plays the radius's role, rho is measured on each batch)",
-        ), gradient_stop: true,
+        ),
+        gradient_stop: true,
     }
     /// [`LangevinGd`], gradient descent with seeded Gaussian gradient noise
     /// (`langevin`), noise seeded with [`RaceConfig::seed`].
