@@ -632,7 +632,7 @@ pub fn kfac_averaging(
             let mut diverged = 0;
             for seed in 0..cfg.seeds {
                 let mut solver = Kfac::new()
-                    .with_damping(damping.clone())
+                    .with_damping(damping)
                     .with_minibatch(b, seed)
                     .map_err(eval)?;
                 if let Some(d) = decay {
