@@ -76,6 +76,9 @@ pub mod prelude {
     pub use crate::data::{Dataset, MiniBatcher};
     pub use crate::experiments::learning_rate::{gd_sweep, GdTheory};
     pub use crate::experiments::scaling::{ScalingConfig, ScalingStudy};
+    pub use crate::experiments::stochastic::{
+        batch_noise, kfac_averaging, AveragingConfig, NoiseConfig,
+    };
     pub use crate::gradcheck::{check_gradient, check_hessian, GradCheck, HessCheck};
     pub use crate::landscapes::{
         CoshValley, CosineWell, GaussianWells, Landscape, Minimum, Quadratic, Rosenbrock, Saddle,
@@ -92,6 +95,7 @@ pub mod prelude {
     pub use crate::race::multistart::{
         bakeoff, run_starts, uniform_starts, Bakeoff, BakeoffConfig, Contender,
     };
+    pub use crate::race::Stochastic;
     pub use crate::race::{
         race, reference_race, run, run_solver, run_solver_with, OptimizerKind, OptimizerSpec,
         PathRecorder, RaceConfig, RacePreset, RaceProblem, Recordable, REGISTRY,
@@ -102,6 +106,7 @@ pub mod prelude {
         HessianFree, HfCurvature, Kfac, KfacDampingMode, LangevinGd, LevenbergMarquardt,
         NoiseSchedule, RmsProp, SaddleFreeNewton, StepScale,
     };
+    pub use crate::solvers::{PairBatch, StochasticBfgs, StochasticLbfgs};
     pub use crate::trace::{Counts, Settings, StopReason, Trace};
     pub use argmin::core::{CostFunction, Executor, Gradient, Hessian, State};
     pub use ndarray::{array, Array1, Array2};

@@ -98,6 +98,11 @@ pub struct Settings {
     pub adaptive_damping: bool,
     /// Mini-batch size; `None`: every step used the full data set.
     pub batch_size: Option<usize>,
+    /// Size of the separate curvature batch (damped second-order methods);
+    /// `None`: curvature from the gradient's data.
+    pub curvature_batch_size: Option<usize>,
+    /// Seed of the separate curvature batch (with `curvature_batch_size`).
+    pub curvature_seed: Option<u64>,
     /// Seed of the mini-batches and of the gradient noise.
     pub seed: u64,
     /// Step-norm tolerance (and gradient-norm tolerance where the optimizer

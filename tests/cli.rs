@@ -287,6 +287,8 @@ fn help_explains_every_flag_with_defaults() {
         "--problem",
         "--hidden",
         "--batch-size",
+        "--curvature-batch-size",
+        "--curvature-seed",
         "--seed",
         "--out-dir",
         "--frames",
@@ -474,13 +476,14 @@ fn no_figures_writes_only_what_is_asked() {
 }
 
 #[test]
-fn stochastic_mode_marks_full_batch_runs_in_table_and_exports() {
+fn stochastic_mode_runs_every_listed_optimizer_on_mini_batches() {
     let dir = tempfile::tempdir().unwrap();
     cmd()
         .args(["--batch-size", "20", "--seed", "7", "--steps", "20"])
+        .args(["--curvature-batch-size", "10", "--curvature-seed", "3"])
         .args([
             "--optimizers",
-            "gd,newton,kfac,bfgs",
+            "gd,newton,kfac,obfgs",
             "--no-figures",
             "--export",
         ])
@@ -489,19 +492,16 @@ fn stochastic_mode_marks_full_batch_runs_in_table_and_exports() {
         .assert()
         .success()
         .stdout(
-            predicate::str::contains("mini-batches of 20 (seed 7) for GD, K-FAC")
-                .and(predicate::str::contains("full batch for Newton, BFGS"))
-                .and(predicate::str::contains("Newton (full batch)"))
-                .and(predicate::str::contains("BFGS (full batch)")),
+            predicate::str::contains("mini-batches of 20 (seed 7) for every optimizer")
+                .and(predicate::str::contains("separate batches of 10 (seed 3)"))
+                .and(predicate::str::contains("full batch)").not()),
         );
     for t in exported(dir.path()) {
         let label = t["optimizer"].as_str().unwrap();
-        let batch = &t["settings"]["batch_size"];
-        if label.ends_with("(full batch)") {
-            assert!(batch.is_null(), "{label}");
-        } else {
-            assert_eq!(batch.as_u64(), Some(20), "{label}");
-        }
+        assert_eq!(t["settings"]["batch_size"].as_u64(), Some(20), "{label}");
+        let curvature = t["settings"]["curvature_batch_size"].as_u64();
+        let damped = label == "Newton" || label == "K-FAC";
+        assert_eq!(curvature, damped.then_some(10), "{label}");
     }
     let csv = std::fs::read_to_string(dir.path().join("traces.csv")).unwrap();
     assert!(csv
@@ -509,4 +509,54 @@ fn stochastic_mode_marks_full_batch_runs_in_table_and_exports() {
         .next()
         .unwrap()
         .contains(",batch_size,seed,tol,"));
+}
+
+#[test]
+fn stochastic_mode_refuses_optimizers_without_one_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, why) in [
+        ("bfgs", "use sbfgs (naive pairs across batches) or obfgs"),
+        ("lbfgs", "olbfgs"),
+        ("sd", "line search"),
+        ("argmin-newton", "`newton` with --damping 0"),
+        ("trust-region", "rho"),
+    ] {
+        cmd()
+            .args(["--batch-size", "20", "--optimizers"])
+            .arg(format!("gd,{name}"))
+            .arg("--out-dir")
+            .arg(dir.path())
+            .assert()
+            .code(2)
+            .stderr(
+                predicate::str::contains(format!("`{name}` has no stochastic mode"))
+                    .and(predicate::str::contains(why)),
+            );
+    }
+    assert!(files_in(dir.path()).is_empty(), "nothing written");
+    // without --optimizers the default race leaves them out, and says so
+    cmd()
+        .args(["--batch-size", "20", "--steps", "5", "--no-figures"])
+        .arg("--out-dir")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains(
+                "left out of the default race (no stochastic mode): BFGS, L-BFGS, SteepestDescent",
+            )
+            .and(predicate::str::contains("\nGD ").or(predicate::str::contains("GD  "))),
+        );
+    // curvature-batch sizes outside 1..=N are refused
+    for bad in ["0", "201"] {
+        cmd()
+            .args(["--curvature-batch-size", bad])
+            .arg("--out-dir")
+            .arg(dir.path())
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "--curvature-batch-size must be in 1..=200",
+            ));
+    }
 }

@@ -5,7 +5,7 @@ use argmin::core::{Error as ArgminError, Executor};
 use ndarray::{Array1, Array2};
 use quad_vs_grad::curvature::{CurvatureProducts, FisherKind, KfacCurvature, KfacFactors};
 use quad_vs_grad::prelude::*;
-use quad_vs_grad::race::{DampingUse, FULL_BATCH_MARK};
+use quad_vs_grad::race::{run_detailed, DampingUse, Stochastic};
 use quad_vs_grad::solvers::GradientDescent;
 
 fn spec(name: &str) -> OptimizerSpec {
@@ -419,37 +419,228 @@ fn every_trace_records_its_settings() {
 }
 
 #[test]
-fn stochastic_mode_marks_every_full_batch_run() {
+fn stochastic_mode_runs_every_kind_or_refuses_it_with_its_reason() {
     let preset = RacePreset::full_network(&[2], 0).unwrap();
     let cfg = RaceConfig {
         max_iters: 3,
         batch_size: Some(8),
         ..RaceConfig::default()
     };
+    let mut refused = Vec::new();
     for &kind in OptimizerKind::ALL {
-        let t = run(
-            &preset.problem,
-            &preset.start,
-            &OptimizerSpec::new(kind),
-            &cfg,
-        );
-        let minibatch = kind.descriptor().minibatch;
-        assert_eq!(t.settings.batch_size, minibatch.then_some(8), "{kind}");
+        let s = OptimizerSpec::new(kind);
+        let t = run(&preset.problem, &preset.start, &s, &cfg);
+        assert_eq!(t.optimizer, kind.default_label(), "no label marks");
+        match kind.descriptor().stochastic {
+            Stochastic::Refused(why) => {
+                refused.push(kind.cli_name());
+                assert_eq!(t.settings.batch_size, None, "{kind}");
+                let StopReason::Failed(msg) = &t.stop else {
+                    panic!("{kind} ran in stochastic mode: {:?}", t.stop)
+                };
+                assert!(
+                    msg.contains(&format!("`{kind}` has no stochastic mode")) && msg.contains(why),
+                    "{msg}"
+                );
+                assert_eq!(t.iterates.len(), 1);
+                assert!(s.check(&cfg).is_err() && s.check(&RaceConfig::default()).is_ok());
+            }
+            _ => {
+                assert_eq!(t.settings.batch_size, Some(8), "{kind}");
+                assert!(
+                    !matches!(t.stop, StopReason::Failed(_)),
+                    "{kind}: {:?}",
+                    t.stop
+                );
+                // the recorded loss is the full-batch loss of each iterate
+                let p = Array1::from(t.iterates.last().unwrap().clone());
+                assert_eq!(
+                    *t.loss.last().unwrap(),
+                    preset.problem.full_batch_cost(&p).unwrap()
+                );
+            }
+        }
+    }
+    assert_eq!(
+        refused,
+        ["sd", "argmin-newton", "bfgs", "lbfgs", "trust-region"]
+    );
+    // the refusals name their reason: line search, Newton's hook, radius
+    let why = |n: &str| spec(n).check(&cfg).unwrap_err().to_string();
+    assert!(why("sd").contains("line search"));
+    assert!(why("bfgs").contains("obfgs") && why("lbfgs").contains("olbfgs"));
+    assert!(why("argmin-newton").contains("newton` with --damping 0"));
+    assert!(why("trust-region").contains("rho"));
+}
+
+#[test]
+fn curvature_from_a_separate_batch() {
+    let preset = RacePreset::full_network(&[2], 0).unwrap();
+    let cfg = RaceConfig {
+        max_iters: 20,
+        batch_size: Some(50),
+        curvature_batch_size: Some(10),
+        seed: 3,
+        ..RaceConfig::default()
+    };
+    let same = RaceConfig {
+        curvature_batch_size: None,
+        ..cfg.clone()
+    };
+    for &kind in OptimizerKind::ALL {
+        let s = OptimizerSpec::new(kind);
+        let settings = s.settings(&cfg);
+        let curvature = kind.descriptor().stochastic == Stochastic::Curvature;
         assert_eq!(
-            t.optimizer.ends_with(FULL_BATCH_MARK),
-            !minibatch,
-            "{kind}: {}",
-            t.optimizer
+            settings.curvature_batch_size,
+            curvature.then_some(10),
+            "{kind}"
+        );
+        assert_eq!(
+            settings.curvature_seed,
+            curvature.then_some(4),
+            "{kind}: seed + 1"
+        );
+        if !curvature {
+            continue;
+        }
+        let a = run(&preset.problem, &preset.start, &s, &cfg);
+        let b = run(&preset.problem, &preset.start, &s, &cfg);
+        let c = run(&preset.problem, &preset.start, &s, &same);
+        assert!(
+            !a.stop.is_failure() && !c.stop.is_failure(),
+            "{kind}: {:?}",
+            a.stop
+        );
+        assert_eq!(a.iterates, b.iterates, "{kind}: seeded");
+        assert_ne!(
+            a.iterates, c.iterates,
+            "{kind}: the curvature batch has an effect"
+        );
+        // the gradient's batches are the same: same gradient count
+        assert_eq!(
+            a.total_counts().gradient,
+            c.total_counts().gradient,
+            "{kind}"
         );
     }
-    // full batch everywhere: no mark
-    let t = run(
+    // its own seed
+    let k = spec("ggn");
+    let s7 = RaceConfig {
+        curvature_seed: Some(7),
+        ..cfg.clone()
+    };
+    assert_eq!(k.settings(&s7).curvature_seed, Some(7));
+    assert_ne!(
+        run(&preset.problem, &preset.start, &k, &s7).iterates,
+        run(&preset.problem, &preset.start, &k, &cfg).iterates
+    );
+    // zero is refused, larger than the data fails that run cleanly
+    let zero = RaceConfig {
+        curvature_batch_size: Some(0),
+        ..cfg.clone()
+    };
+    assert!(zero.validate().is_err());
+    let huge = RaceConfig {
+        curvature_batch_size: Some(1000),
+        ..cfg.clone()
+    };
+    assert!(matches!(
+        run(&preset.problem, &preset.start, &k, &huge).stop,
+        StopReason::Failed(_)
+    ));
+}
+
+#[test]
+fn every_stochastic_mode_converges_on_the_convex_slice_with_large_batches() {
+    // The reference slice is convex (minimum 0.6899): with batches of 150
+    // of its 200 examples, and curvature from separate batches of 100, every
+    // kind with a stochastic mode ends near the minimum.
+    let preset = RacePreset::reference();
+    let best = run(
         &preset.problem,
         &preset.start,
-        &spec("newton"),
+        &spec("ggn"),
         &RaceConfig::default(),
-    );
-    assert_eq!(t.optimizer, "Newton");
+    )
+    .final_loss();
+    assert!((best - 0.6899).abs() < 1e-4, "{best}");
+    let cfg = RaceConfig {
+        max_iters: 300,
+        batch_size: Some(150),
+        curvature_batch_size: Some(100),
+        tol: 0.0,
+        ..RaceConfig::default()
+    };
+    for &kind in OptimizerKind::ALL {
+        if !kind.descriptor().stochastic.is_supported() {
+            continue;
+        }
+        let s = OptimizerSpec::new(kind);
+        let t = run(&preset.problem, &preset.start, &s, &cfg);
+        assert!(!t.stop.is_failure(), "{kind}: {:?}", t.stop);
+        // within 0.02 of where the same kind gets on the full batch (the
+        // minimum of each batch loss scatters around the full one) ...
+        let full_batch = RaceConfig {
+            batch_size: None,
+            curvature_batch_size: None,
+            ..cfg.clone()
+        };
+        let full = run(&preset.problem, &preset.start, &s, &full_batch).final_loss();
+        assert!(
+            (t.final_loss() - full).abs() < 0.02,
+            "{kind}: {} vs {full}",
+            t.final_loss()
+        );
+        // ... which is the minimum for all but the slow condition-adaptive GD
+        if kind != OptimizerKind::AdaptiveGd {
+            assert!(t.final_loss() - best < 0.02, "{kind}: {}", t.final_loss());
+        }
+    }
+}
+
+#[test]
+fn same_batch_pairs_fix_stochastic_bfgs() {
+    // The full 2-3-1 network on the noisy reference XOR, batches of 10.
+    let problem = XorProblem::full(Dataset::reference(), &[3]).unwrap();
+    let start = problem.mlp().init(0);
+    let cfg = RaceConfig {
+        max_iters: 300,
+        batch_size: Some(10),
+        lr: Some(0.1),
+        tol: 0.0,
+        ..RaceConfig::default()
+    };
+    let bad = |name: &str| {
+        let out = run_detailed(&problem, &start, &spec(name), &cfg);
+        let d = out.diagnostics.last().unwrap();
+        let (pairs, bad) = (d["pairs"], d["bad_pairs"]);
+        (out.trace, pairs, bad)
+    };
+    for (naive, fixed) in [("sbfgs", "obfgs"), ("slbfgs", "olbfgs")] {
+        let (tn, pn, bn) = bad(naive);
+        let (tf, pf, bf) = bad(fixed);
+        assert!(
+            !tn.diverged() && !tf.diverged(),
+            "{:?} {:?}",
+            tn.stop,
+            tf.stop
+        );
+        // naive: y mixes two batches, a third or more of the pairs have sᵀy ≤ 0
+        assert!(bn >= 0.25 * pn, "{naive}: {bn} of {pn}");
+        // same batch: a few percent
+        assert!(bf <= 0.05 * pf && 5.0 * bf < bn, "{fixed}: {bf} of {pf}");
+        // the fix pays one extra gradient per step, counted
+        assert_eq!(tn.total_counts().gradient, 300);
+        assert_eq!(tf.total_counts().gradient, 600);
+        // and reaches a lower full-batch loss
+        assert!(
+            tf.final_loss() < tn.final_loss(),
+            "{} {}",
+            tf.final_loss(),
+            tn.final_loss()
+        );
+    }
 }
 
 #[test]

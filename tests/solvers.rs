@@ -627,3 +627,157 @@ impl argmin::core::observers::Observe<St> for CostRecorder {
         Ok(())
     }
 }
+
+#[test]
+fn a_curvature_batch_of_every_example_is_the_full_batch_step() {
+    // Full-batch gradient; curvature from a separate "batch" holding all N
+    // examples (in a shuffled order): the same steps up to rounding.
+    let (pr, p) = full_problem_and_point();
+    let n = pr.data().len();
+    let run = |solver: GaussNewton| {
+        Executor::new(pr.clone(), solver)
+            .configure(|s| s.param(p.clone()).max_iters(8).counting(true))
+            .ctrlc(false)
+            .run()
+            .unwrap()
+    };
+    let plain = run(GaussNewton::new());
+    let all = run(GaussNewton::new().with_curvature_batch(n, 5).unwrap());
+    let a = plain.state().get_param().unwrap();
+    assert_close(all.state().get_param().unwrap(), a, 1e-10, "GGN");
+    assert_eq!(
+        plain.state().get_func_counts(),
+        all.state().get_func_counts(),
+        "the curvature batch costs no extra evaluation"
+    );
+    // a small curvature batch changes the steps; the problem is back on the
+    // gradient's data (here all of it) after every iteration
+    let small = run(GaussNewton::new().with_curvature_batch(5, 5).unwrap());
+    assert!((small.state().get_param().unwrap() - a)
+        .iter()
+        .any(|v| v.abs() > 1e-6));
+    assert_eq!(
+        small.problem.problem.as_ref().unwrap().active_data().len(),
+        n
+    );
+    assert_eq!(small.solver.curvature_batch().unwrap().batch_size(), 5);
+    assert!(GaussNewton::new().with_curvature_batch(0, 1).is_err());
+}
+
+#[test]
+fn hessian_free_with_martens_curvature_batches_descends() {
+    // Martens (2010): full-batch gradient, CG products on a small batch.
+    let (pr, p) = full_problem_and_point();
+    let solver = HessianFree::new()
+        .with_damping(Damping::adaptive(1.0).unwrap())
+        .with_curvature_batch(20, 2)
+        .unwrap();
+    let res = Executor::new(pr.clone(), solver)
+        .configure(|s| s.param(p.clone()).max_iters(30))
+        .ctrlc(false)
+        .run()
+        .unwrap();
+    let end = res.state().get_param().unwrap();
+    let (l0, l1) = (
+        pr.full_batch_cost(&p).unwrap(),
+        pr.full_batch_cost(end).unwrap(),
+    );
+    assert!(l1 < 0.5 * l0, "{l0} -> {l1}");
+}
+
+#[test]
+fn langevin_and_adaptive_gd_have_a_stochastic_mode() {
+    let (pr, p) = full_problem_and_point();
+    let ends = |seed: u64| {
+        let lv = Executor::new(
+            pr.clone(),
+            LangevinGd::new(0.1, 0.0)
+                .unwrap()
+                .with_minibatch(7, seed)
+                .unwrap(),
+        )
+        .configure(|s| s.param(p.clone()).max_iters(5))
+        .ctrlc(false)
+        .run()
+        .unwrap();
+        assert_eq!(lv.problem.problem.as_ref().unwrap().active_data().len(), 7);
+        let ad = Executor::new(
+            pr.clone(),
+            AdaptiveGd::new(0.5)
+                .unwrap()
+                .with_minibatch(7, seed)
+                .unwrap(),
+        )
+        .configure(|s| s.param(p.clone()).max_iters(5))
+        .ctrlc(false)
+        .run()
+        .unwrap();
+        assert_eq!(ad.problem.problem.as_ref().unwrap().active_data().len(), 7);
+        (
+            lv.state().get_param().unwrap().clone(),
+            ad.state().get_param().unwrap().clone(),
+        )
+    };
+    let (a, b) = (ends(1), ends(2));
+    assert_eq!(ends(1), a);
+    assert_ne!(a.0, b.0);
+    assert_ne!(a.1, b.1);
+}
+
+#[test]
+fn stochastic_bfgs_on_the_full_batch_is_fixed_step_bfgs() {
+    // A convex quadratic: exact pairs, so both variants are the same
+    // fixed-step BFGS (step 1), no pair is bad, and they reach A⁻¹b in
+    // eight steps (superlinearly; run longer and the pairs of a converged
+    // iterate are rounding noise, whose sᵀy can be negative: from step 10
+    // on here).
+    let a = ndarray::array![[3.0, 1.0], [1.0, 2.0]];
+    let b = ndarray::array![1.0, -1.0];
+    let q = Quadratic {
+        a: a.clone(),
+        b: b.clone(),
+    };
+    let x = a.solve(&b).unwrap();
+    for (name, solver) in [
+        (
+            "bfgs",
+            StochasticQuasiNewton::bfgs(1.0, PairBatch::Consecutive).map(Either::Left),
+        ),
+        (
+            "obfgs",
+            StochasticQuasiNewton::bfgs(1.0, PairBatch::Same).map(Either::Left),
+        ),
+        (
+            "lbfgs",
+            StochasticQuasiNewton::lbfgs(1.0, 3, PairBatch::Same).map(Either::Right),
+        ),
+    ] {
+        let end = match solver.unwrap() {
+            Either::Left(s) => {
+                let r = Executor::new(q.clone(), s)
+                    .configure(|st| st.param(ndarray::array![4.0, 4.0]).max_iters(8))
+                    .ctrlc(false)
+                    .run()
+                    .unwrap();
+                assert_eq!(r.solver.pair_stats().non_positive, 0);
+                assert_eq!(r.solver.pair_stats().extra_gradients, 0, "{name}");
+                r.state().get_param().unwrap().clone()
+            }
+            Either::Right(s) => {
+                let r = Executor::new(q.clone(), s)
+                    .configure(|st| st.param(ndarray::array![4.0, 4.0]).max_iters(8))
+                    .ctrlc(false)
+                    .run()
+                    .unwrap();
+                assert_eq!(r.solver.pair_stats().skipped, 0);
+                r.state().get_param().unwrap().clone()
+            }
+        };
+        assert_close(&end, &x, 1e-10, name);
+    }
+}
+
+enum Either<L, R> {
+    Left(L),
+    Right(R),
+}

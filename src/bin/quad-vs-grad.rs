@@ -126,6 +126,14 @@ struct Args {
     #[arg(long, allow_negative_numbers = true, value_name = "N")]
     batch_size: Option<usize>,
 
+    /// Curvature-batch size of the damped second-order optimizers (help generated from the registry: see `curvature_batch_help`)
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    curvature_batch_size: Option<usize>,
+
+    /// Seed of the curvature batches (with --curvature-batch-size) [default: --seed + 1]
+    #[arg(long, allow_negative_numbers = true, value_name = "SEED")]
+    curvature_seed: Option<u64>,
+
     /// Seed of the mini-batches, Langevin GD's noise and the full network's initialisation
     #[arg(
         long,
@@ -175,6 +183,8 @@ struct Plan {
     preset: RacePreset,
     start: Array1<f64>,
     specs: Vec<OptimizerSpec>,
+    /// Default optimizers left out in stochastic mode (no stochastic mode).
+    left_out: Vec<OptimizerSpec>,
     cfg: RaceConfig,
     out_dir: PathBuf,
     frames: usize,
@@ -201,7 +211,7 @@ fn lr_help() -> String {
         .filter_map(|d| d.lr.map(|lr| format!("{} {lr}", d.cli_name)))
         .collect();
     format!(
-        "Step size of every first-order method in the race; without it each uses its own \
+        "Step size of every method with a learning rate in the race; without it each uses its own \
          [default: per optimizer: {}]",
         defaults.join(", ")
     )
@@ -233,8 +243,20 @@ fn optimizers_help() -> String {
 fn batch_help() -> String {
     format!(
         "Mini-batch size: a fresh seeded batch every iteration (stochastic mode) for {}; \
-         the others run on the full batch and their label says \"(full batch)\" [default: full batch]",
-        names_where(|d| d.minibatch)
+         refused (exit 2, with the reason) for {}; without --optimizers the refused ones are left \
+         out of the default race [default: full batch]",
+        names_where(|d| d.stochastic.is_supported()),
+        names_where(|d| !d.stochastic.is_supported()),
+    )
+}
+
+/// `--curvature-batch-size`: the kinds with a curvature batch, from the registry.
+fn curvature_batch_help() -> String {
+    format!(
+        "Curvature-batch size: {} take their curvature from a separate seeded batch of this size \
+         every iteration (gradient from --batch-size, or the full batch) [default: curvature from \
+         the gradient's batch]",
+        names_where(|d| d.stochastic == race::Stochastic::Curvature),
     )
 }
 
@@ -245,6 +267,7 @@ fn command() -> clap::Command {
         .mut_arg("damping", |a| a.help(damping_help()))
         .mut_arg("optimizers", |a| a.help(optimizers_help()))
         .mut_arg("batch_size", |a| a.help(batch_help()))
+        .mut_arg("curvature_batch_size", |a| a.help(curvature_batch_help()))
 }
 
 /// A bad-input error: the flag and what is wrong with it.
@@ -387,15 +410,29 @@ fn plan(args: Args) -> Result<Plan, Usage> {
             start[1] = y;
         }
     }
-    let specs = match &args.optimizers {
+    let mut specs = match &args.optimizers {
         None => preset.specs.clone(),
         Some(names) => parse_optimizers(names)?,
     };
-    if let Some(b) = args.batch_size {
-        let n = preset.problem.data().len();
-        if b == 0 || b > n {
-            return Err(Usage(format!("--batch-size must be in 1..={n}, got {b}")));
+    let n = preset.problem.data().len();
+    for (flag, size) in [
+        ("--batch-size", args.batch_size),
+        ("--curvature-batch-size", args.curvature_batch_size),
+    ] {
+        if let Some(b) = size {
+            if b == 0 || b > n {
+                return Err(Usage(format!("{flag} must be in 1..={n}, got {b}")));
+            }
         }
+    }
+    let mut left_out = Vec::new();
+    if args.batch_size.is_some() && args.optimizers.is_none() {
+        // the default race in stochastic mode: the kinds that have one
+        let (keep, out) = specs
+            .into_iter()
+            .partition(|s| s.kind.descriptor().stochastic.is_supported());
+        specs = keep;
+        left_out = out;
     }
     let mut cfg = preset.cfg.clone();
     cfg.max_iters = args.steps;
@@ -403,15 +440,22 @@ fn plan(args: Args) -> Result<Plan, Usage> {
     cfg.damping = args.damping;
     cfg.lr = args.lr;
     cfg.batch_size = args.batch_size;
+    cfg.curvature_batch_size = args.curvature_batch_size;
+    cfg.curvature_seed = args.curvature_seed;
     cfg.seed = args.seed;
     cfg.max_evals = args.max_evals;
     cfg.max_seconds = args.max_seconds;
     cfg.validate().map_err(|e| Usage(e.to_string()))?;
+    for spec in &specs {
+        spec.check(&cfg)
+            .map_err(|e| Usage(format!("--optimizers: {e}")))?;
+    }
     check_out_dir(&args.out_dir)?;
     Ok(Plan {
         preset,
         start,
         specs,
+        left_out,
         cfg,
         out_dir: args.out_dir,
         frames: args.frames,
@@ -449,29 +493,27 @@ fn run(plan: Plan) -> Result<(), String> {
             plan.cfg.tol
         );
         if let Some(b) = plan.cfg.batch_size {
-            let (mini, full): (Vec<&OptimizerSpec>, Vec<&OptimizerSpec>) = plan
-                .specs
-                .iter()
-                .partition(|s| s.kind.descriptor().minibatch);
-            let names = |v: &[&OptimizerSpec]| {
+            let names = |v: &[OptimizerSpec]| {
                 v.iter()
                     .map(|s| s.label.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
             };
             say!(
-                "stochastic mode: mini-batches of {b} (seed {}) for {}; full batch for {}",
-                plan.cfg.seed,
-                if mini.is_empty() {
-                    "none".into()
-                } else {
-                    names(&mini)
-                },
-                if full.is_empty() {
-                    "none".into()
-                } else {
-                    names(&full)
-                },
+                "stochastic mode: mini-batches of {b} (seed {}) for every optimizer; loss is full-batch",
+                plan.cfg.seed
+            );
+            if !plan.left_out.is_empty() {
+                say!(
+                    "left out of the default race (no stochastic mode): {}",
+                    names(&plan.left_out)
+                );
+            }
+        }
+        if let Some(c) = plan.cfg.curvature_batch_size {
+            say!(
+                "curvature from separate batches of {c} (seed {}) for the damped optimizers",
+                plan.cfg.curvature_seed()
             );
         }
         say!("");

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::registry::{DampingUse, OptimizerKind};
+use super::registry::{DampingUse, OptimizerKind, Stochastic};
 use crate::error::{Error, Result};
 use crate::report::fmt_number;
 use crate::trace::Settings;
@@ -88,6 +88,7 @@ impl OptimizerSpec {
     /// (full batch) for the others.
     pub fn settings(&self, cfg: &RaceConfig) -> Settings {
         let d = self.kind.descriptor();
+        let curvature = (d.stochastic == Stochastic::Curvature).then_some(());
         Settings {
             kind: Some(d.cli_name.to_string()),
             lr: d.lr.map(|default| self.lr.or(cfg.lr).unwrap_or(default)),
@@ -95,7 +96,15 @@ impl OptimizerSpec {
             noise: d.noise.map(|default| self.noise.unwrap_or(default)),
             damping: (d.damping != DampingUse::None).then(|| self.damping.unwrap_or(cfg.damping)),
             adaptive_damping: d.damping == DampingUse::LevenbergMarquardt,
-            batch_size: if d.minibatch { cfg.batch_size } else { None },
+            batch_size: if d.stochastic.is_supported() {
+                cfg.batch_size
+            } else {
+                None
+            },
+            curvature_batch_size: curvature.and(cfg.curvature_batch_size),
+            curvature_seed: curvature
+                .and(cfg.curvature_batch_size)
+                .map(|_| cfg.curvature_seed()),
             seed: cfg.seed,
             tol: cfg.tol,
             max_iters: cfg.max_iters,
@@ -104,22 +113,45 @@ impl OptimizerSpec {
         }
     }
 
-    /// The label the trace gets under `cfg`: the spec's label, with
-    /// `" (full batch)"` appended in stochastic mode
-    /// ([`RaceConfig::batch_size`] set) for a kind without one, so that a
-    /// table, legend or export never mixes the two silently.
+    /// The label the trace gets under `cfg`: the spec's label. (No kind runs
+    /// on the full batch in stochastic mode: a kind without a stochastic
+    /// mode is refused, [`OptimizerSpec::check`].)
     pub fn display_label(&self, cfg: &RaceConfig) -> String {
-        if cfg.batch_size.is_some() && !self.kind.descriptor().minibatch {
-            format!("{} {FULL_BATCH_MARK}", self.label)
-        } else {
-            self.label.clone()
+        let _ = cfg;
+        self.label.clone()
+    }
+
+    /// Whether this optimizer can run under `cfg`: in stochastic mode
+    /// ([`RaceConfig::batch_size`] set) a kind whose
+    /// [`Descriptor::stochastic`](super::Descriptor::stochastic) is
+    /// [`Stochastic::Refused`] cannot, and the error names it and says why.
+    /// [`run`](super::run) and [`race`](super::race) give such a kind a
+    /// [`StopReason::Failed`](crate::trace::StopReason::Failed) trace with
+    /// this message; the CLI refuses it before any work (exit 2).
+    ///
+    /// ```
+    /// use quad_vs_grad::race::{OptimizerSpec, RaceConfig};
+    /// let cfg = RaceConfig { batch_size: Some(20), ..RaceConfig::default() };
+    /// let bfgs: OptimizerSpec = "bfgs".parse()?;
+    /// let why = bfgs.check(&cfg).unwrap_err().to_string();
+    /// assert!(why.contains("`bfgs` has no stochastic mode") && why.contains("obfgs"));
+    /// assert!("obfgs".parse::<OptimizerSpec>()?.check(&cfg).is_ok());
+    /// assert!(bfgs.check(&RaceConfig::default()).is_ok());
+    /// # Ok::<(), quad_vs_grad::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a refused kind in stochastic mode.
+    pub fn check(&self, cfg: &RaceConfig) -> Result<()> {
+        match (cfg.batch_size, self.kind.descriptor().stochastic) {
+            (Some(_), Stochastic::Refused(why)) => Err(Error::InvalidConfig(format!(
+                "`{}` has no stochastic mode (batch size set): {why}",
+                self.kind.cli_name()
+            ))),
+            _ => Ok(()),
         }
     }
 }
-
-/// What [`OptimizerSpec::display_label`] appends to the label of a
-/// full-batch optimizer in stochastic mode.
-pub const FULL_BATCH_MARK: &str = "(full batch)";
 
 impl FromStr for OptimizerSpec {
     type Err = Error;
@@ -140,11 +172,25 @@ pub struct RaceConfig {
     /// Also the gradient tolerance `‖g‖ < tol` of the kinds with a gradient
     /// stop (BFGS, L-BFGS, trust region).
     pub tol: f64,
-    /// Mini-batch size for the kinds with a stochastic mode
-    /// ([`Descriptor::minibatch`](super::Descriptor::minibatch)); the others (the Newton family
-    /// and argmin's solvers) run full-batch regardless. `None` (default):
-    /// full batch for all.
+    /// Mini-batch size (stochastic mode): every kind with a stochastic
+    /// mode ([`Descriptor::stochastic`](super::Descriptor::stochastic))
+    /// draws a fresh seeded batch of this size every iteration; the others
+    /// are refused ([`OptimizerSpec::check`]). `None` (default): full batch
+    /// for all.
     pub batch_size: Option<usize>,
+    /// Size of a separate curvature batch for the kinds with
+    /// [`Stochastic::Curvature`] (Newton, saddle-free Newton, GGN, K-FAC,
+    /// Hessian-free): their curvature comes from a batch of this size drawn
+    /// every iteration by its own sampler, the gradient from
+    /// [`RaceConfig::batch_size`] (or the full batch). `None` (default):
+    /// curvature from the gradient's data. See
+    /// [`Damped::with_curvature_batch`](crate::solvers::Damped::with_curvature_batch).
+    #[serde(default)]
+    pub curvature_batch_size: Option<usize>,
+    /// Seed of the curvature-batch sampler; `None` (default): `seed + 1`
+    /// ([`RaceConfig::curvature_seed`]), independent of the gradient's.
+    #[serde(default)]
+    pub curvature_seed: Option<u64>,
     /// Seed of the mini-batch sampler and of Langevin GD's noise (default 0).
     pub seed: u64,
     /// Learning rate of every kind that has one (`gd`, `momentum`,
@@ -209,6 +255,8 @@ impl Default for RaceConfig {
             max_iters: 500,
             tol: 1e-5,
             batch_size: None,
+            curvature_batch_size: None,
+            curvature_seed: None,
             seed: 0,
             lr: None,
             damping: 0.1,
@@ -221,6 +269,12 @@ impl Default for RaceConfig {
 }
 
 impl RaceConfig {
+    /// The seed of the curvature-batch sampler: [`RaceConfig::curvature_seed`],
+    /// else `seed + 1` (wrapping).
+    pub fn curvature_seed(&self) -> u64 {
+        self.curvature_seed.unwrap_or(self.seed.wrapping_add(1))
+    }
+
     /// The evaluation budget of each run: [`RaceConfig::max_evals`], or
     /// [`EVALS_PER_ITER`] `× max_iters` (at least 10,000).
     ///
@@ -238,7 +292,7 @@ impl RaceConfig {
     /// # Errors
     /// [`Error::InvalidConfig`] for zero steps or more than [`MAX_ITERS`], a
     /// negative or non-finite tolerance, learning rate, damping or divergence
-    /// factor, a zero learning rate or a zero batch size, a zero evaluation
+    /// factor, a zero learning rate, a zero batch or curvature-batch size, a zero evaluation
     /// budget, a wall-time budget that is not `> 0` (infinity allowed), or
     /// fewer than 2 recorded entries.
     pub fn validate(&self) -> Result<()> {
@@ -275,6 +329,11 @@ impl RaceConfig {
         }
         if self.batch_size == Some(0) {
             return Err(Error::InvalidConfig("batch size must be at least 1".into()));
+        }
+        if self.curvature_batch_size == Some(0) {
+            return Err(Error::InvalidConfig(
+                "curvature batch size must be at least 1".into(),
+            ));
         }
         if self.max_iters > MAX_ITERS {
             return Err(Error::InvalidConfig(format!(

@@ -51,9 +51,14 @@
 //! - **One record of the settings.** Every trace carries the
 //!   [`Settings`](crate::trace::Settings) it ran with (learning rate,
 //!   momentum, noise, damping, mini-batch size, seed, tolerance, iteration
-//!   limit). In stochastic mode ([`RaceConfig::batch_size`]) the kinds
-//!   without a mini-batch mode run on the full batch and their label says
-//!   so ([`FULL_BATCH_MARK`]).
+//!   limit).
+//! - **Stochastic mode is all or refused.** With [`RaceConfig::batch_size`]
+//!   every kind draws a fresh seeded mini-batch each iteration
+//!   ([`Stochastic`]), the damped ones optionally with a separate curvature
+//!   batch ([`RaceConfig::curvature_batch_size`]); a kind that cannot have a
+//!   stochastic mode (argmin's line-search methods and trust region) is
+//!   refused with its reason ([`OptimizerSpec::check`]), never run silently
+//!   on the full batch. The recorded loss is always the full-batch loss.
 //! - **Every run has a budget.** [`RaceConfig::max_evals`] evaluations
 //!   (default [`EVALS_PER_ITER`] per allowed iteration) and
 //!   [`RaceConfig::max_seconds`] of wall time (default 60 s). The budget is
@@ -97,12 +102,10 @@ mod runner;
 mod stopping;
 
 pub use budget::{BudgetSpent, Budgeted, Meter};
-pub use config::{
-    OptimizerSpec, RaceConfig, EVALS_PER_ITER, FULL_BATCH_MARK, MAX_ITERS, MAX_RECORDED,
-};
+pub use config::{OptimizerSpec, RaceConfig, EVALS_PER_ITER, MAX_ITERS, MAX_RECORDED};
 pub use presets::{reference_race, RacePreset};
 pub use recorder::{Diagnostics, Diverged, PathRecorder, Recording, RunOutput};
-pub use registry::{DampingUse, Descriptor, Family, OptimizerKind, REGISTRY};
+pub use registry::{DampingUse, Descriptor, Family, OptimizerKind, Stochastic, REGISTRY};
 pub use runner::{
     race, run, run_detailed, run_solver, run_solver_with, Ist, RaceProblem, RaceState, Recordable,
     SolverResult,

@@ -30,7 +30,8 @@ use super::RaceConfig;
 use crate::error::{Error, Result};
 use crate::solvers::{
     Adam, AdaptiveGd, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac,
-    KfacDampingMode, LangevinGd, RmsProp, SaddleFreeNewton,
+    KfacDampingMode, LangevinGd, PairBatch, RmsProp, SaddleFreeNewton, StochasticBfgs,
+    StochasticLbfgs,
 };
 use crate::trace::Settings;
 
@@ -67,6 +68,35 @@ pub enum DampingUse {
     LevenbergMarquardt,
 }
 
+/// What an optimizer does in stochastic mode ([`RaceConfig::batch_size`]).
+///
+/// Every optimizer of the registry either runs on mini-batches or is
+/// refused with its reason: none silently runs on the full batch. The
+/// recorded loss is the full-batch loss in every case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Stochastic {
+    /// Every evaluation of an iteration (gradient, and the Hessian of
+    /// `adaptive-gd`, the second gradient of oBFGS's pairs) on a fresh
+    /// seeded mini-batch `B_k`.
+    Gradient,
+    /// Gradient on a fresh mini-batch `B_k`; curvature on the same batch,
+    /// or on a separate curvature batch `C_k` of its own size and seed
+    /// ([`RaceConfig::curvature_batch_size`], [`RaceConfig::curvature_seed`];
+    /// see [`Damped::with_curvature_batch`](crate::solvers::Damped::with_curvature_batch)).
+    Curvature,
+    /// No stochastic mode; the text says why. A race in stochastic mode
+    /// gives such a kind a [`StopReason::Failed`](crate::trace::StopReason::Failed)
+    /// trace with that reason, and the CLI refuses it (exit 2).
+    Refused(&'static str),
+}
+
+impl Stochastic {
+    /// `true` unless refused.
+    pub fn is_supported(self) -> bool {
+        !matches!(self, Self::Refused(_))
+    }
+}
+
 /// Everything the race knows about one optimizer kind.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Descriptor {
@@ -91,10 +121,8 @@ pub struct Descriptor {
     pub noise: Option<f64>,
     /// How it is damped (the default `λ` is [`RaceConfig::damping`]).
     pub damping: DampingUse,
-    /// `true` if it has a stochastic mode: with [`RaceConfig::batch_size`]
-    /// it draws a fresh seeded mini-batch every iteration; the others always
-    /// run on the full batch (and are labelled so in stochastic mode).
-    pub minibatch: bool,
+    /// Its stochastic mode ([`RaceConfig::batch_size`]), or why it has none.
+    pub stochastic: Stochastic,
     /// `true` if it also stops when `‖g‖ < tol` ([`StopReason::GradientNorm`](crate::trace::StopReason::GradientNorm)).
     pub gradient_stop: bool,
 }
@@ -128,42 +156,42 @@ registry! {
         label: "GD", cli_name: "gd", aliases: &["sgd"], family: Family::FirstOrder,
         summary: "gradient descent, p <- p - lr g",
         lr: Some(0.8), momentum: None, noise: None, damping: DampingUse::None,
-        minibatch: true, gradient_stop: false,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
     }
     /// [`GradientDescent`] with heavy-ball momentum (`momentum`).
     Momentum {
         label: "Momentum", cli_name: "momentum", aliases: &["heavy-ball"], family: Family::FirstOrder,
         summary: "gradient descent with heavy-ball momentum",
         lr: Some(0.1), momentum: Some(0.9), noise: None, damping: DampingUse::None,
-        minibatch: true, gradient_stop: false,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
     }
     /// [`GradientDescent`] with Nesterov momentum (`nesterov`).
     Nesterov {
         label: "Nesterov", cli_name: "nesterov", aliases: &[], family: Family::FirstOrder,
         summary: "gradient descent with Nesterov momentum",
         lr: Some(0.1), momentum: Some(0.9), noise: None, damping: DampingUse::None,
-        minibatch: true, gradient_stop: false,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
     }
     /// [`RmsProp`] (`rmsprop`).
     RmsProp {
         label: "RMSprop", cli_name: "rmsprop", aliases: &[], family: Family::FirstOrder,
         summary: "RMSprop, per-coordinate step lr / sqrt(mean g^2)",
         lr: Some(0.01), momentum: None, noise: None, damping: DampingUse::None,
-        minibatch: true, gradient_stop: false,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
     }
     /// [`Adam`] (`adam`).
     Adam {
         label: "Adam", cli_name: "adam", aliases: &[], family: Family::FirstOrder,
         summary: "Adam (Kingma & Ba), betas 0.9 and 0.999",
         lr: Some(0.05), momentum: None, noise: None, damping: DampingUse::None,
-        minibatch: true, gradient_stop: false,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
     }
     /// [`DampedNewton`] (`newton`).
     Newton {
         label: "Newton", cli_name: "newton", aliases: &["damped-newton"], family: Family::Newton,
         summary: "damped Newton, solve (H + lambda I) d = -g",
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
-        minibatch: false, gradient_stop: false,
+        stochastic: Stochastic::Curvature, gradient_stop: false,
     }
     /// [`SaddleFreeNewton`] (`saddle-free`).
     SaddleFree {
@@ -171,77 +199,89 @@ registry! {
         family: Family::Newton,
         summary: "saddle-free Newton, solve (|H| + lambda I) d = -g",
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
-        minibatch: false, gradient_stop: false,
+        stochastic: Stochastic::Curvature, gradient_stop: false,
     }
     /// [`GaussNewton`] with fixed damping (`ggn`).
     Ggn {
         label: "GGN", cli_name: "ggn", aliases: &["gauss-newton"], family: Family::GaussNewton,
         summary: "Gauss-Newton, solve (G + lambda I) d = -g",
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
-        minibatch: true, gradient_stop: false,
+        stochastic: Stochastic::Curvature, gradient_stop: false,
     }
     /// [`GaussNewton`] with Levenberg–Marquardt damping (`ggn-lm`).
     GgnLm {
         label: "GGN-LM", cli_name: "ggn-lm", aliases: &["levenberg-marquardt"], family: Family::GaussNewton,
         summary: "Gauss-Newton with Levenberg-Marquardt damping",
         lr: None, momentum: None, noise: None, damping: DampingUse::LevenbergMarquardt,
-        minibatch: true, gradient_stop: false,
+        stochastic: Stochastic::Curvature, gradient_stop: false,
     }
     /// [`Kfac`], plain Tikhonov damping `G⊗A + λI`, fixed (`kfac`): the reference's `Γ·A + λI`.
     Kfac {
         label: "K-FAC", cli_name: "kfac", aliases: &["k-fac"], family: Family::GaussNewton,
         summary: "K-FAC, Kronecker-factored curvature G (x) A + lambda I",
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
-        minibatch: true, gradient_stop: false,
+        stochastic: Stochastic::Curvature, gradient_stop: false,
     }
     /// [`Kfac`], factored Tikhonov damping with LM adaptation (`kfac-lm`): Martens & Grosse.
     KfacLm {
         label: "K-FAC-LM", cli_name: "kfac-lm", aliases: &["k-fac-lm"], family: Family::GaussNewton,
         summary: "K-FAC, factored damping adapted by Levenberg-Marquardt",
         lr: None, momentum: None, noise: None, damping: DampingUse::LevenbergMarquardt,
-        minibatch: true, gradient_stop: false,
+        stochastic: Stochastic::Curvature, gradient_stop: false,
     }
     /// [`HessianFree`] on Gauss–Newton-vector products, fixed damping (`hf`).
     HessianFree {
         label: "Hessian-free", cli_name: "hf", aliases: &["hessian-free"], family: Family::GaussNewton,
         summary: "Hessian-free: CG on Gauss-Newton-vector products",
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
-        minibatch: true, gradient_stop: false,
+        stochastic: Stochastic::Curvature, gradient_stop: false,
     }
     /// [`HessianFree`] on Gauss–Newton-vector products with LM damping (`hf-lm`).
     HessianFreeLm {
         label: "Hessian-free-LM", cli_name: "hf-lm", aliases: &["hessian-free-lm"], family: Family::GaussNewton,
         summary: "Hessian-free with Levenberg-Marquardt damping",
         lr: None, momentum: None, noise: None, damping: DampingUse::LevenbergMarquardt,
-        minibatch: true, gradient_stop: false,
+        stochastic: Stochastic::Curvature, gradient_stop: false,
     }
     /// argmin's `SteepestDescent` with More–Thuente line search (`sd`).
     SteepestDescent {
         label: "SteepestDescent", cli_name: "sd", aliases: &["steepest-descent"], family: Family::LineSearch,
         summary: "argmin's steepest descent with a More-Thuente line search",
         lr: None, momentum: None, noise: None, damping: DampingUse::None,
-        minibatch: false, gradient_stop: false,
+        stochastic: Stochastic::Refused(
+            "its More-Thuente line search tests sufficient decrease and curvature on losses of one function; \
+             on a fresh mini-batch per iteration the tests compare different functions (use gd, momentum or adam)"),
+        gradient_stop: false,
     }
     /// argmin's `Newton` (undamped, step length 1) (`argmin-newton`).
     ArgminNewton {
         label: "Newton (argmin)", cli_name: "argmin-newton", aliases: &[], family: Family::Newton,
         summary: "argmin's Newton: undamped, step length 1",
         lr: None, momentum: None, noise: None, damping: DampingUse::None,
-        minibatch: false, gradient_stop: false,
+        stochastic: Stochastic::Refused(
+            "argmin's Newton cannot draw a mini-batch per iteration; \
+             `newton` with --damping 0 takes the same undamped step and has a stochastic mode"),
+        gradient_stop: false,
     }
     /// argmin's `BFGS` with More–Thuente line search, `H₀ = I` (`bfgs`).
     Bfgs {
         label: "BFGS", cli_name: "bfgs", aliases: &[], family: Family::QuasiNewton,
         summary: "argmin's BFGS, More-Thuente line search, H0 = I",
         lr: None, momentum: None, noise: None, damping: DampingUse::None,
-        minibatch: false, gradient_stop: true,
+        stochastic: Stochastic::Refused(
+            "its More-Thuente line search compares losses of one function, which a fresh mini-batch per \
+             iteration breaks; use sbfgs (naive pairs across batches) or obfgs (pairs on one batch)"),
+        gradient_stop: true,
     }
     /// argmin's `LBFGS`, memory 10, More–Thuente line search (`lbfgs`).
     Lbfgs {
         label: "L-BFGS", cli_name: "lbfgs", aliases: &["l-bfgs"], family: Family::QuasiNewton,
         summary: "argmin's L-BFGS, memory 10, More-Thuente line search",
         lr: None, momentum: None, noise: None, damping: DampingUse::None,
-        minibatch: false, gradient_stop: true,
+        stochastic: Stochastic::Refused(
+            "its More-Thuente line search compares losses of one function, which a fresh mini-batch per \
+             iteration breaks; use slbfgs (naive pairs across batches) or olbfgs (pairs on one batch)"),
+        gradient_stop: true,
     }
     /// argmin's `TrustRegion` with the Steihaug CG subproblem (`trust-region`).
     /// argmin's trust region never stops by itself: the race stops it when
@@ -250,7 +290,12 @@ registry! {
         label: "Trust region", cli_name: "trust-region", aliases: &["tr"], family: Family::TrustRegion,
         summary: "argmin's trust region, Steihaug CG subproblem",
         lr: None, momentum: None, noise: None, damping: DampingUse::None,
-        minibatch: false, gradient_stop: true,
+        stochastic: Stochastic::Refused(
+            "argmin's trust region cannot draw a mini-batch per iteration, and its radius follows rho, \
+             actual over predicted reduction, which on one batch is a noisy test; its stochastic analogue \
+             is ggn-lm, kfac-lm or hf-lm (lambda plays the radius's role, rho is measured on each batch)",
+        ),
+        gradient_stop: true,
     }
     /// [`LangevinGd`], gradient descent with seeded Gaussian gradient noise
     /// (`langevin`), noise seeded with [`RaceConfig::seed`].
@@ -258,7 +303,7 @@ registry! {
         label: "Langevin GD", cli_name: "langevin", aliases: &["langevin-gd"], family: Family::FirstOrder,
         summary: "gradient descent plus seeded Gaussian gradient noise sigma",
         lr: Some(0.1), momentum: None, noise: Some(0.2), damping: DampingUse::None,
-        minibatch: false, gradient_stop: false,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
     }
     /// [`AdaptiveGd`], gradient descent with step `η / (κ(H) + 1e−12)` from
     /// the Hessian's condition number (`adaptive-gd`).
@@ -266,7 +311,35 @@ registry! {
         label: "Adaptive GD (κ)", cli_name: "adaptive-gd", aliases: &["adaptive"], family: Family::FirstOrder,
         summary: "gradient descent with step lr / cond(H)",
         lr: Some(0.1), momentum: None, noise: None, damping: DampingUse::None,
-        minibatch: false, gradient_stop: false,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
+    }
+    /// [`StochasticBfgs`] with naive pairs across batches (`sbfgs`).
+    Sbfgs {
+        label: "SBFGS (naive)", cli_name: "sbfgs", aliases: &["stochastic-bfgs"], family: Family::QuasiNewton,
+        summary: "BFGS with a fixed step, pairs y = g(p+, B+) - g(p, B) across batches",
+        lr: Some(0.3), momentum: None, noise: None, damping: DampingUse::Fixed,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
+    }
+    /// [`StochasticBfgs`] with both gradients of a pair on one batch (`obfgs`).
+    Obfgs {
+        label: "oBFGS", cli_name: "obfgs", aliases: &["online-bfgs"], family: Family::QuasiNewton,
+        summary: "oBFGS (Schraudolph et al.): fixed step, pairs y = g(p+, B) - g(p, B) on one batch",
+        lr: Some(0.3), momentum: None, noise: None, damping: DampingUse::Fixed,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
+    }
+    /// [`StochasticLbfgs`], memory 10, naive pairs across batches (`slbfgs`).
+    Slbfgs {
+        label: "SL-BFGS (naive)", cli_name: "slbfgs", aliases: &["stochastic-lbfgs"], family: Family::QuasiNewton,
+        summary: "L-BFGS (memory 10) with a fixed step, pairs across batches",
+        lr: Some(0.3), momentum: None, noise: None, damping: DampingUse::Fixed,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
+    }
+    /// [`StochasticLbfgs`], memory 10, both gradients of a pair on one batch (`olbfgs`).
+    Olbfgs {
+        label: "oLBFGS", cli_name: "olbfgs", aliases: &["online-lbfgs"], family: Family::QuasiNewton,
+        summary: "oLBFGS (memory 10): fixed step, pairs on one batch",
+        lr: Some(0.3), momentum: None, noise: None, damping: DampingUse::Fixed,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
     }
 }
 
@@ -361,6 +434,20 @@ pub(crate) fn run_kind<P: RaceProblem>(
             }
         };
     }
+    // ... and the separate curvature batch of the damped kinds.
+    macro_rules! curved {
+        ($s:ident) => {
+            batched!($s).and_then(|s| match settings.curvature_batch_size {
+                Some(c) => s.with_curvature_batch(c, settings.curvature_seed.unwrap_or(seed)),
+                None => Ok(s),
+            })
+        };
+    }
+    // Stochastic quasi-Newton: fixed step, pairs across or within batches.
+    let pairs = |k: OptimizerKind| match k {
+        OptimizerKind::Obfgs | OptimizerKind::Olbfgs => PairBatch::Same,
+        _ => PairBatch::Consecutive,
+    };
     let damping = || match kind.descriptor().damping {
         DampingUse::LevenbergMarquardt => Damping::adaptive(lambda),
         _ => Damping::fixed(lambda),
@@ -377,11 +464,17 @@ pub(crate) fn run_kind<P: RaceProblem>(
             .and_then(|s| batched!(s))),
         K::RmsProp => go!(RmsProp::new(lr).and_then(|s| batched!(s))),
         K::Adam => go!(Adam::new(lr).and_then(|s| batched!(s))),
-        K::Newton => go!(damping().map(|d| DampedNewton::new().with_damping(d))),
-        K::SaddleFree => go!(damping().map(|d| SaddleFreeNewton::new().with_damping(d))),
+        K::Newton => go!(damping().and_then(|d| {
+            let s = DampedNewton::new().with_damping(d);
+            curved!(s)
+        })),
+        K::SaddleFree => go!(damping().and_then(|d| {
+            let s = SaddleFreeNewton::new().with_damping(d);
+            curved!(s)
+        })),
         K::Ggn | K::GgnLm => go!(damping().and_then(|d| {
             let s = GaussNewton::new().with_damping(d);
-            batched!(s)
+            curved!(s)
         })),
         K::Kfac | K::KfacLm => go!(damping().and_then(|d| {
             let mode = if kind == K::Kfac {
@@ -390,11 +483,11 @@ pub(crate) fn run_kind<P: RaceProblem>(
                 KfacDampingMode::Factored
             };
             let s = Kfac::new().with_damping(d).with_mode(mode);
-            batched!(s)
+            curved!(s)
         })),
         K::HessianFree | K::HessianFreeLm => go!(damping().and_then(|d| {
             let s = HessianFree::new().with_damping(d);
-            batched!(s)
+            curved!(s)
         })),
         K::SteepestDescent => go!(Ok::<_, ArgminError>(SteepestDescent::new(line_search()))),
         // argmin's Newton inverts its Hessian without counting it.
@@ -436,8 +529,17 @@ pub(crate) fn run_kind<P: RaceProblem>(
             },
             |s: Ist<Array2<f64>>| s
         ),
-        K::Langevin => go!(LangevinGd::new(lr, noise).map(|s| s.with_seed(seed))),
-        K::AdaptiveGd => go!(AdaptiveGd::new(lr)),
+        K::Langevin => go!(LangevinGd::new(lr, noise)
+            .map(|s| s.with_seed(seed))
+            .and_then(|s| batched!(s))),
+        K::AdaptiveGd => go!(AdaptiveGd::new(lr).and_then(|s| batched!(s))),
+        // the fixed damping λ is oBFGS's model-trust term, y ← y + λ s
+        K::Sbfgs | K::Obfgs => go!(StochasticBfgs::bfgs(lr, pairs(kind))
+            .and_then(|s| s.with_regularization(lambda))
+            .and_then(|s| batched!(s))),
+        K::Slbfgs | K::Olbfgs => go!(StochasticLbfgs::lbfgs(lr, 10, pairs(kind))
+            .and_then(|s| s.with_regularization(lambda))
+            .and_then(|s| batched!(s))),
     }
 }
 
@@ -486,19 +588,36 @@ mod tests {
     #[test]
     fn descriptors_are_consistent() {
         for d in REGISTRY {
-            // a learning rate exactly for the first-order family
+            // a learning rate exactly for the first-order family and the
+            // fixed-step (stochastic) quasi-Newton methods
+            let fixed_step_qn = d.family == Family::QuasiNewton && d.stochastic.is_supported();
             assert_eq!(
                 d.lr.is_some(),
-                d.family == Family::FirstOrder,
+                d.family == Family::FirstOrder || fixed_step_qn,
                 "{}",
                 d.cli_name
             );
+            // curvature batches exactly for the damped Newton and
+            // Gauss–Newton families
+            assert_eq!(
+                d.stochastic == Stochastic::Curvature,
+                d.damping != DampingUse::None && d.family != Family::QuasiNewton,
+                "{}",
+                d.cli_name
+            );
+            if let Stochastic::Refused(why) = d.stochastic {
+                assert!(why.len() > 40 && why.is_ascii(), "{}", d.cli_name);
+            }
             if let Some(lr) = d.lr {
                 assert!(lr.is_finite() && lr > 0.0);
             }
-            // damped kinds are the Newton and Gauss–Newton families
+            // damped kinds are the Newton and Gauss–Newton families, and
+            // the stochastic quasi-Newton ones (λ: oBFGS's y ← y + λ s)
             if d.damping != DampingUse::None {
-                assert!(matches!(d.family, Family::Newton | Family::GaussNewton));
+                assert!(matches!(
+                    d.family,
+                    Family::Newton | Family::GaussNewton | Family::QuasiNewton
+                ));
             }
             assert!(
                 !d.summary.is_empty() && d.summary.is_ascii(),

@@ -315,8 +315,9 @@ where
 ///
 /// The hyperparameters are [`OptimizerSpec::settings`], recorded in the
 /// trace; the label is [`OptimizerSpec::display_label`]. Never panics:
-/// invalid hyperparameters give a [`StopReason::Failed`] trace holding only
-/// the start point; a diverging run a [`StopReason::Diverged`] trace.
+/// invalid hyperparameters, or a kind refused in stochastic mode
+/// ([`OptimizerSpec::check`]), give a [`StopReason::Failed`] trace holding
+/// only the start point and the reason; a diverging run a [`StopReason::Diverged`] trace.
 pub fn run_detailed<P: RaceProblem>(
     problem: &P,
     start: &Array1<f64>,
@@ -325,7 +326,7 @@ pub fn run_detailed<P: RaceProblem>(
 ) -> RunOutput {
     let label = spec.display_label(cfg);
     let settings = spec.settings(cfg);
-    if let Err(e) = cfg.validate() {
+    if let Err(e) = cfg.validate().and_then(|()| spec.check(cfg)) {
         return failed(problem, start, &label, settings, e.to_string());
     }
     run_kind(problem, start, &label, spec.kind, settings, cfg)

@@ -9,9 +9,10 @@ use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    check_positive, grad_tol_status, hessian_step_iter, init_full_batch, VecState,
+    check_positive, grad_tol_status, hessian_step_iter, init_state, BatchSchedule, VecState,
 };
 use crate::curvature::eigenvalues;
+use crate::curvature::MiniBatched;
 
 /// The spectral quantity `s(H)` that divides the learning rate.
 ///
@@ -131,7 +132,8 @@ impl AdaptiveRule {
 /// `"step_size"` (`η_k`), `"condition"` (`κ(H_k)`), `"step_norm"`.
 ///
 /// ## Requirements on the optimization problem
-/// `CostFunction`, `Gradient` and `Hessian` on `Array1<f64>` / `Array2<f64>`.
+/// `CostFunction`, `Gradient` and `Hessian` on `Array1<f64>` / `Array2<f64>`,
+/// and [`MiniBatched`] (its defaults suffice: only the stochastic mode uses it).
 ///
 /// ## Hyperparameters
 /// - learning rate `η` (required, > 0);
@@ -153,6 +155,7 @@ impl AdaptiveRule {
 pub struct AdaptiveGd {
     rule: AdaptiveRule,
     grad_tol: Option<f64>,
+    batches: Option<BatchSchedule>,
 }
 
 fn invalid(text: String) -> Error {
@@ -174,7 +177,19 @@ impl AdaptiveGd {
                 max_rate: 100.0 * lr,
             },
             grad_tol: None,
+            batches: None,
         })
+    }
+
+    /// Stochastic mode: gradient and Hessian (hence `κ`) from a fresh seeded
+    /// mini-batch of `batch_size` examples at every iteration. Default:
+    /// full batch.
+    ///
+    /// # Errors
+    /// `InvalidParameter` if `batch_size` is zero.
+    pub fn with_minibatch(mut self, batch_size: usize, seed: u64) -> Result<Self, Error> {
+        self.batches = Some(BatchSchedule::new(batch_size, seed)?);
+        Ok(self)
     }
 
     /// What divides the learning rate (default `κ + 1e−12`).
@@ -227,7 +242,8 @@ impl<O> Solver<O, VecState> for AdaptiveGd
 where
     O: CostFunction<Param = Array1<f64>, Output = f64>
         + Gradient<Param = Array1<f64>, Gradient = Array1<f64>>
-        + Hessian<Param = Array1<f64>, Hessian = Array2<f64>>,
+        + Hessian<Param = Array1<f64>, Hessian = Array2<f64>>
+        + MiniBatched,
 {
     fn name(&self) -> &str {
         "Condition-adaptive gradient descent"
@@ -238,7 +254,8 @@ where
         problem: &mut Problem<O>,
         state: VecState,
     ) -> Result<(VecState, Option<KV>), Error> {
-        Ok((init_full_batch(problem, state, "AdaptiveGd")?, None))
+        let state = init_state(problem, state, &mut self.batches, "AdaptiveGd")?;
+        Ok((state, None))
     }
 
     fn next_iter(
@@ -247,17 +264,23 @@ where
         state: VecState,
     ) -> Result<(VecState, Option<KV>), Error> {
         let rule = &self.rule;
-        hessian_step_iter(problem, state, "AdaptiveGd", |hessian, grad| {
-            let AdaptiveStep {
-                step,
-                rate,
-                condition,
-            } = rule.update(grad, hessian)?;
-            Ok((
-                step,
-                argmin::kv!("step_size" => rate; "condition" => condition;),
-            ))
-        })
+        hessian_step_iter(
+            problem,
+            state,
+            "AdaptiveGd",
+            &mut self.batches,
+            |hessian, grad| {
+                let AdaptiveStep {
+                    step,
+                    rate,
+                    condition,
+                } = rule.update(grad, hessian)?;
+                Ok((
+                    step,
+                    argmin::kv!("step_size" => rate; "condition" => condition;),
+                ))
+            },
+        )
     }
 
     fn terminate(&mut self, state: &VecState) -> TerminationStatus {

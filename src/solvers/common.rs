@@ -114,6 +114,7 @@ pub struct BatchSchedule {
     batch_size: usize,
     seed: u64,
     batcher: Option<MiniBatcher>,
+    current: Option<Vec<usize>>,
 }
 
 impl BatchSchedule {
@@ -132,12 +133,23 @@ impl BatchSchedule {
             batch_size,
             seed,
             batcher: None,
+            current: None,
         })
     }
 
     /// The batch size.
     pub fn batch_size(&self) -> usize {
         self.batch_size
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The indices of the batch drawn last (`None` before the first draw).
+    pub fn current(&self) -> Option<&[usize]> {
+        self.current.as_deref()
     }
 
     /// Creates the sampler for the problem's data.
@@ -150,6 +162,7 @@ impl BatchSchedule {
             .into());
         }
         self.batcher = Some(MiniBatcher::new(n, self.batch_size, self.seed)?);
+        self.current = None;
         Ok(())
     }
 
@@ -166,14 +179,25 @@ impl BatchSchedule {
             .as_mut()
             .map(MiniBatcher::next_batch)
             .unwrap_or_default();
-        problem
-            .problem
-            .as_mut()
-            .ok_or_else(|| ArgminError::PotentialBug {
-                text: "the problem was taken out of argmin's wrapper".into(),
-            })?
-            .set_batch(Some(&batch))
+        set_batch(problem, Some(&batch))?;
+        self.current = Some(batch);
+        Ok(())
     }
+}
+
+/// Restricts the problem inside argmin's wrapper to `batch` (`None`: the
+/// full batch), without counting.
+pub(crate) fn set_batch<O: MiniBatched>(
+    problem: &mut Problem<O>,
+    batch: Option<&[usize]>,
+) -> Result<(), Error> {
+    problem
+        .problem
+        .as_mut()
+        .ok_or_else(|| ArgminError::PotentialBug {
+            text: "the problem was taken out of argmin's wrapper".into(),
+        })?
+        .set_batch(batch)
 }
 
 /// Advances an optional schedule; `true` if the solver runs stochastically.
@@ -299,7 +323,8 @@ where
 /// through [`super::Damped`] and [`super::HessianRule`]):
 ///
 /// 1. takes the iterate and its gradient (cached by the previous iteration
-///    or `init`) and evaluates the Hessian there;
+///    or `init`; on a fresh mini-batch in stochastic mode, `batches`) and
+///    evaluates the Hessian there (on the same batch);
 /// 2. ends the run as diverged if the gradient or the Hessian is not finite;
 /// 3. counts one linear solve (the factorisation or eigendecomposition
 ///    behind every such step) and computes `Δ` with the step's KV entries;
@@ -309,15 +334,18 @@ pub(crate) fn hessian_step_iter<O>(
     problem: &mut Problem<O>,
     mut state: VecState,
     solver: &str,
+    batches: &mut Option<BatchSchedule>,
     step: impl FnOnce(&Array2<f64>, &Array1<f64>) -> Result<(Array1<f64>, KV), Error>,
 ) -> Result<(VecState, Option<KV>), Error>
 where
     O: CostFunction<Param = Array1<f64>, Output = f64>
         + Gradient<Param = Array1<f64>, Gradient = Array1<f64>>
-        + Hessian<Param = Array1<f64>, Hessian = Array2<f64>>,
+        + Hessian<Param = Array1<f64>, Hessian = Array2<f64>>
+        + MiniBatched,
 {
     let param = take_param(&mut state, solver)?;
-    let (_, grad) = current_cost_grad(problem, &mut state, &param, false)?;
+    let stochastic = next_batch(batches, problem)?;
+    let (_, grad) = current_cost_grad(problem, &mut state, &param, stochastic)?;
     let hessian = match finite_hessian(problem, &param)? {
         Some(h) if all_finite(&grad) => h,
         _ => {
@@ -332,7 +360,7 @@ where
     add_count(problem, LINEAR_SOLVE_COUNT, 1);
     let (step, mut kv) = step(&hessian, &grad)?;
     kv.insert("step_norm", KvValue::Float(step.dot(&step).sqrt()));
-    let state = finish_iter(problem, state, param + &step, None, false)?;
+    let state = finish_iter(problem, state, param + &step, None, stochastic)?;
     Ok((state, Some(kv)))
 }
 

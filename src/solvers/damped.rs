@@ -19,8 +19,8 @@ use argmin::core::{CostFunction, Error, Gradient, KvValue, Problem, Solver, Stat
 use ndarray::Array1;
 
 use super::common::{
-    all_finite, current_cost_grad, diverged, finish_iter, init_state, next_batch, take_param,
-    BatchSchedule, VecState,
+    all_finite, current_cost_grad, diverged, finish_iter, init_state, next_batch, set_batch,
+    take_param, BatchSchedule, VecState,
 };
 use super::damping::{reduction_ratio, Damping};
 use crate::curvature::MiniBatched;
@@ -137,7 +137,7 @@ pub trait DampedRule<O> {
 ///
 /// Each iteration (after drawing a batch in stochastic mode) takes loss
 /// `L(p_k)` and gradient `g_k`, lets the rule propose `Δ` for the current
-/// `λ`, evaluates `L(p_k + Δ)` when needed (always in full-batch mode, where
+/// `λ` (on a separate curvature batch with [`Damped::with_curvature_batch`]), evaluates `L(p_k + Δ)` when needed (always in full-batch mode, where
 /// it is the next loss anyway; in stochastic mode only with adaptive
 /// damping), and then
 ///
@@ -162,6 +162,7 @@ pub struct Damped<R> {
     rule: R,
     damping: Damping,
     batches: Option<BatchSchedule>,
+    curvature_batches: Option<BatchSchedule>,
 }
 
 impl<R> Damped<R> {
@@ -171,6 +172,7 @@ impl<R> Damped<R> {
             rule,
             damping,
             batches: None,
+            curvature_batches: None,
         }
     }
 
@@ -184,8 +186,9 @@ impl<R> Damped<R> {
 
     /// Stochastic mode: restrict the problem to a fresh seeded mini-batch of
     /// `batch_size` examples at every iteration (the problem must implement
-    /// [`MiniBatched`] with at least `batch_size` examples); curvature,
-    /// gradient and both losses of `ρ` then come from that batch. Default:
+    /// [`MiniBatched`] with at least `batch_size` examples); gradient, both
+    /// losses of `ρ` and (unless [`Damped::with_curvature_batch`] sets a
+    /// separate batch) the curvature then come from that batch. Default:
     /// full batch.
     ///
     /// # Errors
@@ -193,6 +196,56 @@ impl<R> Damped<R> {
     pub fn with_minibatch(mut self, batch_size: usize, seed: u64) -> Result<Self, Error> {
         self.batches = Some(BatchSchedule::new(batch_size, seed)?);
         Ok(self)
+    }
+
+    /// Curvature from a separate seeded mini-batch of `batch_size` examples,
+    /// drawn afresh at every iteration by its own sampler (seed `seed`),
+    /// instead of from the gradient's batch. Default: the curvature comes
+    /// from the same data as the gradient (the mini-batch `B_k` in
+    /// stochastic mode, the full batch otherwise).
+    ///
+    /// With gradient batch `B_k` and curvature batch `C_k` drawn
+    /// independently, the step is
+    ///
+    /// ```text
+    /// Δ_k = −(Ĉ_{C_k}(p_k) + λ I)⁻¹ ĝ_{B_k}(p_k)
+    /// ```
+    ///
+    /// where `Ĉ` is the rule's curvature (Hessian, `|H|`, GGN, K-FAC factors,
+    /// or the curvature-vector products of Hessian-free's CG), all evaluated
+    /// on `C_k`; the reduction ratio `ρ` of adaptive damping compares the
+    /// losses on `B_k` with the model `ĝᵀΔ + ½ΔᵀĈΔ`. With the *same* batch
+    /// (`C_k = B_k`) the noise of `ĝ` and of `Ĉ` is correlated: the step
+    /// solves the quadratic model of one batch's loss exactly, overfitting
+    /// that batch. An independent `C_k` decorrelates them, and a smaller
+    /// `|C_k| < |B_k|` makes curvature cheaper than the gradient, the setting of
+    /// Martens (2010, §4.3: gradient on large batches, curvature-vector
+    /// products on a smaller mini-batch) and of K-FAC's factor estimates
+    /// (Martens & Grosse 2015, §5, which may use a subset of the batch for
+    /// the statistics). This also works with a full-batch gradient
+    /// (Martens' original setting). The curvature batch counts as no extra
+    /// evaluation: only the curvature work done on it is counted.
+    ///
+    /// # Errors
+    /// `InvalidParameter` if `batch_size` is zero.
+    ///
+    /// # Reference
+    /// J. Martens, *Deep learning via Hessian-free optimization*, ICML 2010;
+    /// J. Martens and R. Grosse, *Optimizing Neural Networks with
+    /// Kronecker-factored Approximate Curvature*, ICML 2015.
+    pub fn with_curvature_batch(mut self, batch_size: usize, seed: u64) -> Result<Self, Error> {
+        self.curvature_batches = Some(BatchSchedule::new(batch_size, seed)?);
+        Ok(self)
+    }
+
+    /// The mini-batch schedule of the gradient, if stochastic.
+    pub fn minibatch(&self) -> Option<&BatchSchedule> {
+        self.batches.as_ref()
+    }
+
+    /// The separate curvature-batch schedule, if any.
+    pub fn curvature_batch(&self) -> Option<&BatchSchedule> {
+        self.curvature_batches.as_ref()
     }
 
     /// The damping scheme (with the current `λ` when adaptive).
@@ -229,7 +282,11 @@ where
     ) -> Result<(VecState, Option<KV>), Error> {
         self.rule.reset();
         let name = self.rule.name();
-        Ok((init_state(problem, state, &mut self.batches, name)?, None))
+        let state = init_state(problem, state, &mut self.batches, name)?;
+        if let Some(c) = &mut self.curvature_batches {
+            c.init(problem)?;
+        }
+        Ok((state, None))
     }
 
     fn next_iter(
@@ -250,9 +307,22 @@ where
         }
         let lambda = self.damping.lambda();
         let adaptive = self.damping.is_adaptive();
-        let proposed = self
-            .rule
-            .propose(problem, &param, &grad, lambda, adaptive)?;
+        let separate = match &mut self.curvature_batches {
+            Some(c) => {
+                c.advance(problem)?;
+                true
+            }
+            None => false,
+        };
+        let proposed = self.rule.propose(problem, &param, &grad, lambda, adaptive);
+        if separate {
+            // back to the gradient's data for the losses of ρ and the next point
+            set_batch(
+                problem,
+                self.batches.as_ref().and_then(BatchSchedule::current),
+            )?;
+        }
+        let proposed = proposed?;
         if let Some(what) = proposed.diverged {
             return Ok((state.param(param).terminate_with(diverged(what)), None));
         }

@@ -10,9 +10,10 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    check_positive, current_cost_grad, finish_iter, grad_tol_status, init_full_batch, take_param,
-    VecState,
+    check_positive, current_cost_grad, finish_iter, grad_tol_status, init_state, next_batch,
+    take_param, BatchSchedule, VecState,
 };
+use crate::curvature::MiniBatched;
 
 /// How the noise scale `σ_k` changes with the step count `k`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -114,7 +115,8 @@ impl LangevinRule {
 /// noise, hence bit-identical runs.
 ///
 /// ## Requirements on the optimization problem
-/// `CostFunction` and `Gradient` on `Array1<f64>` (cost `f64`).
+/// `CostFunction` and `Gradient` on `Array1<f64>` (cost `f64`), and
+/// [`MiniBatched`] (its defaults suffice: only the stochastic mode uses it).
 ///
 /// ## Hyperparameters
 /// - learning rate `η` (required, > 0);
@@ -139,6 +141,7 @@ pub struct LangevinGd {
     rule: LangevinRule,
     memory: Option<LangevinState>,
     grad_tol: Option<f64>,
+    batches: Option<BatchSchedule>,
 }
 
 fn invalid(text: String) -> Error {
@@ -163,7 +166,21 @@ impl LangevinGd {
             },
             memory: None,
             grad_tol: None,
+            batches: None,
         })
+    }
+
+    /// Stochastic mode: the gradient from a fresh seeded mini-batch of
+    /// `batch_size` examples at every iteration, plus the Langevin noise
+    /// (stochastic-gradient Langevin dynamics, Welling & Teh 2011): two
+    /// noises, the sampling noise of the batch and the injected `σ_k ξ_k`.
+    /// Default: full batch.
+    ///
+    /// # Errors
+    /// `InvalidParameter` if `batch_size` is zero.
+    pub fn with_minibatch(mut self, batch_size: usize, seed: u64) -> Result<Self, Error> {
+        self.batches = Some(BatchSchedule::new(batch_size, seed)?);
+        Ok(self)
     }
 
     /// Seed of the noise (default 0).
@@ -206,7 +223,8 @@ impl LangevinGd {
 impl<O> Solver<O, VecState> for LangevinGd
 where
     O: CostFunction<Param = Array1<f64>, Output = f64>
-        + Gradient<Param = Array1<f64>, Gradient = Array1<f64>>,
+        + Gradient<Param = Array1<f64>, Gradient = Array1<f64>>
+        + MiniBatched,
 {
     fn name(&self) -> &str {
         "Langevin gradient descent"
@@ -218,7 +236,10 @@ where
         state: VecState,
     ) -> Result<(VecState, Option<KV>), Error> {
         self.memory = Some(self.rule.init());
-        Ok((init_full_batch(problem, state, "LangevinGd")?, None))
+        Ok((
+            init_state(problem, state, &mut self.batches, "LangevinGd")?,
+            None,
+        ))
     }
 
     fn next_iter(
@@ -227,13 +248,14 @@ where
         mut state: VecState,
     ) -> Result<(VecState, Option<KV>), Error> {
         let param = take_param(&mut state, "LangevinGd")?;
-        let (_, grad) = current_cost_grad(problem, &mut state, &param, false)?;
+        let stochastic = next_batch(&mut self.batches, problem)?;
+        let (_, grad) = current_cost_grad(problem, &mut state, &param, stochastic)?;
         let memory = self.memory.get_or_insert_with(|| self.rule.init());
         let sigma = self.rule.noise_at(memory.count);
         let step = self.rule.update(&grad, memory);
         let step_norm = step.dot(&step).sqrt();
         let next = param + &step;
-        let state = finish_iter(problem, state, next, None, false)?;
+        let state = finish_iter(problem, state, next, None, stochastic)?;
         Ok((
             state,
             Some(argmin::kv!("step_norm" => step_norm; "noise" => sigma;)),

@@ -18,6 +18,7 @@
 //! | [`HessianFree`] | [`truncated_cg`] in [`HessianFreeRule`] | Gauss–Newton-vector products (or Hessian-vector) |
 //! | [`LangevinGd`] | [`LangevinRule`] | none (seeded Gaussian noise on each gradient) |
 //! | [`AdaptiveGd`] | [`AdaptiveRule`] | Hessian spectrum, one scalar step `η / κ(H)` |
+//! | [`StochasticBfgs`], [`StochasticLbfgs`] (naive, oBFGS, oLBFGS) | [`InverseHessian`] | gradient differences, fixed step |
 //!
 //! Three shared pieces of glue serve them:
 //! - [`FirstOrder<R>`](FirstOrder) runs any [`UpdateRule`] (gradient descent,
@@ -41,10 +42,13 @@
 //!   eigendecompositions and CG runs) in argmin's problem counters;
 //! - a non-finite loss, gradient or iterate ends the run with
 //!   `TerminationReason::SolverExit("diverged: …")` instead of an error;
-//! - first-order methods and every damped method have a stochastic mode (`with_minibatch(batch_size, seed)`) that draws a fresh
+//! - every solver here has a stochastic mode (`with_minibatch(batch_size, seed)`) that draws a fresh
 //!   seeded mini-batch at every iteration through
 //!   [`crate::curvature::MiniBatched`]; the problem is left on the last batch
-//!   when the run ends. In that mode the state's cost is NaN (losses are only
+//!   when the run ends. The damped methods can take their curvature from a
+//!   separate curvature batch ([`Damped::with_curvature_batch`]); the
+//!   stochastic quasi-Newton methods form their curvature pairs across two
+//!   batches (naive) or on one ([`PairBatch`]). In that mode the state's cost is NaN (losses are only
 //!   known on batches), so argmin's `target_cost` does not fire; the race's
 //!   recorder evaluates the full-batch loss instead.
 //!
@@ -59,6 +63,7 @@
 //! - N. N. Schraudolph, *Fast curvature matrix-vector products for second-order gradient descent*, Neural Computation 2002.
 //! - J. Martens, *Deep learning via Hessian-free optimization*, ICML 2010.
 //! - J. Martens and R. Grosse, *Optimizing Neural Networks with Kronecker-factored Approximate Curvature*, ICML 2015.
+//! - N. N. Schraudolph, J. Yu and S. Günter, *A stochastic quasi-Newton method for online convex optimization*, AISTATS 2007.
 //! - J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., Springer 2006.
 //! - *Optimization in many dimensions*, course notebook, The University of Texas at Austin
 //!   (Langevin noise and condition-number-adaptive steps on a Gaussian-wells landscape).
@@ -83,6 +88,7 @@ pub mod kfac;
 pub mod langevin;
 pub mod rmsprop;
 pub mod saddle_free;
+pub mod stochastic_qn;
 
 pub use adam::{Adam, AdamRule, AdamState};
 pub use adaptive_gd::{AdaptiveGd, AdaptiveRule, AdaptiveStep, StepScale};
@@ -104,3 +110,7 @@ pub use kfac::{pi_correction, Kfac, KfacDampingMode, KfacRule, KfacStep};
 pub use langevin::{LangevinGd, LangevinRule, LangevinState, NoiseSchedule};
 pub use rmsprop::{RmsProp, RmsPropRule, RmsPropState};
 pub use saddle_free::{SaddleFreeNewton, SaddleFreeStep};
+pub use stochastic_qn::{
+    DenseInverse, InverseHessian, LimitedInverse, PairBatch, PairStats, StochasticBfgs,
+    StochasticLbfgs, StochasticQuasiNewton, SKIP_EPSILON,
+};

@@ -1,0 +1,825 @@
+//! Lesson 10, stochasticity: how noisy the mini-batch gradient `ĝ`, the
+//! mini-batch Hessian `Ĥ` and the Newton step they give are, against the
+//! batch size `B`, at one fixed point of a network.
+//!
+//! # The 1/B law, with the finite-population factor
+//! With per-example gradients `g_i` (`i = 1..N`), full gradient
+//! `g = (1/N) Σ g_i` and `σ² = (1/N) Σ ‖g_i − g‖²`, the mean gradient of a
+//! batch of `B` examples drawn uniformly *without replacement* has
+//!
+//! ```text
+//! E ‖ĝ_B − g‖² = (σ² / B) · (N − B) / (N − 1)
+//! ```
+//!
+//! (Cochran, *Sampling Techniques*, 3rd ed., 1977, Theorem 2.2, summed over
+//! coordinates): the `1/B` law of independent draws, times the
+//! finite-population factor, which takes it to exactly 0 at `B = N`.
+//! [`batch_noise`] measures the left side over many seeded draws and
+//! computes the right side exactly from the per-example gradients.
+//!
+//! # Why `Ĥ` hurts more than `ĝ`
+//! A gradient step `−η ĝ` carries the noise of `ĝ` linearly, scaled by
+//! `η`. A Newton step `−(Ĥ + λI)⁻¹ ĝ` carries the noise of `Ĥ` through an
+//! inverse: an eigenvalue of `Ĥ` that noise pushes near `−λ` makes the step
+//! explode along its eigenvector, and one pushed below `−λ` turns the step
+//! uphill. The table reports the spread of `Ĥ`'s extreme eigenvalues and
+//! the relative error of the damped Newton step next to that of the
+//! gradient.
+//!
+//! # K-FAC's moving averages
+//! [`kfac_averaging`] runs K-FAC on mini-batches with and without
+//! exponential moving averages of its Kronecker factors, over several
+//! seeds: with small damping and small batches, fresh factors from one
+//! batch make K-FAC diverge where averaged ones do not.
+
+use std::fmt;
+
+use argmin::core::{Gradient, Hessian};
+use ndarray::Array1;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::curvature::{eigenvalues, MiniBatched};
+use crate::error::{Error, Result};
+use crate::problem::XorProblem;
+use crate::solvers::solve_damped;
+
+/// Settings of [`batch_noise`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoiseConfig {
+    /// Batch sizes to measure, each in `1..=N` (empty: [`batch_size_grid`]).
+    pub batch_sizes: Vec<usize>,
+    /// Seeded batches drawn per batch size (default 200).
+    pub draws: usize,
+    /// Seed of the batch draws (default 0).
+    pub seed: u64,
+    /// Damping `λ ≥ 0` of the Newton steps `−(Ĥ + λI)⁻¹ ĝ` (default 0.1,
+    /// the race's).
+    pub damping: f64,
+}
+
+impl Default for NoiseConfig {
+    fn default() -> Self {
+        Self {
+            batch_sizes: Vec::new(),
+            draws: 200,
+            seed: 0,
+            damping: 0.1,
+        }
+    }
+}
+
+/// The batch sizes `1, 2, 5, 10, 20, 50, …` below `n`, then `n`.
+///
+/// ```
+/// use quad_vs_grad::experiments::stochastic::batch_size_grid;
+/// assert_eq!(batch_size_grid(200), vec![1, 2, 5, 10, 20, 50, 100, 200]);
+/// assert_eq!(batch_size_grid(1), vec![1]);
+/// ```
+pub fn batch_size_grid(n: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut decade = 1;
+    'outer: loop {
+        for m in [1, 2, 5] {
+            let b = m * decade;
+            if b >= n {
+                break 'outer;
+            }
+            out.push(b);
+        }
+        decade *= 10;
+    }
+    out.push(n.max(1));
+    out
+}
+
+/// Quantiles of a sample: minimum, 10 %, median, 90 %, maximum
+/// (nearest-rank on the sorted sample; NaN for an empty one).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    /// Smallest value.
+    pub min: f64,
+    /// 10 % quantile.
+    pub q10: f64,
+    /// Median.
+    pub median: f64,
+    /// 90 % quantile.
+    pub q90: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+impl Spread {
+    /// The quantiles of `values` (NaNs sort last).
+    pub fn of(values: &[f64]) -> Self {
+        let mut v = values.to_vec();
+        v.sort_by(f64::total_cmp);
+        let at = |q: f64| {
+            if v.is_empty() {
+                f64::NAN
+            } else {
+                v[((q * (v.len() - 1) as f64).round() as usize).min(v.len() - 1)]
+            }
+        };
+        Self {
+            min: at(0.0),
+            q10: at(0.1),
+            median: at(0.5),
+            q90: at(0.9),
+            max: at(1.0),
+        }
+    }
+}
+
+/// One batch size's row of [`BatchNoise`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoiseRow {
+    /// Batch size `B`.
+    pub batch_size: usize,
+    /// Measured `E ‖ĝ_B − g‖²`: the mean over the draws.
+    pub grad_variance: f64,
+    /// Exact `E ‖ĝ_B − g‖² = (σ²/B)(N − B)/(N − 1)`.
+    pub grad_variance_exact: f64,
+    /// Relative gradient error `‖ĝ − g‖ / ‖g‖` over the draws.
+    pub grad_error: Spread,
+    /// Smallest eigenvalue of `Ĥ_B` over the draws.
+    pub eig_min: Spread,
+    /// Largest eigenvalue of `Ĥ_B` over the draws.
+    pub eig_max: Spread,
+    /// Fraction of draws with `λ_min(Ĥ_B) < −λ`: the damped Newton system
+    /// is indefinite, its step may go uphill.
+    pub indefinite: f64,
+    /// Relative error of the damped Newton step,
+    /// `‖Δ̂ − Δ‖ / ‖Δ‖` with `Δ̂ = −(Ĥ_B + λI)⁻¹ ĝ_B` and
+    /// `Δ = −(H + λI)⁻¹ g`, over the draws (`+∞` where `Ĥ_B + λI` is
+    /// singular).
+    pub newton_error: Spread,
+}
+
+/// The noise of mini-batch gradients, Hessians and Newton steps at one
+/// point, for several batch sizes ([`batch_noise`]).
+///
+/// `Display` gives an aligned table; in an Evcxr notebook the value shows
+/// as an HTML table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BatchNoise {
+    /// Number of examples `N`.
+    pub examples: usize,
+    /// Number of parameters.
+    pub dim: usize,
+    /// `σ² = (1/N) Σ ‖g_i − g‖²`, the per-example gradient variance.
+    pub sigma2: f64,
+    /// `‖g‖` of the full-batch gradient.
+    pub grad_norm: f64,
+    /// Smallest and largest eigenvalue of the full-batch Hessian.
+    pub full_eig: (f64, f64),
+    /// The damping `λ` of the Newton steps.
+    pub damping: f64,
+    /// Draws per batch size.
+    pub draws: usize,
+    /// One row per batch size, in the order asked.
+    pub rows: Vec<NoiseRow>,
+}
+
+impl BatchNoise {
+    /// The largest relative gap `|measured / exact − 1|` of the gradient
+    /// variance over the rows with `B < N` (the 1/B law's check).
+    pub fn worst_law_gap(&self) -> f64 {
+        self.rows
+            .iter()
+            .filter(|r| r.grad_variance_exact > 0.0)
+            .map(|r| (r.grad_variance / r.grad_variance_exact - 1.0).abs())
+            .fold(0.0, f64::max)
+    }
+
+    fn cells(&self) -> Vec<[String; 9]> {
+        self.rows
+            .iter()
+            .map(|r| {
+                [
+                    r.batch_size.to_string(),
+                    format!("{:.3e}", r.grad_variance),
+                    format!("{:.3e}", r.grad_variance_exact),
+                    format!("{:.3}", r.grad_error.median),
+                    format!("{:.3} .. {:.3}", r.eig_min.q10, r.eig_min.q90),
+                    format!("{:.3} .. {:.3}", r.eig_max.q10, r.eig_max.q90),
+                    format!("{:.0}%", 100.0 * r.indefinite),
+                    format!("{:.3}", r.newton_error.median),
+                    format!("{:.3}", r.newton_error.q90),
+                ]
+            })
+            .collect()
+    }
+
+    /// The table as HTML, for notebooks.
+    pub fn to_html(&self) -> String {
+        let mut s = String::from("<table><thead><tr>");
+        for h in HEADERS {
+            s.push_str(&format!("<th>{}</th>", h.replace('&', "&amp;")));
+        }
+        s.push_str("</tr></thead><tbody>");
+        for row in self.cells() {
+            s.push_str("<tr>");
+            for cell in row {
+                s.push_str(&format!("<td style=\"text-align:right\">{cell}</td>"));
+            }
+            s.push_str("</tr>");
+        }
+        s.push_str("</tbody></table>");
+        s
+    }
+
+    /// Shows the table inline in an Evcxr notebook (`text/html`).
+    pub fn evcxr_display(&self) {
+        println!(
+            "EVCXR_BEGIN_CONTENT text/html\n{}\nEVCXR_END_CONTENT",
+            self.to_html()
+        );
+    }
+}
+
+const HEADERS: [&str; 9] = [
+    "B",
+    "E|ĝ−g|² measured",
+    "exact",
+    "|ĝ−g|/|g| median",
+    "λmin(Ĥ) 10–90%",
+    "λmax(Ĥ) 10–90%",
+    "indefinite",
+    "Newton step error median",
+    "90%",
+];
+
+impl fmt::Display for BatchNoise {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "N = {}, {} parameters, {} draws per batch size; σ² = {:.4e}, |g| = {:.4e}, \
+             full Hessian eigenvalues {:.4} .. {:.4}, damping {}",
+            self.examples,
+            self.dim,
+            self.draws,
+            self.sigma2,
+            self.grad_norm,
+            self.full_eig.0,
+            self.full_eig.1,
+            self.damping
+        )?;
+        let widths = [5, 17, 10, 17, 18, 18, 10, 24, 8];
+        for (h, w) in HEADERS.iter().zip(widths) {
+            write!(f, "{h:>w$} ")?;
+        }
+        writeln!(f)?;
+        for row in self.cells() {
+            for (c, w) in row.iter().zip(widths) {
+                write!(f, "{c:>w$} ")?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
+
+fn eval(e: argmin::core::Error) -> Error {
+    Error::InvalidConfig(e.to_string())
+}
+
+/// Measures, at the point `p` of `problem`, for every batch size of `cfg`,
+/// the noise of the mini-batch gradient `ĝ_B` (its mean squared deviation
+/// over `cfg.draws` seeded batches, against the exact value of the 1/B law
+/// with the finite-population factor), the spread of the mini-batch
+/// Hessian's extreme eigenvalues, and the relative error of the damped
+/// Newton step `−(Ĥ_B + λI)⁻¹ ĝ_B` against the full-batch one.
+///
+/// Each draw is a uniform subset of `B` distinct examples
+/// (`rand::seq::index::sample` on a `ChaCha8Rng` seeded with `cfg.seed`
+/// and the batch size): same inputs, same bytes.
+///
+/// ```
+/// use quad_vs_grad::experiments::stochastic::{batch_noise, NoiseConfig};
+/// use quad_vs_grad::prelude::*;
+///
+/// let problem = XorProblem::reference();
+/// let cfg = NoiseConfig { batch_sizes: vec![10, 200], draws: 50, ..NoiseConfig::default() };
+/// let noise = batch_noise(&problem, &array![2.0, -2.0], &cfg)?;
+/// assert_eq!(noise.rows[1].grad_variance, 0.0); // B = N: no noise at all
+/// assert!(noise.rows[0].grad_variance > 0.0);
+/// # Ok::<(), quad_vs_grad::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidConfig`] for a batch size outside `1..=N`, zero draws or
+/// a negative or non-finite damping; evaluation and linear-algebra errors
+/// at `p` (a wrong length, a singular full-batch `H + λI`).
+pub fn batch_noise(problem: &XorProblem, p: &Array1<f64>, cfg: &NoiseConfig) -> Result<BatchNoise> {
+    let n = problem.data().len();
+    let sizes = if cfg.batch_sizes.is_empty() {
+        batch_size_grid(n)
+    } else {
+        cfg.batch_sizes.clone()
+    };
+    if let Some(&b) = sizes.iter().find(|&&b| b == 0 || b > n) {
+        return Err(Error::InvalidConfig(format!(
+            "batch sizes must be in 1..={n}, got {b}"
+        )));
+    }
+    if cfg.draws == 0 {
+        return Err(Error::InvalidConfig("need at least one draw".into()));
+    }
+    if !(cfg.damping.is_finite() && cfg.damping >= 0.0) {
+        return Err(Error::InvalidConfig(format!(
+            "damping must be a finite number >= 0, got {}",
+            cfg.damping
+        )));
+    }
+    let mut work = problem.clone();
+    work.set_batch(None).map_err(eval)?;
+    let g = work.gradient(p).map_err(eval)?;
+    let h = work.hessian(p).map_err(eval)?;
+    let full_ev = eigenvalues(&h)?;
+    let newton = solve_damped(&h, cfg.damping, &g).map_err(eval)?;
+    let newton_norm = newton.dot(&newton).sqrt();
+    let grad_norm = g.dot(&g).sqrt();
+    // per-example gradients: σ²
+    let mut sigma2 = 0.0;
+    for i in 0..n {
+        work.set_batch(Some(&[i])).map_err(eval)?;
+        let gi = work.gradient(p).map_err(eval)?;
+        sigma2 += (&gi - &g).mapv(|v| v * v).sum();
+    }
+    sigma2 /= n as f64;
+    let mut rows = Vec::with_capacity(sizes.len());
+    for &b in &sizes {
+        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ (b as u64).wrapping_mul(0x9E37_79B9));
+        let (mut sq, mut errs, mut mins, mut maxs, mut steps) =
+            (0.0, vec![], vec![], vec![], vec![]);
+        let mut indefinite = 0usize;
+        for _ in 0..cfg.draws {
+            let mut batch = rand::seq::index::sample(&mut rng, n, b).into_vec();
+            batch.sort_unstable();
+            work.set_batch(Some(&batch)).map_err(eval)?;
+            let gb = work.gradient(p).map_err(eval)?;
+            let hb = work.hessian(p).map_err(eval)?;
+            let d = &gb - &g;
+            let d2 = d.dot(&d);
+            sq += d2;
+            errs.push(d2.sqrt() / grad_norm);
+            let ev = eigenvalues(&hb)?;
+            let (lo, hi) = (ev[0], ev[ev.len() - 1]);
+            mins.push(lo);
+            maxs.push(hi);
+            if lo < -cfg.damping {
+                indefinite += 1;
+            }
+            let err = match solve_damped(&hb, cfg.damping, &gb) {
+                Ok(step) => {
+                    let e = &step - &newton;
+                    e.dot(&e).sqrt() / newton_norm
+                }
+                Err(_) => f64::INFINITY,
+            };
+            steps.push(err);
+        }
+        let exact = if n > 1 {
+            sigma2 / b as f64 * (n - b) as f64 / (n - 1) as f64
+        } else {
+            0.0
+        };
+        rows.push(NoiseRow {
+            batch_size: b,
+            grad_variance: sq / cfg.draws as f64,
+            grad_variance_exact: exact,
+            grad_error: Spread::of(&errs),
+            eig_min: Spread::of(&mins),
+            eig_max: Spread::of(&maxs),
+            indefinite: indefinite as f64 / cfg.draws as f64,
+            newton_error: Spread::of(&steps),
+        });
+    }
+    Ok(BatchNoise {
+        examples: n,
+        dim: p.len(),
+        sigma2,
+        grad_norm,
+        full_eig: (full_ev[0], full_ev[full_ev.len() - 1]),
+        damping: cfg.damping,
+        draws: cfg.draws,
+        rows,
+    })
+}
+
+/// The exact `E ‖ĝ_B − g‖²` by enumerating every subset of `B` of the `N`
+/// vectors `per_example` (for tests of the 1/B law on small `N`; the count
+/// `C(N, B)` grows fast).
+///
+/// # Errors
+/// [`Error::InvalidConfig`] unless `1 ≤ B ≤ N ≤ 20`.
+pub fn exact_subset_variance(per_example: &[Array1<f64>], b: usize) -> Result<f64> {
+    let n = per_example.len();
+    if b == 0 || b > n || n > 20 {
+        return Err(Error::InvalidConfig(format!(
+            "need 1 ≤ B ≤ N ≤ 20, got B = {b}, N = {n}"
+        )));
+    }
+    let dim = per_example[0].len();
+    let mean = per_example
+        .iter()
+        .fold(Array1::<f64>::zeros(dim), |acc, v| acc + v)
+        / n as f64;
+    let (mut total, mut count) = (0.0, 0u64);
+    for mask in 0u32..(1u32 << n) {
+        if mask.count_ones() as usize != b {
+            continue;
+        }
+        let mut s: Array1<f64> = Array1::zeros(dim);
+        for (i, v) in per_example.iter().enumerate() {
+            if mask & (1 << i) != 0 {
+                s += v;
+            }
+        }
+        let d = s / b as f64 - &mean;
+        total += d.dot(&d);
+        count += 1;
+    }
+    Ok(total / count as f64)
+}
+
+/// Settings of [`kfac_averaging`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AveragingConfig {
+    /// Mini-batch sizes (default 5, 20, 50).
+    pub batch_sizes: Vec<usize>,
+    /// Moving-average decays `ε` of the factors; `None` is fresh factors
+    /// every iteration (default none, 0.5, 0.9, 0.95).
+    pub decays: Vec<Option<f64>>,
+    /// Seeds `0..seeds` of the batch sampler, one run each (default 5).
+    pub seeds: u64,
+    /// Iterations per run (default 200).
+    pub max_iters: u64,
+    /// Fixed damping `λ` (default 0.01: with the race's 0.1 the damping
+    /// hides the curvature noise and averaging changes little).
+    pub damping: f64,
+}
+
+impl Default for AveragingConfig {
+    fn default() -> Self {
+        Self {
+            batch_sizes: vec![5, 20, 50],
+            decays: vec![None, Some(0.5), Some(0.9), Some(0.95)],
+            seeds: 5,
+            max_iters: 200,
+            damping: 0.01,
+        }
+    }
+}
+
+/// One cell of [`KfacAveraging`]: K-FAC with one batch size and one decay,
+/// over the seeds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AveragingRow {
+    /// Batch size.
+    pub batch_size: usize,
+    /// Moving-average decay (`None`: fresh factors).
+    pub decay: Option<f64>,
+    /// Runs made (one per seed).
+    pub runs: usize,
+    /// Runs that diverged (or failed).
+    pub diverged: usize,
+    /// Mean final full-batch loss of the other runs (NaN if none).
+    pub mean_loss: f64,
+    /// Standard deviation of those final losses (0 for one run).
+    pub std_loss: f64,
+}
+
+/// K-FAC's moving averages of its factors against fresh factors, on
+/// mini-batches ([`kfac_averaging`]). `Display` gives an aligned table; in
+/// an Evcxr notebook the value shows as an HTML table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KfacAveraging {
+    /// Full-batch loss at the start.
+    pub start_loss: f64,
+    /// One row per (batch size, decay), batch sizes outermost.
+    pub rows: Vec<AveragingRow>,
+}
+
+impl KfacAveraging {
+    /// The row of `batch_size` and `decay`, if measured.
+    pub fn row(&self, batch_size: usize, decay: Option<f64>) -> Option<&AveragingRow> {
+        self.rows
+            .iter()
+            .find(|r| r.batch_size == batch_size && r.decay == decay)
+    }
+
+    fn cells(&self) -> Vec<[String; 5]> {
+        self.rows
+            .iter()
+            .map(|r| {
+                [
+                    r.batch_size.to_string(),
+                    r.decay.map_or("none".into(), |d| d.to_string()),
+                    format!("{:.4}", r.mean_loss),
+                    format!("{:.4}", r.std_loss),
+                    format!("{} of {}", r.diverged, r.runs),
+                ]
+            })
+            .collect()
+    }
+
+    /// The table as HTML, for notebooks.
+    pub fn to_html(&self) -> String {
+        let mut s = String::from("<table><thead><tr>");
+        for h in AVERAGING_HEADERS {
+            s.push_str(&format!("<th>{h}</th>"));
+        }
+        s.push_str("</tr></thead><tbody>");
+        for row in self.cells() {
+            s.push_str("<tr>");
+            for cell in row {
+                s.push_str(&format!("<td style=\"text-align:right\">{cell}</td>"));
+            }
+            s.push_str("</tr>");
+        }
+        s.push_str("</tbody></table>");
+        s
+    }
+
+    /// Shows the table inline in an Evcxr notebook (`text/html`).
+    pub fn evcxr_display(&self) {
+        println!(
+            "EVCXR_BEGIN_CONTENT text/html\n{}\nEVCXR_END_CONTENT",
+            self.to_html()
+        );
+    }
+}
+
+const AVERAGING_HEADERS: [&str; 5] = ["B", "decay", "mean final loss", "std", "diverged"];
+
+impl fmt::Display for KfacAveraging {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "start loss {:.4}", self.start_loss)?;
+        let widths = [5, 6, 16, 8, 10];
+        for (h, w) in AVERAGING_HEADERS.iter().zip(widths) {
+            write!(f, "{h:>w$} ")?;
+        }
+        writeln!(f)?;
+        for row in self.cells() {
+            for (c, w) in row.iter().zip(widths) {
+                write!(f, "{c:>w$} ")?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs K-FAC ([`Kfac`](crate::solvers::Kfac), factored Tikhonov damping,
+/// fixed `λ`) on mini-batches from `start`, for every batch size and
+/// moving-average decay of `cfg`, once per seed, through the race's
+/// recorder ([`run_solver`](crate::race::run_solver): full-batch losses,
+/// budgets, divergence as a result), and tabulates the final full-batch
+/// losses and divergences.
+///
+/// Averaging `A ← εA + (1−ε)A_B` (likewise `G`) pools the factors of about
+/// `1/(1−ε)` recent batches, so the curvature estimate is less noisy than
+/// one batch's, at the price of lagging behind the iterate (Martens &
+/// Grosse 2015, §5).
+///
+/// # Errors
+/// [`Error::InvalidConfig`] for an empty list, a batch size outside
+/// `1..=N`, a decay outside `[0, 1)`, zero seeds or iterations, or a
+/// damping that is not finite and `> 0`.
+pub fn kfac_averaging(
+    problem: &XorProblem,
+    start: &Array1<f64>,
+    cfg: &AveragingConfig,
+) -> Result<KfacAveraging> {
+    use crate::race::{run_solver, RaceConfig};
+    use crate::solvers::{Damping, Kfac};
+    let n = problem.data().len();
+    if cfg.batch_sizes.is_empty() || cfg.decays.is_empty() || cfg.seeds == 0 || cfg.max_iters == 0 {
+        return Err(Error::InvalidConfig(
+            "need batch sizes, decays, seeds and iterations".into(),
+        ));
+    }
+    if let Some(&b) = cfg.batch_sizes.iter().find(|&&b| b == 0 || b > n) {
+        return Err(Error::InvalidConfig(format!(
+            "batch sizes must be in 1..={n}, got {b}"
+        )));
+    }
+    if let Some(d) = cfg
+        .decays
+        .iter()
+        .flatten()
+        .find(|d| !(0.0..1.0).contains(*d))
+    {
+        return Err(Error::InvalidConfig(format!(
+            "decays must be in [0, 1), got {d}"
+        )));
+    }
+    if !(cfg.damping.is_finite() && cfg.damping > 0.0) {
+        return Err(Error::InvalidConfig(format!(
+            "damping must be a finite number > 0, got {}",
+            cfg.damping
+        )));
+    }
+    let damping = Damping::fixed(cfg.damping).map_err(eval)?;
+    let start_loss = problem.full_batch_cost(start).map_err(eval)?;
+    let mut rows = Vec::new();
+    for &b in &cfg.batch_sizes {
+        for &decay in &cfg.decays {
+            let mut losses = Vec::new();
+            let mut diverged = 0;
+            for seed in 0..cfg.seeds {
+                let mut solver = Kfac::new()
+                    .with_damping(damping)
+                    .with_minibatch(b, seed)
+                    .map_err(eval)?;
+                if let Some(d) = decay {
+                    solver = solver.with_ema(d).map_err(eval)?;
+                }
+                let race = RaceConfig {
+                    max_iters: cfg.max_iters,
+                    tol: 0.0,
+                    seed,
+                    ..RaceConfig::default()
+                };
+                let t = run_solver(problem, start, "K-FAC", solver, &race);
+                if t.stop.is_failure() || !t.final_loss().is_finite() {
+                    diverged += 1;
+                } else {
+                    losses.push(t.final_loss());
+                }
+            }
+            let k = losses.len() as f64;
+            let mean = losses.iter().sum::<f64>() / k;
+            let std = if losses.len() > 1 {
+                (losses.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (k - 1.0)).sqrt()
+            } else {
+                0.0
+            };
+            rows.push(AveragingRow {
+                batch_size: b,
+                decay,
+                runs: cfg.seeds as usize,
+                diverged,
+                mean_loss: mean,
+                std_loss: std,
+            });
+        }
+    }
+    Ok(KfacAveraging { start_loss, rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn finite_population_formula_is_exact() {
+        // Six 2-D vectors: enumerate every subset and compare with
+        // (σ²/B)(N − B)/(N − 1).
+        let v: Vec<Array1<f64>> = vec![
+            array![1.0, 0.0],
+            array![0.5, -2.0],
+            array![-1.5, 0.3],
+            array![2.0, 2.0],
+            array![0.0, -0.7],
+            array![-0.4, 1.1],
+        ];
+        let n = v.len();
+        let mean = v.iter().fold(Array1::<f64>::zeros(2), |a, x| a + x) / n as f64;
+        let sigma2 = v
+            .iter()
+            .map(|x| (x - &mean).mapv(|t| t * t).sum())
+            .sum::<f64>()
+            / n as f64;
+        for b in 1..=n {
+            let exact = exact_subset_variance(&v, b).unwrap();
+            let formula = sigma2 / b as f64 * (n - b) as f64 / (n - 1) as f64;
+            assert!(
+                (exact - formula).abs() < 1e-14,
+                "B = {b}: {exact} vs {formula}"
+            );
+            // the plain 1/B law (with replacement) overstates it for B > 1
+            if b > 1 {
+                assert!(sigma2 / b as f64 > exact);
+            }
+        }
+        assert!(exact_subset_variance(&v, 0).is_err());
+    }
+
+    #[test]
+    fn spread_quantiles() {
+        let s = Spread::of(&[3.0, 1.0, 2.0, 5.0, 4.0]);
+        assert_eq!((s.min, s.median, s.max), (1.0, 3.0, 5.0));
+        assert!(Spread::of(&[]).median.is_nan());
+        assert_eq!(batch_size_grid(7), vec![1, 2, 5, 7]);
+        assert_eq!(batch_size_grid(10), vec![1, 2, 5, 10]);
+    }
+
+    #[test]
+    fn validation() {
+        let pr = XorProblem::reference();
+        let p = array![2.0, -2.0];
+        let bad = |cfg: NoiseConfig| batch_noise(&pr, &p, &cfg).is_err();
+        assert!(bad(NoiseConfig {
+            batch_sizes: vec![0],
+            ..NoiseConfig::default()
+        }));
+        assert!(bad(NoiseConfig {
+            batch_sizes: vec![201],
+            ..NoiseConfig::default()
+        }));
+        assert!(bad(NoiseConfig {
+            draws: 0,
+            ..NoiseConfig::default()
+        }));
+        assert!(bad(NoiseConfig {
+            damping: f64::NAN,
+            ..NoiseConfig::default()
+        }));
+        assert!(batch_noise(&pr, &array![1.0], &NoiseConfig::default()).is_err());
+    }
+
+    #[test]
+    fn one_over_b_law_on_the_full_network() {
+        let pr = XorProblem::full(crate::data::Dataset::reference(), &[3]).unwrap();
+        let p = pr.mlp().init(0);
+        let cfg = NoiseConfig {
+            draws: 1000,
+            ..NoiseConfig::default()
+        };
+        let noise = batch_noise(&pr, &p, &cfg).unwrap();
+        assert_eq!(noise.examples, 200);
+        assert_eq!(
+            noise.rows.iter().map(|r| r.batch_size).collect::<Vec<_>>(),
+            batch_size_grid(200)
+        );
+        // measured E‖ĝ − g‖² within 10 % of (σ²/B)(N − B)/(N − 1) at every B < N
+        assert!(noise.worst_law_gap() < 0.1, "{noise}");
+        let last = noise.rows.last().unwrap();
+        assert_eq!(last.grad_variance_exact, 0.0);
+        assert!(last.grad_variance < 1e-24 && last.newton_error.max < 1e-9);
+        // B = N: the Hessian's eigenvalues are the full batch's
+        assert!((last.eig_min.median - noise.full_eig.0).abs() < 1e-9);
+        // the spread of λ_max(Ĥ) narrows as B grows
+        let width = |r: &NoiseRow| r.eig_max.q90 - r.eig_max.q10;
+        for w in noise.rows.windows(2).take(noise.rows.len() - 2) {
+            assert!(width(&w[1]) < width(&w[0]), "{noise}");
+        }
+        // seeded: the same bytes again
+        assert_eq!(batch_noise(&pr, &p, &cfg).unwrap(), noise);
+        let other = batch_noise(&pr, &p, &NoiseConfig { seed: 1, ..cfg }).unwrap();
+        assert_ne!(other.rows[0].grad_variance, noise.rows[0].grad_variance);
+        assert!(noise.to_string().contains("E|ĝ−g|² measured"));
+        assert_eq!(
+            noise.to_html().matches("<tr>").count(),
+            1 + noise.rows.len()
+        );
+    }
+
+    #[test]
+    fn moving_averages_keep_small_batch_kfac_from_diverging() {
+        let pr = XorProblem::full(crate::data::Dataset::reference(), &[3]).unwrap();
+        let p = pr.mlp().init(0);
+        let cfg = AveragingConfig {
+            batch_sizes: vec![5, 50],
+            decays: vec![None, Some(0.9)],
+            ..AveragingConfig::default()
+        };
+        let a = kfac_averaging(&pr, &p, &cfg).unwrap();
+        assert_eq!(a.rows.len(), 4);
+        // λ = 0.01, batches of 5: fresh factors diverge on every seed,
+        // factors averaged with ε = 0.9 on none
+        let (fresh, avg) = (a.row(5, None).unwrap(), a.row(5, Some(0.9)).unwrap());
+        assert_eq!((fresh.diverged, avg.diverged), (5, 0), "{a}");
+        assert!(fresh.mean_loss.is_nan() && avg.mean_loss.is_finite());
+        // batches of 50: both descend from the start on every seed
+        for d in [None, Some(0.9)] {
+            let r = a.row(50, d).unwrap();
+            assert_eq!(r.diverged, 0, "{a}");
+            assert!(r.mean_loss < 0.7 * a.start_loss, "{a}");
+        }
+        // seeded (compared as text: a NaN mean is not equal to itself)
+        let again = kfac_averaging(&pr, &p, &cfg).unwrap();
+        assert_eq!(format!("{again:?}"), format!("{a:?}"));
+        assert!(a.to_string().contains("5 of 5"));
+        assert_eq!(a.to_html().matches("<tr>").count(), 5);
+        let bad = |c: AveragingConfig| kfac_averaging(&pr, &p, &c).is_err();
+        assert!(bad(AveragingConfig {
+            decays: vec![Some(1.0)],
+            ..cfg.clone()
+        }));
+        assert!(bad(AveragingConfig {
+            batch_sizes: vec![0],
+            ..cfg.clone()
+        }));
+        assert!(bad(AveragingConfig {
+            damping: 0.0,
+            ..cfg.clone()
+        }));
+        assert!(bad(AveragingConfig { seeds: 0, ..cfg }));
+    }
+}
