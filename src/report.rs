@@ -233,6 +233,8 @@ struct TraceRow<'a> {
     damping: Option<f64>,
     adaptive_damping: bool,
     batch_size: Option<usize>,
+    curvature_batch_size: Option<usize>,
+    curvature_seed: Option<u64>,
     seed: u64,
     tol: f64,
     max_iters: u64,
@@ -244,10 +246,11 @@ struct TraceRow<'a> {
 /// The traces as CSV: one row per optimizer and iterate, the iterate's
 /// coordinates joined by `;` in the column `p`, then the run's
 /// [`Settings`](crate::trace::Settings) repeated on every row (`kind`, `lr`,
-/// `momentum`, `noise`, `damping`, `adaptive_damping`, `batch_size`, `seed`,
-/// `tol`, `max_iters`, `max_evals`, `max_seconds`; an empty cell where the
-/// optimizer has no such setting, and an empty `batch_size` for a
-/// full-batch run), and the run's stop reason ([`StopReason::short`](crate::trace::StopReason::short)).
+/// `momentum`, `noise`, `damping`, `adaptive_damping`, `batch_size`,
+/// `curvature_batch_size`, `curvature_seed`, `seed`, `tol`, `max_iters`,
+/// `max_evals`, `max_seconds`; an empty cell where the optimizer has no such
+/// setting, an empty `batch_size` for a full-batch run and an empty
+/// `curvature_batch_size` where the curvature uses the gradient's batch), and the run's stop reason ([`StopReason::short`](crate::trace::StopReason::short)).
 /// The column `iteration` is the iterate's iteration number
 /// ([`Trace::iteration`]): in a thinned trace it skips.
 ///
@@ -283,6 +286,8 @@ pub fn traces_csv(traces: &[Trace]) -> Result<Vec<u8>> {
                 damping: s.damping,
                 adaptive_damping: s.adaptive_damping,
                 batch_size: s.batch_size,
+                curvature_batch_size: s.curvature_batch_size,
+                curvature_seed: s.curvature_seed,
                 seed: s.seed,
                 tol: s.tol,
                 max_iters: s.max_iters,
@@ -393,13 +398,13 @@ mod tests {
             .unwrap()
             .starts_with("Adam,1,0.5;0.5,0.5,0.1,1,2,"));
         assert!(csv.lines().next().unwrap().ends_with(
-            ",elapsed_ms,kind,lr,momentum,noise,damping,adaptive_damping,batch_size,seed,tol,max_iters,max_evals,max_seconds,stop"
+            ",elapsed_ms,kind,lr,momentum,noise,damping,adaptive_damping,batch_size,curvature_batch_size,curvature_seed,seed,tol,max_iters,max_evals,max_seconds,stop"
         ));
         assert!(csv
             .lines()
             .nth(2)
             .unwrap()
-            .ends_with(",adam,0.05,,,,false,20,3,0.00001,500,50000,60.0,step<tol"));
+            .ends_with(",adam,0.05,,,,false,20,,,3,0.00001,500,50000,60.0,step<tol"));
         let back: Vec<Trace> = serde_json::from_slice(&traces_json(&ts).unwrap()).unwrap();
         assert_eq!(back, ts);
         let d = Dataset::grid(2).unwrap();

@@ -71,6 +71,10 @@ fn optimizers() -> impl Strategy<Value = String> {
         "trust-region",
         "langevin",
         "adaptive-gd",
+        "sbfgs",
+        "obfgs",
+        "slbfgs",
+        "olbfgs",
         "L-BFGS",
         "nope",
     ];

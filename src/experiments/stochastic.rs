@@ -303,7 +303,7 @@ fn eval(e: argmin::core::Error) -> Error {
 /// let problem = XorProblem::reference();
 /// let cfg = NoiseConfig { batch_sizes: vec![10, 200], draws: 50, ..NoiseConfig::default() };
 /// let noise = batch_noise(&problem, &array![2.0, -2.0], &cfg)?;
-/// assert_eq!(noise.rows[1].grad_variance, 0.0); // B = N: no noise at all
+/// assert!(noise.rows[1].grad_variance < 1e-25); // B = N: no noise, only rounding
 /// assert!(noise.rows[0].grad_variance > 0.0);
 /// # Ok::<(), quad_vs_grad::Error>(())
 /// ```

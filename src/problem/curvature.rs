@@ -99,6 +99,9 @@ impl XorProblem {
     /// Loss on `data` (the active batch or the full set).
     fn loss_on(&self, p: &Array1<f64>, full: bool) -> Result<f64> {
         self.check_p(p)?;
+        if let (Some(head), Some(p)) = (self.frozen_head(full), p.as_slice()) {
+            return Ok(head.cost(p));
+        }
         let data = if full { &self.data } else { self.active_data() };
         self.mlp.loss(self.theta(p).view(), data)
     }
@@ -106,6 +109,9 @@ impl XorProblem {
     /// Gradient `∇_p L` on `data` (the active batch or the full set).
     fn gradient_on(&self, p: &Array1<f64>, full: bool) -> Result<Array1<f64>> {
         self.check_p(p)?;
+        if let (Some(head), Some(p)) = (self.frozen_head(full), p.as_slice()) {
+            return Ok(Array1::from(head.gradient(p)));
+        }
         let data = if full { &self.data } else { self.active_data() };
         let g = self.mlp.gradient(self.theta(p).view(), data)?;
         Ok(self.param.reduce_vec(g))

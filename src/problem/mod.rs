@@ -50,6 +50,10 @@ mod curvature;
 
 mod grid_eval;
 
+mod frozen_head;
+use frozen_head::FrozenHead;
+use std::sync::{Arc, OnceLock};
+
 /// An affine plane (of any dimension `k`) through parameter space.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plane {
@@ -157,6 +161,10 @@ pub struct XorProblem {
     batch: Option<Dataset>,
     name: String,
     axis_labels: Vec<String>,
+    /// The full-batch fast path of an output-layer-only plane, built on
+    /// first use (see `frozen_head.rs`); `None` inside for other problems.
+    #[serde(skip)]
+    head: OnceLock<Option<Arc<FrozenHead>>>,
 }
 
 impl XorProblem {
@@ -188,6 +196,7 @@ impl XorProblem {
             batch: None,
             name,
             axis_labels: (1..=k).map(|i| format!("p{i}")).collect(),
+            head: OnceLock::new(),
         })
     }
 
@@ -333,6 +342,17 @@ impl XorProblem {
     /// `θ(p)`, the full weight vector.
     pub fn theta(&self, p: &Array1<f64>) -> Array1<f64> {
         self.param.theta(p)
+    }
+
+    /// The output-layer-only plane's fast path, when this problem has one
+    /// and the full batch is meant (`full`, or no mini-batch active).
+    fn frozen_head(&self, full: bool) -> Option<&FrozenHead> {
+        if !full && self.batch.is_some() {
+            return None;
+        }
+        self.head
+            .get_or_init(|| FrozenHead::new(self).map(Arc::new))
+            .as_deref()
     }
 
     /// `Err(Shape)` unless `p` (or a direction in p-space) has the problem's dimension.
