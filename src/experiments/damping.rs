@@ -113,7 +113,11 @@ pub fn damping_table(runs: &[DampingHistory], target: f64) -> String {
             fmt(r.final_damping()),
             fmt(Some(lo).filter(|v| v.is_finite())),
             fmt(Some(hi).filter(|v| v.is_finite())),
-            r.total_cg_iters(),
+            if r.cg_iters.iter().any(|v| v.is_finite()) {
+                format!("{}", r.total_cg_iters())
+            } else {
+                "—".into()
+            },
             r.iterations_to(target)
                 .map_or("—".to_string(), |n| n.to_string()),
             r.loss.last().copied().unwrap_or(f64::NAN),
@@ -458,6 +462,34 @@ mod tests {
         // undamped Newton goes uphill from this start
         let newton = &probe_damped_newton(&problem, &p, &[0.0], 2).unwrap()[0];
         assert!(!newton.descends(), "{newton:?}");
+    }
+
+    #[test]
+    fn runs_and_their_table() {
+        let problem = XorProblem::hidden_slice();
+        let cfg = RaceConfig {
+            max_iters: 5,
+            ..RaceConfig::default()
+        };
+        let runs = damping_runs(&problem, &array![-2.5, 1.5], &cfg);
+        assert_eq!(runs.len(), ADAPTIVE_KINDS.len());
+        let table = damping_table(&runs, 0.1);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 5, "{table}");
+        assert!(lines[0].contains("to 0.1 "), "{table}");
+        // CG only for Hessian-free; λ for the LM methods, Δ for the trust region
+        assert!(
+            lines[3].starts_with("Hessian-free-LM") && lines[3].contains(" 10 "),
+            "{table}"
+        );
+        assert!(
+            lines[1].contains(" λ ") && lines[1].contains('—'),
+            "{table}"
+        );
+        assert!(
+            lines[4].starts_with("Trust region") && lines[4].contains(" Δ "),
+            "{table}"
+        );
     }
 
     #[test]
