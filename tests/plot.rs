@@ -500,3 +500,130 @@ fn figures_ignore_the_last_bits_of_the_iterates() {
         assert!(gif == gif2, "journey.gif changed in round {round}");
     }
 }
+
+#[test]
+fn damping_dashboard_draws_rejected_diverged_and_empty_runs() {
+    use quad_vs_grad::plot::{
+        damping_dashboard_figure, damping_dashboard_svg, DampingHistory, DampingQuantity,
+    };
+    use quad_vs_grad::race::run_detailed;
+    use std::collections::BTreeMap;
+
+    let hidden = RacePreset::hidden_slice();
+    let cfg = RaceConfig {
+        max_iters: 60,
+        ..RaceConfig::default()
+    };
+    let detailed = |p: &XorProblem, start: &Array1<f64>, spec: OptimizerSpec, cfg: &RaceConfig| {
+        let out = run_detailed(p, start, &spec, cfg);
+        DampingHistory::new(&out.trace, &out.diagnostics)
+    };
+    // K-FAC-LM rejects steps near the hidden slice's minimum ("accepted" = 0).
+    let kfac = detailed(
+        &hidden.problem,
+        &hidden.start,
+        OptimizerSpec::new(OptimizerKind::KfacLm),
+        &cfg,
+    );
+    assert_eq!(kfac.quantity, DampingQuantity::Lambda);
+    assert!(
+        kfac.rejected_steps() >= 5,
+        "{:?}",
+        kfac.rejected_iterations()
+    );
+    // argmin's trust region reports only its radius: rejected steps are found
+    // as unchanged iterates.
+    let full = RacePreset::full_network(&[8], 0).unwrap();
+    let tr = detailed(
+        &full.problem,
+        &full.start,
+        OptimizerSpec::new(OptimizerKind::TrustRegion),
+        &cfg,
+    );
+    assert_eq!(tr.quantity, DampingQuantity::Radius);
+    assert!(tr.rejected_steps() > 0);
+    // Hessian-free reports CG iterations.
+    let hf = detailed(
+        &full.problem,
+        &full.start,
+        OptimizerSpec::new(OptimizerKind::HessianFreeLm),
+        &RaceConfig {
+            max_iters: 10,
+            ..RaceConfig::default()
+        },
+    );
+    assert!(hf.total_cg_iters() > 10.0);
+    // A diverged run (gradient descent, huge step: no damping at all) and a
+    // hand-made diverging damped run with ρ = −∞ and a non-finite loss.
+    let diverged = detailed(
+        &full.problem,
+        &full.start,
+        OptimizerSpec::new(OptimizerKind::Gd).lr(1e9),
+        &cfg,
+    );
+    assert!(diverged.diverged && diverged.quantity == DampingQuantity::None);
+    let mut blown = trace(
+        "blown",
+        &hidden.problem,
+        &[[-2.5, 1.5], [-2.0, 1.0], [f64::NAN, 1.0]],
+        StopReason::Diverged("non-finite".into()),
+    );
+    blown.loss[2] = f64::INFINITY;
+    let kv = |pairs: &[(&str, f64)]| -> BTreeMap<String, f64> {
+        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    };
+    let blown = DampingHistory::new(
+        &blown,
+        &[
+            kv(&[]),
+            kv(&[
+                ("damping", 1e300),
+                ("rho", f64::NEG_INFINITY),
+                ("accepted", 1.0),
+            ]),
+            kv(&[
+                ("damping", f64::NAN),
+                ("rho", f64::INFINITY),
+                ("accepted", 0.0),
+            ]),
+        ],
+    );
+    // A run without any diagnostics: only its loss curve.
+    let empty_out = run_detailed(
+        &hidden.problem,
+        &hidden.start,
+        &OptimizerSpec::new(OptimizerKind::GgnLm),
+        &cfg,
+    );
+    let empty = DampingHistory::new(&empty_out.trace, &[]);
+    assert_eq!(empty.rejected_steps(), 0);
+    assert_eq!(empty.final_damping(), None);
+
+    let runs = vec![kfac.clone(), tr, hf, diverged, blown, empty.clone()];
+    let fig = damping_dashboard_figure(&runs, "dashboard", 900, 860).unwrap();
+    let (w, h, rgb) = decode_png(fig.bytes());
+    assert_eq!((w, h), (900, 860));
+    let again = damping_dashboard_figure(&runs, "dashboard", 900, 860).unwrap();
+    assert!(fig == again, "same runs, same bytes");
+    let c = path_colour(0);
+    assert!(
+        count_colour(&rgb, w, 0, c) > 200,
+        "K-FAC-LM's lines are drawn"
+    );
+    // The rejected steps are drawn: without them the picture changes.
+    let mut unmarked = kfac.clone();
+    unmarked.rejected = vec![false; unmarked.rejected.len()];
+    let plain = damping_dashboard_figure(&[unmarked], "k", 900, 700).unwrap();
+    let marked = damping_dashboard_figure(&[kfac], "k", 900, 700).unwrap();
+    assert!(plain != marked, "rejected steps leave a mark");
+    // Only the loss panel for a run without diagnostics; SVG too.
+    assert!(damping_dashboard_figure(std::slice::from_ref(&empty), "e", 600, 300).is_ok());
+    let svg = damping_dashboard_svg(&runs, "dashboard", 900, 860).unwrap();
+    assert!(svg.contains("rejected") && svg.contains("<svg"));
+    // Errors, not panics.
+    assert!(matches!(
+        damping_dashboard_figure(&[], "none", 900, 600),
+        Err(PlotError::InvalidInput(_))
+    ));
+    assert!(damping_dashboard_figure(&[empty], "zero", 0, 600).is_err());
+}

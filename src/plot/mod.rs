@@ -117,6 +117,7 @@ mod colour;
 mod contour;
 mod curvature_grid;
 mod curvature_maps;
+mod dashboard;
 mod data;
 mod gif_frames;
 mod grid;
@@ -141,6 +142,10 @@ pub use curvature_grid::CurvatureGrid;
 pub use curvature_maps::{
     condition_figure, condition_svg, draw_condition_map, draw_eigen_sign_map, eigen_sign_figure,
     eigen_sign_svg,
+};
+pub use dashboard::{
+    damping_dashboard_figure, damping_dashboard_svg, draw_damping_dashboard, DampingHistory,
+    DampingQuantity, ACCEPTED_KEY, CG_KEY, DAMPING_KEY, RADIUS_KEY, RHO_KEY, RHO_RANGE,
 };
 pub use data::{data_figure, draw_data};
 pub use grid::LossGrid;
