@@ -13,8 +13,9 @@
 //! ∇L(p)  = (1/N) Cᵀ (σ(z) − y)
 //! ```
 //!
-//! So one loss costs `N (k + 1)` multiply-adds and `N` exponentials instead
-//! of a forward pass through the network, and one gradient the same plus a
+//! So one loss costs `N (k + 1)` multiply-adds, `N` exponentials and one
+//! logarithm (the product trick of [`XorProblem::cost_grid`]) instead of a
+//! forward pass through the network, and one gradient the same plus a
 //! `k × N` product instead of back-propagation. The values are the problem's
 //! loss and gradient to rounding (a test checks `1e−12` relative agreement
 //! with the general path); [`XorProblem::cost_grid`] uses the same
@@ -22,6 +23,7 @@
 //!
 //! Used for the full batch only: a mini-batch takes the general path.
 
+use super::grid_eval::{split_bce, LogSum};
 use super::{Parameterisation, XorProblem};
 
 /// The output-layer-only plane's precomputed logit pieces on the full data.
@@ -46,12 +48,6 @@ fn logit(off: usize, cols: usize, theta: &[f64], a: &[f64]) -> f64 {
         z += wi * ai;
     }
     z
-}
-
-/// `softplus(z) = max(z, 0) + ln(1 + e^{−|z|})`.
-#[inline]
-fn softplus(z: f64) -> f64 {
-    z.max(0.0) + (-z.abs()).exp().ln_1p()
 }
 
 /// `σ(z)`, without overflow for either sign.
@@ -135,12 +131,16 @@ impl FrozenHead {
     pub(crate) fn cost(&self, p: &[f64]) -> f64 {
         let mut z = Vec::with_capacity(self.z0.len());
         self.logits(p, &mut z);
-        let total: f64 = z
-            .iter()
-            .zip(&self.y)
-            .map(|(&z, &y)| softplus(z) - y * z)
-            .sum();
-        total / self.z0.len() as f64
+        // softplus(z) − y z = [max(z, 0) − y z] + ln(1 + e^{−|z|}), with the
+        // logarithms of all examples taken at once (as the cost grid does)
+        let mut linear = 0.0;
+        let mut logs = LogSum::default();
+        for (&z, &y) in z.iter().zip(&self.y) {
+            let (lin, e) = split_bce(z, y);
+            linear += lin;
+            logs.add(e);
+        }
+        (linear + logs.total()) / self.z0.len() as f64
     }
 
     /// `∇L(p)` on the full data.

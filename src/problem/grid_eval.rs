@@ -113,7 +113,7 @@ struct Scratch {
 
 /// The running `Σ ln(1 + e_n)` as `folded + ln(1 + s)`.
 #[derive(Default)]
-struct LogSum {
+pub(super) struct LogSum {
     folded: f64,
     s: f64,
     count: usize,
@@ -122,7 +122,7 @@ struct LogSum {
 impl LogSum {
     /// Adds `ln(1 + e)` for `e ∈ [0, 1]` (or NaN).
     #[inline]
-    fn add(&mut self, e: f64) {
+    pub(super) fn add(&mut self, e: f64) {
         self.s += e + self.s * e;
         self.count += 1;
         if self.count == FOLD {
@@ -132,7 +132,7 @@ impl LogSum {
         }
     }
 
-    fn total(&self) -> f64 {
+    pub(super) fn total(&self) -> f64 {
         self.folded + self.s.ln_1p()
     }
 }
@@ -140,7 +140,7 @@ impl LogSum {
 /// `max(z, 0) − y z`, the part of `softplus(z) − y z` without a logarithm,
 /// and `e^{−|z|}` for the rest.
 #[inline]
-fn split_bce(z: f64, y: f64) -> (f64, f64) {
+pub(super) fn split_bce(z: f64, y: f64) -> (f64, f64) {
     (z.max(0.0) - y * z, (-z.abs()).exp())
 }
 
