@@ -22,7 +22,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 use super::gif_frames::{Quantiser, Rect};
 use super::kit::{draw_legend_detail, legend_detail, text, Layout, INK};
 use super::output::render_rgb;
-use super::paths::{draw_background, draw_traces};
+use super::paths::{draw_background, draw_overlay, draw_traces};
 use super::{draw_err, Animation, LossGrid, PathsStyle, PlotError, Result};
 use crate::trace::Trace;
 
@@ -50,8 +50,10 @@ pub struct AnimationOptions {
     /// Show a progress bar on standard error while rendering, only if it is
     /// a terminal (default `false`, so notebooks and tests stay quiet).
     pub progress: bool,
-    /// Landscape options (title, colour scale, iso-lines, line width); its
-    /// `width` and `height` are ignored in favour of the fields above.
+    /// Landscape options (title, colour scale, iso-lines, line width, and
+    /// the quadratic-model overlay [`PathsStyle::model`], drawn at each
+    /// frame's iterate of its trace); its `width` and `height` are ignored in
+    /// favour of the fields above.
     pub style: PathsStyle,
 }
 
@@ -233,6 +235,16 @@ fn render(
                     dirty = dirty.union(r);
                 }
                 let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+                if let Some(overlay) = &style.model {
+                    let k = overlay.trace;
+                    draw_overlay(
+                        &root,
+                        &layout,
+                        traces,
+                        overlay,
+                        upto.get(k).copied().unwrap_or(0),
+                    )?;
+                }
                 draw_traces(&root, &layout, traces, &upto, &style)?;
                 for (i, msg) in &changed {
                     draw_legend_detail(&root, &layout, *i, msg)?;
