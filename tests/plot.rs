@@ -755,6 +755,16 @@ mod quadratic_model {
             );
             decode_png(fig.unwrap().bytes());
         }
+        // A model at an entry far beyond the trace: nothing to draw, no panic.
+        let m =
+            QuadraticModel::new(array![0.0, 0.0], array![1.0, 0.0], Array2::eye(2), 0.0).unwrap();
+        let far = ModelOverlay::single(0, usize::MAX, m);
+        assert!(far.model(usize::MAX).is_some() && far.model(0).is_none());
+        decode_png(
+            paths_figure(&grid, &traces, &small_style(Some(far)))
+                .unwrap()
+                .bytes(),
+        );
         // An overlay naming a trace the figure does not have is an error.
         assert!(ModelOverlay::along(&problem, &traces, 3, ModelCurvature::Hessian, 0.0).is_err());
         let m =

@@ -23,6 +23,7 @@ use super::gif_frames::{Quantiser, Rect};
 use super::kit::{draw_legend_detail, legend_detail, text, Layout, INK};
 use super::output::render_rgb;
 use super::paths::{draw_background, draw_overlay, draw_traces};
+use super::quadratic_model::ModelLayer;
 use super::{draw_err, Animation, LossGrid, PathsStyle, PlotError, Result};
 use crate::trace::Trace;
 
@@ -235,17 +236,17 @@ fn render(
                     dirty = dirty.union(r);
                 }
                 let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-                if let Some(overlay) = &style.model {
-                    let k = overlay.trace;
-                    draw_overlay(
-                        &root,
-                        &layout,
-                        traces,
-                        overlay,
-                        upto.get(k).copied().unwrap_or(0),
-                    )?;
+                let model_at = style.model.as_ref().map(|o| {
+                    let k = o.trace;
+                    (o, upto.get(k).copied().unwrap_or(0))
+                });
+                if let Some((o, at)) = model_at {
+                    draw_overlay(&root, &layout, traces, o, at, ModelLayer::Contours)?;
                 }
                 draw_traces(&root, &layout, traces, &upto, &style)?;
+                if let Some((o, at)) = model_at {
+                    draw_overlay(&root, &layout, traces, o, at, ModelLayer::Marks)?;
+                }
                 for (i, msg) in &changed {
                     draw_legend_detail(&root, &layout, *i, msg)?;
                 }

@@ -12,7 +12,7 @@ use super::kit::{
     centred_line, clip_segment, draw_colour_bar, draw_heatmap, draw_legend, draw_legend_details,
     fsize, HeatmapRender, Layout, LegendKey, Marker, INK, MUTED,
 };
-use super::quadratic_model::draw_model;
+use super::quadratic_model::{draw_model, ModelLayer};
 use super::{draw_err, ensure_fonts, Figure, LossGrid, ModelOverlay, PlotError, Result, FONT};
 use crate::trace::Trace;
 
@@ -439,14 +439,15 @@ pub(crate) fn draw_traces<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Draws the model of `overlay` at iteration `iteration` of its trace (the
-/// entry holding it), if the trace and a model there exist.
+/// Draws one layer of the model of `overlay` at iteration `iteration` of
+/// its trace (the entry holding it), if the trace and a model there exist.
 pub(crate) fn draw_overlay<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     l: &Layout,
     traces: &[Trace],
     overlay: &ModelOverlay,
     iteration: usize,
+    layer: ModelLayer,
 ) -> Result<()> {
     let Some(t) = traces.get(overlay.trace) else {
         return Err(PlotError::InvalidInput(format!(
@@ -462,8 +463,8 @@ pub(crate) fn draw_overlay<DB: DrawingBackend>(
             l,
             m,
             overlay.levels,
-            overlay.trace,
-            t.iteration(entry),
+            (overlay.trace, t.iteration(entry)),
+            layer,
         ),
         None => Ok(()),
     }
@@ -490,10 +491,27 @@ pub fn draw_paths<DB: DrawingBackend>(
 ) -> Result<()> {
     let layout = draw_background(root, grid, traces, style, true, false)?;
     if let Some(overlay) = &style.model {
-        draw_overlay(root, &layout, traces, overlay, overlay.step)?;
+        draw_overlay(
+            root,
+            &layout,
+            traces,
+            overlay,
+            overlay.step,
+            ModelLayer::Contours,
+        )?;
     }
     let all: Vec<usize> = traces.iter().map(|t| t.iterates.len()).collect();
     draw_traces(root, &layout, traces, &all, style)?;
+    if let Some(overlay) = &style.model {
+        draw_overlay(
+            root,
+            &layout,
+            traces,
+            overlay,
+            overlay.step,
+            ModelLayer::Marks,
+        )?;
+    }
     draw_legend_details(root, &layout, traces, None)?;
     root.present().map_err(draw_err)
 }

@@ -455,9 +455,12 @@ impl QuadraticModel {
 pub struct ModelOverlay {
     /// Index of the trace (in the list given to the figure) the models belong to.
     pub trace: usize,
-    /// One model per entry of that trace (`None` where there is none: a
-    /// non-finite iterate, or curvature the problem cannot give).
+    /// One model per entry of that trace from entry `first` on (`None`
+    /// where there is none: a non-finite iterate, or curvature the problem
+    /// cannot give).
     pub models: Vec<Option<QuadraticModel>>,
+    /// The trace entry of `models[0]` (0 for [`ModelOverlay::along`]).
+    pub first: usize,
     /// The iteration whose model the static figure draws (default 0, the
     /// start); the animation draws each frame's own.
     pub step: usize,
@@ -466,14 +469,15 @@ pub struct ModelOverlay {
 }
 
 impl ModelOverlay {
-    /// One model: the overlay of trace `trace` with `model` at iteration `step`.
-    pub fn single(trace: usize, step: usize, model: QuadraticModel) -> Self {
-        let mut models = vec![None; step + 1];
-        models[step] = Some(model);
+    /// One model: the overlay of trace `trace` with `model` at trace entry
+    /// `entry`, shown by the static figure (the iteration of that entry in a
+    /// trace that was not thinned) and by the animation's frames there.
+    pub fn single(trace: usize, entry: usize, model: QuadraticModel) -> Self {
         Self {
             trace,
-            models,
-            step,
+            models: vec![Some(model)],
+            first: entry,
+            step: entry,
             levels: 10,
         }
     }
@@ -542,6 +546,7 @@ impl ModelOverlay {
         Ok(Self {
             trace,
             models,
+            first: 0,
             step: 0,
             levels: 10,
         })
@@ -553,8 +558,10 @@ impl ModelOverlay {
     /// used for the step from iterate `k`, so they belong to model `k`. A
     /// model without a next entry keeps its values.
     pub fn with_diagnostics(mut self, diagnostics: &[BTreeMap<String, f64>]) -> Self {
+        let first = self.first;
         for (k, slot) in self.models.iter_mut().enumerate() {
-            let (Some(m), Some(d)) = (slot.as_ref(), diagnostics.get(k + 1)) else {
+            let next = first.checked_add(k + 1).and_then(|e| diagnostics.get(e));
+            let (Some(m), Some(d)) = (slot.as_ref(), next) else {
                 continue;
             };
             let mut next = m.clone();
@@ -579,7 +586,8 @@ impl ModelOverlay {
 
     /// The model at entry `entry`, if any.
     pub fn model(&self, entry: usize) -> Option<&QuadraticModel> {
-        self.models.get(entry).and_then(Option::as_ref)
+        let k = entry.checked_sub(self.first)?;
+        self.models.get(k).and_then(Option::as_ref)
     }
 }
 
@@ -644,17 +652,25 @@ fn spd_inverse(m: &Array2<f64>) -> Option<Array2<f64>> {
 /// Colour of the model's contours and arrows.
 const MODEL_INK: RGBColor = RGBColor(255, 255, 255);
 
-/// Draws the model of a 2-D problem over the plot rectangle of `l`:
-/// contours (dashed: the segments in every other 2 × 2 block of
-/// marching-squares cells), stationary point
-/// with arrow, escape arrow, trust circle and a caption.
+/// The two layers of the drawn model: contours under the paths, marks
+/// (trust circle, arrows, markers, caption) over them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ModelLayer {
+    Contours,
+    Marks,
+}
+
+/// Draws one layer of the model of a 2-D problem over the plot rectangle of
+/// `l`: the contours (dashed: the segments in every other 2 × 2 block of
+/// marching-squares cells), or the trust circle, the arrow to the
+/// stationary point with its marker, the escape arrow and a caption.
 pub(crate) fn draw_model<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     l: &Layout,
     model: &QuadraticModel,
     levels: usize,
-    colour_index: usize,
-    iteration: usize,
+    (colour_index, iteration): (usize, usize),
+    layer: ModelLayer,
 ) -> Result<()> {
     if model.centre.len() != 2 {
         return Err(PlotError::InvalidInput(format!(
@@ -662,10 +678,12 @@ pub(crate) fn draw_model<DB: DrawingBackend>(
             model.centre.len()
         )));
     }
-    let s = l.font_scale;
     let c = (model.centre[0], model.centre[1]);
     let (x0, x1) = l.x_range;
     let (y0, y1) = l.y_range;
+    if layer == ModelLayer::Marks {
+        return draw_marks(root, l, model, colour_index, iteration);
+    }
     // Contours on a grid of about 4-pixel cells over the view.
     let nx = (((l.right - l.left) as f64 / 4.0).round() as usize).clamp(8, 600);
     let ny = (((l.bottom - l.top) as f64 / 4.0).round() as usize).clamp(8, 600);
@@ -719,6 +737,20 @@ pub(crate) fn draw_model<DB: DrawingBackend>(
             }
         }
     }
+    Ok(())
+}
+
+fn draw_marks<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    l: &Layout,
+    model: &QuadraticModel,
+    colour_index: usize,
+    iteration: usize,
+) -> Result<()> {
+    let s = l.font_scale;
+    let c = (model.centre[0], model.centre[1]);
+    let (x0, x1) = l.x_range;
+    let (y0, y1) = l.y_range;
     let path_ink = rgb(path_colour(colour_index));
     // Trust-region circle.
     if let Some(r) = model.radius {
