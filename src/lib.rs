@@ -89,7 +89,7 @@ pub mod prelude {
         bakeoff_figure, condition_figure, data_figure, eigen_sign_figure, journey_animation,
         loss_curves_figure, paths_figure, pca_plane, small_multiples_figure, view_bounds,
         Animation, AnimationOptions, BakeoffMetric, CurvatureGrid, CurveAxis, Figure, LossGrid,
-        PathsStyle,
+        ModelCurvature, ModelOverlay, ModelShape, PathsStyle, QuadraticModel,
     };
     pub use crate::problem::{Parameterisation, Plane, XorProblem};
     pub use crate::race::multistart::{

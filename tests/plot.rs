@@ -627,3 +627,289 @@ fn damping_dashboard_draws_rejected_diverged_and_empty_runs() {
     ));
     assert!(damping_dashboard_figure(&[empty], "zero", 0, 600).is_err());
 }
+
+// ---------------------------------------------------------------------------
+// The quadratic model overlay (src/plot/quadratic_model.rs).
+
+mod quadratic_model {
+    use super::*;
+    use quad_vs_grad::landscapes::Quadratic;
+    use quad_vs_grad::plot::{ModelCurvature, ModelOverlay, ModelShape, QuadraticModel};
+    use quad_vs_grad::race::{run, OptimizerKind, OptimizerSpec, RaceConfig, RacePreset};
+
+    fn small_style(model: Option<ModelOverlay>) -> PathsStyle {
+        PathsStyle {
+            width: 480,
+            height: 360,
+            model,
+            ..PathsStyle::default()
+        }
+    }
+
+    /// `(C + λI) s = −g` within `tol`.
+    fn solves(m: &QuadraticModel, s: &Array1<f64>, tol: f64) {
+        let a = m.curvature() + &(Array2::<f64>::eye(2) * m.damping());
+        let r = a.dot(s) + m.gradient();
+        assert!(r.iter().all(|v| v.abs() < tol), "residual {r}");
+    }
+
+    #[test]
+    fn newton_model_is_a_saddle_at_the_hidden_slice_start_and_newton_climbs() {
+        let preset = RacePreset::hidden_slice();
+        let (problem, start) = (&preset.problem, &preset.start);
+        let m = QuadraticModel::at(problem, start, ModelCurvature::Hessian, 0.1).unwrap();
+        assert_eq!(m.shape(), ModelShape::Saddle);
+        assert!(m.minimiser().is_none());
+        let mu = m.eigenvalues();
+        assert!(mu[0] < 0.0 && mu[1] > 0.0, "{mu}");
+        // The stationary step solves the damped system and points uphill:
+        // Newton goes to the model's saddle point, and the loss rises there.
+        let s = m.stationary_step().unwrap();
+        solves(&m, s, 1e-10);
+        assert!(m.gradient().dot(s) > 0.0);
+        assert!(m.value(s) > 0.0);
+        let target = start + s;
+        assert!(problem.cost(&target).unwrap() > problem.cost(start).unwrap());
+        // The escape direction: a unit eigenvector of the negative
+        // eigenvalue, downhill, along which the model falls without bound.
+        let d = m.escape_direction().unwrap();
+        assert!((d.dot(d) - 1.0).abs() < 1e-12);
+        let a = m.curvature() + &(Array2::<f64>::eye(2) * 0.1);
+        let ad = a.dot(d) - &(d * mu[0]);
+        assert!(ad.iter().all(|v| v.abs() < 1e-10), "{ad}");
+        assert!(m.gradient().dot(d) <= 0.0);
+        let along = |t: f64| m.value(&(d * t));
+        assert!(along(1.0) < 0.0 && along(10.0) < along(1.0) && along(100.0) < -100.0);
+        // The positive-definite curvatures give bowls at the same point.
+        for kind in [
+            ModelCurvature::SaddleFree,
+            ModelCurvature::Ggn,
+            ModelCurvature::Kfac,
+        ] {
+            let m = QuadraticModel::at(problem, start, kind, 0.1).unwrap();
+            assert_eq!(m.shape(), ModelShape::Bowl, "{kind:?}");
+            let s = m.minimiser().unwrap();
+            solves(&m, s, 1e-10);
+            assert!(m.gradient().dot(s) < 0.0, "{kind:?} descends");
+            assert!(m.escape_direction().is_none());
+        }
+        assert!(QuadraticModel::at(problem, start, ModelCurvature::Bfgs, 0.0).is_err());
+    }
+
+    #[test]
+    fn output_slice_model_is_a_bowl_whose_minimiser_descends() {
+        let problem = XorProblem::reference();
+        let p = array![2.0, -2.0];
+        let m = QuadraticModel::at(&problem, &p, ModelCurvature::Hessian, 0.0).unwrap();
+        assert_eq!(m.shape(), ModelShape::Bowl);
+        let s = m.minimiser().unwrap();
+        solves(&m, s, 1e-12);
+        assert_eq!(m.stationary_step(), Some(s));
+        // The minimiser is the model's lowest value: any other step is higher.
+        let best = m.value(s);
+        for dx in [array![0.1, 0.0], array![0.0, -0.1], array![0.07, 0.07]] {
+            assert!(m.value(&(s + &dx)) > best);
+        }
+        assert!(problem.cost(&(&p + s)).unwrap() < problem.cost(&p).unwrap());
+        // The caption names the curvature and damping.
+        let damped = m.with_damping(0.1).unwrap().with_label("Newton's model");
+        assert_eq!(damped.caption(), "Newton's model (Hessian + 0.1 I)");
+    }
+
+    #[test]
+    fn singular_curvature_has_an_escape_direction_or_a_valley() {
+        let c = array![[1.0, 0.0], [0.0, 0.0]];
+        let m = QuadraticModel::new(array![0.5, 0.5], array![0.3, -2.0], c.clone(), 0.0).unwrap();
+        assert_eq!(m.shape(), ModelShape::Degenerate);
+        assert!(m.minimiser().is_none() && m.stationary_step().is_none());
+        let d = m.escape_direction().unwrap();
+        assert!(d[0].abs() < 1e-12 && (d[1] - 1.0).abs() < 1e-12, "{d}");
+        // Damping makes it a bowl.
+        let m = m.with_damping(0.5).unwrap();
+        assert_eq!(m.shape(), ModelShape::Bowl);
+        solves(&m, m.minimiser().unwrap(), 1e-12);
+        // Zero curvature and zero gradient: every step is a minimiser.
+        let m = QuadraticModel::new(
+            array![0.0, 0.0],
+            array![0.0, 0.0],
+            Array2::zeros((2, 2)),
+            0.0,
+        )
+        .unwrap();
+        assert_eq!(m.minimiser().map(|s| s.dot(s)), Some(0.0));
+    }
+
+    #[test]
+    fn bfgs_estimate_satisfies_the_secant_equation() {
+        let bowl = Quadratic::with_condition(10.0, 0.5).unwrap();
+        let start = array![2.0, 1.0];
+        let cfg = RaceConfig {
+            max_iters: 4,
+            tol: 1e-12,
+            ..RaceConfig::default()
+        };
+        let t = run(
+            &bowl,
+            &start,
+            &OptimizerSpec::new(OptimizerKind::Bfgs),
+            &cfg,
+        );
+        assert!(t.steps() >= 2, "{t:?}");
+        let ov = ModelOverlay::along(
+            &bowl,
+            std::slice::from_ref(&t),
+            0,
+            ModelCurvature::Bfgs,
+            0.0,
+        )
+        .unwrap();
+        let m0 = ov.model(0).unwrap();
+        assert_eq!(m0.curvature(), &Array2::<f64>::eye(2), "H₀ = I");
+        for k in 0..2 {
+            let pk = Array1::from(t.iterates[k].clone());
+            let pk1 = Array1::from(t.iterates[k + 1].clone());
+            let s = &pk1 - &pk;
+            let y = bowl.gradient(&pk1).unwrap() - bowl.gradient(&pk).unwrap();
+            let b = ov.model(k + 1).unwrap().curvature();
+            let r = b.dot(&s) - &y;
+            assert!(
+                r.iter().all(|v| v.abs() < 1e-9 * (1.0 + y.dot(&y).sqrt())),
+                "{r}"
+            );
+        }
+        // BFGS's first direction is the model's minimiser direction.
+        let s0 = m0.minimiser().unwrap();
+        let step = Array1::from(t.iterates[1].clone()) - &start;
+        let cos = s0.dot(&step) / (s0.dot(s0) * step.dot(&step)).sqrt();
+        assert!((cos - 1.0).abs() < 1e-9, "{cos}");
+    }
+
+    #[test]
+    fn overlay_figures_decode_have_their_size_and_are_deterministic() {
+        let preset = RacePreset::hidden_slice();
+        let newton = run(
+            &preset.problem,
+            &preset.start,
+            &OptimizerSpec::new(OptimizerKind::Newton),
+            &RaceConfig {
+                max_iters: 12,
+                ..preset.cfg.clone()
+            },
+        );
+        let traces = vec![newton];
+        let grid = LossGrid::for_problem(&preset.problem, (-4.0, 3.0), (-3.0, 4.0), 60).unwrap();
+        let ov =
+            ModelOverlay::along(&preset.problem, &traces, 0, ModelCurvature::Hessian, 0.1).unwrap();
+        assert_eq!(ov.models.len(), traces[0].iterates.len());
+        let plain = paths_figure(&grid, &traces, &small_style(None)).unwrap();
+        let with = paths_figure(&grid, &traces, &small_style(Some(ov.clone()))).unwrap();
+        let (w, h, px) = decode_png(with.bytes());
+        assert_eq!((w, h), (480, 360));
+        assert_ne!(plain.bytes(), with.bytes());
+        assert_eq!(
+            with,
+            paths_figure(&grid, &traces, &small_style(Some(ov.clone()))).unwrap()
+        );
+        // The contours are white, which the plain figure has only in halos.
+        let (_, _, plain_px) = decode_png(plain.bytes());
+        let white = |p: &[u8]| count_colour(p, w, 0, [255, 255, 255]);
+        assert!(white(&px) > white(&plain_px) + 200);
+        // Another step draws another model.
+        let later =
+            paths_figure(&grid, &traces, &small_style(Some(ov.clone().at_step(3)))).unwrap();
+        assert_ne!(later.bytes(), with.bytes());
+        // The animation: decodes, its size, the same bytes twice, small.
+        let opts = AnimationOptions {
+            width: 480,
+            height: 360,
+            style: small_style(Some(ov)),
+            ..AnimationOptions::default()
+        };
+        let anim = journey_animation(&grid, &traces, &opts).unwrap();
+        let (gw, gh, frames, _, _, _) = decode_gif(anim.bytes());
+        assert_eq!((gw, gh), (480, 360));
+        assert_eq!(frames, traces[0].steps() + 1);
+        assert!(anim.bytes().len() < 500 * 1024);
+        assert_eq!(anim, journey_animation(&grid, &traces, &opts).unwrap());
+        let off = AnimationOptions {
+            style: small_style(None),
+            ..opts
+        };
+        assert_ne!(anim, journey_animation(&grid, &traces, &off).unwrap());
+    }
+
+    #[test]
+    fn overlay_of_bowl_singular_and_diverged_models_never_panics() {
+        let problem = XorProblem::reference();
+        let nan = f64::NAN;
+        let diverged = trace(
+            "diverged",
+            &problem,
+            &[[2.0, -2.0], [40.0, -90.0], [1e150, -1e200], [nan, nan]],
+            StopReason::Diverged("loss is NaN".into()),
+        );
+        let traces = vec![diverged];
+        let grid = LossGrid::for_problem(&problem, (-3.0, 3.0), (-3.0, 3.0), 40).unwrap();
+        let ov = ModelOverlay::along(&problem, &traces, 0, ModelCurvature::Hessian, 0.0).unwrap();
+        assert!(ov.model(0).is_some_and(|m| m.shape() == ModelShape::Bowl));
+        assert!(ov.model(3).is_none(), "no model at a NaN iterate");
+        for step in 0..5 {
+            let fig = paths_figure(&grid, &traces, &small_style(Some(ov.clone().at_step(step))));
+            decode_png(fig.unwrap().bytes());
+        }
+        let bfgs = ModelOverlay::along(&problem, &traces, 0, ModelCurvature::Bfgs, 0.0).unwrap();
+        let opts = AnimationOptions {
+            width: 320,
+            height: 240,
+            style: small_style(Some(bfgs)),
+            ..AnimationOptions::default()
+        };
+        decode_gif(journey_animation(&grid, &traces, &opts).unwrap().bytes());
+        // A singular model, and a model centred outside the view.
+        for (centre, g) in [([0.5, 0.5], [0.0, 1.0]), ([50.0, -50.0], [1.0, 1.0])] {
+            let m = QuadraticModel::new(
+                Array1::from(centre.to_vec()),
+                Array1::from(g.to_vec()),
+                array![[1.0, 0.0], [0.0, 0.0]],
+                0.0,
+            )
+            .unwrap()
+            .with_radius(0.5);
+            let fig = paths_figure(
+                &grid,
+                &traces,
+                &small_style(Some(ModelOverlay::single(0, 0, m))),
+            );
+            decode_png(fig.unwrap().bytes());
+        }
+        // A model at an entry far beyond the trace: nothing to draw, no panic.
+        let m =
+            QuadraticModel::new(array![0.0, 0.0], array![1.0, 0.0], Array2::eye(2), 0.0).unwrap();
+        let far = ModelOverlay::single(0, usize::MAX, m);
+        assert!(far.model(usize::MAX).is_some() && far.model(0).is_none());
+        decode_png(
+            paths_figure(&grid, &traces, &small_style(Some(far)))
+                .unwrap()
+                .bytes(),
+        );
+        // An overlay naming a trace the figure does not have is an error.
+        assert!(ModelOverlay::along(&problem, &traces, 3, ModelCurvature::Hessian, 0.0).is_err());
+        let m =
+            QuadraticModel::new(array![0.0, 0.0], array![1.0, 0.0], Array2::eye(2), 0.0).unwrap();
+        let bad = small_style(Some(ModelOverlay::single(2, 0, m.clone())));
+        assert!(matches!(
+            paths_figure(&grid, &traces, &bad),
+            Err(PlotError::InvalidInput(_))
+        ));
+        // A 3-D model cannot be drawn on a 2-D view.
+        let m3 = QuadraticModel::new(
+            array![0.0, 0.0, 0.0],
+            array![1.0, 0.0, 0.0],
+            Array2::eye(3),
+            0.0,
+        )
+        .unwrap();
+        let bad = small_style(Some(ModelOverlay::single(0, 0, m3)));
+        assert!(paths_figure(&grid, &traces, &bad).is_err());
+    }
+}

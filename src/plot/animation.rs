@@ -22,7 +22,8 @@ use plotters::style::text_anchor::{HPos, VPos};
 use super::gif_frames::{Quantiser, Rect};
 use super::kit::{draw_legend_detail, legend_detail, text, Layout, INK};
 use super::output::render_rgb;
-use super::paths::{draw_background, draw_traces};
+use super::paths::{draw_background, draw_overlay, draw_traces};
+use super::quadratic_model::ModelLayer;
 use super::{draw_err, Animation, LossGrid, PathsStyle, PlotError, Result};
 use crate::trace::Trace;
 
@@ -50,8 +51,10 @@ pub struct AnimationOptions {
     /// Show a progress bar on standard error while rendering, only if it is
     /// a terminal (default `false`, so notebooks and tests stay quiet).
     pub progress: bool,
-    /// Landscape options (title, colour scale, iso-lines, line width); its
-    /// `width` and `height` are ignored in favour of the fields above.
+    /// Landscape options (title, colour scale, iso-lines, line width, and
+    /// the quadratic-model overlay [`PathsStyle::model`], drawn at each
+    /// frame's iterate of its trace); its `width` and `height` are ignored in
+    /// favour of the fields above.
     pub style: PathsStyle,
 }
 
@@ -233,7 +236,17 @@ fn render(
                     dirty = dirty.union(r);
                 }
                 let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+                let model_at = style.model.as_ref().map(|o| {
+                    let k = o.trace;
+                    (o, upto.get(k).copied().unwrap_or(0))
+                });
+                if let Some((o, at)) = model_at {
+                    draw_overlay(&root, &layout, traces, o, at, ModelLayer::Contours)?;
+                }
                 draw_traces(&root, &layout, traces, &upto, &style)?;
+                if let Some((o, at)) = model_at {
+                    draw_overlay(&root, &layout, traces, o, at, ModelLayer::Marks)?;
+                }
                 for (i, msg) in &changed {
                     draw_legend_detail(&root, &layout, *i, msg)?;
                 }

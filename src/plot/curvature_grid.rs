@@ -134,6 +134,22 @@ impl CurvatureGrid {
         out
     }
 
+    /// Shares of the grid points (with a defined [`CurvatureGrid::class`] at
+    /// `tol`) that are locally concave, saddle-shaped and convex:
+    /// `[domes, saddles, bowls]`, summing to 1 (NaN if no point has a class).
+    pub fn class_shares(&self, tol: f64) -> [f64; 3] {
+        let mut counts = [0usize; 3];
+        for j in 0..self.ys.len() {
+            for i in 0..self.xs.len() {
+                if let Some(c) = self.class(j, i, tol) {
+                    counts[c as usize] += 1;
+                }
+            }
+        }
+        let all = counts.iter().sum::<usize>() as f64;
+        counts.map(|c| if all == 0.0 { f64::NAN } else { c as f64 / all })
+    }
+
     /// Fraction of grid points (with a defined class) where the Hessian has a
     /// negative eigenvalue.
     pub fn negative_fraction(&self) -> f64 {
@@ -198,6 +214,9 @@ mod tests {
         assert!((lc[[0, 0]] - (6f64 / 2.0).log10()).abs() < 1e-12);
         assert!(lc[[0, 3]].is_infinite());
         assert!((g.negative_fraction() - 0.75).abs() < 1e-12); // x = −1, −½, 0 of the defined four
+        let [dome, saddle, bowl] = g.class_shares(1e-12);
+        assert_eq!((dome, saddle, bowl), (0.0, 0.75, 0.25));
+        assert!((dome + saddle + bowl - 1.0).abs() < 1e-12);
     }
 
     #[test]

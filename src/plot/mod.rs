@@ -127,6 +127,7 @@ mod loss_curves;
 mod output;
 mod paths;
 mod pca;
+pub mod quadratic_model;
 pub mod scaling;
 mod series;
 mod small_multiples;
@@ -154,6 +155,7 @@ pub use loss_curves::{draw_loss_curves, loss_curves_figure, loss_curves_svg, Cur
 pub use output::{render_png, render_svg, Animation, Figure};
 pub use paths::{draw_paths, paths_figure, paths_svg, PathsStyle};
 pub use pca::{landscape, pca_plane, PcaPlane, PcaProjection};
+pub use quadratic_model::{ModelCurvature, ModelOverlay, ModelShape, QuadraticModel};
 pub use series::{
     draw_series_chart, series_figure, LegendCorner, Series, SeriesChart, SeriesStyle,
     VerticalMarker,

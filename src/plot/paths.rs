@@ -12,7 +12,8 @@ use super::kit::{
     centred_line, clip_segment, draw_colour_bar, draw_heatmap, draw_legend, draw_legend_details,
     fsize, split_sharp_turns, HeatmapRender, Layout, LegendKey, Marker, INK, MUTED,
 };
-use super::{draw_err, ensure_fonts, Figure, LossGrid, PlotError, Result, FONT};
+use super::quadratic_model::{draw_model, ModelLayer};
+use super::{draw_err, ensure_fonts, Figure, LossGrid, ModelOverlay, PlotError, Result, FONT};
 use crate::trace::Trace;
 
 /// Options of [`draw_paths`] and [`paths_figure`].
@@ -45,6 +46,11 @@ pub struct PathsStyle {
     /// so that the few long steps of second-order methods are visible
     /// (default 60).
     pub dots_up_to: usize,
+    /// The quadratic model of one trace to draw under the paths
+    /// ([`ModelOverlay`]; default `None`): [`draw_paths`] draws the model at
+    /// [`ModelOverlay::step`], the journey animation the model at each
+    /// frame's iterate.
+    pub model: Option<ModelOverlay>,
 }
 
 impl Default for PathsStyle {
@@ -61,6 +67,7 @@ impl Default for PathsStyle {
             line_width: 2,
             mark_minimum: true,
             dots_up_to: 60,
+            model: None,
         }
     }
 }
@@ -436,6 +443,37 @@ pub(crate) fn draw_traces<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Draws one layer of the model of `overlay` at iteration `iteration` of
+/// its trace (the entry holding it), if the trace and a model there exist.
+pub(crate) fn draw_overlay<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    l: &Layout,
+    traces: &[Trace],
+    overlay: &ModelOverlay,
+    iteration: usize,
+    layer: ModelLayer,
+) -> Result<()> {
+    let Some(t) = traces.get(overlay.trace) else {
+        return Err(PlotError::InvalidInput(format!(
+            "the model overlay names trace {} of {}",
+            overlay.trace,
+            traces.len()
+        )));
+    };
+    let entry = t.entry_at(iteration);
+    match overlay.model(entry) {
+        Some(m) => draw_model(
+            root,
+            l,
+            m,
+            overlay.levels,
+            (overlay.trace, t.iteration(entry)),
+            layer,
+        ),
+        None => Ok(()),
+    }
+}
+
 /// Draws the loss landscape of `grid` with the paths of `traces` on any
 /// plotters backend: heatmap (with iso-lines at "nice" levels and a colour
 /// bar), one colour and marker shape per optimizer (start ring, end marker),
@@ -443,6 +481,8 @@ pub(crate) fn draw_traces<DB: DrawingBackend>(
 ///
 /// The view is the grid's range; iterates outside it or non-finite are cut
 /// out of the lines. Iterates must be 2-D (see [`super::pca_plane`]).
+/// With [`PathsStyle::model`] set, the quadratic model of one trace at one
+/// step is drawn under the paths (see [`super::quadratic_model`]).
 ///
 /// # Errors
 /// [`PlotError::InvalidInput`] for an inconsistent grid or non-2-D
@@ -454,8 +494,28 @@ pub fn draw_paths<DB: DrawingBackend>(
     style: &PathsStyle,
 ) -> Result<()> {
     let layout = draw_background(root, grid, traces, style, true, false)?;
+    if let Some(overlay) = &style.model {
+        draw_overlay(
+            root,
+            &layout,
+            traces,
+            overlay,
+            overlay.step,
+            ModelLayer::Contours,
+        )?;
+    }
     let all: Vec<usize> = traces.iter().map(|t| t.iterates.len()).collect();
     draw_traces(root, &layout, traces, &all, style)?;
+    if let Some(overlay) = &style.model {
+        draw_overlay(
+            root,
+            &layout,
+            traces,
+            overlay,
+            overlay.step,
+            ModelLayer::Marks,
+        )?;
+    }
     draw_legend_details(root, &layout, traces, None)?;
     root.present().map_err(draw_err)
 }

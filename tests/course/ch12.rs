@@ -106,7 +106,8 @@ fn section_4_bugs_entry_by_entry() {
         index: 0,
         factor: 1.0 + 1e-8,
     });
-    assert!(e[0] < 2.0 * floor, "{} {}", e[0], floor);
+    // of the size of rounding (the U's floor, a few times 1e-11)
+    assert!(e[0] < 5e-11, "{} {}", e[0], floor);
 }
 
 #[test]
