@@ -87,6 +87,7 @@ pub mod prelude {
         loss_curves_figure, paths_figure, pca_plane, small_multiples_figure, view_bounds,
         Animation, AnimationOptions, BakeoffMetric, CurvatureGrid, CurveAxis, Figure, LossGrid,
         PathsStyle,
+        curvature_ellipses_figure, curvature_zoo, EllipseStyle, NamedMatrix,
     };
     pub use crate::problem::{Parameterisation, Plane, XorProblem};
     pub use crate::race::multistart::{

@@ -118,6 +118,7 @@ mod contour;
 mod curvature_grid;
 mod curvature_maps;
 mod data;
+mod ellipses;
 mod gif_frames;
 mod grid;
 mod kit;
@@ -155,6 +156,11 @@ pub use series::{
 };
 pub use small_multiples::{draw_small_multiples, run_status, small_multiples_figure};
 pub use view::view_bounds;
+pub use ellipses::{
+    auto_half_width, curvature_ellipses_figure, curvature_zoo, draw_curvature_ellipses,
+    project_curvature, top_eigen_basis, unit_curves, CurveKind, EllipseStyle, NamedMatrix,
+    UnitCurves,
+};
 
 use std::sync::Once;
 
