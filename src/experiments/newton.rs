@@ -205,8 +205,9 @@ fn frob(m: &Array2<f64>) -> f64 {
 }
 
 /// A text table of 2 × 2 (or any `k × k`) curvature matrices: for each its
-/// name, for 2 × 2 its entries `c₁₁ c₁₂ c₂₂`, its eigenvalues (smallest and
-/// largest) and its relative distance `‖C − C_ref‖_F / ‖C_ref‖_F` from the
+/// name, for 2 × 2 its entries `c₁₁ c₁₂ c₂₂` (4 decimals), its eigenvalues
+/// (smallest and largest; `0` within `1e−10` of the largest in size, which
+/// is rounding and differs between machines) and its relative distance `‖C − C_ref‖_F / ‖C_ref‖_F` from the
 /// matrix `reference` (an index into `zoo`).
 ///
 /// # Errors
@@ -235,19 +236,35 @@ pub fn zoo_table(zoo: &[NamedMatrix], reference: usize) -> Result<String> {
         }
         let ev = eigenvalues(&m.matrix)?;
         let (lo, hi) = (ev[0], ev[ev.len() - 1]);
+        let scale = lo.abs().max(hi.abs());
+        // Eigenvalues at rounding level depend on the machine's BLAS: show 0.
+        let eig = |v: f64| {
+            if v.abs() <= 1e-10 * scale {
+                "0".to_string()
+            } else {
+                format!("{v:.4e}")
+            }
+        };
+        let entry = |v: f64| format!("{:.4}", ((v * 1e4).round() / 1e4) + 0.0);
         let (c11, c12, c22) = if m.matrix.dim() == (2, 2) {
             (
-                format!("{:.4}", m.matrix[[0, 0]]),
-                format!("{:.4}", m.matrix[[0, 1]]),
-                format!("{:.4}", m.matrix[[1, 1]]),
+                entry(m.matrix[[0, 0]]),
+                entry(m.matrix[[0, 1]]),
+                entry(m.matrix[[1, 1]]),
             )
         } else {
             ("-".into(), "-".into(), "-".into())
         };
         let rel = frob(&(&m.matrix - &r.matrix)) / frob(&r.matrix);
         out.push_str(&format!(
-            "{:<22} {:>10} {:>10} {:>10} {:>11.4e} {:>11.4e} {:>9.3}\n",
-            m.name, c11, c12, c22, lo, hi, rel
+            "{:<22} {:>10} {:>10} {:>10} {:>11} {:>11} {:>9.3}\n",
+            m.name,
+            c11,
+            c12,
+            c22,
+            eig(lo),
+            eig(hi),
+            rel
         ));
     }
     Ok(out)
@@ -411,7 +428,7 @@ pub fn bfgs_on_quadratic(bowl: &Quadratic, start: &Array1<f64>, steps: usize) ->
     for k in 1..=steps {
         let d = -h.dot(&g);
         let curv = d.dot(&a.dot(&d));
-        if !(curv > 0.0) || g.dot(&g).sqrt() < 1e-14 {
+        if curv.is_nan() || curv <= 0.0 || g.dot(&g).sqrt() < 1e-14 {
             break;
         }
         let alpha = -g.dot(&d) / curv;

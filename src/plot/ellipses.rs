@@ -113,7 +113,7 @@ pub fn project_curvature(c: &Array2<f64>, basis: &Array2<f64>) -> Result<Array2<
             q.row_mut(i).scaled_add(-proj, &qj);
         }
         let norm = q.row(i).dot(&q.row(i)).sqrt();
-        if !(norm > 1e-10 * norm0) || norm == 0.0 {
+        if norm.is_nan() || norm <= 1e-10 * norm0 || norm == 0.0 {
             return Err(PlotError::InvalidInput(format!(
                 "direction {} of the basis is zero or depends on the previous ones",
                 i + 1
@@ -128,7 +128,8 @@ pub fn project_curvature(c: &Array2<f64>, basis: &Array2<f64>) -> Result<Array2<
 
 /// The two leading eigenvectors of a symmetric matrix (those of its largest
 /// eigenvalues), as the rows of a `2 × k` basis for
-/// [`NamedMatrix::project`].
+/// [`NamedMatrix::project`], each signed so that its largest entry in size
+/// is positive (so the picture does not flip between machines).
 ///
 /// # Errors
 /// [`PlotError::InvalidInput`] for a matrix smaller than 2 × 2 or not
@@ -147,6 +148,17 @@ pub fn top_eigen_basis(c: &Array2<f64>) -> Result<Array2<f64>> {
     let mut b = Array2::zeros((2, k));
     b.row_mut(0).assign(&u.column(k - 1));
     b.row_mut(1).assign(&u.column(k - 2));
+    // An eigenvector's sign is arbitrary (LAPACK's choice can differ between
+    // machines): make each one's largest entry in size positive.
+    for mut row in b.rows_mut() {
+        let big = row
+            .iter()
+            .copied()
+            .fold(0.0_f64, |m, v| if v.abs() > m.abs() { v } else { m });
+        if big < 0.0 {
+            row.mapv_inplace(|v| -v);
+        }
+    }
     Ok(b)
 }
 

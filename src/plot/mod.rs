@@ -1,5 +1,6 @@
 //! Figures: the loss landscape with optimizer paths (`paths.png`), its
-//! animation (`journey.gif`), loss curves, bake-off bars and curvature maps.
+//! animation (`journey.gif`), loss curves, bake-off bars, curvature maps and
+//! the curvature ellipses of the curvature zoo.
 //!
 //! # Design
 //! - **Data first.** A figure takes precomputed data — a [`LossGrid`] (the

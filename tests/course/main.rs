@@ -11,5 +11,6 @@ mod ch02;
 mod ch03;
 mod ch04;
 mod ch05;
+mod ch06;
 mod ch09;
 mod text;
