@@ -2,10 +2,10 @@
 //! them (grids, PCA projection).
 
 use quad_vs_grad::plot::{
-    bakeoff_figure, condition_figure, eigen_sign_figure, eigen_sign_svg, frame_schedule,
-    journey_animation, landscape_colour, loss_curves_figure, path_colour, paths_figure, paths_svg,
-    curvature_zoo, pca_plane, view_bounds, AnimationOptions, BakeoffMetric, CurvatureGrid, CurveAxis, Figure,
-    LossGrid, PathsStyle, PlotError,
+    bakeoff_figure, condition_figure, curvature_zoo, eigen_sign_figure, eigen_sign_svg,
+    frame_schedule, journey_animation, landscape_colour, loss_curves_figure, path_colour,
+    paths_figure, paths_svg, pca_plane, view_bounds, AnimationOptions, BakeoffMetric,
+    CurvatureGrid, CurveAxis, Figure, LossGrid, PathsStyle, PlotError,
 };
 use quad_vs_grad::prelude::*;
 use rand::{Rng, SeedableRng};
@@ -624,7 +624,7 @@ fn unit_curves_have_semi_axes_one_over_root_lambda() {
     };
     assert!((r(&u.plus) - 1.0).abs() < 1e-12); // vertex at 1/√1
     assert!((r(&u.minus) - 2.0).abs() < 1e-12); // vertex at 1/√0.25
-    // singular: two parallel lines |x| = 1 clipped to the disk
+                                                // singular: two parallel lines |x| = 1 clipped to the disk
     let u = unit_curves(&array![[1.0, 0.0], [0.0, 0.0]], 5.0).unwrap();
     assert_eq!(u.kind, CurveKind::ParallelLines);
     assert_eq!(u.plus.len(), 2);
@@ -632,7 +632,8 @@ fn unit_curves_have_semi_axes_one_over_root_lambda() {
         assert!((x.abs() - 1.0).abs() < 1e-12 && x.hypot(y) <= 5.0 + 1e-9);
     }
     let ys: Vec<f64> = u.plus[0].iter().map(|p| p.1).collect();
-    let span = ys.iter().copied().fold(f64::MIN, f64::max) - ys.iter().copied().fold(f64::MAX, f64::min);
+    let span =
+        ys.iter().copied().fold(f64::MIN, f64::max) - ys.iter().copied().fold(f64::MAX, f64::min);
     assert!((span - 2.0 * 24f64.sqrt()).abs() < 1e-6, "{span}");
     assert!(u.semi_axes()[0].is_infinite());
     // projection onto the top eigenvectors keeps the top eigenvalues

@@ -71,7 +71,9 @@ where
             .map_err(|e| Error::InvalidConfig(format!("the Newton step failed: {e}")))?;
         x = &x - &step;
         if x.iter().any(|v| !v.is_finite()) {
-            return Err(Error::InvalidConfig("Newton's iterate left the reals".into()));
+            return Err(Error::InvalidConfig(
+                "Newton's iterate left the reals".into(),
+            ));
         }
     }
     let g = problem.gradient(&x)?;
@@ -173,7 +175,10 @@ pub fn damping_cost<P: RaceProblem>(
     max_iters: u64,
 ) -> Result<Vec<DampingRow>> {
     let h = problem.hessian(&minimum.point)?;
-    let mu = eigenvalues(&h)?.iter().copied().fold(f64::INFINITY, f64::min);
+    let mu = eigenvalues(&h)?
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min);
     let cfg = RaceConfig {
         max_iters,
         tol: 1e-14,
@@ -225,7 +230,14 @@ pub fn zoo_table(zoo: &[NamedMatrix], reference: usize) -> Result<String> {
         "c22",
         "λ_min",
         "λ_max",
-        format!("vs {}", if r.name.len() > 6 { &r.name[..6] } else { &r.name })
+        format!(
+            "vs {}",
+            if r.name.len() > 6 {
+                &r.name[..6]
+            } else {
+                &r.name
+            }
+        )
     );
     for m in zoo {
         if m.matrix.dim() != r.matrix.dim() {
@@ -408,9 +420,16 @@ pub struct BfgsRow {
 /// # Errors
 /// [`Error::Shape`] if `start` is not 2-D; the bowl's error if an
 /// evaluation fails.
-pub fn bfgs_on_quadratic(bowl: &Quadratic, start: &Array1<f64>, steps: usize) -> Result<Vec<BfgsRow>> {
+pub fn bfgs_on_quadratic(
+    bowl: &Quadratic,
+    start: &Array1<f64>,
+    steps: usize,
+) -> Result<Vec<BfgsRow>> {
     if start.len() != 2 {
-        return Err(Error::Shape(format!("a bowl is 2-D, got {} entries", start.len())));
+        return Err(Error::Shape(format!(
+            "a bowl is 2-D, got {} entries",
+            start.len()
+        )));
     }
     let a = bowl.matrix().clone();
     let det = a[[0, 0]] * a[[1, 1]] - a[[0, 1]] * a[[1, 0]];
@@ -468,12 +487,10 @@ pub fn lbfgs_memory_runs<P: RaceProblem>(
         .iter()
         .map(|&m| {
             let label = format!("L-BFGS m = {m}");
-            let solver = LBFGS::<_, Array1<f64>, Array1<f64>, f64>::new(
-                MoreThuenteLineSearch::new(),
-                m,
-            )
-            .with_tolerance_grad(cfg.tol)
-            .and_then(|s| s.with_tolerance_cost(0.0));
+            let solver =
+                LBFGS::<_, Array1<f64>, Array1<f64>, f64>::new(MoreThuenteLineSearch::new(), m)
+                    .with_tolerance_grad(cfg.tol)
+                    .and_then(|s| s.with_tolerance_cost(0.0));
             match solver {
                 Ok(s) if m > 0 => run_solver(problem, start, &label, s, cfg),
                 _ => {

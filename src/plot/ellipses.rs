@@ -590,8 +590,14 @@ fn line_width(halo: bool, s: f64) -> u32 {
 
 /// Whether two matrices are equal up to `1e−9` of their size.
 fn coincide(a: &Array2<f64>, b: &Array2<f64>) -> bool {
-    let scale = a.iter().chain(b.iter()).fold(0.0_f64, |m, v| m.max(v.abs()));
-    a.dim() == b.dim() && a.iter().zip(b.iter()).all(|(x, y)| (x - y).abs() <= 1e-9 * scale)
+    let scale = a
+        .iter()
+        .chain(b.iter())
+        .fold(0.0_f64, |m, v| m.max(v.abs()));
+    a.dim() == b.dim()
+        && a.iter()
+            .zip(b.iter())
+            .all(|(x, y)| (x - y).abs() <= 1e-9 * scale)
 }
 
 /// Splits a polyline into dashes of `on` followed by gaps of `off` (data units).
@@ -744,7 +750,7 @@ pub fn draw_curvature_ellipses<DB: DrawingBackend>(
         .map(|i| (0..i).find(|&j| coincide(&matrices[j].matrix, &matrices[i].matrix)))
         .collect();
     let halo: Vec<bool> = (0..matrices.len())
-        .map(|i| same.iter().any(|&o| o == Some(i)))
+        .map(|i| same.contains(&Some(i)))
         .collect();
     let (on, off) = (h / 30.0, h / 45.0);
     for (i, u) in curves.iter().enumerate() {
@@ -753,7 +759,11 @@ pub fn draw_curvature_ellipses<DB: DrawingBackend>(
         if style.eigen_axes {
             let axes = u.semi_axes();
             for (k, v) in u.eigenvectors.iter().enumerate() {
-                let len = if axes[k].is_finite() { axes[k] } else { 2.0 * h };
+                let len = if axes[k].is_finite() {
+                    axes[k]
+                } else {
+                    2.0 * h
+                };
                 let seg = [(-len * v[0], -len * v[1]), (len * v[0], len * v[1])];
                 for piece in clip_path(&seg, h) {
                     for d in dashes(&piece, h / 120.0, h / 80.0) {
@@ -811,15 +821,31 @@ pub fn draw_curvature_ellipses<DB: DrawingBackend>(
             fmt_eig(u.eigenvalues[0]),
             fmt_eig(u.eigenvalues[1])
         );
-        note(&rest, &eig, (x0 + seg + (8.0 * s) as i32, y), 0.85 * size, &MUTED)?;
+        note(
+            &rest,
+            &eig,
+            (x0 + seg + (8.0 * s) as i32, y),
+            0.85 * size,
+            &MUTED,
+        )?;
         let mut extra = u.note();
         if let Some(j) = same[i] {
             let also = format!("same as {} (thin line inside)", matrices[j].name);
-            extra = if extra.is_empty() { also } else { format!("{also}; {extra}") };
+            extra = if extra.is_empty() {
+                also
+            } else {
+                format!("{also}; {extra}")
+            };
         }
         if !extra.is_empty() {
             y += (16.0 * s) as i32;
-            note(&rest, &extra, (x0 + seg + (8.0 * s) as i32, y), 0.85 * size, &MUTED)?;
+            note(
+                &rest,
+                &extra,
+                (x0 + seg + (8.0 * s) as i32, y),
+                0.85 * size,
+                &MUTED,
+            )?;
         }
         y += (26.0 * s) as i32;
     }
@@ -862,7 +888,12 @@ mod tests {
 
     #[test]
     fn eig2_matches_definition() {
-        for (a, b, d) in [(2.0, 0.5, 1.0), (1.0, 0.0, -3.0), (0.0, 1.0, 0.0), (5.0, -2.0, 5.0)] {
+        for (a, b, d) in [
+            (2.0, 0.5, 1.0),
+            (1.0, 0.0, -3.0),
+            (0.0, 1.0, 0.0),
+            (5.0, -2.0, 5.0),
+        ] {
             let (ev, u) = eig2(a, b, d);
             let m = array![[a, b], [b, d]];
             for k in 0..2 {

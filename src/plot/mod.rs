@@ -119,7 +119,7 @@ mod contour;
 mod curvature_grid;
 mod curvature_maps;
 mod data;
-mod ellipses;
+pub mod ellipses;
 mod gif_frames;
 mod grid;
 mod kit;
@@ -145,6 +145,11 @@ pub use curvature_maps::{
     eigen_sign_svg,
 };
 pub use data::{data_figure, draw_data};
+pub use ellipses::{
+    auto_half_width, curvature_ellipses_figure, curvature_zoo, draw_curvature_ellipses,
+    project_curvature, top_eigen_basis, unit_curves, CurveKind, EllipseStyle, NamedMatrix,
+    UnitCurves,
+};
 pub use grid::LossGrid;
 pub use kit::HeatmapRender;
 pub use loss_curves::{draw_loss_curves, loss_curves_figure, loss_curves_svg, CurveAxis};
@@ -157,11 +162,6 @@ pub use series::{
 };
 pub use small_multiples::{draw_small_multiples, run_status, small_multiples_figure};
 pub use view::view_bounds;
-pub use ellipses::{
-    auto_half_width, curvature_ellipses_figure, curvature_zoo, draw_curvature_ellipses,
-    project_curvature, top_eigen_basis, unit_curves, CurveKind, EllipseStyle, NamedMatrix,
-    UnitCurves,
-};
 
 use std::sync::Once;
 

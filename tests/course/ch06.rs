@@ -54,7 +54,12 @@ fn newton_converges_quadratically_on_the_reference_slice() {
     assert!(worst < 0.31, "{worst}");
     // gradient descent and damped Newton are still far after 60 iterations
     assert_eq!(OptimizerKind::Gd.descriptor().lr, Some(0.8));
-    let gd = run(&problem, &start, &OptimizerSpec::new(OptimizerKind::Gd), &cfg());
+    let gd = run(
+        &problem,
+        &start,
+        &OptimizerSpec::new(OptimizerKind::Gd),
+        &cfg(),
+    );
     assert!(gd.final_loss() - min.value > 1e-8);
 }
 
@@ -85,8 +90,15 @@ fn damping_costs_a_linear_rate() {
     let (problem, start, min) = reference_min();
     let mu = eigenvalues(&problem.hessian(&min.point).unwrap()).unwrap();
     assert_eq!(f(mu[0], 4), "0.0797");
-    let rows = damping_cost(&problem, &start, &min, &[0.0, 1e-3, 1e-2, 0.1, 1.0, 0.03], 1e-10, 500)
-        .unwrap();
+    let rows = damping_cost(
+        &problem,
+        &start,
+        &min,
+        &[0.0, 1e-3, 1e-2, 0.1, 1.0, 0.03],
+        1e-10,
+        500,
+    )
+    .unwrap();
     let iters: Vec<usize> = rows.iter().map(|r| r.iterations.unwrap()).collect();
     assert_eq!(iters, [6, 8, 12, 41, 316, 18]);
     assert_eq!(RaceConfig::default().damping, 0.1);
@@ -183,7 +195,13 @@ fn monte_carlo_fisher_error_falls_like_one_over_root_s() {
     let g0 = hidden.ggn(&origin).unwrap();
     let err = |s| {
         let f = hidden
-            .fisher(&origin, FisherKind::MonteCarlo { samples: s, seed: 0 })
+            .fisher(
+                &origin,
+                FisherKind::MonteCarlo {
+                    samples: s,
+                    seed: 0,
+                },
+            )
             .unwrap();
         (&f - &g0).mapv(|v| v * v).sum().sqrt() / g0.mapv(|v| v * v).sum().sqrt()
     };
@@ -191,7 +209,11 @@ fn monte_carlo_fisher_error_falls_like_one_over_root_s() {
     assert_eq!(f(err(256), 3), "0.336");
     // exercise 2
     let ex = mc_fisher_convergence(&hidden, &origin, &[4, 16, 64, 256, 1024], 10).unwrap();
-    let within: Vec<usize> = ex.iter().filter(|r| r.rel_error < 0.1).map(|r| r.samples).collect();
+    let within: Vec<usize> = ex
+        .iter()
+        .filter(|r| r.rel_error < 0.1)
+        .map(|r| r.samples)
+        .collect();
     assert_eq!(within, [1024]);
     assert_eq!(f(100.0 * ex[4].rel_error, 0), "7");
     assert_eq!(f(100.0 * ex[3].rel_error, 0), "16");
@@ -240,7 +262,10 @@ fn bfgs_and_lbfgs() {
         ..RaceConfig::default()
     };
     let runs = lbfgs_memory_runs(&full.problem, &full.start, &[1, 3, 10, 30], &qcfg);
-    let to4: Vec<usize> = runs.iter().map(|t| t.iterations_to(1e-4).unwrap()).collect();
+    let to4: Vec<usize> = runs
+        .iter()
+        .map(|t| t.iterations_to(1e-4).unwrap())
+        .collect();
     assert_eq!(to4, [15, 18, 10, 10]);
     let bfgs = run(
         &full.problem,
@@ -257,6 +282,7 @@ fn log_cosh_exercise() {
     let a = step(0.5);
     assert_eq!(f(a, 3), "-0.088");
     assert_eq!(e(step(a), 1), "4.5e-4");
+    assert_eq!(e(step(step(a)), 0), "-6e-11");
     let b = step(1.5);
     assert_eq!(f(b, 2), "-3.51");
     assert_eq!(f(step(b), 0), "276");
