@@ -476,7 +476,7 @@ pub fn bfgs_on_quadratic(
 /// argmin's L-BFGS (More–Thuente line search, gradient tolerance
 /// `cfg.tol`) from `start` with each memory `m` in `memories`, one trace
 /// each, labelled `"L-BFGS m = …"`. A memory of 0 gives a
-/// [`crate::trace::StopReason::Failed`] trace.
+/// [`crate::trace::StopReason::Failed`] trace holding only the start point.
 pub fn lbfgs_memory_runs<P: RaceProblem>(
     problem: &P,
     start: &Array1<f64>,
@@ -494,19 +494,22 @@ pub fn lbfgs_memory_runs<P: RaceProblem>(
             match solver {
                 Ok(s) if m > 0 => run_solver(problem, start, &label, s, cfg),
                 _ => {
-                    let mut t = run(
+                    let settings = crate::trace::Settings {
+                        seed: cfg.seed,
+                        tol: cfg.tol,
+                        max_iters: cfg.max_iters,
+                        max_evals: cfg.eval_budget(),
+                        max_seconds: cfg.max_seconds,
+                        ..crate::trace::Settings::default()
+                    };
+                    crate::race::failed(
                         problem,
                         start,
-                        &OptimizerSpec::new(OptimizerKind::Lbfgs).label(label),
-                        &RaceConfig {
-                            max_iters: 1,
-                            ..cfg.clone()
-                        },
-                    );
-                    t.stop = crate::trace::StopReason::Failed(format!(
-                        "L-BFGS needs a memory of at least 1, got {m}"
-                    ));
-                    t
+                        &label,
+                        settings,
+                        format!("L-BFGS needs a memory of at least 1, got {m}"),
+                    )
+                    .trace
                 }
             }
         })
@@ -527,6 +530,17 @@ mod tests {
         assert!(rows[2].inverse_error < 1e-10, "{:?}", rows[2]);
         assert!(rows[1].secant_residual < 1e-12 && rows[2].secant_residual < 1e-12);
         assert!(rows[2].loss < 1e-20);
+    }
+
+    #[test]
+    fn lbfgs_memory_zero_is_a_failed_run_not_a_panic() {
+        let problem = XorProblem::reference();
+        let start = array![2.0, -2.0];
+        let runs = lbfgs_memory_runs(&problem, &start, &[0, 2], &RaceConfig::default());
+        assert!(matches!(runs[0].stop, crate::trace::StopReason::Failed(_)));
+        assert_eq!(runs[0].iterates.len(), 1);
+        assert!(runs[1].final_loss() < runs[1].loss[0]);
+        assert_eq!(runs[1].optimizer, "L-BFGS m = 2");
     }
 
     #[test]
