@@ -643,3 +643,35 @@ fn unit_curves_have_semi_axes_one_over_root_lambda() {
     let u = unit_curves(&p, 10.0).unwrap();
     assert!((u.eigenvalues[0] - 2.0).abs() < 1e-12 && (u.eigenvalues[1] - 3.0).abs() < 1e-12);
 }
+
+#[test]
+fn the_zoo_of_the_reference_slice_has_hessian_equal_to_ggn() {
+    // The output slice is linear in its parameters: Hessian = GGN = exact
+    // Fisher; every Fisher-type matrix is symmetric positive semi-definite.
+    let problem = XorProblem::reference();
+    for p in [array![2.0, -2.0], array![0.3, 0.0], array![-1.0, 2.5]] {
+        let zoo = curvature_zoo(&problem, &p, 16, 3).unwrap();
+        let names: Vec<&str> = zoo.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Hessian",
+                "GGN",
+                "Fisher (exact)",
+                "Fisher (MC, S = 16)",
+                "Fisher (empirical)",
+                "K-FAC"
+            ]
+        );
+        let diff = (&zoo[0].matrix - &zoo[1].matrix)
+            .iter()
+            .fold(0.0_f64, |m, v| m.max(v.abs()));
+        assert!(diff < 1e-12, "{diff}");
+        assert_eq!(zoo[1].matrix, zoo[2].matrix);
+        for m in &zoo {
+            assert_eq!(m.matrix, m.matrix.t());
+            assert!(eigenvalues(&m.matrix).unwrap()[0] >= -1e-12, "{}", m.name);
+        }
+    }
+    assert!(curvature_zoo(&problem, &array![1.0, 2.0, 3.0], 4, 0).is_err());
+}
