@@ -2,10 +2,10 @@
 //! them (grids, PCA projection).
 
 use quad_vs_grad::plot::{
-    bakeoff_figure, condition_figure, eigen_sign_figure, eigen_sign_svg, frame_schedule,
-    journey_animation, landscape_colour, loss_curves_figure, path_colour, paths_figure, paths_svg,
-    pca_plane, view_bounds, AnimationOptions, BakeoffMetric, CurvatureGrid, CurveAxis, Figure,
-    LossGrid, PathsStyle, PlotError,
+    bakeoff_figure, condition_figure, curvature_zoo, eigen_sign_figure, eigen_sign_svg,
+    frame_schedule, journey_animation, landscape_colour, loss_curves_figure, path_colour,
+    paths_figure, paths_svg, pca_plane, view_bounds, AnimationOptions, BakeoffMetric,
+    CurvatureGrid, CurveAxis, Figure, LossGrid, PathsStyle, PlotError,
 };
 use quad_vs_grad::prelude::*;
 use rand::{Rng, SeedableRng};
@@ -912,4 +912,179 @@ mod quadratic_model {
         let bad = small_style(Some(ModelOverlay::single(0, 0, m3)));
         assert!(paths_figure(&grid, &traces, &bad).is_err());
     }
+}
+
+#[test]
+fn curvature_ellipses_decode_are_deterministic_and_draw_every_shape() {
+    use quad_vs_grad::plot::{curvature_ellipses_figure, EllipseStyle, NamedMatrix};
+    let zoo = vec![
+        NamedMatrix::new("bowl", array![[2.0, 0.6], [0.6, 1.0]]),
+        NamedMatrix::new("indefinite", array![[1.0, 0.3], [0.3, -0.5]]),
+        NamedMatrix::new("singular", array![[1.0, 1.0], [1.0, 1.0]]),
+        NamedMatrix::new("near-singular", array![[1.0, 0.0], [0.0, 1e-14]]),
+        NamedMatrix::new("negative", array![[-2.0, 0.0], [0.0, -1.0]]),
+        NamedMatrix::new("zero", Array2::zeros((2, 2))),
+    ];
+    let style = EllipseStyle::default();
+    let a = curvature_ellipses_figure(&zoo, &style, 860, 560).unwrap();
+    let b = curvature_ellipses_figure(&zoo, &style, 860, 560).unwrap();
+    assert_eq!(a.bytes(), b.bytes());
+    let (w, h, rgb) = decode_png(a.bytes());
+    assert_eq!((w, h), (860, 560));
+    // The bowl's colour (the first of the palette, near black) and the
+    // second's (blue) are on the picture.
+    assert!(count_colour(&rgb, w, 0, [0x00, 0x72, 0xb2]) > 100);
+    // The zoo of a 2-D problem draws too, with and without eigen axes.
+    let problem = XorProblem::hidden_slice();
+    let zoo = curvature_zoo(&problem, &array![1.0, -1.0], 8, 0).unwrap();
+    assert_eq!(zoo.len(), 6);
+    let style = EllipseStyle {
+        eigen_axes: false,
+        half_width: Some(5.0),
+        ..EllipseStyle::default()
+    };
+    let fig = curvature_ellipses_figure(&zoo, &style, 700, 460).unwrap();
+    assert_eq!((fig.width(), fig.height()), (700, 460));
+}
+
+#[test]
+fn curvature_ellipses_reject_bad_matrices_without_panicking() {
+    use quad_vs_grad::plot::{
+        curvature_ellipses_figure, project_curvature, unit_curves, EllipseStyle, NamedMatrix,
+    };
+    let style = EllipseStyle::default();
+    let bad = [
+        array![[1.0, 0.5], [0.0, 1.0]],           // not symmetric
+        array![[f64::NAN, 0.0], [0.0, 1.0]],      // not finite
+        array![[f64::INFINITY, 0.0], [0.0, 1.0]], // not finite
+        array![[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], // not 2 × 2
+    ];
+    for m in bad {
+        let zoo = vec![NamedMatrix::new("bad", m.clone())];
+        assert!(matches!(
+            curvature_ellipses_figure(&zoo, &style, 600, 400),
+            Err(PlotError::InvalidInput(_))
+        ));
+        assert!(unit_curves(&m, 1.0).is_err());
+    }
+    assert!(curvature_ellipses_figure(&[], &style, 600, 400).is_err());
+    let ok = vec![NamedMatrix::new("ok", Array2::eye(2))];
+    for hw in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let st = EllipseStyle {
+            half_width: Some(hw),
+            ..EllipseStyle::default()
+        };
+        assert!(curvature_ellipses_figure(&ok, &st, 600, 400).is_err());
+    }
+    assert!(unit_curves(&Array2::eye(2), 0.0).is_err());
+    // dependent directions and shapes that do not fit
+    let c = Array2::<f64>::eye(3);
+    assert!(project_curvature(&c, &array![[1.0, 0.0, 0.0], [2.0, 0.0, 0.0]]).is_err());
+    assert!(project_curvature(&c, &array![[1.0, 0.0], [0.0, 1.0]]).is_err());
+}
+
+#[test]
+fn unit_curves_have_semi_axes_one_over_root_lambda() {
+    use quad_vs_grad::plot::{project_curvature, top_eigen_basis, unit_curves, CurveKind};
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for _ in 0..50 {
+        // a random SPD matrix with known eigenvalues and rotation
+        let (l1, l2) = (rng.random_range(0.05..5.0), rng.random_range(0.05..5.0));
+        let t: f64 = rng.random_range(0.0..std::f64::consts::PI);
+        let (s, c) = t.sin_cos();
+        let q = array![[c, -s], [s, c]];
+        let m = q.dot(&Array2::from_diag(&array![l1, l2])).dot(&q.t());
+        let m = (&m + &m.t()) * 0.5;
+        let u = unit_curves(&m, 100.0).unwrap();
+        assert_eq!(u.kind, CurveKind::Ellipse);
+        assert!(!u.clipped);
+        assert_eq!(u.plus.len(), 1);
+        assert!(u.minus.is_empty());
+        let radii: Vec<f64> = u.plus[0].iter().map(|&(x, y)| x.hypot(y)).collect();
+        let far = radii.iter().copied().fold(0.0, f64::max);
+        let near = radii.iter().copied().fold(f64::INFINITY, f64::min);
+        let (lo, hi) = (l1.min(l2), l1.max(l2));
+        assert!((far - 1.0 / lo.sqrt()).abs() < 1e-9 * far, "{far} {lo}");
+        assert!((near - 1.0 / hi.sqrt()).abs() < 1e-9 * near, "{near} {hi}");
+        // every point lies on sᵀCs = 1, and the curve is closed
+        for &(x, y) in &u.plus[0] {
+            let v = array![x, y];
+            assert!((v.dot(&m.dot(&v)) - 1.0).abs() < 1e-9);
+        }
+        let (first, last) = (u.plus[0][0], *u.plus[0].last().unwrap());
+        assert!((first.0 - last.0).hypot(first.1 - last.1) < 1e-12);
+        // the far point lies along the eigenvector of the smaller eigenvalue
+        let sa = u.semi_axes();
+        assert!((sa[0] - 1.0 / lo.sqrt()).abs() < 1e-9 * sa[0]);
+    }
+    // indefinite: both levels, each two branches reaching the disk's edge
+    let u = unit_curves(&array![[1.0, 0.0], [0.0, -0.25]], 10.0).unwrap();
+    assert_eq!(u.kind, CurveKind::Hyperbola);
+    assert!(u.clipped);
+    assert_eq!((u.plus.len(), u.minus.len()), (2, 2));
+    for (pieces, level) in [(&u.plus, 1.0), (&u.minus, -1.0)] {
+        for &(x, y) in pieces.iter().flatten() {
+            assert!((x * x - 0.25 * y * y - level).abs() < 1e-9);
+            assert!(x.hypot(y) <= 10.0 + 1e-9);
+        }
+    }
+    let r = |pieces: &Vec<Vec<(f64, f64)>>| {
+        pieces
+            .iter()
+            .flatten()
+            .map(|&(x, y)| x.hypot(y))
+            .fold(f64::INFINITY, f64::min)
+    };
+    assert!((r(&u.plus) - 1.0).abs() < 1e-12); // vertex at 1/√1
+    assert!((r(&u.minus) - 2.0).abs() < 1e-12); // vertex at 1/√0.25
+                                                // singular: two parallel lines |x| = 1 clipped to the disk
+    let u = unit_curves(&array![[1.0, 0.0], [0.0, 0.0]], 5.0).unwrap();
+    assert_eq!(u.kind, CurveKind::ParallelLines);
+    assert_eq!(u.plus.len(), 2);
+    for &(x, y) in u.plus.iter().flatten() {
+        assert!((x.abs() - 1.0).abs() < 1e-12 && x.hypot(y) <= 5.0 + 1e-9);
+    }
+    let ys: Vec<f64> = u.plus[0].iter().map(|p| p.1).collect();
+    let span =
+        ys.iter().copied().fold(f64::MIN, f64::max) - ys.iter().copied().fold(f64::MAX, f64::min);
+    assert!((span - 2.0 * 24f64.sqrt()).abs() < 1e-6, "{span}");
+    assert!(u.semi_axes()[0].is_infinite());
+    // projection onto the top eigenvectors keeps the top eigenvalues
+    let c = Array2::from_diag(&array![0.1, 3.0, 0.5, 2.0]);
+    let b = top_eigen_basis(&c).unwrap();
+    let p = project_curvature(&c, &b).unwrap();
+    let u = unit_curves(&p, 10.0).unwrap();
+    assert!((u.eigenvalues[0] - 2.0).abs() < 1e-12 && (u.eigenvalues[1] - 3.0).abs() < 1e-12);
+}
+
+#[test]
+fn the_zoo_of_the_reference_slice_has_hessian_equal_to_ggn() {
+    // The output slice is linear in its parameters: Hessian = GGN = exact
+    // Fisher; every Fisher-type matrix is symmetric positive semi-definite.
+    let problem = XorProblem::reference();
+    for p in [array![2.0, -2.0], array![0.3, 0.0], array![-1.0, 2.5]] {
+        let zoo = curvature_zoo(&problem, &p, 16, 3).unwrap();
+        let names: Vec<&str> = zoo.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Hessian",
+                "GGN",
+                "Fisher (exact)",
+                "Fisher (MC, S = 16)",
+                "Fisher (empirical)",
+                "K-FAC"
+            ]
+        );
+        let diff = (&zoo[0].matrix - &zoo[1].matrix)
+            .iter()
+            .fold(0.0_f64, |m, v| m.max(v.abs()));
+        assert!(diff < 1e-12, "{diff}");
+        assert_eq!(zoo[1].matrix, zoo[2].matrix);
+        for m in &zoo {
+            assert_eq!(m.matrix, m.matrix.t());
+            assert!(eigenvalues(&m.matrix).unwrap()[0] >= -1e-12, "{}", m.name);
+        }
+    }
+    assert!(curvature_zoo(&problem, &array![1.0, 2.0, 3.0], 4, 0).is_err());
 }

@@ -1,5 +1,6 @@
 //! Figures: the loss landscape with optimizer paths (`paths.png`), its
-//! animation (`journey.gif`), loss curves, bake-off bars and curvature maps.
+//! animation (`journey.gif`), loss curves, bake-off bars, curvature maps and
+//! the curvature ellipses of the curvature zoo.
 //!
 //! # Design
 //! - **Data first.** A figure takes precomputed data — a [`LossGrid`] (the
@@ -119,6 +120,7 @@ mod curvature_grid;
 mod curvature_maps;
 mod dashboard;
 mod data;
+pub mod ellipses;
 mod gif_frames;
 mod grid;
 mod kit;
@@ -149,6 +151,11 @@ pub use dashboard::{
     DampingQuantity, ACCEPTED_KEY, CG_KEY, DAMPING_KEY, RADIUS_KEY, RHO_KEY, RHO_RANGE,
 };
 pub use data::{data_figure, draw_data};
+pub use ellipses::{
+    auto_half_width, curvature_ellipses_figure, curvature_zoo, draw_curvature_ellipses,
+    project_curvature, top_eigen_basis, unit_curves, CurveKind, EllipseStyle, NamedMatrix,
+    UnitCurves,
+};
 pub use grid::LossGrid;
 pub use kit::HeatmapRender;
 pub use loss_curves::{draw_loss_curves, loss_curves_figure, loss_curves_svg, CurveAxis};

@@ -106,6 +106,7 @@ pub use config::{OptimizerSpec, RaceConfig, EVALS_PER_ITER, MAX_ITERS, MAX_RECOR
 pub use presets::{reference_race, RacePreset};
 pub use recorder::{Diagnostics, Diverged, PathRecorder, Recording, RunOutput};
 pub use registry::{DampingUse, Descriptor, Family, OptimizerKind, Stochastic, REGISTRY};
+pub(crate) use runner::failed;
 pub use runner::{
     race, run, run_detailed, run_solver, run_solver_with, Ist, RaceProblem, RaceState, Recordable,
     SolverResult,

@@ -11,6 +11,7 @@ mod ch02;
 mod ch03;
 mod ch04;
 mod ch05;
+mod ch06;
 mod ch07;
 mod ch08;
 mod ch09;
