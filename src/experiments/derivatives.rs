@@ -17,7 +17,7 @@
 //! with its minimum at `h* = (3 ε_mach |f| / |f'''|)^{1/3}`, about `1e−5`
 //! when `f` and its derivatives are of order one, where
 //! `E(h*) ≈ ε_mach^{2/3} ≈ 4e−11`. That is why
-//! [`DEFAULT_STEP`](crate::gradcheck::DEFAULT_STEP) is `1e−5` and why an
+//! [`crate::gradcheck::DEFAULT_STEP`] is `1e−5` and why an
 //! agreement near `1e−10` is all a correct gradient can show.
 //!
 //! A wrong gradient behaves differently: its error against the difference
