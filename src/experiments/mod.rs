@@ -14,6 +14,7 @@
 //! | [`adaptive`] | 4. RMSprop and Adam | what a diagonal preconditioner can and cannot fix, Adam's bias correction and its effective step size |
 //! | [`noise`] | 5. Noise as a tool | noisy gradient descent from many starts (success fraction, final-loss spread, distance from stopping), the measured noise of mini-batch gradients |
 //! | [`stochastic`] | 10. Stochasticity | the noise of mini-batch gradients (the 1/B law with the finite-population factor), of mini-batch Hessian eigenvalues and of the Newton steps they give, against the batch size; K-FAC with and without moving averages of its factors |
+//! | [`sweep`] | 10. Stochasticity | batch size × damping (or learning rate) at a fixed data budget for GGN, K-FAC, Hessian-free, Adam and SGD: final loss, divergence, best value per batch size |
 //! | [`scaling`] | 9. The cost of curvature | time per iteration, curvature memory and evaluation counts of eight optimizers on full networks from `D ≈ 10` to `D ≥ 10⁵`, log-log slopes against theory, where Newton's solve overtakes forming `H`, wall time to a target loss |
 //! | [`derivatives`] | Appendix. Checking derivatives | the gradient and Hessian check of every problem of the crate, the error of a central difference against its step (the U between truncation and rounding), deliberately wrong gradients |
 
@@ -24,4 +25,5 @@ pub mod momentum;
 pub mod noise;
 pub mod scaling;
 pub mod stochastic;
+pub mod sweep;
 pub mod xor;
