@@ -368,3 +368,33 @@ fn exercise_heavy_damping_noise() {
         ("5.050".into(), "8.318".into())
     );
 }
+
+/// The chapter's full grid (`examples/batch_sweep.rs`) gives the reduced
+/// grid's best damping per batch size for the curvature methods.
+#[test]
+fn the_chapter_sweep_agrees_on_the_damping() {
+    let (problem, start) = network();
+    let mut cfg = SweepConfig::chapter();
+    cfg.methods.retain(|m| m.kind.descriptor().lr.is_none());
+    assert_eq!(cfg.methods.len(), 3);
+    let s = batch_damping_sweep(&problem, &start, &cfg).unwrap();
+    let lambdas = |kind| {
+        let m = s.method(kind).unwrap();
+        m.batch_sizes
+            .iter()
+            .map(|&b| format_param(m.best(b).unwrap().value))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        lambdas(OptimizerKind::Ggn),
+        ["1", "1", "1", "0.1", "0.01", "0.01"]
+    );
+    assert_eq!(
+        lambdas(OptimizerKind::HessianFree),
+        lambdas(OptimizerKind::Ggn)
+    );
+    assert_eq!(
+        lambdas(OptimizerKind::Kfac),
+        ["1", "1", "1", "0.1", "0.1", "0.1"]
+    );
+}
