@@ -519,11 +519,11 @@ fn heat_tables_validate_their_shape_and_render() {
     let fig = heat_table_figure(&[t.clone(), t.clone(), t.clone()], 2, 600, "three").unwrap();
     assert_eq!(fig.width(), 600);
     // two rows of panels: taller than one
-    let one = heat_table_figure(&[t.clone()], 2, 600, "one").unwrap();
+    let one = heat_table_figure(std::slice::from_ref(&t), 2, 600, "one").unwrap();
     assert!(fig.height() > one.height());
     // same inputs, same bytes
     assert_eq!(
-        heat_table_figure(&[t.clone()], 2, 600, "one")
+        heat_table_figure(std::slice::from_ref(&t), 2, 600, "one")
             .unwrap()
             .bytes(),
         one.bytes()
