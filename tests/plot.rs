@@ -1088,3 +1088,47 @@ fn the_zoo_of_the_reference_slice_has_hessian_equal_to_ggn() {
     }
     assert!(curvature_zoo(&problem, &array![1.0, 2.0, 3.0], 4, 0).is_err());
 }
+
+#[test]
+fn heat_tables_validate_their_shape_and_render() {
+    use quad_vs_grad::plot::{heat_table_figure, HeatTable};
+    let t = HeatTable {
+        title: "t".into(),
+        row_title: "B".into(),
+        column_title: "λ".into(),
+        rows: vec!["5".into(), "50".into()],
+        columns: vec!["0.1".into(), "1".into(), "10".into()],
+        values: ndarray::array![[0.5, f64::NAN, 0.3], [0.2, 0.1, 9.0]],
+        labels: vec!["a".into(); 6],
+        marked: vec![false, true, false, false, false, false],
+        best: vec![Some(2), Some(1)],
+        colour_max: Some(0.7),
+    };
+    let fig = heat_table_figure(&[t.clone(), t.clone(), t.clone()], 2, 600, "three").unwrap();
+    assert_eq!(fig.width(), 600);
+    // two rows of panels: taller than one
+    let one = heat_table_figure(std::slice::from_ref(&t), 2, 600, "one").unwrap();
+    assert!(fig.height() > one.height());
+    // same inputs, same bytes
+    assert_eq!(
+        heat_table_figure(std::slice::from_ref(&t), 2, 600, "one")
+            .unwrap()
+            .bytes(),
+        one.bytes()
+    );
+    let bad = |t: HeatTable| heat_table_figure(&[t], 1, 600, "bad").is_err();
+    assert!(bad(HeatTable {
+        labels: vec![],
+        ..t.clone()
+    }));
+    assert!(bad(HeatTable {
+        best: vec![Some(3), None],
+        ..t.clone()
+    }));
+    assert!(bad(HeatTable {
+        rows: vec![],
+        ..t.clone()
+    }));
+    assert!(heat_table_figure(&[], 1, 600, "none").is_err());
+    assert!(heat_table_figure(&[t], 0, 600, "no columns").is_err());
+}

@@ -18,6 +18,7 @@
 //! | [`damping`] | 8. Damping | the adaptive methods' damping histories, the smallest damping that makes Newton's step descend, the damped Newton step probed, Levenberg–Marquardt factor sweeps |
 //! | [`scaling`] | 9. The cost of curvature | time per iteration, curvature memory and evaluation counts of eight optimizers on full networks from `D ≈ 10` to `D ≥ 10⁵`, log-log slopes against theory, where Newton's solve overtakes forming `H`, wall time to a target loss |
 //! | [`stochastic`] | 10. Stochasticity | the noise of mini-batch gradients (the 1/B law with the finite-population factor), of mini-batch Hessian eigenvalues and of the Newton steps they give, against the batch size; K-FAC with and without moving averages of its factors |
+//! | [`sweep`] | 10. Stochasticity | batch size × damping (or learning rate) at a fixed data budget for GGN, K-FAC, Hessian-free, Adam and SGD: final loss, divergence, best value per batch size |
 //! | [`derivatives`] | Appendix. Checking derivatives | the gradient and Hessian check of every problem of the crate, the error of a central difference against its step (the U between truncation and rounding), deliberately wrong gradients |
 
 pub mod adaptive;
@@ -30,4 +31,5 @@ pub mod noise;
 pub mod nonconvex;
 pub mod scaling;
 pub mod stochastic;
+pub mod sweep;
 pub mod xor;

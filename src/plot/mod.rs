@@ -123,6 +123,7 @@ mod data;
 pub mod ellipses;
 mod gif_frames;
 mod grid;
+mod heat_table;
 mod kit;
 pub mod landscape_figures;
 mod loss_curves;
@@ -157,6 +158,7 @@ pub use ellipses::{
     UnitCurves,
 };
 pub use grid::LossGrid;
+pub use heat_table::{draw_heat_tables, heat_table_figure, HeatTable};
 pub use kit::HeatmapRender;
 pub use loss_curves::{draw_loss_curves, loss_curves_figure, loss_curves_svg, CurveAxis};
 pub use output::{render_png, render_svg, Animation, Figure};

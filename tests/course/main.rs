@@ -15,5 +15,6 @@ mod ch06;
 mod ch07;
 mod ch08;
 mod ch09;
+mod ch10;
 mod ch12;
 mod text;
