@@ -14,9 +14,11 @@
 //! | [`adaptive`] | 4. RMSprop and Adam | what a diagonal preconditioner can and cannot fix, Adam's bias correction and its effective step size |
 //! | [`noise`] | 5. Noise as a tool | noisy gradient descent from many starts (success fraction, final-loss spread, distance from stopping), the measured noise of mini-batch gradients |
 //! | [`scaling`] | 9. The cost of curvature | time per iteration, curvature memory and evaluation counts of eight optimizers on full networks from `D ≈ 10` to `D ≥ 10⁵`, log-log slopes against theory, where Newton's solve overtakes forming `H`, wall time to a target loss |
+//! | [`bakeoff`] | 11. The bake-off | whether the wells bake-off's ranking survives other seeds of starts (Spearman's ρ), the cost of reaching a target loss in iterations, evaluations and wall time, the grid search of `N^d` points and its extrapolation |
 //! | [`derivatives`] | Appendix. Checking derivatives | the gradient and Hessian check of every problem of the crate, the error of a central difference against its step (the U between truncation and rounding), deliberately wrong gradients |
 
 pub mod adaptive;
+pub mod bakeoff;
 pub mod derivatives;
 pub mod learning_rate;
 pub mod momentum;

@@ -12,5 +12,6 @@ mod ch03;
 mod ch04;
 mod ch05;
 mod ch09;
+mod ch11;
 mod ch12;
 mod text;
