@@ -26,7 +26,9 @@ use ndarray::{Array1, Array2};
 use crate::error::{Error, Result};
 use crate::landscapes::{GaussianWells, Landscape};
 use crate::plot::CurveAxis;
-use crate::race::multistart::{bakeoff, uniform_starts, Bakeoff, BakeoffConfig, Contender};
+use crate::race::multistart::{
+    bakeoff, uniform_starts, wells_contenders, Bakeoff, BakeoffConfig, Contender,
+};
 use crate::race::RaceProblem;
 use crate::trace::Trace;
 
@@ -246,6 +248,28 @@ pub fn seed_bakeoffs<P: RaceProblem + Landscape>(
             bakeoff(problem, contenders, &starts, cfg)
         })
         .collect()
+}
+
+/// [`seed_bakeoffs`] on the course's landscape ([`GaussianWells::course`])
+/// with the contenders of [`wells_contenders`] and starts uniform in
+/// `[−3, 3]²`: the bake-offs of chapter 11, one per seed.
+///
+/// A concrete (non-generic) function: the race is compiled once, with the
+/// crate, for the wells. A notebook cell that called the generic
+/// [`seed_bakeoffs`] would compile it again, at the notebook's
+/// optimisation level, in every cell that does.
+///
+/// # Errors
+/// As [`seed_bakeoffs`].
+pub fn course_wells_bakeoffs(n: usize, seeds: &[u64], cfg: &BakeoffConfig) -> Result<Vec<Bakeoff>> {
+    seed_bakeoffs(
+        &GaussianWells::course(),
+        &wells_contenders(),
+        n,
+        (-3.0, 3.0),
+        seeds,
+        cfg,
+    )
 }
 
 /// What a run paid to first reach a loss at or below a target, on the axis
