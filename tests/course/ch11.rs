@@ -40,6 +40,9 @@ fn wells_bakeoff_and_its_seeds() {
         -0.2907,
         5e-5,
     );
+    let wells = GaussianWells::course();
+    assert_eq!(wells.num_wells(), 8, "{TEXT}");
+    assert_eq!(wells.local_minima().len(), 5, "{TEXT}");
     let labels: Vec<&str> = b0.rows.iter().map(|r| r.optimizer.as_str()).collect();
     assert_eq!(
         labels,
