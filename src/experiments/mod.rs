@@ -19,9 +19,11 @@
 //! | [`scaling`] | 9. The cost of curvature | time per iteration, curvature memory and evaluation counts of eight optimizers on full networks from `D ≈ 10` to `D ≥ 10⁵`, log-log slopes against theory, where Newton's solve overtakes forming `H`, wall time to a target loss |
 //! | [`stochastic`] | 10. Stochasticity | the noise of mini-batch gradients (the 1/B law with the finite-population factor), of mini-batch Hessian eigenvalues and of the Newton steps they give, against the batch size; K-FAC with and without moving averages of its factors |
 //! | [`sweep`] | 10. Stochasticity | batch size × damping (or learning rate) at a fixed data budget for GGN, K-FAC, Hessian-free, Adam and SGD: final loss, divergence, best value per batch size |
+//! | [`bakeoff`] | 11. The bake-off | whether the wells bake-off's ranking survives other seeds of starts (Spearman's ρ), the cost of reaching a target loss in iterations, evaluations and wall time, the grid search of `N^d` points and its extrapolation |
 //! | [`derivatives`] | Appendix. Checking derivatives | the gradient and Hessian check of every problem of the crate, the error of a central difference against its step (the U between truncation and rounding), deliberately wrong gradients |
 
 pub mod adaptive;
+pub mod bakeoff;
 pub mod damping;
 pub mod derivatives;
 pub mod learning_rate;
