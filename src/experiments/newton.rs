@@ -103,9 +103,13 @@ pub struct ConvergenceRow {
 }
 
 /// The errors of every recorded iterate of `trace` against `minimum`,
-/// until the distance reaches 1e−15 (rounding) or the trace ends.
+/// until the distance reaches 1e−15 (rounding) or the trace ends. Rows whose
+/// distance is below `1e−14 · max(1, ‖x*‖_∞)` (the rounding level of `x*`)
+/// carry no ratios.
 pub fn convergence_table(trace: &Trace, minimum: &Minimum) -> Vec<ConvergenceRow> {
     let mut rows: Vec<ConvergenceRow> = Vec::new();
+    let scale = minimum.point.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
+    let rounding = 1e-14 * scale;
     for (i, x) in trace.iterates.iter().enumerate() {
         if x.len() != minimum.point.len() {
             break;
@@ -116,7 +120,9 @@ pub fn convergence_table(trace: &Trace, minimum: &Minimum) -> Vec<ConvergenceRow
             .map(|(a, b)| (a - b) * (a - b))
             .sum::<f64>()
             .sqrt();
-        let prev = rows.last().map(|r| r.distance);
+        // Below the rounding level of x* a distance says nothing about
+        // the rate: no ratios there.
+        let prev = rows.last().map(|r| r.distance).filter(|_| d > rounding);
         rows.push(ConvergenceRow {
             iteration: trace.iteration(i),
             gap: trace.loss[i] - minimum.value,
