@@ -11,6 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+# Evcxr compiles every cell as a crate of its own and needs cargo's
+# incremental mode for it: with CARGO_INCREMENTAL=0 (as CI sets for the Rust
+# checks, to save disk) every cell after `:dep` fails with "Subprocess
+# terminated with status: exit status: 99".
+unset CARGO_INCREMENTAL
 
 mode=check
 if [ "${1:-}" = --write ]; then mode=write; shift; fi
