@@ -28,7 +28,10 @@ The kernel reads its start-up configuration from ``scripts/evcxr/`` (through
 ``EVCXR_CONFIG_DIR``, unless that is already set), not from the user's own, so
 every run starts alike; that configuration turns on Evcxr's compilation cache
 (``:cache``, in ``~/.cache/evcxr``), so that a second run does not recompile
-the crate's registry dependencies.
+the crate's registry dependencies. ``scripts/evcxr/cargo-config.toml`` is
+copied to ``target/evcxr/.cargo/config.toml``: cargo reads it from every kernel
+folder and builds the cells' own crates unoptimised, the crate and its
+dependencies optimised (the reasons are in that file).
 """
 
 from __future__ import annotations
@@ -231,6 +234,21 @@ def execute(path: Path, out_dir: Path, timeout: int, startup: int,
     return ok, seconds, report, errors
 
 
+def install_cargo_config(base: Path) -> None:
+    """Copies ``scripts/evcxr/cargo-config.toml`` to ``base/.cargo/config.toml`` when it differs."""
+    wanted = (ROOT / "scripts" / "evcxr" / "cargo-config.toml").read_bytes()
+    target = base / ".cargo" / "config.toml"
+    try:
+        if target.read_bytes() == wanted:
+            return
+    except OSError:
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_bytes(wanted)
+    tmp.replace(target)
+
+
 def claim_slot(base: Path):
     """Locks and returns the first free kernel folder ``base/slot-N`` (an open lock file).
 
@@ -240,6 +258,7 @@ def claim_slot(base: Path):
     import fcntl
 
     base.mkdir(parents=True, exist_ok=True)
+    install_cargo_config(base)
     for n in range(64):
         lock = open(base / f"slot-{n}.lock", "w")
         try:
