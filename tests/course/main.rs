@@ -6,6 +6,7 @@
 //!
 //! A new lesson adds `chNN.rs` beside this file and one `mod chNN;` line.
 
+mod ch00;
 mod ch01;
 mod ch02;
 mod ch03;
