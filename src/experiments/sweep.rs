@@ -23,12 +23,14 @@ use std::fmt;
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
+use super::checks::{check_batch_sizes, config_error};
 use super::stochastic::Spread;
 use crate::curvature::MiniBatched;
 use crate::error::{Error, Result};
 use crate::plot::HeatTable;
 use crate::problem::XorProblem;
 use crate::race::{run, OptimizerKind, OptimizerSpec, RaceConfig};
+use crate::report::{aligned_row, html_table, show_html, Align};
 
 /// One method of a sweep: an optimizer kind and the values of its swept
 /// hyperparameter (the learning rate for kinds that have one, else the
@@ -363,28 +365,12 @@ impl BatchSweep {
     /// The table of the best value per batch size as HTML, for notebooks.
     pub fn to_html(&self) -> String {
         let (header, rows) = self.best_cells();
-        let mut s = String::from("<table><thead><tr>");
-        for h in header {
-            s.push_str(&format!("<th>{h}</th>"));
-        }
-        s.push_str("</tr></thead><tbody>");
-        for row in rows {
-            s.push_str("<tr>");
-            for cell in row {
-                s.push_str(&format!("<td style=\"text-align:right\">{cell}</td>"));
-            }
-            s.push_str("</tr>");
-        }
-        s.push_str("</tbody></table>");
-        s
+        html_table(&header, &rows, |_| Align::Right)
     }
 
     /// Shows the best-value table inline in an Evcxr notebook (`text/html`).
     pub fn evcxr_display(&self) {
-        println!(
-            "EVCXR_BEGIN_CONTENT text/html\n{}\nEVCXR_END_CONTENT",
-            self.to_html()
-        );
+        show_html(&self.to_html());
     }
 }
 
@@ -397,18 +383,11 @@ impl fmt::Display for BatchSweep {
             self.seeds, self.budget, self.start_loss
         )?;
         let (header, rows) = self.best_cells();
-        let w = 20;
-        write!(f, "{:>5}", header[0])?;
-        for h in &header[1..] {
-            write!(f, " {h:>w$}")?;
-        }
-        writeln!(f)?;
+        let mut widths = vec![20; header.len()];
+        widths[0] = 5;
+        writeln!(f, "{}", aligned_row(&header, &widths))?;
         for row in rows {
-            write!(f, "{:>5}", row[0])?;
-            for c in &row[1..] {
-                write!(f, " {c:>w$}")?;
-            }
-            writeln!(f)?;
+            writeln!(f, "{}", aligned_row(&row, &widths))?;
         }
         Ok(())
     }
@@ -421,23 +400,22 @@ impl fmt::Display for MethodSweep {
             "{}: median final loss (diverged runs in brackets), rows B, columns {}",
             self.label, self.parameter
         )?;
-        write!(f, "{:>5}", "B")?;
-        for v in &self.values {
-            write!(f, " {:>12}", format_param(*v))?;
-        }
-        writeln!(f)?;
+        let mut widths = vec![12; self.values.len() + 1];
+        widths[0] = 5;
+        let header: Vec<String> = std::iter::once("B".to_string())
+            .chain(self.values.iter().map(|&v| format_param(v)))
+            .collect();
+        writeln!(f, "{}", aligned_row(&header, &widths))?;
         for &b in &self.batch_sizes {
-            write!(f, "{b:>5}")?;
-            for j in 0..self.values.len() {
-                let s = match self.cell(b, j) {
+            let row: Vec<String> = std::iter::once(b.to_string())
+                .chain((0..self.values.len()).map(|j| match self.cell(b, j) {
                     Some(c) if c.diverged == c.runs => "div".to_string(),
                     Some(c) if c.diverged > 0 => format!("{:.4} [{}]", c.median(), c.diverged),
                     Some(c) => format!("{:.4}", c.median()),
                     None => String::new(),
-                };
-                write!(f, " {s:>12}")?;
-            }
-            writeln!(f)?;
+                }))
+                .collect();
+            writeln!(f, "{}", aligned_row(&row, &widths))?;
         }
         Ok(())
     }
@@ -486,17 +464,11 @@ pub fn batch_damping_sweep(
             "a sweep needs methods, batch sizes and seeds".into(),
         ));
     }
-    if let Some(&b) = cfg
-        .batch_sizes
-        .iter()
-        .find(|&&b| b == 0 || b > n || b > cfg.budget)
-    {
-        return Err(Error::InvalidConfig(format!(
-            "batch sizes must be in 1..={} (N = {n}, budget {}), got {b}",
-            n.min(cfg.budget),
-            cfg.budget
-        )));
-    }
+    check_batch_sizes(
+        &cfg.batch_sizes,
+        n.min(cfg.budget),
+        &format!(" (N = {n}, budget {})", cfg.budget),
+    )?;
     for m in &cfg.methods {
         if m.values.is_empty() || m.values.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
             return Err(Error::InvalidConfig(format!(
@@ -511,9 +483,7 @@ pub fn batch_damping_sweep(
             )));
         }
     }
-    let start_loss = problem
-        .full_batch_cost(start)
-        .map_err(|e| Error::InvalidConfig(e.to_string()))?;
+    let start_loss = problem.full_batch_cost(start).map_err(config_error)?;
     let mut methods = Vec::with_capacity(cfg.methods.len());
     for m in &cfg.methods {
         let mut cells = Vec::with_capacity(cfg.batch_sizes.len() * m.values.len());
