@@ -1,0 +1,352 @@
+//! The table itself: [`OptimizerKind`] and [`REGISTRY`], declared from one
+//! list, and the kinds' names.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::descriptor::{DampingUse, Descriptor, Family, Stochastic};
+use crate::error::{Error, Result};
+
+/// Declares [`OptimizerKind`], [`OptimizerKind::ALL`] and [`REGISTRY`] from
+/// one list, so that a kind cannot exist without its descriptor.
+macro_rules! registry {
+    ($( $(#[$doc:meta])* $kind:ident { $($field:ident : $value:expr),* $(,)? } )*) => {
+        /// The optimizers a race can run: one [`Descriptor`] each in [`REGISTRY`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum OptimizerKind {
+            $( $(#[$doc])* $kind, )*
+        }
+
+        impl OptimizerKind {
+            /// Every kind, in the order of [`REGISTRY`].
+            pub const ALL: &'static [OptimizerKind] = &[$(OptimizerKind::$kind),*];
+        }
+
+        /// One descriptor per [`OptimizerKind`], in declaration order
+        /// (`REGISTRY[kind as usize].kind == kind`).
+        pub static REGISTRY: &[Descriptor] = &[
+            $( Descriptor { kind: OptimizerKind::$kind, $($field: $value),* }, )*
+        ];
+    };
+}
+
+registry! {
+    /// [`GradientDescent`], fixed step (`gd`).
+    Gd {
+        label: "GD", cli_name: "gd", aliases: &["sgd"], family: Family::FirstOrder,
+        summary: "gradient descent, p <- p - lr g",
+        lr: Some(0.8), momentum: None, noise: None, damping: DampingUse::None,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
+    }
+    /// [`GradientDescent`] with heavy-ball momentum (`momentum`).
+    Momentum {
+        label: "Momentum", cli_name: "momentum", aliases: &["heavy-ball"], family: Family::FirstOrder,
+        summary: "gradient descent with heavy-ball momentum",
+        lr: Some(0.1), momentum: Some(0.9), noise: None, damping: DampingUse::None,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
+    }
+    /// [`GradientDescent`] with Nesterov momentum (`nesterov`).
+    Nesterov {
+        label: "Nesterov", cli_name: "nesterov", aliases: &[], family: Family::FirstOrder,
+        summary: "gradient descent with Nesterov momentum",
+        lr: Some(0.1), momentum: Some(0.9), noise: None, damping: DampingUse::None,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
+    }
+    /// [`RmsProp`] (`rmsprop`).
+    RmsProp {
+        label: "RMSprop", cli_name: "rmsprop", aliases: &[], family: Family::FirstOrder,
+        summary: "RMSprop, per-coordinate step lr / sqrt(mean g^2)",
+        lr: Some(0.01), momentum: None, noise: None, damping: DampingUse::None,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
+    }
+    /// [`Adam`] (`adam`).
+    Adam {
+        label: "Adam", cli_name: "adam", aliases: &[], family: Family::FirstOrder,
+        summary: "Adam (Kingma & Ba), betas 0.9 and 0.999",
+        lr: Some(0.05), momentum: None, noise: None, damping: DampingUse::None,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
+    }
+    /// [`DampedNewton`] (`newton`).
+    Newton {
+        label: "Newton", cli_name: "newton", aliases: &["damped-newton"], family: Family::Newton,
+        summary: "damped Newton, solve (H + lambda I) d = -g",
+        lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
+        stochastic: Stochastic::Curvature, gradient_stop: false,
+    }
+    /// [`SaddleFreeNewton`] (`saddle-free`).
+    SaddleFree {
+        label: "Saddle-free Newton", cli_name: "saddle-free", aliases: &["sfn", "saddle-free-newton"],
+        family: Family::Newton,
+        summary: "saddle-free Newton, solve (|H| + lambda I) d = -g",
+        lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
+        stochastic: Stochastic::Curvature, gradient_stop: false,
+    }
+    /// [`GaussNewton`] with fixed damping (`ggn`).
+    Ggn {
+        label: "GGN", cli_name: "ggn", aliases: &["gauss-newton"], family: Family::GaussNewton,
+        summary: "Gauss-Newton, solve (G + lambda I) d = -g",
+        lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
+        stochastic: Stochastic::Curvature, gradient_stop: false,
+    }
+    /// [`GaussNewton`] with Levenberg–Marquardt damping (`ggn-lm`).
+    GgnLm {
+        label: "GGN-LM", cli_name: "ggn-lm", aliases: &["levenberg-marquardt"], family: Family::GaussNewton,
+        summary: "Gauss-Newton with Levenberg-Marquardt damping",
+        lr: None, momentum: None, noise: None, damping: DampingUse::LevenbergMarquardt,
+        stochastic: Stochastic::Curvature, gradient_stop: false,
+    }
+    /// [`Kfac`], plain Tikhonov damping `G⊗A + λI`, fixed (`kfac`): the reference's `Γ·A + λI`.
+    Kfac {
+        label: "K-FAC", cli_name: "kfac", aliases: &["k-fac"], family: Family::GaussNewton,
+        summary: "K-FAC, Kronecker-factored curvature G (x) A + lambda I",
+        lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
+        stochastic: Stochastic::Curvature, gradient_stop: false,
+    }
+    /// [`Kfac`], factored Tikhonov damping with LM adaptation (`kfac-lm`): Martens & Grosse.
+    KfacLm {
+        label: "K-FAC-LM", cli_name: "kfac-lm", aliases: &["k-fac-lm"], family: Family::GaussNewton,
+        summary: "K-FAC, factored damping adapted by Levenberg-Marquardt",
+        lr: None, momentum: None, noise: None, damping: DampingUse::LevenbergMarquardt,
+        stochastic: Stochastic::Curvature, gradient_stop: false,
+    }
+    /// [`HessianFree`] on Gauss–Newton-vector products, fixed damping (`hf`).
+    HessianFree {
+        label: "Hessian-free", cli_name: "hf", aliases: &["hessian-free"], family: Family::GaussNewton,
+        summary: "Hessian-free: CG on Gauss-Newton-vector products",
+        lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
+        stochastic: Stochastic::Curvature, gradient_stop: false,
+    }
+    /// [`HessianFree`] on Gauss–Newton-vector products with LM damping (`hf-lm`).
+    HessianFreeLm {
+        label: "Hessian-free-LM", cli_name: "hf-lm", aliases: &["hessian-free-lm"], family: Family::GaussNewton,
+        summary: "Hessian-free with Levenberg-Marquardt damping",
+        lr: None, momentum: None, noise: None, damping: DampingUse::LevenbergMarquardt,
+        stochastic: Stochastic::Curvature, gradient_stop: false,
+    }
+    /// argmin's `SteepestDescent` with More–Thuente line search (`sd`).
+    SteepestDescent {
+        label: "SteepestDescent", cli_name: "sd", aliases: &["steepest-descent"], family: Family::LineSearch,
+        summary: "argmin's steepest descent with a More-Thuente line search",
+        lr: None, momentum: None, noise: None, damping: DampingUse::None,
+        stochastic: Stochastic::Refused(
+            "its More-Thuente line search tests sufficient decrease and curvature on losses of one function; \
+             on a fresh mini-batch per iteration the tests compare different functions (use gd, momentum or adam)"),
+        gradient_stop: false,
+    }
+    /// argmin's `Newton` (undamped, step length 1) (`argmin-newton`).
+    ArgminNewton {
+        label: "Newton (argmin)", cli_name: "argmin-newton", aliases: &[], family: Family::Newton,
+        summary: "argmin's Newton: undamped, step length 1",
+        lr: None, momentum: None, noise: None, damping: DampingUse::None,
+        stochastic: Stochastic::Refused(
+            "argmin's Newton cannot draw a mini-batch per iteration; \
+             `newton` with --damping 0 takes the same undamped step and has a stochastic mode"),
+        gradient_stop: false,
+    }
+    /// argmin's `BFGS` with More–Thuente line search, `H₀ = I` (`bfgs`).
+    Bfgs {
+        label: "BFGS", cli_name: "bfgs", aliases: &[], family: Family::QuasiNewton,
+        summary: "argmin's BFGS, More-Thuente line search, H0 = I",
+        lr: None, momentum: None, noise: None, damping: DampingUse::None,
+        stochastic: Stochastic::Refused(
+            "its More-Thuente line search compares losses of one function, which a fresh mini-batch per \
+             iteration breaks; use sbfgs (naive pairs across batches) or obfgs (pairs on one batch)"),
+        gradient_stop: true,
+    }
+    /// argmin's `LBFGS`, memory 10, More–Thuente line search (`lbfgs`).
+    Lbfgs {
+        label: "L-BFGS", cli_name: "lbfgs", aliases: &["l-bfgs"], family: Family::QuasiNewton,
+        summary: "argmin's L-BFGS, memory 10, More-Thuente line search",
+        lr: None, momentum: None, noise: None, damping: DampingUse::None,
+        stochastic: Stochastic::Refused(
+            "its More-Thuente line search compares losses of one function, which a fresh mini-batch per \
+             iteration breaks; use slbfgs (naive pairs across batches) or olbfgs (pairs on one batch)"),
+        gradient_stop: true,
+    }
+    /// argmin's `TrustRegion` with the Steihaug CG subproblem (`trust-region`).
+    /// argmin's trust region never stops by itself: the race stops it when
+    /// `‖g‖ < tol` (or on the step-norm rule).
+    TrustRegion {
+        label: "Trust region", cli_name: "trust-region", aliases: &["tr"], family: Family::TrustRegion,
+        summary: "argmin's trust region, Steihaug CG subproblem",
+        lr: None, momentum: None, noise: None, damping: DampingUse::None,
+        stochastic: Stochastic::Refused(
+            "argmin's trust region cannot draw a mini-batch per iteration, and its radius follows rho, \
+             actual over predicted reduction, which on one batch is a noisy test; its stochastic analogue \
+             is ggn-lm, kfac-lm or hf-lm (lambda plays the radius's role, rho is measured on each batch)",
+        ),
+        gradient_stop: true,
+    }
+    /// [`LangevinGd`], gradient descent with seeded Gaussian gradient noise
+    /// (`langevin`), noise seeded with [`RaceConfig::seed`].
+    Langevin {
+        label: "Langevin GD", cli_name: "langevin", aliases: &["langevin-gd"], family: Family::FirstOrder,
+        summary: "gradient descent plus seeded Gaussian gradient noise sigma",
+        lr: Some(0.1), momentum: None, noise: Some(0.2), damping: DampingUse::None,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
+    }
+    /// [`AdaptiveGd`], gradient descent with step `η / (κ(H) + 1e−12)` from
+    /// the Hessian's condition number (`adaptive-gd`).
+    AdaptiveGd {
+        label: "Adaptive GD (κ)", cli_name: "adaptive-gd", aliases: &["adaptive"], family: Family::FirstOrder,
+        summary: "gradient descent with step lr / cond(H)",
+        lr: Some(0.1), momentum: None, noise: None, damping: DampingUse::None,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
+    }
+    /// [`StochasticBfgs`] with naive pairs across batches (`sbfgs`).
+    Sbfgs {
+        label: "SBFGS (naive)", cli_name: "sbfgs", aliases: &["stochastic-bfgs"], family: Family::QuasiNewton,
+        summary: "BFGS with a fixed step, pairs y = g(p+, B+) - g(p, B) across batches",
+        lr: Some(0.3), momentum: None, noise: None, damping: DampingUse::Fixed,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
+    }
+    /// [`StochasticBfgs`] with both gradients of a pair on one batch (`obfgs`).
+    Obfgs {
+        label: "oBFGS", cli_name: "obfgs", aliases: &["online-bfgs"], family: Family::QuasiNewton,
+        summary: "oBFGS (Schraudolph et al.): fixed step, pairs y = g(p+, B) - g(p, B) on one batch",
+        lr: Some(0.3), momentum: None, noise: None, damping: DampingUse::Fixed,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
+    }
+    /// [`StochasticLbfgs`], memory 10, naive pairs across batches (`slbfgs`).
+    Slbfgs {
+        label: "SL-BFGS (naive)", cli_name: "slbfgs", aliases: &["stochastic-lbfgs"], family: Family::QuasiNewton,
+        summary: "L-BFGS (memory 10) with a fixed step, pairs across batches",
+        lr: Some(0.3), momentum: None, noise: None, damping: DampingUse::Fixed,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
+    }
+    /// [`StochasticLbfgs`], memory 10, both gradients of a pair on one batch (`olbfgs`).
+    Olbfgs {
+        label: "oLBFGS", cli_name: "olbfgs", aliases: &["online-lbfgs"], family: Family::QuasiNewton,
+        summary: "oLBFGS (memory 10): fixed step, pairs on one batch",
+        lr: Some(0.3), momentum: None, noise: None, damping: DampingUse::Fixed,
+        stochastic: Stochastic::Gradient, gradient_stop: false,
+    }
+}
+
+impl OptimizerKind {
+    /// This kind's entry of [`REGISTRY`].
+    pub fn descriptor(self) -> &'static Descriptor {
+        &REGISTRY[self as usize]
+    }
+
+    /// The command-line name (`gd`, `adam`, `kfac-lm`, …).
+    pub fn cli_name(self) -> &'static str {
+        self.descriptor().cli_name
+    }
+
+    /// The display label used in traces, tables and legends.
+    pub fn default_label(self) -> &'static str {
+        self.descriptor().label
+    }
+
+    /// The command-line names of every kind, in [`REGISTRY`] order.
+    pub fn all_names() -> Vec<&'static str> {
+        REGISTRY.iter().map(|d| d.cli_name).collect()
+    }
+}
+
+impl fmt::Display for OptimizerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.cli_name())
+    }
+}
+
+impl FromStr for OptimizerKind {
+    type Err = Error;
+
+    /// Parses a command-line name or alias, ignoring case and reading `_` as `-`.
+    fn from_str(s: &str) -> Result<Self> {
+        let key = s.trim().to_ascii_lowercase().replace('_', "-");
+        REGISTRY
+            .iter()
+            .find(|d| d.cli_name == key || d.aliases.contains(&key.as_str()))
+            .map(|d| d.kind)
+            .ok_or_else(|| {
+                Error::InvalidConfig(format!(
+                    "unknown optimizer `{s}`; valid names: {}",
+                    OptimizerKind::all_names().join(", ")
+                ))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_kind_has_one_descriptor_in_order() {
+        assert_eq!(OptimizerKind::ALL.len(), REGISTRY.len());
+        for (i, d) in REGISTRY.iter().enumerate() {
+            assert_eq!(d.kind as usize, i);
+            assert_eq!(OptimizerKind::ALL[i], d.kind);
+            assert!(std::ptr::eq(d.kind.descriptor(), d));
+        }
+    }
+
+    #[test]
+    fn names_and_aliases_are_unique_and_parse_back() {
+        let mut seen = HashSet::new();
+        for d in REGISTRY {
+            for name in std::iter::once(&d.cli_name).chain(d.aliases) {
+                assert!(seen.insert(*name), "`{name}` is used twice");
+                assert_eq!(name.to_ascii_lowercase(), *name, "`{name}`: lower case");
+                assert_eq!(name.parse::<OptimizerKind>().unwrap(), d.kind, "{name}");
+                assert_eq!(
+                    name.to_ascii_uppercase()
+                        .replace('-', "_")
+                        .parse::<OptimizerKind>()
+                        .unwrap(),
+                    d.kind
+                );
+            }
+        }
+        let labels: HashSet<_> = REGISTRY.iter().map(|d| d.label).collect();
+        assert_eq!(labels.len(), REGISTRY.len(), "labels are unique");
+    }
+
+    #[test]
+    fn descriptors_are_consistent() {
+        for d in REGISTRY {
+            // a learning rate exactly for the first-order family and the
+            // fixed-step (stochastic) quasi-Newton methods
+            let fixed_step_qn = d.family == Family::QuasiNewton && d.stochastic.is_supported();
+            assert_eq!(
+                d.lr.is_some(),
+                d.family == Family::FirstOrder || fixed_step_qn,
+                "{}",
+                d.cli_name
+            );
+            // curvature batches exactly for the damped Newton and
+            // Gauss–Newton families
+            assert_eq!(
+                d.stochastic == Stochastic::Curvature,
+                d.damping != DampingUse::None && d.family != Family::QuasiNewton,
+                "{}",
+                d.cli_name
+            );
+            if let Stochastic::Refused(why) = d.stochastic {
+                assert!(why.len() > 40 && why.is_ascii(), "{}", d.cli_name);
+            }
+            if let Some(lr) = d.lr {
+                assert!(lr.is_finite() && lr > 0.0);
+            }
+            // damped kinds are the Newton and Gauss–Newton families, and
+            // the stochastic quasi-Newton ones (λ: oBFGS's y ← y + λ s)
+            if d.damping != DampingUse::None {
+                assert!(matches!(
+                    d.family,
+                    Family::Newton | Family::GaussNewton | Family::QuasiNewton
+                ));
+            }
+            assert!(
+                !d.summary.is_empty() && d.summary.is_ascii(),
+                "{}",
+                d.cli_name
+            );
+        }
+    }
+}
