@@ -57,7 +57,7 @@ pub fn log_grid(a: i32, b: i32, per_decade: u32) -> Vec<f64> {
         .collect()
 }
 
-/// Settings of [`batch_damping_sweep`].
+/// Settings of [`batch_damping_sweep`](crate::experiments::sweep::batch_damping_sweep).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepConfig {
     /// The methods and their grids (default [`SweepConfig::chapter`]'s).

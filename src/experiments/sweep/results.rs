@@ -151,7 +151,7 @@ pub fn format_param(v: f64) -> String {
     }
 }
 
-/// The result of [`batch_damping_sweep`]. `Display` gives the table of the
+/// The result of [`batch_damping_sweep`](crate::experiments::sweep::batch_damping_sweep). `Display` gives the table of the
 /// best value per batch size for every method; in an Evcxr notebook the
 /// value shows as that table in HTML.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

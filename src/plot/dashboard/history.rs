@@ -35,7 +35,7 @@ pub enum DampingQuantity {
 }
 
 /// One run's damping history, read from its [`Trace`] and per-entry
-/// diagnostics: the input of [`damping_dashboard_figure`].
+/// diagnostics: the input of [`damping_dashboard_figure`](crate::plot::damping_dashboard_figure).
 ///
 /// Entry `i` of every vector belongs to trace entry `i`; the diagnostics of
 /// entry `i > 0` describe the step that led from entry `i − 1` to entry `i`

@@ -191,7 +191,7 @@ fn fmt_eig(v: f64) -> String {
 /// solid, `−1` dashed, eigenvector axes dotted when
 /// [`EllipseStyle::eigen_axes`]; a matrix equal to an earlier one is drawn
 /// thin inside a wide band of the earlier one), and on the right a legend with each name,
-/// its eigenvalues and what its curve is (see [`UnitCurves::note`]).
+/// its eigenvalues and what its curve is (see [`UnitCurves::note`](crate::plot::UnitCurves::note)).
 ///
 /// # Errors
 /// [`PlotError::InvalidInput`] if there is no matrix, a matrix is not a

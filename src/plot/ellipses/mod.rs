@@ -27,7 +27,7 @@
 //! geometry is closed-form arithmetic (no LAPACK), so the curves are the same
 //! on every machine.
 //!
-//! [`curvature_zoo`] collects the matrices an [`XorProblem`] can give at a
+//! [`curvature_zoo`] collects the matrices an [`XorProblem`](crate::problem::XorProblem) can give at a
 //! point (Hessian, GGN, the three Fishers, K-FAC); for a problem with more
 //! than two parameters, [`NamedMatrix::project`] restricts each to a 2-D
 //! subspace (for example [`top_eigen_basis`] of the GGN), `Q C Qᵀ`, which is

@@ -21,7 +21,7 @@ pub enum ModelCurvature {
     /// optimizer's space, the Tikhonov-damped form of the `kfac` kind.
     Kfac,
     /// BFGS's Hessian estimate `B_k = H_k⁻¹`, rebuilt from the iterates'
-    /// gradient differences (needs the whole trace: see [`ModelOverlay::along`]).
+    /// gradient differences (needs the whole trace: see [`ModelOverlay::along`](crate::plot::ModelOverlay::along)).
     Bfgs,
 }
 

@@ -32,14 +32,14 @@ pub enum Family {
 pub enum DampingUse {
     /// No damping.
     None,
-    /// A fixed `λ` ([`Damping::fixed`]).
+    /// A fixed `λ` ([`Damping::fixed`](crate::solvers::Damping::fixed)).
     Fixed,
     /// Levenberg–Marquardt: `λ` adapts to the model's reduction ratio
-    /// ([`Damping::adaptive`]).
+    /// ([`Damping::adaptive`](crate::solvers::Damping::adaptive)).
     LevenbergMarquardt,
 }
 
-/// What an optimizer does in stochastic mode ([`RaceConfig::batch_size`]).
+/// What an optimizer does in stochastic mode ([`RaceConfig::batch_size`](crate::race::RaceConfig::batch_size)).
 ///
 /// Every optimizer of the registry either runs on mini-batches or is
 /// refused with its reason: none silently runs on the full batch. The
@@ -52,7 +52,7 @@ pub enum Stochastic {
     Gradient,
     /// Gradient on a fresh mini-batch `B_k`; curvature on the same batch,
     /// or on a separate curvature batch `C_k` of its own size and seed
-    /// ([`RaceConfig::curvature_batch_size`], [`RaceConfig::curvature_seed`];
+    /// ([`RaceConfig::curvature_batch_size`](crate::race::RaceConfig::curvature_batch_size), [`RaceConfig::curvature_seed`](crate::race::RaceConfig::curvature_seed);
     /// see [`Damped::with_curvature_batch`](crate::solvers::Damped::with_curvature_batch)).
     Curvature,
     /// No stochastic mode; the text says why. A race in stochastic mode
@@ -84,15 +84,15 @@ pub struct Descriptor {
     /// One line for `--help` and the docs.
     pub summary: &'static str,
     /// Default learning rate; `None` if the optimizer has none. A kind with
-    /// a learning rate is one that [`RaceConfig::lr`] (the CLI's `--lr`) sets.
+    /// a learning rate is one that [`RaceConfig::lr`](crate::race::RaceConfig::lr) (the CLI's `--lr`) sets.
     pub lr: Option<f64>,
     /// Default momentum coefficient, if the optimizer has one.
     pub momentum: Option<f64>,
     /// Default gradient-noise scale `σ`, if the optimizer has one.
     pub noise: Option<f64>,
-    /// How it is damped (the default `λ` is [`RaceConfig::damping`]).
+    /// How it is damped (the default `λ` is [`RaceConfig::damping`](crate::race::RaceConfig::damping)).
     pub damping: DampingUse,
-    /// Its stochastic mode ([`RaceConfig::batch_size`]), or why it has none.
+    /// Its stochastic mode ([`RaceConfig::batch_size`](crate::race::RaceConfig::batch_size)), or why it has none.
     pub stochastic: Stochastic,
     /// `true` if it also stops when `‖g‖ < tol` ([`StopReason::GradientNorm`](crate::trace::StopReason::GradientNorm)).
     pub gradient_stop: bool,

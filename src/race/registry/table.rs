@@ -33,49 +33,49 @@ macro_rules! registry {
 }
 
 registry! {
-    /// [`GradientDescent`], fixed step (`gd`).
+    /// [`GradientDescent`](crate::solvers::GradientDescent), fixed step (`gd`).
     Gd {
         label: "GD", cli_name: "gd", aliases: &["sgd"], family: Family::FirstOrder,
         summary: "gradient descent, p <- p - lr g",
         lr: Some(0.8), momentum: None, noise: None, damping: DampingUse::None,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`GradientDescent`] with heavy-ball momentum (`momentum`).
+    /// [`GradientDescent`](crate::solvers::GradientDescent) with heavy-ball momentum (`momentum`).
     Momentum {
         label: "Momentum", cli_name: "momentum", aliases: &["heavy-ball"], family: Family::FirstOrder,
         summary: "gradient descent with heavy-ball momentum",
         lr: Some(0.1), momentum: Some(0.9), noise: None, damping: DampingUse::None,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`GradientDescent`] with Nesterov momentum (`nesterov`).
+    /// [`GradientDescent`](crate::solvers::GradientDescent) with Nesterov momentum (`nesterov`).
     Nesterov {
         label: "Nesterov", cli_name: "nesterov", aliases: &[], family: Family::FirstOrder,
         summary: "gradient descent with Nesterov momentum",
         lr: Some(0.1), momentum: Some(0.9), noise: None, damping: DampingUse::None,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`RmsProp`] (`rmsprop`).
+    /// [`RmsProp`](crate::solvers::RmsProp) (`rmsprop`).
     RmsProp {
         label: "RMSprop", cli_name: "rmsprop", aliases: &[], family: Family::FirstOrder,
         summary: "RMSprop, per-coordinate step lr / sqrt(mean g^2)",
         lr: Some(0.01), momentum: None, noise: None, damping: DampingUse::None,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`Adam`] (`adam`).
+    /// [`Adam`](crate::solvers::Adam) (`adam`).
     Adam {
         label: "Adam", cli_name: "adam", aliases: &[], family: Family::FirstOrder,
         summary: "Adam (Kingma & Ba), betas 0.9 and 0.999",
         lr: Some(0.05), momentum: None, noise: None, damping: DampingUse::None,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`DampedNewton`] (`newton`).
+    /// [`DampedNewton`](crate::solvers::DampedNewton) (`newton`).
     Newton {
         label: "Newton", cli_name: "newton", aliases: &["damped-newton"], family: Family::Newton,
         summary: "damped Newton, solve (H + lambda I) d = -g",
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
         stochastic: Stochastic::Curvature, gradient_stop: false,
     }
-    /// [`SaddleFreeNewton`] (`saddle-free`).
+    /// [`SaddleFreeNewton`](crate::solvers::SaddleFreeNewton) (`saddle-free`).
     SaddleFree {
         label: "Saddle-free Newton", cli_name: "saddle-free", aliases: &["sfn", "saddle-free-newton"],
         family: Family::Newton,
@@ -83,42 +83,42 @@ registry! {
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
         stochastic: Stochastic::Curvature, gradient_stop: false,
     }
-    /// [`GaussNewton`] with fixed damping (`ggn`).
+    /// [`GaussNewton`](crate::solvers::GaussNewton) with fixed damping (`ggn`).
     Ggn {
         label: "GGN", cli_name: "ggn", aliases: &["gauss-newton"], family: Family::GaussNewton,
         summary: "Gauss-Newton, solve (G + lambda I) d = -g",
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
         stochastic: Stochastic::Curvature, gradient_stop: false,
     }
-    /// [`GaussNewton`] with Levenberg–Marquardt damping (`ggn-lm`).
+    /// [`GaussNewton`](crate::solvers::GaussNewton) with Levenberg–Marquardt damping (`ggn-lm`).
     GgnLm {
         label: "GGN-LM", cli_name: "ggn-lm", aliases: &["levenberg-marquardt"], family: Family::GaussNewton,
         summary: "Gauss-Newton with Levenberg-Marquardt damping",
         lr: None, momentum: None, noise: None, damping: DampingUse::LevenbergMarquardt,
         stochastic: Stochastic::Curvature, gradient_stop: false,
     }
-    /// [`Kfac`], plain Tikhonov damping `G⊗A + λI`, fixed (`kfac`): the reference's `Γ·A + λI`.
+    /// [`Kfac`](crate::solvers::Kfac), plain Tikhonov damping `G⊗A + λI`, fixed (`kfac`): the reference's `Γ·A + λI`.
     Kfac {
         label: "K-FAC", cli_name: "kfac", aliases: &["k-fac"], family: Family::GaussNewton,
         summary: "K-FAC, Kronecker-factored curvature G (x) A + lambda I",
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
         stochastic: Stochastic::Curvature, gradient_stop: false,
     }
-    /// [`Kfac`], factored Tikhonov damping with LM adaptation (`kfac-lm`): Martens & Grosse.
+    /// [`Kfac`](crate::solvers::Kfac), factored Tikhonov damping with LM adaptation (`kfac-lm`): Martens & Grosse.
     KfacLm {
         label: "K-FAC-LM", cli_name: "kfac-lm", aliases: &["k-fac-lm"], family: Family::GaussNewton,
         summary: "K-FAC, factored damping adapted by Levenberg-Marquardt",
         lr: None, momentum: None, noise: None, damping: DampingUse::LevenbergMarquardt,
         stochastic: Stochastic::Curvature, gradient_stop: false,
     }
-    /// [`HessianFree`] on Gauss–Newton-vector products, fixed damping (`hf`).
+    /// [`HessianFree`](crate::solvers::HessianFree) on Gauss–Newton-vector products, fixed damping (`hf`).
     HessianFree {
         label: "Hessian-free", cli_name: "hf", aliases: &["hessian-free"], family: Family::GaussNewton,
         summary: "Hessian-free: CG on Gauss-Newton-vector products",
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
         stochastic: Stochastic::Curvature, gradient_stop: false,
     }
-    /// [`HessianFree`] on Gauss–Newton-vector products with LM damping (`hf-lm`).
+    /// [`HessianFree`](crate::solvers::HessianFree) on Gauss–Newton-vector products with LM damping (`hf-lm`).
     HessianFreeLm {
         label: "Hessian-free-LM", cli_name: "hf-lm", aliases: &["hessian-free-lm"], family: Family::GaussNewton,
         summary: "Hessian-free with Levenberg-Marquardt damping",
@@ -179,15 +179,15 @@ registry! {
         ),
         gradient_stop: true,
     }
-    /// [`LangevinGd`], gradient descent with seeded Gaussian gradient noise
-    /// (`langevin`), noise seeded with [`RaceConfig::seed`].
+    /// [`LangevinGd`](crate::solvers::LangevinGd), gradient descent with seeded Gaussian gradient noise
+    /// (`langevin`), noise seeded with [`RaceConfig::seed`](crate::race::RaceConfig::seed).
     Langevin {
         label: "Langevin GD", cli_name: "langevin", aliases: &["langevin-gd"], family: Family::FirstOrder,
         summary: "gradient descent plus seeded Gaussian gradient noise sigma",
         lr: Some(0.1), momentum: None, noise: Some(0.2), damping: DampingUse::None,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`AdaptiveGd`], gradient descent with step `η / (κ(H) + 1e−12)` from
+    /// [`AdaptiveGd`](crate::solvers::AdaptiveGd), gradient descent with step `η / (κ(H) + 1e−12)` from
     /// the Hessian's condition number (`adaptive-gd`).
     AdaptiveGd {
         label: "Adaptive GD (κ)", cli_name: "adaptive-gd", aliases: &["adaptive"], family: Family::FirstOrder,
@@ -195,28 +195,28 @@ registry! {
         lr: Some(0.1), momentum: None, noise: None, damping: DampingUse::None,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`StochasticBfgs`] with naive pairs across batches (`sbfgs`).
+    /// [`StochasticBfgs`](crate::solvers::StochasticBfgs) with naive pairs across batches (`sbfgs`).
     Sbfgs {
         label: "SBFGS (naive)", cli_name: "sbfgs", aliases: &["stochastic-bfgs"], family: Family::QuasiNewton,
         summary: "BFGS with a fixed step, pairs y = g(p+, B+) - g(p, B) across batches",
         lr: Some(0.3), momentum: None, noise: None, damping: DampingUse::Fixed,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`StochasticBfgs`] with both gradients of a pair on one batch (`obfgs`).
+    /// [`StochasticBfgs`](crate::solvers::StochasticBfgs) with both gradients of a pair on one batch (`obfgs`).
     Obfgs {
         label: "oBFGS", cli_name: "obfgs", aliases: &["online-bfgs"], family: Family::QuasiNewton,
         summary: "oBFGS (Schraudolph et al.): fixed step, pairs y = g(p+, B) - g(p, B) on one batch",
         lr: Some(0.3), momentum: None, noise: None, damping: DampingUse::Fixed,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`StochasticLbfgs`], memory 10, naive pairs across batches (`slbfgs`).
+    /// [`StochasticLbfgs`](crate::solvers::StochasticLbfgs), memory 10, naive pairs across batches (`slbfgs`).
     Slbfgs {
         label: "SL-BFGS (naive)", cli_name: "slbfgs", aliases: &["stochastic-lbfgs"], family: Family::QuasiNewton,
         summary: "L-BFGS (memory 10) with a fixed step, pairs across batches",
         lr: Some(0.3), momentum: None, noise: None, damping: DampingUse::Fixed,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`StochasticLbfgs`], memory 10, both gradients of a pair on one batch (`olbfgs`).
+    /// [`StochasticLbfgs`](crate::solvers::StochasticLbfgs), memory 10, both gradients of a pair on one batch (`olbfgs`).
     Olbfgs {
         label: "oLBFGS", cli_name: "olbfgs", aliases: &["online-lbfgs"], family: Family::QuasiNewton,
         summary: "oLBFGS (memory 10): fixed step, pairs on one batch",
