@@ -66,32 +66,19 @@ impl<'a> Summary<'a> {
 
     /// The table as HTML, for notebooks.
     pub fn to_html(&self) -> String {
-        let mut s = String::from("<table><thead><tr>");
-        for h in HEADERS {
-            s.push_str(&format!("<th>{}</th>", html_escape(h)));
-        }
-        s.push_str("</tr></thead><tbody>");
-        for row in self.rows() {
-            s.push_str("<tr>");
-            for (i, cell) in row.iter().enumerate() {
-                let align = if i == 0 || i == 10 { "left" } else { "right" };
-                s.push_str(&format!(
-                    "<td style=\"text-align:{align}\">{}</td>",
-                    html_escape(cell)
-                ));
+        let align = |i: usize| {
+            if i == 0 || i == 10 {
+                Align::Left
+            } else {
+                Align::Right
             }
-            s.push_str("</tr>");
-        }
-        s.push_str("</tbody></table>");
-        s
+        };
+        html_table(&HEADERS, &self.rows(), align)
     }
 
     /// Shows the table inline in an Evcxr notebook (`text/html`).
     pub fn evcxr_display(&self) {
-        println!(
-            "EVCXR_BEGIN_CONTENT text/html\n{}\nEVCXR_END_CONTENT",
-            self.to_html()
-        );
+        show_html(&self.to_html());
     }
 }
 
@@ -178,6 +165,66 @@ fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// How a column of an HTML table is aligned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Align {
+    Left,
+    Right,
+}
+
+/// The one HTML table writer of the crate's tables (race summary, the
+/// experiments' tables): a header row and one `<tr>` per row, every header
+/// and cell HTML-escaped, cell `i` aligned by `align(i)`.
+pub(crate) fn html_table<H, R, C>(
+    headers: &[H],
+    rows: &[R],
+    align: impl Fn(usize) -> Align,
+) -> String
+where
+    H: AsRef<str>,
+    R: AsRef<[C]>,
+    C: AsRef<str>,
+{
+    let mut s = String::from("<table><thead><tr>");
+    for h in headers {
+        s.push_str(&format!("<th>{}</th>", html_escape(h.as_ref())));
+    }
+    s.push_str("</tr></thead><tbody>");
+    for row in rows {
+        s.push_str("<tr>");
+        for (i, cell) in row.as_ref().iter().enumerate() {
+            let side = match align(i) {
+                Align::Left => "left",
+                Align::Right => "right",
+            };
+            s.push_str(&format!(
+                "<td style=\"text-align:{side}\">{}</td>",
+                html_escape(cell.as_ref())
+            ));
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</tbody></table>");
+    s
+}
+
+/// Prints `html` as Evcxr's inline `text/html` output.
+pub(crate) fn show_html(html: &str) {
+    println!("EVCXR_BEGIN_CONTENT text/html\n{html}\nEVCXR_END_CONTENT");
+}
+
+/// One row of a plain-text table: cell `i` right-aligned in `widths[i]`
+/// characters (a longer cell is not cut), cells separated by one space,
+/// no line break.
+pub(crate) fn aligned_row<C: fmt::Display>(cells: &[C], widths: &[usize]) -> String {
+    cells
+        .iter()
+        .zip(widths)
+        .map(|(c, &w)| format!("{c:>w$}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Writes `bytes` to `path` atomically: to a temporary file in the same
@@ -335,6 +382,33 @@ pub fn dataset_csv(data: &Dataset) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_table_escapes_and_aligns() {
+        let rows = vec![vec!["a<b".to_string(), "1 & 2".to_string()]];
+        let html = html_table(&["x", "y>"], &rows, |i| {
+            if i == 0 {
+                Align::Left
+            } else {
+                Align::Right
+            }
+        });
+        assert_eq!(
+            html,
+            "<table><thead><tr><th>x</th><th>y&gt;</th></tr></thead><tbody><tr>\
+             <td style=\"text-align:left\">a&lt;b</td>\
+             <td style=\"text-align:right\">1 &amp; 2</td></tr></tbody></table>"
+        );
+    }
+
+    #[test]
+    fn aligned_row_pads_on_the_left_and_never_cuts() {
+        assert_eq!(
+            aligned_row(&["B", "12", "long cell"], &[3, 4, 2]),
+            "  B   12 long cell"
+        );
+        assert_eq!(aligned_row::<&str>(&[], &[]), "");
+    }
     use crate::trace::{Counts, Settings, StopReason};
 
     fn trace(name: &str, stop: StopReason) -> Trace {

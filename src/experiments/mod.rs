@@ -24,6 +24,7 @@
 
 pub mod adaptive;
 pub mod bakeoff;
+mod checks;
 pub mod damping;
 pub mod derivatives;
 pub mod learning_rate;

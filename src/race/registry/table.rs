@@ -1,131 +1,13 @@
-//! The one table of optimizers: every [`OptimizerKind`] has one
-//! [`Descriptor`] (label, command-line name, aliases, family, default
-//! hyperparameters, capabilities), and [`run_kind`] builds its solver.
-//!
-//! # Adding an optimizer
-//! 1. its solver file under `src/solvers/` (an argmin `Solver`);
-//! 2. one entry in the `registry!` table below (the compiler refuses an
-//!    entry with a missing field);
-//! 3. one arm in [`run_kind`] (the compiler refuses a missing arm);
-//! 4. its line in the README's optimizer list (a test compares the two).
-//!
-//! Everything else (parsing, `--help`, the CLI's `--lr`, the mini-batch
-//! mode, the settings recorded in each trace) reads the descriptor.
+//! The table itself: [`OptimizerKind`] and [`REGISTRY`], declared from one
+//! list, and the kinds' names.
 
 use std::fmt;
 use std::str::FromStr;
 
-use argmin::core::Error as ArgminError;
-use argmin::solver::gradientdescent::SteepestDescent;
-use argmin::solver::linesearch::MoreThuenteLineSearch;
-use argmin::solver::newton::Newton;
-use argmin::solver::quasinewton::{BFGS, LBFGS};
-use argmin::solver::trustregion::{Steihaug, TrustRegion};
-use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
-use super::recorder::RunOutput;
-use super::runner::{execute, failed, Extras, Ist, RaceProblem};
-use super::RaceConfig;
+use super::descriptor::{DampingUse, Descriptor, Family, Stochastic};
 use crate::error::{Error, Result};
-use crate::solvers::{
-    Adam, AdaptiveGd, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac,
-    KfacDampingMode, LangevinGd, PairBatch, RmsProp, SaddleFreeNewton, StochasticBfgs,
-    StochasticLbfgs,
-};
-use crate::trace::Settings;
-
-/// The family an optimizer belongs to (for tables and docs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Family {
-    /// A step from the gradient alone, scaled by a learning rate (possibly
-    /// with momentum, per-coordinate scaling, noise or a curvature-dependent
-    /// scale): `gd`, `momentum`, `nesterov`, `rmsprop`, `adam`, `langevin`,
-    /// `adaptive-gd`.
-    FirstOrder,
-    /// Gradient direction with a line search (argmin's `SteepestDescent`).
-    LineSearch,
-    /// A solve with the Hessian (damped, `|H|`, or argmin's plain Newton).
-    Newton,
-    /// A solve with the Gauss–Newton matrix or an approximation of it
-    /// (dense GGN, K-FAC, Hessian-free CG).
-    GaussNewton,
-    /// Curvature learned from gradient differences (BFGS, L-BFGS).
-    QuasiNewton,
-    /// A quadratic model trusted within a radius (argmin's trust region).
-    TrustRegion,
-}
-
-/// How an optimizer is damped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum DampingUse {
-    /// No damping.
-    None,
-    /// A fixed `λ` ([`Damping::fixed`]).
-    Fixed,
-    /// Levenberg–Marquardt: `λ` adapts to the model's reduction ratio
-    /// ([`Damping::adaptive`]).
-    LevenbergMarquardt,
-}
-
-/// What an optimizer does in stochastic mode ([`RaceConfig::batch_size`]).
-///
-/// Every optimizer of the registry either runs on mini-batches or is
-/// refused with its reason: none silently runs on the full batch. The
-/// recorded loss is the full-batch loss in every case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Stochastic {
-    /// Every evaluation of an iteration (gradient, and the Hessian of
-    /// `adaptive-gd`, the second gradient of oBFGS's pairs) on a fresh
-    /// seeded mini-batch `B_k`.
-    Gradient,
-    /// Gradient on a fresh mini-batch `B_k`; curvature on the same batch,
-    /// or on a separate curvature batch `C_k` of its own size and seed
-    /// ([`RaceConfig::curvature_batch_size`], [`RaceConfig::curvature_seed`];
-    /// see [`Damped::with_curvature_batch`](crate::solvers::Damped::with_curvature_batch)).
-    Curvature,
-    /// No stochastic mode; the text says why. A race in stochastic mode
-    /// gives such a kind a [`StopReason::Failed`](crate::trace::StopReason::Failed)
-    /// trace with that reason, and the CLI refuses it (exit 2).
-    Refused(&'static str),
-}
-
-impl Stochastic {
-    /// `true` unless refused.
-    pub fn is_supported(self) -> bool {
-        !matches!(self, Self::Refused(_))
-    }
-}
-
-/// Everything the race knows about one optimizer kind.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Descriptor {
-    /// The kind.
-    pub kind: OptimizerKind,
-    /// Display label in traces, tables and legends.
-    pub label: &'static str,
-    /// Command-line name.
-    pub cli_name: &'static str,
-    /// Other accepted names (matched after lower-casing and `_` → `-`).
-    pub aliases: &'static [&'static str],
-    /// Family.
-    pub family: Family,
-    /// One line for `--help` and the docs.
-    pub summary: &'static str,
-    /// Default learning rate; `None` if the optimizer has none. A kind with
-    /// a learning rate is one that [`RaceConfig::lr`] (the CLI's `--lr`) sets.
-    pub lr: Option<f64>,
-    /// Default momentum coefficient, if the optimizer has one.
-    pub momentum: Option<f64>,
-    /// Default gradient-noise scale `σ`, if the optimizer has one.
-    pub noise: Option<f64>,
-    /// How it is damped (the default `λ` is [`RaceConfig::damping`]).
-    pub damping: DampingUse,
-    /// Its stochastic mode ([`RaceConfig::batch_size`]), or why it has none.
-    pub stochastic: Stochastic,
-    /// `true` if it also stops when `‖g‖ < tol` ([`StopReason::GradientNorm`](crate::trace::StopReason::GradientNorm)).
-    pub gradient_stop: bool,
-}
 
 /// Declares [`OptimizerKind`], [`OptimizerKind::ALL`] and [`REGISTRY`] from
 /// one list, so that a kind cannot exist without its descriptor.
@@ -151,49 +33,49 @@ macro_rules! registry {
 }
 
 registry! {
-    /// [`GradientDescent`], fixed step (`gd`).
+    /// [`GradientDescent`](crate::solvers::GradientDescent), fixed step (`gd`).
     Gd {
         label: "GD", cli_name: "gd", aliases: &["sgd"], family: Family::FirstOrder,
         summary: "gradient descent, p <- p - lr g",
         lr: Some(0.8), momentum: None, noise: None, damping: DampingUse::None,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`GradientDescent`] with heavy-ball momentum (`momentum`).
+    /// [`GradientDescent`](crate::solvers::GradientDescent) with heavy-ball momentum (`momentum`).
     Momentum {
         label: "Momentum", cli_name: "momentum", aliases: &["heavy-ball"], family: Family::FirstOrder,
         summary: "gradient descent with heavy-ball momentum",
         lr: Some(0.1), momentum: Some(0.9), noise: None, damping: DampingUse::None,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`GradientDescent`] with Nesterov momentum (`nesterov`).
+    /// [`GradientDescent`](crate::solvers::GradientDescent) with Nesterov momentum (`nesterov`).
     Nesterov {
         label: "Nesterov", cli_name: "nesterov", aliases: &[], family: Family::FirstOrder,
         summary: "gradient descent with Nesterov momentum",
         lr: Some(0.1), momentum: Some(0.9), noise: None, damping: DampingUse::None,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`RmsProp`] (`rmsprop`).
+    /// [`RmsProp`](crate::solvers::RmsProp) (`rmsprop`).
     RmsProp {
         label: "RMSprop", cli_name: "rmsprop", aliases: &[], family: Family::FirstOrder,
         summary: "RMSprop, per-coordinate step lr / sqrt(mean g^2)",
         lr: Some(0.01), momentum: None, noise: None, damping: DampingUse::None,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`Adam`] (`adam`).
+    /// [`Adam`](crate::solvers::Adam) (`adam`).
     Adam {
         label: "Adam", cli_name: "adam", aliases: &[], family: Family::FirstOrder,
         summary: "Adam (Kingma & Ba), betas 0.9 and 0.999",
         lr: Some(0.05), momentum: None, noise: None, damping: DampingUse::None,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`DampedNewton`] (`newton`).
+    /// [`DampedNewton`](crate::solvers::DampedNewton) (`newton`).
     Newton {
         label: "Newton", cli_name: "newton", aliases: &["damped-newton"], family: Family::Newton,
         summary: "damped Newton, solve (H + lambda I) d = -g",
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
         stochastic: Stochastic::Curvature, gradient_stop: false,
     }
-    /// [`SaddleFreeNewton`] (`saddle-free`).
+    /// [`SaddleFreeNewton`](crate::solvers::SaddleFreeNewton) (`saddle-free`).
     SaddleFree {
         label: "Saddle-free Newton", cli_name: "saddle-free", aliases: &["sfn", "saddle-free-newton"],
         family: Family::Newton,
@@ -201,42 +83,42 @@ registry! {
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
         stochastic: Stochastic::Curvature, gradient_stop: false,
     }
-    /// [`GaussNewton`] with fixed damping (`ggn`).
+    /// [`GaussNewton`](crate::solvers::GaussNewton) with fixed damping (`ggn`).
     Ggn {
         label: "GGN", cli_name: "ggn", aliases: &["gauss-newton"], family: Family::GaussNewton,
         summary: "Gauss-Newton, solve (G + lambda I) d = -g",
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
         stochastic: Stochastic::Curvature, gradient_stop: false,
     }
-    /// [`GaussNewton`] with Levenberg–Marquardt damping (`ggn-lm`).
+    /// [`GaussNewton`](crate::solvers::GaussNewton) with Levenberg–Marquardt damping (`ggn-lm`).
     GgnLm {
         label: "GGN-LM", cli_name: "ggn-lm", aliases: &["levenberg-marquardt"], family: Family::GaussNewton,
         summary: "Gauss-Newton with Levenberg-Marquardt damping",
         lr: None, momentum: None, noise: None, damping: DampingUse::LevenbergMarquardt,
         stochastic: Stochastic::Curvature, gradient_stop: false,
     }
-    /// [`Kfac`], plain Tikhonov damping `G⊗A + λI`, fixed (`kfac`): the reference's `Γ·A + λI`.
+    /// [`Kfac`](crate::solvers::Kfac), plain Tikhonov damping `G⊗A + λI`, fixed (`kfac`): the reference's `Γ·A + λI`.
     Kfac {
         label: "K-FAC", cli_name: "kfac", aliases: &["k-fac"], family: Family::GaussNewton,
         summary: "K-FAC, Kronecker-factored curvature G (x) A + lambda I",
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
         stochastic: Stochastic::Curvature, gradient_stop: false,
     }
-    /// [`Kfac`], factored Tikhonov damping with LM adaptation (`kfac-lm`): Martens & Grosse.
+    /// [`Kfac`](crate::solvers::Kfac), factored Tikhonov damping with LM adaptation (`kfac-lm`): Martens & Grosse.
     KfacLm {
         label: "K-FAC-LM", cli_name: "kfac-lm", aliases: &["k-fac-lm"], family: Family::GaussNewton,
         summary: "K-FAC, factored damping adapted by Levenberg-Marquardt",
         lr: None, momentum: None, noise: None, damping: DampingUse::LevenbergMarquardt,
         stochastic: Stochastic::Curvature, gradient_stop: false,
     }
-    /// [`HessianFree`] on Gauss–Newton-vector products, fixed damping (`hf`).
+    /// [`HessianFree`](crate::solvers::HessianFree) on Gauss–Newton-vector products, fixed damping (`hf`).
     HessianFree {
         label: "Hessian-free", cli_name: "hf", aliases: &["hessian-free"], family: Family::GaussNewton,
         summary: "Hessian-free: CG on Gauss-Newton-vector products",
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
         stochastic: Stochastic::Curvature, gradient_stop: false,
     }
-    /// [`HessianFree`] on Gauss–Newton-vector products with LM damping (`hf-lm`).
+    /// [`HessianFree`](crate::solvers::HessianFree) on Gauss–Newton-vector products with LM damping (`hf-lm`).
     HessianFreeLm {
         label: "Hessian-free-LM", cli_name: "hf-lm", aliases: &["hessian-free-lm"], family: Family::GaussNewton,
         summary: "Hessian-free with Levenberg-Marquardt damping",
@@ -297,15 +179,15 @@ registry! {
         ),
         gradient_stop: true,
     }
-    /// [`LangevinGd`], gradient descent with seeded Gaussian gradient noise
-    /// (`langevin`), noise seeded with [`RaceConfig::seed`].
+    /// [`LangevinGd`](crate::solvers::LangevinGd), gradient descent with seeded Gaussian gradient noise
+    /// (`langevin`), noise seeded with [`RaceConfig::seed`](crate::race::RaceConfig::seed).
     Langevin {
         label: "Langevin GD", cli_name: "langevin", aliases: &["langevin-gd"], family: Family::FirstOrder,
         summary: "gradient descent plus seeded Gaussian gradient noise sigma",
         lr: Some(0.1), momentum: None, noise: Some(0.2), damping: DampingUse::None,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`AdaptiveGd`], gradient descent with step `η / (κ(H) + 1e−12)` from
+    /// [`AdaptiveGd`](crate::solvers::AdaptiveGd), gradient descent with step `η / (κ(H) + 1e−12)` from
     /// the Hessian's condition number (`adaptive-gd`).
     AdaptiveGd {
         label: "Adaptive GD (κ)", cli_name: "adaptive-gd", aliases: &["adaptive"], family: Family::FirstOrder,
@@ -313,28 +195,28 @@ registry! {
         lr: Some(0.1), momentum: None, noise: None, damping: DampingUse::None,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`StochasticBfgs`] with naive pairs across batches (`sbfgs`).
+    /// [`StochasticBfgs`](crate::solvers::StochasticBfgs) with naive pairs across batches (`sbfgs`).
     Sbfgs {
         label: "SBFGS (naive)", cli_name: "sbfgs", aliases: &["stochastic-bfgs"], family: Family::QuasiNewton,
         summary: "BFGS with a fixed step, pairs y = g(p+, B+) - g(p, B) across batches",
         lr: Some(0.3), momentum: None, noise: None, damping: DampingUse::Fixed,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`StochasticBfgs`] with both gradients of a pair on one batch (`obfgs`).
+    /// [`StochasticBfgs`](crate::solvers::StochasticBfgs) with both gradients of a pair on one batch (`obfgs`).
     Obfgs {
         label: "oBFGS", cli_name: "obfgs", aliases: &["online-bfgs"], family: Family::QuasiNewton,
         summary: "oBFGS (Schraudolph et al.): fixed step, pairs y = g(p+, B) - g(p, B) on one batch",
         lr: Some(0.3), momentum: None, noise: None, damping: DampingUse::Fixed,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`StochasticLbfgs`], memory 10, naive pairs across batches (`slbfgs`).
+    /// [`StochasticLbfgs`](crate::solvers::StochasticLbfgs), memory 10, naive pairs across batches (`slbfgs`).
     Slbfgs {
         label: "SL-BFGS (naive)", cli_name: "slbfgs", aliases: &["stochastic-lbfgs"], family: Family::QuasiNewton,
         summary: "L-BFGS (memory 10) with a fixed step, pairs across batches",
         lr: Some(0.3), momentum: None, noise: None, damping: DampingUse::Fixed,
         stochastic: Stochastic::Gradient, gradient_stop: false,
     }
-    /// [`StochasticLbfgs`], memory 10, both gradients of a pair on one batch (`olbfgs`).
+    /// [`StochasticLbfgs`](crate::solvers::StochasticLbfgs), memory 10, both gradients of a pair on one batch (`olbfgs`).
     Olbfgs {
         label: "oLBFGS", cli_name: "olbfgs", aliases: &["online-lbfgs"], family: Family::QuasiNewton,
         summary: "oLBFGS (memory 10): fixed step, pairs on one batch",
@@ -388,165 +270,6 @@ impl FromStr for OptimizerKind {
                 ))
             })
     }
-}
-
-/// Builds the solver of `kind` with `settings` and runs it through
-/// [`execute`]; a solver that cannot be built (an invalid hyperparameter)
-/// gives a [`StopReason::Failed`](crate::trace::StopReason::Failed) trace.
-///
-/// The one place that knows each solver's constructor.
-pub(crate) fn run_kind<P: RaceProblem>(
-    problem: &P,
-    start: &Array1<f64>,
-    label: &str,
-    kind: OptimizerKind,
-    settings: Settings,
-    cfg: &RaceConfig,
-) -> RunOutput {
-    // Every `Some` below is guaranteed by `OptimizerSpec::settings` for the
-    // kinds that have the hyperparameter; NaN makes a constructor refuse.
-    let lr = settings.lr.unwrap_or(f64::NAN);
-    let mu = settings.momentum.unwrap_or(f64::NAN);
-    let lambda = settings.damping.unwrap_or(f64::NAN);
-    let noise = settings.noise.unwrap_or(f64::NAN);
-    let batch = settings.batch_size;
-    let seed = settings.seed;
-    let plain = Extras::default();
-    macro_rules! go {
-        ($solver:expr) => {
-            go!($solver, plain, |s| s)
-        };
-        ($solver:expr, $extras:expr, $configure:expr) => {
-            match $solver {
-                Ok(solver) => execute(
-                    problem, start, label, solver, cfg, settings, $extras, $configure,
-                ),
-                Err(e) => failed(problem, start, label, settings, e.to_string()),
-            }
-        };
-    }
-    // The stochastic mode of the kinds that have one.
-    macro_rules! batched {
-        ($s:ident) => {
-            match batch {
-                Some(b) => $s.with_minibatch(b, seed),
-                None => Ok($s),
-            }
-        };
-    }
-    // ... and the separate curvature batch of the damped kinds.
-    macro_rules! curved {
-        ($s:ident) => {
-            batched!($s).and_then(|s| match settings.curvature_batch_size {
-                Some(c) => s.with_curvature_batch(c, settings.curvature_seed.unwrap_or(seed)),
-                None => Ok(s),
-            })
-        };
-    }
-    // Stochastic quasi-Newton: fixed step, pairs across or within batches.
-    let pairs = |k: OptimizerKind| match k {
-        OptimizerKind::Obfgs | OptimizerKind::Olbfgs => PairBatch::Same,
-        _ => PairBatch::Consecutive,
-    };
-    let damping = || match kind.descriptor().damping {
-        DampingUse::LevenbergMarquardt => Damping::adaptive(lambda),
-        _ => Damping::fixed(lambda),
-    };
-    let line_search = MoreThuenteLineSearch::<Array1<f64>, Array1<f64>, f64>::new;
-    use OptimizerKind as K;
-    match kind {
-        K::Gd => go!(GradientDescent::new(lr).and_then(|s| batched!(s))),
-        K::Momentum => go!(GradientDescent::new(lr)
-            .and_then(|s| s.with_momentum(mu))
-            .and_then(|s| batched!(s))),
-        K::Nesterov => go!(GradientDescent::new(lr)
-            .and_then(|s| s.with_nesterov(mu))
-            .and_then(|s| batched!(s))),
-        K::RmsProp => go!(RmsProp::new(lr).and_then(|s| batched!(s))),
-        K::Adam => go!(Adam::new(lr).and_then(|s| batched!(s))),
-        K::Newton => go!(damping().and_then(|d| {
-            let s = DampedNewton::new().with_damping(d);
-            curved!(s)
-        })),
-        K::SaddleFree => go!(damping().and_then(|d| {
-            let s = SaddleFreeNewton::new().with_damping(d);
-            curved!(s)
-        })),
-        K::Ggn | K::GgnLm => go!(damping().and_then(|d| {
-            let s = GaussNewton::new().with_damping(d);
-            curved!(s)
-        })),
-        K::Kfac | K::KfacLm => go!(damping().and_then(|d| {
-            let mode = if kind == K::Kfac {
-                KfacDampingMode::Tikhonov
-            } else {
-                KfacDampingMode::Factored
-            };
-            let s = Kfac::new().with_damping(d).with_mode(mode);
-            curved!(s)
-        })),
-        K::HessianFree | K::HessianFreeLm => go!(damping().and_then(|d| {
-            let s = HessianFree::new().with_damping(d);
-            curved!(s)
-        })),
-        K::SteepestDescent => go!(Ok::<_, ArgminError>(SteepestDescent::new(line_search()))),
-        // argmin's Newton inverts its Hessian without counting it.
-        K::ArgminNewton => go!(
-            Ok::<_, ArgminError>(Newton::<f64>::new()),
-            Extras::solves(1),
-            |s: Ist<Array2<f64>>| s
-        ),
-        K::Bfgs => {
-            let n = start.len();
-            go!(
-                BFGS::<_, f64>::new(line_search())
-                    .with_tolerance_grad(cfg.tol)
-                    .and_then(|s| s.with_tolerance_cost(0.0)),
-                plain,
-                move |s: Ist<Array2<f64>>| s.inv_hessian(Array2::eye(n))
-            )
-        }
-        K::Lbfgs => go!(
-            LBFGS::<_, Array1<f64>, Array1<f64>, f64>::new(line_search(), 10)
-                .with_tolerance_grad(cfg.tol)
-                .and_then(|s| s.with_tolerance_cost(0.0)),
-            plain,
-            |s: Ist<()>| s
-        ),
-        // One uncounted Steihaug CG per iteration; argmin's trust region has
-        // no stopping rule of its own, so the race adds ‖g‖ < tol. Steihaug's
-        // CG never evaluates the problem (it uses the stored Hessian) and has
-        // no iteration limit by default: with a non-finite Hessian it loops
-        // forever, out of the budget's reach, so it gets a limit (exact CG
-        // ends within `n` iterations).
-        K::TrustRegion => go!(
-            Ok::<_, ArgminError>(TrustRegion::new(
-                Steihaug::<Array1<f64>, f64>::new().with_max_iters(steihaug_max_iters(start.len()))
-            )),
-            Extras {
-                solves_per_iter: 1,
-                gradient_tol: Some(cfg.tol),
-            },
-            |s: Ist<Array2<f64>>| s
-        ),
-        K::Langevin => go!(LangevinGd::new(lr, noise)
-            .map(|s| s.with_seed(seed))
-            .and_then(|s| batched!(s))),
-        K::AdaptiveGd => go!(AdaptiveGd::new(lr).and_then(|s| batched!(s))),
-        // the fixed damping λ is oBFGS's model-trust term, y ← y + λ s
-        K::Sbfgs | K::Obfgs => go!(StochasticBfgs::bfgs(lr, pairs(kind))
-            .and_then(|s| s.with_regularization(lambda))
-            .and_then(|s| batched!(s))),
-        K::Slbfgs | K::Olbfgs => go!(StochasticLbfgs::lbfgs(lr, 10, pairs(kind))
-            .and_then(|s| s.with_regularization(lambda))
-            .and_then(|s| batched!(s))),
-    }
-}
-
-/// The iteration limit of the Steihaug CG inside argmin's trust region for
-/// `n` parameters: `10 n + 10` (exact CG needs at most `n`).
-fn steihaug_max_iters(n: usize) -> u64 {
-    10 * n as u64 + 10
 }
 
 #[cfg(test)]
