@@ -629,7 +629,7 @@ fn damping_dashboard_draws_rejected_diverged_and_empty_runs() {
 }
 
 // ---------------------------------------------------------------------------
-// The quadratic model overlay (src/plot/quadratic_model.rs).
+// The quadratic model overlay (src/plot/quadratic_model/).
 
 mod quadratic_model {
     use super::*;
