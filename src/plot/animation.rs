@@ -316,8 +316,9 @@ fn chunk_bounds(n: usize, threads: usize) -> Vec<usize> {
     bounds
 }
 
-/// The work of the first frame (the whole image) in ordinary frames.
-const FIRST_FRAME_COST: f64 = 8.0;
+/// The work of the first frame (the whole image, about 12 ms against 1 ms
+/// for a later frame on the reference race) in ordinary frames.
+const FIRST_FRAME_COST: f64 = 12.0;
 
 /// What every frame draws from: the background, where the moving parts go,
 /// and what they show.
@@ -549,7 +550,7 @@ mod tests {
             }
         }
         // The first chunk is shorter: its first frame is the whole image.
-        assert_eq!(chunk_bounds(120, 2), vec![0, 57, 120]);
+        assert_eq!(chunk_bounds(120, 2), vec![0, 55, 120]);
     }
 
     #[test]

@@ -63,29 +63,38 @@ fn palette() -> Vec<Rgb> {
     pal
 }
 
-/// A fixed 255-colour palette and an exact nearest-colour cache: a
-/// direct-mapped table of recent colours (a miss searches the palette, so
-/// the result never depends on the cache, only the speed does).
+/// A fixed 255-colour palette and an exact nearest-colour memo: an
+/// open-addressing hash table of the colours met so far (the heatmap alone
+/// has tens of thousands), small enough to stay in cache.
 pub(crate) struct Quantiser {
-    palette: Vec<Rgb>,
-    /// `rgb << 8 | index` of the last colour that hashed to each slot, or
-    /// [`NO_ENTRY`].
-    cache: Vec<u32>,
+    /// The palette's red, green and blue channels, padded to 256 entries
+    /// with a colour far from every RGB value.
+    channels: [[i32; 256]; 3],
+    /// `rgb << 8 | index`, or [`NO_COLOUR`]; at most half full.
+    memo: Vec<u32>,
+    /// Number of colours in `memo`.
+    known: usize,
     /// The last frame's palette indices (kept for its allocation).
     indices: Vec<u8>,
 }
 
-/// Slots of the colour cache (a power of two).
-const CACHE_SLOTS: usize = 1 << 15;
-/// An empty cache slot (no colour has this key: it would need index 255,
-/// the transparent slot).
-const NO_ENTRY: u32 = u32::MAX;
+/// An empty slot of the memo (no colour maps to index 255, the transparent
+/// slot, so no entry has this value).
+const NO_COLOUR: u32 = u32::MAX;
 
 impl Quantiser {
     pub(crate) fn new() -> Self {
+        let palette = palette();
+        let mut channels = [[10_000i32; 256]; 3];
+        for (i, p) in palette.iter().enumerate() {
+            for c in 0..3 {
+                channels[c][i] = i32::from(p[c]);
+            }
+        }
         Self {
-            palette: palette(),
-            cache: vec![NO_ENTRY; CACHE_SLOTS],
+            channels,
+            memo: vec![NO_COLOUR; 1 << 16],
+            known: 0,
             indices: Vec::new(),
         }
     }
@@ -100,31 +109,65 @@ impl Quantiser {
     #[inline]
     fn index(&mut self, r: u8, g: u8, b: u8) -> u8 {
         let rgb = (u32::from(r) << 16) | (u32::from(g) << 8) | u32::from(b);
-        let slot = (rgb.wrapping_mul(0x9E37_79B1) >> (32 - CACHE_SLOTS.trailing_zeros())) as usize;
-        let e = self.cache[slot];
-        if e >> 8 == rgb && e != NO_ENTRY {
-            return e as u8;
+        let mask = self.memo.len() - 1;
+        let mut at = Self::slot(rgb, mask);
+        loop {
+            let e = self.memo[at];
+            if e == NO_COLOUR {
+                break;
+            }
+            if e >> 8 == rgb {
+                return e as u8;
+            }
+            at = (at + 1) & mask;
         }
         let i = self.nearest(r, g, b);
-        self.cache[slot] = (rgb << 8) | u32::from(i);
+        self.remember(rgb, i);
         i
+    }
+
+    #[inline]
+    fn slot(rgb: u32, mask: usize) -> usize {
+        (rgb.wrapping_mul(0x9E37_79B1) >> 8) as usize & mask
+    }
+
+    /// Adds a colour that is not in the memo, doubling it when half full.
+    #[cold]
+    fn remember(&mut self, rgb: u32, index: u8) {
+        if 2 * (self.known + 1) > self.memo.len() {
+            let grown = vec![NO_COLOUR; 2 * self.memo.len()];
+            let old = std::mem::replace(&mut self.memo, grown);
+            self.known = 0;
+            for e in old.into_iter().filter(|&e| e != NO_COLOUR) {
+                self.remember(e >> 8, e as u8);
+            }
+        }
+        let mask = self.memo.len() - 1;
+        let mut at = Self::slot(rgb, mask);
+        while self.memo[at] != NO_COLOUR {
+            at = (at + 1) & mask;
+        }
+        self.memo[at] = (rgb << 8) | u32::from(index);
+        self.known += 1;
     }
 
     /// The palette index nearest to `(r, g, b)`.
     #[cold]
     fn nearest(&self, r: u8, g: u8, b: u8) -> u8 {
-        // Nearest by a luminance-weighted squared distance (weights 2, 4, 3).
-        let mut best = (u32::MAX, 0usize);
-        for (i, p) in self.palette.iter().enumerate() {
-            let dr = r as i32 - p[0] as i32;
-            let dg = g as i32 - p[1] as i32;
-            let db = b as i32 - p[2] as i32;
-            let d = (2 * dr * dr + 4 * dg * dg + 3 * db * db) as u32;
-            if d < best.0 {
-                best = (d, i);
-            }
+        // Nearest by a luminance-weighted squared distance (weights 2, 4, 3),
+        // the first of equals: all 256 distances at once (the loop
+        // vectorises; the padding slot is far from every colour), then the
+        // first index of the smallest.
+        let mut d = [0i32; 256];
+        let (r, g, b) = (i32::from(r), i32::from(g), i32::from(b));
+        for (i, di) in d.iter_mut().enumerate() {
+            let dr = r - self.channels[0][i];
+            let dg = g - self.channels[1][i];
+            let db = b - self.channels[2][i];
+            *di = 2 * dr * dr + 4 * dg * dg + 3 * db * db;
         }
-        best.1 as u8
+        let min = d.iter().copied().fold(i32::MAX, i32::min);
+        d.iter().position(|&v| v == min).unwrap_or(0) as u8
     }
 
     /// Appends the indices of the RGB pixels `cur`, [`TRANSPARENT`] where
@@ -166,7 +209,17 @@ impl Quantiser {
             let span = y * w * 3 + x0 * 3..y * w * 3 + x1 * 3;
             let row = &cur[span.clone()];
             match prev {
-                None => idx.extend(row.chunks_exact(3).map(|p| self.index(p[0], p[1], p[2]))),
+                None => {
+                    // Neighbours often share a colour (a heatmap cell is
+                    // several pixels wide): reuse the last answer.
+                    let mut last = ([0u8; 3], self.index(0, 0, 0));
+                    for p in row.chunks_exact(3) {
+                        if p != last.0 {
+                            last = ([p[0], p[1], p[2]], self.index(p[0], p[1], p[2]));
+                        }
+                        idx.push(last.1);
+                    }
+                }
                 Some(prev) => {
                     // Blocks of 8 unchanged pixels are skipped in one compare.
                     let old = &prev[span.clone()];
@@ -509,11 +562,33 @@ mod tests {
     #[test]
     fn quantiser_maps_palette_colours_to_themselves() {
         let mut q = Quantiser::new();
-        assert_eq!(q.palette.len(), 255);
+        let pal = palette();
+        assert_eq!(pal.len(), 255);
         for i in [0usize, 50, 111, 140, 200] {
-            let c = q.palette[i];
+            let c = pal[i];
             let j = q.index(c[0], c[1], c[2]) as usize;
-            assert_eq!(q.palette[j], c);
+            assert_eq!(pal[j], c);
+        }
+        // The vectorised search is the plain one (the first index of the
+        // smallest weighted distance), before and after the memo grows.
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        for k in 0..40_000 {
+            let c: Rgb = if k < 255 {
+                pal[k]
+            } else {
+                [rng.random(), rng.random(), rng.random()]
+            };
+            let mut best = (u32::MAX, 0usize);
+            for (i, p) in pal.iter().enumerate() {
+                let d = |a: u8, b: u8| (i32::from(a) - i32::from(b)).pow(2) as u32;
+                let d = 2 * d(c[0], p[0]) + 4 * d(c[1], p[1]) + 3 * d(c[2], p[2]);
+                if d < best.0 {
+                    best = (d, i);
+                }
+            }
+            assert_eq!(q.index(c[0], c[1], c[2]) as usize, best.1, "{c:?}");
+            assert_eq!(q.index(c[0], c[1], c[2]) as usize, best.1, "{c:?} (memo)");
         }
     }
 
