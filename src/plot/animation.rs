@@ -9,7 +9,7 @@
 //! what redrawing everything on a fresh copy of the background gives, so a
 //! frame is a pure function of its step. Frames are quantised to one fixed
 //! global palette (the colour map, the path colours, greys and their blends,
-//! built once) by an exact nearest-colour search behind a cache, and every
+//! built once) by an exact nearest-colour search behind a memo, and every
 //! frame after the first stores only the rectangle that changed, with
 //! unchanged pixels transparent, which keeps the file small.
 //!

@@ -1,5 +1,5 @@
 //! The GIF side of `journey.gif`: a fixed palette with an exact
-//! nearest-colour search behind a cache, frames that store only their
+//! nearest-colour search behind a memo, frames that store only their
 //! changed rectangle, a fast LZW encoder that writes exactly the `gif`
 //! crate's bytes, and the pixel rectangles the animation restores and
 //! compares.

@@ -344,7 +344,8 @@ impl Factorised {
             .zip(&c)
             .map(|((a, b), c)| (a.abs() * xm).max(b.abs() * ym + c.abs()))
             .fold(0.0_f64, f64::max);
-        if !(bound <= FACTOR_EXP_LIMIT) {
+        let finite = a.iter().chain(&b).chain(&c).all(|v| v.is_finite());
+        if !finite || bound.is_nan() || bound > FACTOR_EXP_LIMIT {
             return None;
         }
         let n = a.len();
