@@ -88,19 +88,30 @@ fn run(plan: Plan) -> Result<(), String> {
     if plan.figures {
         let (grid, shown) = plot::landscape(problem, &traces, None, 200)
             .map_err(|e| format!("evaluating the loss landscape failed: {e}"))?;
-        let paths = plot::paths_figure(&grid, &shown, &PathsStyle::default())
-            .map_err(|e| format!("drawing paths.png failed: {e}"))?;
-        let journey = plot::journey_animation(
-            &grid,
-            &shown,
-            &AnimationOptions {
-                frames: plan.frames,
-                fps: plan.fps as f64,
-                progress: !plan.quiet,
-                ..AnimationOptions::default()
-            },
-        )
-        .map_err(|e| format!("drawing journey.gif failed: {e}"))?;
+        // paths.png is drawn on its own thread while journey.gif renders
+        // (which spreads its frames over the cores): the two share only the
+        // grid and the traces, and each has the same bytes either way.
+        let (paths, journey) = std::thread::scope(|scope| {
+            let paths = scope.spawn(|| plot::paths_figure(&grid, &shown, &PathsStyle::default()));
+            let journey = plot::journey_animation(
+                &grid,
+                &shown,
+                &AnimationOptions {
+                    frames: plan.frames,
+                    fps: plan.fps as f64,
+                    progress: !plan.quiet,
+                    ..AnimationOptions::default()
+                },
+            );
+            let paths = paths.join().unwrap_or_else(|_| {
+                Err(plot::PlotError::Drawing(
+                    "the drawing thread panicked".into(),
+                ))
+            });
+            (paths, journey)
+        });
+        let paths = paths.map_err(|e| format!("drawing paths.png failed: {e}"))?;
+        let journey = journey.map_err(|e| format!("drawing journey.gif failed: {e}"))?;
         files.push((plan.out_dir.join("paths.png"), paths.into_bytes()));
         files.push((plan.out_dir.join("journey.gif"), journey.into_bytes()));
     }

@@ -1,6 +1,8 @@
 //! The GIF side of `journey.gif`: a fixed palette with an exact
-//! nearest-colour memo, frames that store only their changed rectangle, and
-//! the pixel rectangles the animation restores and compares.
+//! nearest-colour search behind a memo, frames that store only their
+//! changed rectangle, a fast LZW encoder that writes exactly the `gif`
+//! crate's bytes, and the pixel rectangles the animation restores and
+//! compares.
 
 use std::borrow::Cow;
 
@@ -11,98 +13,182 @@ use super::colour::{landscape_colour, path_colour, Rgb, NO_VALUE};
 /// Index of the transparent colour in the palette.
 pub(crate) const TRANSPARENT: u8 = 255;
 
-/// A fixed 255-colour palette and an exact nearest-colour memo over all
-/// 2²⁴ RGB values (filled lazily, so only colours that occur cost anything).
-pub(crate) struct Quantiser {
-    palette: Vec<Rgb>,
-    /// `memo[rgb] = index + 1`, 0 when not yet computed.
-    memo: Vec<u8>,
-    pub(crate) frames_written: usize,
+/// The fixed palette: the colour map, its iso-line shades, greys for text,
+/// the path colours and their blends (255 colours; index 255 is
+/// [`TRANSPARENT`]).
+fn palette() -> Vec<Rgb> {
+    let mut pal: Vec<Rgb> = Vec::with_capacity(256);
+    let white = [255u8, 255, 255];
+    let mix = |a: Rgb, b: Rgb, t: f64| -> Rgb {
+        let mut o = [0u8; 3];
+        for c in 0..3 {
+            o[c] = (a[c] as f64 * (1.0 - t) + b[c] as f64 * t).round() as u8;
+        }
+        o
+    };
+    // The colour map (what most pixels are).
+    for k in 0..112 {
+        pal.push(landscape_colour(k as f64 / 111.0));
+    }
+    // The colour map under a translucent dark iso-line.
+    for k in 0..24 {
+        pal.push(mix(
+            landscape_colour(k as f64 / 23.0),
+            [0x1a, 0x1a, 0x1a],
+            0.30,
+        ));
+    }
+    pal.push(NO_VALUE);
+    // Greys for text and its antialiasing.
+    for k in 0..24 {
+        let v = (0x22 as f64 + (255.0 - 0x22 as f64) * k as f64 / 23.0).round() as u8;
+        pal.push([v, v, v]);
+    }
+    // Path colours, and their blends with white (halo, antialiasing) and
+    // with the middle of the colour map.
+    for i in 0..10 {
+        let c = path_colour(i);
+        pal.push(c);
+        pal.push(mix(c, white, 0.35));
+        pal.push(mix(c, white, 0.7));
+        pal.push(mix(c, landscape_colour(0.5), 0.45));
+        pal.push(mix(c, [0x22, 0x22, 0x22], 0.3));
+    }
+    // The colour map lightened by a white halo's antialiased edge.
+    while pal.len() < 255 {
+        let k = pal.len();
+        pal.push(mix(landscape_colour((k % 47) as f64 / 46.0), white, 0.5));
+    }
+    pal.truncate(255);
+    pal
 }
+
+/// A fixed 255-colour palette and an exact nearest-colour memo: an
+/// open-addressing hash table of the colours met so far (the heatmap alone
+/// has tens of thousands), small enough to stay in cache.
+pub(crate) struct Quantiser {
+    /// The palette's red, green and blue channels, padded to 256 entries
+    /// with a colour far from every RGB value.
+    channels: [[i32; 256]; 3],
+    /// `rgb << 8 | index`, or [`NO_COLOUR`]; at most half full.
+    memo: Vec<u32>,
+    /// Number of colours in `memo`.
+    known: usize,
+    /// The last frame's palette indices (kept for its allocation).
+    indices: Vec<u8>,
+}
+
+/// An empty slot of the memo (no colour maps to index 255, the transparent
+/// slot, so no entry has this value).
+const NO_COLOUR: u32 = u32::MAX;
 
 impl Quantiser {
     pub(crate) fn new() -> Self {
-        let mut pal: Vec<Rgb> = Vec::with_capacity(256);
-        let white = [255u8, 255, 255];
-        let mix = |a: Rgb, b: Rgb, t: f64| -> Rgb {
-            let mut o = [0u8; 3];
+        let palette = palette();
+        let mut channels = [[10_000i32; 256]; 3];
+        for (i, p) in palette.iter().enumerate() {
             for c in 0..3 {
-                o[c] = (a[c] as f64 * (1.0 - t) + b[c] as f64 * t).round() as u8;
+                channels[c][i] = i32::from(p[c]);
             }
-            o
-        };
-        // The colour map (what most pixels are).
-        for k in 0..112 {
-            pal.push(landscape_colour(k as f64 / 111.0));
         }
-        // The colour map under a translucent dark iso-line.
-        for k in 0..24 {
-            pal.push(mix(
-                landscape_colour(k as f64 / 23.0),
-                [0x1a, 0x1a, 0x1a],
-                0.30,
-            ));
-        }
-        pal.push(NO_VALUE);
-        // Greys for text and its antialiasing.
-        for k in 0..24 {
-            let v = (0x22 as f64 + (255.0 - 0x22 as f64) * k as f64 / 23.0).round() as u8;
-            pal.push([v, v, v]);
-        }
-        // Path colours, and their blends with white (halo, antialiasing) and
-        // with the middle of the colour map.
-        for i in 0..10 {
-            let c = path_colour(i);
-            pal.push(c);
-            pal.push(mix(c, white, 0.35));
-            pal.push(mix(c, white, 0.7));
-            pal.push(mix(c, landscape_colour(0.5), 0.45));
-            pal.push(mix(c, [0x22, 0x22, 0x22], 0.3));
-        }
-        // The colour map lightened by a white halo's antialiased edge.
-        while pal.len() < 255 {
-            let k = pal.len();
-            pal.push(mix(landscape_colour((k % 47) as f64 / 46.0), white, 0.5));
-        }
-        pal.truncate(255);
         Self {
-            palette: pal,
-            memo: vec![0u8; 1 << 24],
-            frames_written: 0,
+            channels,
+            memo: vec![NO_COLOUR; 1 << 16],
+            known: 0,
+            indices: Vec::new(),
         }
     }
 
-    pub(crate) fn palette_bytes(&self) -> Vec<u8> {
-        let mut out: Vec<u8> = self.palette.iter().flatten().copied().collect();
+    /// The global colour table: the 255 colours and the transparent slot.
+    pub(crate) fn palette_bytes() -> Vec<u8> {
+        let mut out: Vec<u8> = palette().iter().flatten().copied().collect();
         out.extend_from_slice(&[255, 0, 255]); // the transparent slot
         out
     }
 
+    #[inline]
     fn index(&mut self, r: u8, g: u8, b: u8) -> u8 {
-        let key = ((r as usize) << 16) | ((g as usize) << 8) | b as usize;
-        let m = self.memo[key];
-        if m != 0 {
-            return m - 1;
-        }
-        // Nearest by a luminance-weighted squared distance (weights 2, 4, 3).
-        let mut best = (u32::MAX, 0usize);
-        for (i, p) in self.palette.iter().enumerate() {
-            let dr = r as i32 - p[0] as i32;
-            let dg = g as i32 - p[1] as i32;
-            let db = b as i32 - p[2] as i32;
-            let d = (2 * dr * dr + 4 * dg * dg + 3 * db * db) as u32;
-            if d < best.0 {
-                best = (d, i);
+        let rgb = (u32::from(r) << 16) | (u32::from(g) << 8) | u32::from(b);
+        let mask = self.memo.len() - 1;
+        let mut at = Self::slot(rgb, mask);
+        loop {
+            let e = self.memo[at];
+            if e == NO_COLOUR {
+                break;
             }
+            if e >> 8 == rgb {
+                return e as u8;
+            }
+            at = (at + 1) & mask;
         }
-        self.memo[key] = best.1 as u8 + 1;
-        best.1 as u8
+        let i = self.nearest(r, g, b);
+        self.remember(rgb, i);
+        i
     }
 
-    /// Encodes `cur` as a GIF frame: the whole image, or only the bounding
-    /// rectangle of the pixels that differ from `prev`, with unchanged pixels
-    /// transparent. `None` if nothing changed. With `prev`, the caller
-    /// promises that pixels outside the rectangle `within` are unchanged.
+    #[inline]
+    fn slot(rgb: u32, mask: usize) -> usize {
+        (rgb.wrapping_mul(0x9E37_79B1) >> 8) as usize & mask
+    }
+
+    /// Adds a colour that is not in the memo, doubling it when half full.
+    #[cold]
+    fn remember(&mut self, rgb: u32, index: u8) {
+        if 2 * (self.known + 1) > self.memo.len() {
+            let grown = vec![NO_COLOUR; 2 * self.memo.len()];
+            let old = std::mem::replace(&mut self.memo, grown);
+            self.known = 0;
+            for e in old.into_iter().filter(|&e| e != NO_COLOUR) {
+                self.remember(e >> 8, e as u8);
+            }
+        }
+        let mask = self.memo.len() - 1;
+        let mut at = Self::slot(rgb, mask);
+        while self.memo[at] != NO_COLOUR {
+            at = (at + 1) & mask;
+        }
+        self.memo[at] = (rgb << 8) | u32::from(index);
+        self.known += 1;
+    }
+
+    /// The palette index nearest to `(r, g, b)`.
+    #[cold]
+    fn nearest(&self, r: u8, g: u8, b: u8) -> u8 {
+        // Nearest by a luminance-weighted squared distance (weights 2, 4, 3),
+        // the first of equals: all 256 distances at once (the loop
+        // vectorises; the padding slot is far from every colour), then the
+        // first index of the smallest.
+        let mut d = [0i32; 256];
+        let (r, g, b) = (i32::from(r), i32::from(g), i32::from(b));
+        for (i, di) in d.iter_mut().enumerate() {
+            let dr = r - self.channels[0][i];
+            let dg = g - self.channels[1][i];
+            let db = b - self.channels[2][i];
+            *di = 2 * dr * dr + 4 * dg * dg + 3 * db * db;
+        }
+        let min = d.iter().copied().fold(i32::MAX, i32::min);
+        d.iter().position(|&v| v == min).unwrap_or(0) as u8
+    }
+
+    /// Appends the indices of the RGB pixels `cur`, [`TRANSPARENT`] where
+    /// they equal `old`.
+    #[inline]
+    fn delta_pixels(&mut self, cur: &[u8], old: &[u8], idx: &mut Vec<u8>) {
+        for (p, q) in cur.chunks_exact(3).zip(old.chunks_exact(3)) {
+            idx.push(if p == q {
+                TRANSPARENT
+            } else {
+                self.index(p[0], p[1], p[2])
+            });
+        }
+    }
+
+    /// Encodes `cur` as a GIF frame, LZW-compressed (see [`lzw_encode`];
+    /// for [`gif::Encoder::write_lzw_pre_encoded_frame`]): the whole image,
+    /// or only the bounding rectangle of the pixels that differ from `prev`,
+    /// with unchanged pixels transparent. `None` if nothing changed. With
+    /// `prev`, the caller promises that pixels outside the rectangle
+    /// `within` are unchanged.
     pub(crate) fn frame(
         &mut self,
         cur: &[u8],
@@ -116,24 +202,42 @@ impl Quantiser {
         };
         let prev = prev.map(|p| p.0);
         let (fw, fh) = (x1 - x0, y1 - y0);
-        let mut idx = Vec::with_capacity(fw * fh);
+        let mut idx = std::mem::take(&mut self.indices);
+        idx.clear();
+        idx.reserve(fw * fh);
         for y in y0..y1 {
             let span = y * w * 3 + x0 * 3..y * w * 3 + x1 * 3;
             let row = &cur[span.clone()];
             match prev {
-                None => idx.extend(row.chunks_exact(3).map(|p| self.index(p[0], p[1], p[2]))),
-                Some(prev) => {
-                    for (p, q) in row.chunks_exact(3).zip(prev[span.clone()].chunks_exact(3)) {
-                        idx.push(if p == q {
-                            TRANSPARENT
-                        } else {
-                            self.index(p[0], p[1], p[2])
-                        });
+                None => {
+                    // Neighbours often share a colour (a heatmap cell is
+                    // several pixels wide): reuse the last answer.
+                    let mut last = ([0u8; 3], self.index(0, 0, 0));
+                    for p in row.chunks_exact(3) {
+                        if p != last.0 {
+                            last = ([p[0], p[1], p[2]], self.index(p[0], p[1], p[2]));
+                        }
+                        idx.push(last.1);
                     }
+                }
+                Some(prev) => {
+                    // Blocks of 8 unchanged pixels are skipped in one compare.
+                    let old = &prev[span.clone()];
+                    let blocks = row.chunks_exact(24).zip(old.chunks_exact(24));
+                    let tail = row.len() / 24 * 24;
+                    for (p8, q8) in blocks {
+                        if p8 == q8 {
+                            idx.extend_from_slice(&[TRANSPARENT; 8]);
+                        } else {
+                            self.delta_pixels(p8, q8, &mut idx);
+                        }
+                    }
+                    self.delta_pixels(&row[tail..], &old[tail..], &mut idx);
                 }
             }
         }
-        self.frames_written += 1;
+        let buffer = lzw_encode(&idx, TRANSPARENT);
+        self.indices = idx;
         Some(Frame {
             delay: 0,
             dispose: DisposalMethod::Keep,
@@ -145,8 +249,215 @@ impl Quantiser {
             height: fh as u16,
             interlaced: false,
             palette: None,
-            buffer: Cow::Owned(idx),
+            buffer: Cow::Owned(buffer),
         })
+    }
+}
+
+/// GIF's variable-length LZW code stream of `data`, prefixed with its
+/// minimum code size: the buffer [`gif::Encoder::write_lzw_pre_encoded_frame`]
+/// takes, and byte for byte what [`Frame::make_lzw_pre_encoded`] (the `weezl`
+/// encoder) produces (a test compares them).
+///
+/// The algorithm is plain greedy LZW (Welch 1984) as GIF89a fixes it: a clear
+/// code first; codes start one bit wider than the minimum code size and
+/// widen when the next code to assign no longer fits; when the table is full
+/// (4096 codes) a clear code restarts it; an end code and zero padding close
+/// the stream. Only the bookkeeping is organised for delta frames, which are
+/// mostly long runs of the transparent index:
+///
+/// - the dictionary is a hash table of `(prefix code, byte) → code`, cleared
+///   on a restart;
+/// - the codes of the pure runs `t, tt, ttt, …` of the byte `t = run_byte`
+///   form a contiguous list (`tᵏ⁺¹` can only be added while `tᵏ` is the
+///   longest run known), so while the current match is such a run, greedy
+///   matching extends it through the run in one step instead of one lookup
+///   per byte. The output does not depend on `run_byte`, only the speed does.
+pub(crate) fn lzw_encode(data: &[u8], run_byte: u8) -> Vec<u8> {
+    // The minimum code size, chosen as the `gif` crate chooses it.
+    let max = data.iter().copied().max().unwrap_or(0);
+    let min_size = (u32::from(max) + 1)
+        .max(4)
+        .next_power_of_two()
+        .trailing_zeros() as u8;
+    let mut out = Vec::with_capacity(data.len() / 4 + 16);
+    out.push(min_size);
+    let mut lzw = Lzw::new(min_size, out);
+    let clear = 1u16 << min_size;
+    // runs[k − 1] is the code of the run of k bytes `run_byte`.
+    let mut runs: Vec<u16> = Vec::with_capacity(128);
+    runs.push(u16::from(run_byte));
+    let mut cur: Option<u16> = None;
+    // k when `cur` is the run of k bytes `run_byte`, 0 otherwise.
+    let mut cur_run = 0usize;
+    let mut i = 0;
+    while i < data.len() {
+        let b = data[i];
+        let Some(c) = cur else {
+            cur = Some(u16::from(b));
+            cur_run = usize::from(b == run_byte);
+            i += 1;
+            continue;
+        };
+        if cur_run > 0 && b == run_byte && cur_run < runs.len() {
+            // Extend the run as far as both the data and the known runs go.
+            let room = runs.len() - cur_run;
+            let avail = data[i..]
+                .iter()
+                .take(room)
+                .take_while(|&&v| v == run_byte)
+                .count();
+            cur_run += avail;
+            i += avail;
+            cur = Some(runs[cur_run - 1]);
+            continue;
+        }
+        if !(cur_run > 0 && b == run_byte) {
+            if let Some(next) = lzw.find(c, b) {
+                cur = Some(next);
+                cur_run = 0;
+                i += 1;
+                continue;
+            }
+        }
+        // A miss: (c, b) becomes a new code, c is written, b starts anew.
+        let new_code = lzw.next;
+        if new_code < MAX_CODES && lzw.insert(c, b, new_code) && cur_run > 0 && b == run_byte {
+            runs.push(new_code);
+        }
+        lzw.next += 1;
+        lzw.write(c);
+        if u32::from(lzw.next) > 1u32 << lzw.size && lzw.size < MAX_CODE_SIZE {
+            lzw.size += 1;
+        }
+        if usize::from(lzw.next) > usize::from(MAX_CODES) {
+            lzw.write(clear);
+            lzw.restart();
+            runs.truncate(1);
+        }
+        cur = Some(u16::from(b));
+        cur_run = usize::from(b == run_byte);
+        i += 1;
+    }
+    if let Some(c) = cur {
+        lzw.write(c);
+        // The decoder adds one more entry before it reads the end code.
+        if u32::from(lzw.next) > (1u32 << lzw.size) - 1 && lzw.size < MAX_CODE_SIZE {
+            lzw.size += 1;
+        }
+    }
+    lzw.write(clear + 1);
+    lzw.finish()
+}
+
+/// Largest LZW code width in GIF.
+const MAX_CODE_SIZE: u8 = 12;
+/// Number of LZW codes in a full table.
+const MAX_CODES: u16 = 1 << MAX_CODE_SIZE;
+/// Slots of the LZW hash table (a power of two, 4 × the codes).
+const LZW_SLOTS: usize = 1 << 14;
+const EMPTY: u32 = u32::MAX;
+/// Length of `weezl`'s short successor lists, see [`Lzw::insert`].
+const WEEZL_SHORT: u8 = 16;
+
+/// The LZW dictionary and the LSB-first bit writer.
+struct Lzw {
+    min_size: u8,
+    /// Current code width.
+    size: u8,
+    /// Next code to assign.
+    next: u16,
+    /// `(prefix << 8 | byte) << 12 | code`, or [`EMPTY`].
+    table: Vec<u32>,
+    /// Continuations of each code added so far (saturating).
+    kids: Vec<u8>,
+    bits: u64,
+    nbits: u32,
+    out: Vec<u8>,
+}
+
+impl Lzw {
+    fn new(min_size: u8, out: Vec<u8>) -> Self {
+        let mut lzw = Self {
+            min_size,
+            size: min_size + 1,
+            next: (1 << min_size) + 2,
+            table: vec![EMPTY; LZW_SLOTS],
+            kids: vec![0; usize::from(MAX_CODES)],
+            bits: 0,
+            nbits: 0,
+            out,
+        };
+        lzw.write(1 << min_size);
+        lzw
+    }
+
+    fn restart(&mut self) {
+        self.size = self.min_size + 1;
+        self.next = (1 << self.min_size) + 2;
+        self.table.fill(EMPTY);
+        self.kids.fill(0);
+    }
+
+    #[inline]
+    fn slot(key: u32) -> usize {
+        (key.wrapping_mul(0x9E37_79B1) >> (32 - LZW_SLOTS.trailing_zeros())) as usize
+    }
+
+    #[inline]
+    fn find(&self, prefix: u16, byte: u8) -> Option<u16> {
+        let key = (u32::from(prefix) << 8) | u32::from(byte);
+        let mut at = Self::slot(key);
+        loop {
+            let e = self.table[at];
+            if e == EMPTY {
+                return None;
+            }
+            if e >> 12 == key {
+                return Some((e & 0xfff) as u16);
+            }
+            at = (at + 1) & (LZW_SLOTS - 1);
+        }
+    }
+
+    /// Records `(prefix, byte) → code`, except for the 17th continuation of
+    /// a prefix, which `weezl` (0.1) leaves out of its table: its short
+    /// successor list holds 16 entries and, when a 17th arrives, it moves
+    /// them to a full table without the newcomer. The code is still
+    /// assigned, and the stream stays valid (a decoder adds the entry; the
+    /// encoder just never uses it). Doing the same keeps the bytes those of
+    /// the `gif` crate. Returns whether the entry was recorded.
+    fn insert(&mut self, prefix: u16, byte: u8, code: u16) -> bool {
+        let kids = &mut self.kids[usize::from(prefix)];
+        *kids = kids.saturating_add(1);
+        if *kids == WEEZL_SHORT + 1 {
+            return false;
+        }
+        let key = (u32::from(prefix) << 8) | u32::from(byte);
+        let mut at = Self::slot(key);
+        while self.table[at] != EMPTY {
+            at = (at + 1) & (LZW_SLOTS - 1);
+        }
+        self.table[at] = (key << 12) | u32::from(code);
+        true
+    }
+
+    #[inline]
+    fn write(&mut self, code: u16) {
+        self.bits |= u64::from(code) << self.nbits;
+        self.nbits += u32::from(self.size);
+        while self.nbits >= 8 {
+            self.out.push(self.bits as u8);
+            self.bits >>= 8;
+            self.nbits -= 8;
+        }
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        if self.nbits > 0 {
+            self.out.push(self.bits as u8);
+        }
+        self.out
     }
 }
 
@@ -251,11 +562,126 @@ mod tests {
     #[test]
     fn quantiser_maps_palette_colours_to_themselves() {
         let mut q = Quantiser::new();
-        assert_eq!(q.palette.len(), 255);
+        let pal = palette();
+        assert_eq!(pal.len(), 255);
         for i in [0usize, 50, 111, 140, 200] {
-            let c = q.palette[i];
+            let c = pal[i];
             let j = q.index(c[0], c[1], c[2]) as usize;
-            assert_eq!(q.palette[j], c);
+            assert_eq!(pal[j], c);
+        }
+        // The vectorised search is the plain one (the first index of the
+        // smallest weighted distance), before and after the memo grows.
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        for k in 0..40_000 {
+            let c: Rgb = if k < 255 {
+                pal[k]
+            } else {
+                [rng.random(), rng.random(), rng.random()]
+            };
+            let mut best = (u32::MAX, 0usize);
+            for (i, p) in pal.iter().enumerate() {
+                let d = |a: u8, b: u8| (i32::from(a) - i32::from(b)).pow(2) as u32;
+                let d = 2 * d(c[0], p[0]) + 4 * d(c[1], p[1]) + 3 * d(c[2], p[2]);
+                if d < best.0 {
+                    best = (d, i);
+                }
+            }
+            assert_eq!(q.index(c[0], c[1], c[2]) as usize, best.1, "{c:?}");
+            assert_eq!(q.index(c[0], c[1], c[2]) as usize, best.1, "{c:?} (memo)");
+        }
+    }
+
+    /// The reference: the `gif` crate's own (`weezl`) compression.
+    fn weezl(data: &[u8]) -> Vec<u8> {
+        let mut f = Frame {
+            width: 1,
+            height: data.len() as u16,
+            buffer: Cow::Owned(data.to_vec()),
+            ..Frame::default()
+        };
+        f.make_lzw_pre_encoded();
+        f.buffer.into_owned()
+    }
+
+    #[test]
+    fn lzw_matches_the_gif_crate_byte_for_byte() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut cases: Vec<Vec<u8>> = vec![
+            vec![],
+            vec![7],
+            vec![255; 1],
+            vec![255; 100_000],
+            vec![3; 70_000],
+            (0..=255).collect(),
+        ];
+        for _ in 0..40 {
+            // Runs of the transparent index between bursts of colours from
+            // alphabets of several sizes (minimum code sizes 2 to 8), long
+            // enough to fill the table several times.
+            let alphabet = [2u8, 4, 16, 100, 255][rng.random_range(0..5)];
+            let len = rng.random_range(1..60_000);
+            let mut v = Vec::with_capacity(len);
+            while v.len() < len {
+                if rng.random_bool(0.5) {
+                    let n = rng.random_range(1..3000);
+                    v.extend(std::iter::repeat_n(TRANSPARENT, n));
+                } else {
+                    let n = rng.random_range(1..200);
+                    let run = rng.random_range(1..6);
+                    for _ in 0..n {
+                        let c = rng.random_range(0..alphabet);
+                        v.extend(std::iter::repeat_n(c, run));
+                    }
+                }
+            }
+            v.truncate(len);
+            if alphabet < 255 && rng.random_bool(0.5) {
+                // no transparent index at all: a smaller code size
+                v.iter_mut()
+                    .for_each(|x| *x = if *x == TRANSPARENT { 0 } else { *x });
+            }
+            cases.push(v);
+        }
+        // Pairs (one of two bytes, then any of many): the two prefixes get
+        // more than 16 continuations that recur, where `weezl` leaves one
+        // out of its table (see `Lzw::insert`).
+        for width in [64u8, 200] {
+            for _ in 0..4 {
+                let len = rng.random_range(20_000..60_000);
+                cases.push(
+                    (0..len)
+                        .map(|i| {
+                            if i % 2 == 0 {
+                                rng.random_range(0..2)
+                            } else {
+                                rng.random_range(0..width)
+                            }
+                        })
+                        .collect(),
+                );
+            }
+        }
+        // The frames of the committed journey.gif.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/journey.gif");
+        let mut opts = gif::DecodeOptions::new();
+        opts.set_color_output(gif::ColorOutput::Indexed);
+        let file = std::fs::File::open(path).expect("assets/journey.gif");
+        let mut dec = opts.read_info(file).expect("a GIF");
+        let before = cases.len();
+        while let Some(f) = dec.read_next_frame().expect("a frame") {
+            cases.push(f.buffer.to_vec());
+        }
+        assert!(cases.len() - before > 100);
+        for (k, v) in cases.iter().enumerate() {
+            for run_byte in [TRANSPARENT, 0, 3] {
+                assert_eq!(
+                    lzw_encode(v, run_byte),
+                    weezl(v),
+                    "case {k}, run byte {run_byte}"
+                );
+            }
         }
     }
 }

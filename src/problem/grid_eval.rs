@@ -37,6 +37,12 @@ impl XorProblem {
     ///   (all terms non-negative, so `s`, and with it the loss, keeps full
     ///   relative accuracy even when it is tiny). One `exp` per example and
     ///   one `ln_1p` per grid point, instead of one of each per example;
+    /// - when only the output layer moves and every label is 0 or 1 (the
+    ///   reference slice), the logit is affine in `p` and `e_n` factorises
+    ///   into a factor of the column and a factor of the row (see
+    ///   `Factorised` in the source): the exponentials are taken once per
+    ///   column and per row, and a grid point costs a few multiply-adds per
+    ///   example, with no `exp` at all;
     /// - rows of the grid are shared among the available cores
     ///   (`std::thread::scope`). Each value is computed by the same
     ///   arithmetic whatever the number of threads, so the result is
@@ -62,6 +68,20 @@ impl XorProblem {
             .min((nx * ny * self.data().len()).div_ceil(200_000).max(1));
         let rows_per = ny.div_ceil(threads);
         let eval = &eval;
+        if let Some(f) = Factorised::new(eval, xs, ys) {
+            let f = &f;
+            let fill = |rows: &mut [f64], j0: usize| f.fill_rows(rows, j0, nx);
+            if threads <= 1 {
+                fill(&mut out, 0);
+            } else {
+                std::thread::scope(|sc| {
+                    for (k, chunk) in out.chunks_mut(rows_per * nx).enumerate() {
+                        sc.spawn(move || fill(chunk, k * rows_per));
+                    }
+                });
+            }
+            return Array2::from_shape_vec((ny, nx), out).map_err(|e| Error::Shape(e.to_string()));
+        }
         let fill = |rows: &mut [f64], j0: usize| {
             let mut scratch = Scratch::default();
             for (dj, row) in rows.chunks_mut(nx).enumerate() {
@@ -264,6 +284,142 @@ impl<'a> PlaneCost<'a> {
     }
 }
 
+/// Largest `|exponent|` a precomputed factor of [`Factorised`] may have, so
+/// that no factor and no product of two overflows or underflows to zero
+/// where `e^{−|u|}` would not.
+const FACTOR_EXP_LIMIT: f64 = 300.0;
+
+/// The cost grid of a plane that moves only the output layer, with no
+/// exponential per grid point and example.
+///
+/// With labels `y_n ∈ {0, 1}` and `t_n = 1 − 2 y_n`, the loss term is
+/// `softplus(z) − y z = softplus(u)` with `u_n = t_n z_n` and, on the grid,
+/// `u_n(x_i, y_j) = a_n x_i + (b_n y_j + c_n)` (`a = t c₁`, `b = t c₂`,
+/// `c = t z₀`). So `softplus(u) = max(u, 0) + ln(1 + e^{−|u|})` with
+/// `e^{−|u|} = e^{∓a x} · e^{∓(b y + c)}` (the sign that of `u`): the
+/// exponentials factorise into a column factor and a row factor, `2 N` of each
+/// computed once per column and per row, and a grid point costs a few
+/// multiply-adds per example. The logarithms are taken as in [`LogSum`], so a
+/// tiny loss keeps its relative accuracy.
+struct Factorised {
+    /// Examples.
+    n: usize,
+    /// Per example: `a_n` and `b_n y + c_n` per row, see above.
+    a: Vec<f64>,
+    /// Per column `i` (row-major `nx × n`): `e^{−a_n x_i}` and `e^{a_n x_i}`.
+    col_neg: Vec<f64>,
+    col_pos: Vec<f64>,
+    b: Vec<f64>,
+    c: Vec<f64>,
+    xs: Vec<f64>,
+    ys: Vec<f64>,
+}
+
+impl Factorised {
+    /// The factorised evaluation, or `None` unless the plane moves only the
+    /// output layer (of width 1), every label is 0 or 1, and every factor
+    /// stays far from overflow on the grid.
+    fn new(eval: &PlaneCost<'_>, xs: &[f64], ys: &[f64]) -> Option<Self> {
+        let layers = eval.problem.mlp().num_layers();
+        if eval.first + 1 != layers || eval.width != 1 {
+            return None;
+        }
+        let labels = &eval.problem.data().y;
+        let mut t = Vec::with_capacity(labels.len());
+        for &y in labels {
+            t.push(match y {
+                0.0 => 1.0,
+                1.0 => -1.0,
+                _ => return None,
+            });
+        }
+        let a: Vec<f64> = t.iter().zip(&eval.c1).map(|(t, c)| t * c).collect();
+        let b: Vec<f64> = t.iter().zip(&eval.c2).map(|(t, c)| t * c).collect();
+        let c: Vec<f64> = t.iter().zip(&eval.z0).map(|(t, c)| t * c).collect();
+        let extreme = |v: &[f64]| v.iter().fold(0.0_f64, |m, &x| m.max(x.abs()));
+        let (xm, ym) = (extreme(xs), extreme(ys));
+        let bound = a
+            .iter()
+            .zip(&b)
+            .zip(&c)
+            .map(|((a, b), c)| (a.abs() * xm).max(b.abs() * ym + c.abs()))
+            .fold(0.0_f64, f64::max);
+        let finite = a.iter().chain(&b).chain(&c).all(|v| v.is_finite());
+        if !finite || bound.is_nan() || bound > FACTOR_EXP_LIMIT {
+            return None;
+        }
+        let n = a.len();
+        let mut col_neg = Vec::with_capacity(xs.len() * n);
+        let mut col_pos = Vec::with_capacity(xs.len() * n);
+        for &x in xs {
+            for &an in &a {
+                col_neg.push((-an * x).exp());
+                col_pos.push((an * x).exp());
+            }
+        }
+        Some(Self {
+            n,
+            a,
+            col_neg,
+            col_pos,
+            b,
+            c,
+            xs: xs.to_vec(),
+            ys: ys.to_vec(),
+        })
+    }
+
+    /// Fills `rows` (whole rows of `nx` values) starting at row `j0`.
+    fn fill_rows(&self, rows: &mut [f64], j0: usize, nx: usize) {
+        let n = self.n;
+        let (mut v, mut row_neg, mut row_pos) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        for (dj, row) in rows.chunks_mut(nx).enumerate() {
+            let y = self.ys[j0 + dj];
+            for k in 0..n {
+                v[k] = self.b[k] * y + self.c[k];
+                row_neg[k] = (-v[k]).exp();
+                row_pos[k] = v[k].exp();
+            }
+            // Four columns at a time: independent chains of the running
+            // product keep the pipeline full.
+            let mut i = 0;
+            while i < nx {
+                let m = (nx - i).min(4);
+                let mut lin = [0.0; 4];
+                let mut folded = [0.0; 4];
+                let mut s = [0.0; 4];
+                let mut count = 0;
+                for k in 0..n {
+                    let (ak, vk, rn, rp) = (self.a[k], v[k], row_neg[k], row_pos[k]);
+                    for q in 0..m {
+                        let col = (i + q) * n + k;
+                        let u = ak * self.xs[i + q] + vk;
+                        let e = if u > 0.0 {
+                            lin[q] += u;
+                            self.col_neg[col] * rn
+                        } else {
+                            self.col_pos[col] * rp
+                        };
+                        s[q] += e + s[q] * e;
+                    }
+                    count += 1;
+                    if count == FOLD {
+                        for q in 0..m {
+                            folded[q] += s[q].ln_1p();
+                            s[q] = 0.0;
+                        }
+                        count = 0;
+                    }
+                }
+                for q in 0..m {
+                    row[i + q] = (lin[q] + folded[q] + s[q].ln_1p()) / n as f64;
+                }
+                i += m;
+            }
+        }
+    }
+}
+
 /// `out = Ŵ â` for one example, with `Ŵ` the row-major `[W | b]` block
 /// `(off, rows, cols)` of `theta`.
 fn affine((off, rows, cols): (usize, usize, usize), theta: &[f64], a: &[f64], out: &mut Vec<f64>) {
@@ -326,5 +482,77 @@ mod tests {
         assert_eq!(g.dim(), (2, 3));
         let want = XorProblem::reference().cost(&array![2.0, 0.5]).unwrap();
         assert!((g[[1, 2]] - want).abs() <= 1e-12 * want);
+    }
+
+    /// The grid, cell by cell, against the per-point evaluation and the
+    /// problem's own cost.
+    fn check_grid(problem: &XorProblem, xs: &[f64], ys: &[f64], factorised: bool) {
+        let eval = PlaneCost::new(problem).unwrap();
+        assert_eq!(Factorised::new(&eval, xs, ys).is_some(), factorised);
+        let g = problem.cost_grid(xs, ys).unwrap();
+        let mut scratch = Scratch::default();
+        let mut smallest = f64::INFINITY;
+        for (j, &y) in ys.iter().enumerate() {
+            for (i, &x) in xs.iter().enumerate() {
+                let v = g[[j, i]];
+                let point = eval.cost(x, y, &mut scratch);
+                let exact = problem.cost(&array![x, y]).unwrap();
+                for want in [point, exact] {
+                    assert!(
+                        (v - want).abs() <= 1e-12 * want,
+                        "{v} vs {want} at ({x}, {y})"
+                    );
+                }
+                smallest = smallest.min(v);
+            }
+        }
+        assert!(smallest > 0.0);
+    }
+
+    #[test]
+    fn factorised_grid_matches_the_cost_everywhere() {
+        let reference = XorProblem::reference();
+        let axis = |lo: f64, hi: f64, n: usize| -> Vec<f64> {
+            (0..n)
+                .map(|i| lo + (hi - lo) * i as f64 / (n - 1) as f64)
+                .collect()
+        };
+        // The reference view, and a wide one where the logits reach ±100:
+        // losses from tiny to large and every sign pattern.
+        check_grid(&reference, &axis(-3.0, 3.0, 23), &axis(-3.0, 3.0, 19), true);
+        check_grid(
+            &reference,
+            &axis(-60.0, 60.0, 31),
+            &axis(-60.0, 60.0, 29),
+            true,
+        );
+        // An output plane of a deeper network on separable data, at a
+        // random origin.
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mlp = crate::mlp::Mlp::new(&[2, 4, 3, 1]).unwrap();
+        let d = mlp.num_params();
+        let (off, _, cols) = mlp.layer_block(mlp.num_layers() - 1);
+        let origin: ndarray::Array1<f64> = (0..d).map(|_| rng.random_range(-2.0..2.0)).collect();
+        let mut dirs = ndarray::Array2::zeros((2, d));
+        for j in 0..2 {
+            for i in off..off + cols {
+                dirs[[j, i]] = rng.random_range(-1.0..1.0);
+            }
+        }
+        let plane = Parameterisation::Plane(crate::problem::Plane {
+            origin,
+            directions: dirs,
+        });
+        let deep = XorProblem::new(Dataset::separable(), mlp, plane).unwrap();
+        check_grid(&deep, &axis(-40.0, 40.0, 27), &axis(-40.0, 40.0, 25), true);
+        // Past the factors' range the grid takes the per-point path.
+        check_grid(&reference, &axis(-2e3, 2e3, 9), &axis(-2e3, 2e3, 7), false);
+        // Planes through hidden weights never factorise.
+        check_grid(
+            &XorProblem::hidden_slice(),
+            &axis(-3.0, 3.0, 9),
+            &axis(-3.0, 3.0, 7),
+            false,
+        );
     }
 }
