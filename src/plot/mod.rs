@@ -126,6 +126,7 @@ mod dashboard;
 mod data;
 pub mod ellipses;
 mod gif_frames;
+mod gif_lzw;
 mod grid;
 mod heat_table;
 mod kit;
