@@ -25,9 +25,9 @@
 //! sharing one forward pass.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2};
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2};
 
-use super::kernels::{buffer, contiguous, dot, recycle, recycle_all, sum, Pass};
+use super::kernels::{buffer, contiguous, dot, recycle, recycle_all, Pass};
 use super::{KroneckerFactors, LayerSignals, Mlp};
 use crate::data::Dataset;
 use crate::error::Result;
@@ -212,18 +212,27 @@ impl Mlp {
         let signals = pass.output_signals(&theta);
         let inv_n = 1.0 / n as f64;
         let w: Vec<f64> = w.iter().map(|&w| w * inv_n).collect();
+        let uniform = vec![inv_n; n];
+        let mut a_hat = buffer(0);
         let factors = pass
             .blocks
             .iter()
             .zip(&signals)
             .enumerate()
-            .map(|(l, (b, g))| KroneckerFactors {
-                offset: b.off,
-                a: input_factor(&pass.acts[l], b.fan_in(), n),
-                g: weighted_gram(g, b.rows, n, &w),
+            .map(|(l, (b, g))| {
+                let k = b.fan_in();
+                a_hat.clear();
+                a_hat.extend_from_slice(&pass.acts[l][..k * n]);
+                a_hat.resize(b.cols * n, 1.0);
+                KroneckerFactors {
+                    offset: b.off,
+                    a: weighted_gram(&a_hat, b.cols, n, &uniform),
+                    g: weighted_gram(g, b.rows, n, &w),
+                }
             })
             .collect();
         recycle_all(signals);
+        recycle(a_hat);
         Ok(factors)
     }
 }
@@ -245,51 +254,27 @@ pub(crate) fn weighted_gram(a: &[f64], rows: usize, n: usize, w: &[f64]) -> Arra
         }
     }
     let mut g = Array2::zeros((rows, rows));
-    gram_into(a, &b, rows, n, 1.0, g.view_mut());
-    recycle(b);
-    g
-}
-
-/// `K-FAC`'s input factor `Â = (1/N) Σ_n â_n â_nᵀ` (`(k+1) × (k+1)`) of the
-/// activations `a` (`k × N`, row-major) with the bias entry `â = [a; 1]`,
-/// without copying `a`: the Gram block `a aᵀ / N`, the bias column `a 1 / N`
-/// and the corner `1`.
-pub(crate) fn input_factor(a: &[f64], k: usize, n: usize) -> Array2<f64> {
-    let inv_n = 1.0 / n as f64;
-    let mut f = Array2::zeros((k + 1, k + 1));
-    gram_into(a, a, k, n, inv_n, f.slice_mut(s![..k, ..k]));
-    for j in 0..k {
-        let v = sum(&a[j * n..(j + 1) * n]) * inv_n;
-        f[[j, k]] = v;
-        f[[k, j]] = v;
-    }
-    f[[k, k]] = 1.0;
-    f
-}
-
-/// `g ← alpha · a bᵀ` for `a`, `b` (`rows × N`, row-major) whose product is
-/// known to be symmetric (`b` a row-wise weighting of `a`): only the upper
-/// triangle is computed, then mirrored, so that `g` is exactly symmetric.
-fn gram_into(a: &[f64], b: &[f64], rows: usize, n: usize, alpha: f64, mut g: ArrayViewMut2<f64>) {
     if rows < GRAM_GEMM_MIN {
         for i in 0..rows {
             let ai = &a[i * n..(i + 1) * n];
             for j in i..rows {
-                let v = alpha * dot(ai, &b[j * n..(j + 1) * n]);
+                let v = dot(ai, &b[j * n..(j + 1) * n]);
                 g[[i, j]] = v;
                 g[[j, i]] = v;
             }
         }
-        return;
+        recycle(b);
+        return g;
     }
     let av = ArrayView2::from_shape((rows, n), &a[..rows * n]).expect("rows × N");
-    let bv = ArrayView2::from_shape((rows, n), &b[..rows * n]).expect("rows × N");
-    for i0 in (0..rows).step_by(GRAM_BLOCK) {
+    let bv = ArrayView2::from_shape((rows, n), &b[..]).expect("rows × N");
+    let starts: Vec<usize> = (0..rows).step_by(GRAM_BLOCK).collect();
+    for &i0 in &starts {
         let i1 = (i0 + GRAM_BLOCK).min(rows);
         // rows i0..i1 against columns i0..rows in one product
         let mut c = g.slice_mut(s![i0..i1, i0..]);
         general_mat_mul(
-            alpha,
+            1.0,
             &av.slice(s![i0..i1, ..]),
             &bv.slice(s![i0.., ..]).t(),
             0.0,
@@ -309,6 +294,8 @@ fn gram_into(a: &[f64], b: &[f64], rows: usize, n: usize, alpha: f64, mut g: Arr
             g[[j, i]] = v;
         }
     }
+    recycle(b);
+    g
 }
 
 /// `Jᵀ` (`D × N`, row-major) from the per-layer output signals

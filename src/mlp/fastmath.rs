@@ -34,26 +34,20 @@ const C: [f64; 11] = [
 ];
 
 /// `e^r − 1` for `|r| ≤ 0.35`, without cancellation.
-///
-/// The polynomial `p(r) = Σ_{i=0}^{10} C[i] rⁱ` is evaluated by Estrin's
-/// scheme (pairs `C[2i] + C[2i+1] r`, then powers `r², r⁴, r⁸`): the same
-/// number of operations as Horner's rule but a dependency chain of four
-/// multiply-add levels instead of eleven, so that several vectors are in
-/// flight at once.
 #[inline(always)]
 fn expm1_reduced(r: f64) -> f64 {
+    let mut p = C[10];
+    p = p * r + C[9];
+    p = p * r + C[8];
+    p = p * r + C[7];
+    p = p * r + C[6];
+    p = p * r + C[5];
+    p = p * r + C[4];
+    p = p * r + C[3];
+    p = p * r + C[2];
+    p = p * r + C[1];
+    p = p * r + C[0];
     let r2 = r * r;
-    let r4 = r2 * r2;
-    let r8 = r4 * r4;
-    let q0 = C[0] + C[1] * r;
-    let q1 = C[2] + C[3] * r;
-    let q2 = C[4] + C[5] * r;
-    let q3 = C[6] + C[7] * r;
-    let q4 = C[8] + C[9] * r;
-    let lo = q0 + q1 * r2;
-    let mid = q2 + q3 * r2;
-    let hi = q4 + C[10] * r2;
-    let p = (lo + mid * r4) + hi * r8;
     r + r2 * (0.5 + r * p)
 }
 
