@@ -15,8 +15,10 @@ const TOL: f64 = 1e-12;
 
 /// Architectures: logistic regression, one hidden layer (narrow, and wide
 /// enough for the blocked Gram product), two and three hidden layers, and a
-/// hidden-to-hidden layer of at least 16 on both sides (the GEMM path).
-const ARCHITECTURES: [&[usize]; 7] = [
+/// hidden-to-hidden layer of at least 16 on both sides (the GEMM path), one
+/// exactly at that threshold, and a narrow layer feeding a wide one (the
+/// register-blocked small products with many rows, then a 40-wide fan-in).
+const ARCHITECTURES: [&[usize]; 9] = [
     &[2, 1],
     &[2, 3, 1],
     &[2, 32, 1],
@@ -24,6 +26,8 @@ const ARCHITECTURES: [&[usize]; 7] = [
     &[2, 4, 3, 1],
     &[2, 3, 2, 2, 1],
     &[2, 20, 17, 1],
+    &[2, 16, 16, 1],
+    &[2, 5, 40, 1],
 ];
 
 /// `‖a − b‖∞ / ‖b‖∞` (absolute where `b` is exactly zero).

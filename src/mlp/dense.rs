@@ -25,9 +25,9 @@
 //! sharing one forward pass.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2};
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 
-use super::kernels::{buffer, contiguous, dot, recycle, recycle_all, Pass};
+use super::kernels::{buffer, contiguous, dot, recycle, recycle_all, sum, Pass};
 use super::{KroneckerFactors, LayerSignals, Mlp};
 use crate::data::Dataset;
 use crate::error::Result;
@@ -221,12 +221,20 @@ impl Mlp {
             .enumerate()
             .map(|(l, (b, g))| {
                 let k = b.fan_in();
-                a_hat.clear();
-                a_hat.extend_from_slice(&pass.acts[l][..k * n]);
-                a_hat.resize(b.cols * n, 1.0);
+                let a = if k >= GRAM_GEMM_MIN {
+                    // a GEMM either way: the Gram of the activations and
+                    // their sums, without copying them
+                    input_factor(&pass.acts[l], k, n)
+                } else {
+                    // the triangle of dot products of `[a; 1]`, as before
+                    a_hat.clear();
+                    a_hat.extend_from_slice(&pass.acts[l][..k * n]);
+                    a_hat.resize(b.cols * n, 1.0);
+                    weighted_gram(&a_hat, b.cols, n, &uniform)
+                };
                 KroneckerFactors {
                     offset: b.off,
-                    a: weighted_gram(&a_hat, b.cols, n, &uniform),
+                    a,
                     g: weighted_gram(g, b.rows, n, &w),
                 }
             })
@@ -254,27 +262,51 @@ pub(crate) fn weighted_gram(a: &[f64], rows: usize, n: usize, w: &[f64]) -> Arra
         }
     }
     let mut g = Array2::zeros((rows, rows));
+    gram_into(a, &b, rows, n, 1.0, g.view_mut());
+    recycle(b);
+    g
+}
+
+/// `K-FAC`'s input factor `Â = (1/N) Σ_n â_n â_nᵀ` (`(k+1) × (k+1)`) of the
+/// activations `a` (`k × N`, row-major) with the bias entry `â = [a; 1]`,
+/// without copying `a`: the Gram block `a aᵀ / N`, the bias column `a 1 / N`
+/// and the corner `1`.
+pub(crate) fn input_factor(a: &[f64], k: usize, n: usize) -> Array2<f64> {
+    let inv_n = 1.0 / n as f64;
+    let mut f = Array2::zeros((k + 1, k + 1));
+    gram_into(a, a, k, n, inv_n, f.slice_mut(s![..k, ..k]));
+    for j in 0..k {
+        let v = sum(&a[j * n..(j + 1) * n]) * inv_n;
+        f[[j, k]] = v;
+        f[[k, j]] = v;
+    }
+    f[[k, k]] = 1.0;
+    f
+}
+
+/// `g ← alpha · a bᵀ` for `a`, `b` (`rows × N`, row-major) whose product is
+/// known to be symmetric (`b` a row-wise weighting of `a`): only the upper
+/// triangle is computed, then mirrored, so that `g` is exactly symmetric.
+fn gram_into(a: &[f64], b: &[f64], rows: usize, n: usize, alpha: f64, mut g: ArrayViewMut2<f64>) {
     if rows < GRAM_GEMM_MIN {
         for i in 0..rows {
             let ai = &a[i * n..(i + 1) * n];
             for j in i..rows {
-                let v = dot(ai, &b[j * n..(j + 1) * n]);
+                let v = alpha * dot(ai, &b[j * n..(j + 1) * n]);
                 g[[i, j]] = v;
                 g[[j, i]] = v;
             }
         }
-        recycle(b);
-        return g;
+        return;
     }
     let av = ArrayView2::from_shape((rows, n), &a[..rows * n]).expect("rows × N");
-    let bv = ArrayView2::from_shape((rows, n), &b[..]).expect("rows × N");
-    let starts: Vec<usize> = (0..rows).step_by(GRAM_BLOCK).collect();
-    for &i0 in &starts {
+    let bv = ArrayView2::from_shape((rows, n), &b[..rows * n]).expect("rows × N");
+    for i0 in (0..rows).step_by(GRAM_BLOCK) {
         let i1 = (i0 + GRAM_BLOCK).min(rows);
         // rows i0..i1 against columns i0..rows in one product
         let mut c = g.slice_mut(s![i0..i1, i0..]);
         general_mat_mul(
-            1.0,
+            alpha,
             &av.slice(s![i0..i1, ..]),
             &bv.slice(s![i0.., ..]).t(),
             0.0,
@@ -294,8 +326,6 @@ pub(crate) fn weighted_gram(a: &[f64], rows: usize, n: usize, w: &[f64]) -> Arra
             g[[j, i]] = v;
         }
     }
-    recycle(b);
-    g
 }
 
 /// `Jᵀ` (`D × N`, row-major) from the per-layer output signals

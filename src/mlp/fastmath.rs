@@ -107,12 +107,15 @@ pub(crate) fn ln_1p_unit(e: f64) -> f64 {
     2.0 * (s + s * s2 * p)
 }
 
-/// In place `a ← tanh(a)` over a slice.
+/// In place `a ← tanh(a)` over a slice (the kernels apply [`tanh`] inside
+/// their own multiversioned loops; this dispatcher remains for the test that
+/// every instruction set gives the same bits over a dense grid).
 ///
 /// On x86-64 the loop is compiled three times, for SSE2, AVX2 and AVX-512F,
 /// and the widest the CPU supports runs. The arithmetic is the same IEEE
 /// operations in the same order on every lane (no fused multiply-add), so the
 /// three give identical bits (tested below); only the speed differs.
+#[cfg(test)]
 pub(crate) fn tanh_in_place(a: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     {
@@ -130,13 +133,14 @@ pub(crate) fn tanh_in_place(a: &mut [f64]) {
     tanh_portable(a);
 }
 
+#[cfg(test)]
 fn tanh_portable(a: &mut [f64]) {
     for v in a {
         *v = tanh(*v);
     }
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(test, target_arch = "x86_64"))]
 mod simd {
     use super::tanh;
 

@@ -3,11 +3,16 @@
 //!
 //! Every signal of a layer is stored **unit-major**: `n_l × N`, one
 //! contiguous row of `N` examples per unit, so that the inner loops run over
-//! examples (vectorised) and each layer step is a small matrix product
-//! written as a few `axpy`s, or a GEMM (ndarray's `general_mat_mul`, which
-//! dispatches to the system BLAS) where both of its sides are at least
-//! [`GEMM_MIN`] wide. A pass allocates its buffers once per call, never per
-//! example.
+//! examples (vectorised) and each layer step is a small matrix product, or a
+//! GEMM (ndarray's `general_mat_mul`, which dispatches to the system BLAS)
+//! where both of its sides are at least [`GEMM_MIN`] wide.
+//!
+//! A small product runs over blocks of [`CHUNK`] examples whose accumulators
+//! stay in registers while every input row is added, and the step's
+//! element-wise tail is fused in before the block is stored: `tanh` on the way
+//! forward, the factor `1 − a²` on the way back. The loss, `σ` and the output
+//! signal `(σ − y)/N` are one pass over the logits. Buffers come from a
+//! per-thread pool, and those a kernel overwrites in full are not zeroed.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -18,8 +23,8 @@ use ndarray::{ArrayBase, ArrayView2, ArrayViewMut2, Data, Ix1, ShapeBuilder};
 use super::fastmath;
 use super::Mlp;
 
-/// Below this width a layer product is a loop of `axpy`s; at or above it on
-/// both sides (fan-in and fan-out), a GEMM.
+/// Below this width a layer product is register-blocked plain arithmetic; at
+/// or above it on both sides (fan-in and fan-out), a GEMM.
 pub(crate) const GEMM_MIN: usize = 16;
 
 thread_local! {
@@ -42,6 +47,23 @@ pub(crate) fn buffer(len: usize) -> Vec<f64> {
         .unwrap_or_default();
     v.clear();
     v.resize(len, 0.0);
+    v
+}
+
+/// A buffer of `len` entries from the pool, **not** cleared: its contents
+/// are whatever the last user left (zeros if it is fresh). For outputs that
+/// a kernel overwrites in full.
+pub(crate) fn scratch(len: usize) -> Vec<f64> {
+    let mut v = POOL
+        .try_with(|p| p.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    if v.len() >= len {
+        v.truncate(len);
+    } else {
+        v.resize(len, 0.0);
+    }
     v
 }
 
@@ -160,11 +182,139 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     s
 }
 
-/// `o += w · a`.
+/// Examples per register block of the fused small-layer kernels: the
+/// accumulators of one block stay in registers while every input row is
+/// added, so each output row is stored once.
+const CHUNK: usize = 32;
+
+/// How a small layer product starts each output entry.
+#[derive(Clone, Copy)]
+enum Start {
+    /// From a constant (the bias, or zero).
+    Const(f64),
+    /// From the output's current value.
+    Out,
+    /// From the output's current value plus a constant (the bias).
+    OutPlus(f64),
+}
+
+/// One block of `len ≤ CHUNK` examples from `e0` of an output row `o`:
+/// `o[e] ← f(start + Σ_j w_j · a_j[e])`, the sum in the order `j = 0, 1, …`
+/// (the same bits as a start value followed by one `axpy` per row); `a_j` is
+/// row `j` of `a` (stride `n`). `f` finishes the block in place, given `e0`
+/// and `len`.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn axpy(o: &mut [f64], w: f64, a: &[f64]) {
-    for (o, a) in o.iter_mut().zip(a) {
-        *o += w * a;
+fn chunk_combine(
+    o: &mut [f64],
+    start: Start,
+    w: impl Iterator<Item = f64>,
+    a: &[f64],
+    n: usize,
+    e0: usize,
+    len: usize,
+    f: &impl Fn(&mut [f64; CHUNK], usize, usize),
+) {
+    let oc = &mut o[e0..e0 + len];
+    let mut acc = [0.0; CHUNK];
+    match start {
+        Start::Const(v) => acc = [v; CHUNK],
+        Start::Out => acc[..len].copy_from_slice(oc),
+        Start::OutPlus(v) => {
+            acc[..len].copy_from_slice(oc);
+            for x in &mut acc {
+                *x += v;
+            }
+        }
+    }
+    for (j, w) in w.enumerate() {
+        let row = &a[j * n + e0..j * n + e0 + len];
+        for k in 0..len {
+            acc[k] += w * row[k];
+        }
+    }
+    f(&mut acc, e0, len);
+    oc.copy_from_slice(&acc[..len]);
+}
+
+/// One output row `o` (`N`) of a small layer product, block by block of
+/// [`CHUNK`] examples (see [`chunk_combine`]).
+#[inline(always)]
+fn combine_row(
+    o: &mut [f64],
+    start: Start,
+    w: impl Iterator<Item = f64> + Clone,
+    a: &[f64],
+    n: usize,
+    f: &impl Fn(&mut [f64; CHUNK], usize, usize),
+) {
+    let full = n - n % CHUNK;
+    let mut e0 = 0;
+    while e0 < full {
+        chunk_combine(o, start, w.clone(), a, n, e0, CHUNK, f);
+        e0 += CHUNK;
+    }
+    if full < n {
+        chunk_combine(o, start, w, a, n, full, n - full, f);
+    }
+}
+
+/// The product `W a` (+ bias) of a layer narrower than [`GEMM_MIN`], each
+/// block of an output row finished in place by `f(row, block, e0, len)`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn small_product(
+    b: Block,
+    w_hat: &[f64],
+    a: &[f64],
+    n: usize,
+    out: &mut [f64],
+    bias: bool,
+    accumulate: bool,
+    f: impl Fn(usize, &mut [f64; CHUNK], usize, usize),
+) {
+    let k = b.fan_in();
+    for i in 0..b.rows {
+        let v = if bias { w_hat[i * b.cols + k] } else { 0.0 };
+        let start = match (accumulate, bias) {
+            (true, true) => Start::OutPlus(v),
+            (true, false) => Start::Out,
+            (false, _) => Start::Const(v),
+        };
+        let row = &w_hat[i * b.cols..i * b.cols + k];
+        let fi = |x: &mut [f64; CHUNK], e0: usize, len: usize| f(i, x, e0, len);
+        combine_row(
+            &mut out[i * n..(i + 1) * n],
+            start,
+            row.iter().copied(),
+            a,
+            n,
+            &fi,
+        );
+    }
+}
+
+/// The product `Wᵀ d` of a layer narrower than [`GEMM_MIN`], each block of
+/// an output row finished in place by `f(row, block, e0, len)`.
+#[inline(always)]
+fn small_product_t(
+    b: Block,
+    w_hat: &[f64],
+    d: &[f64],
+    n: usize,
+    out: &mut [f64],
+    accumulate: bool,
+    f: impl Fn(usize, &mut [f64; CHUNK], usize, usize),
+) {
+    let start = if accumulate {
+        Start::Out
+    } else {
+        Start::Const(0.0)
+    };
+    for j in 0..b.fan_in() {
+        let col = (0..b.rows).map(|i| w_hat[i * b.cols + j]);
+        let fj = |x: &mut [f64; CHUNK], e0: usize, len: usize| f(j, x, e0, len);
+        combine_row(&mut out[j * n..(j + 1) * n], start, col, d, n, &fj);
     }
 }
 
@@ -227,6 +377,47 @@ multiversioned! {
     bias: bool,
     accumulate: bool,
 ) {
+    if b.gemm_sized() {
+        gemm_product(b, w_hat, a, n, out, bias, accumulate);
+    } else {
+        small_product(b, w_hat, a, n, out, bias, accumulate, |_, _, _, _| {});
+    }
+}}
+
+multiversioned! {
+/// `out (rows × N) ← tanh(W a + b)`: a hidden layer's forward step, the
+/// `tanh` applied while each block of examples is still in registers.
+    fn layer_forward_tanh / layer_forward_tanh_portable(
+    b: Block,
+    w_hat: &[f64],
+    a: &[f64],
+    n: usize,
+    out: &mut [f64],
+) {
+    if b.gemm_sized() {
+        gemm_product(b, w_hat, a, n, out, true, false);
+        for v in &mut out[..b.rows * n] {
+            *v = fastmath::tanh(*v);
+        }
+    } else {
+        small_product(b, w_hat, a, n, out, true, false, |_, x, _, _| {
+            for v in x.iter_mut() {
+                *v = fastmath::tanh(*v);
+            }
+        });
+    }
+}}
+
+/// `out ← [accumulate ? out : 0] + W a (+ b)` by the system BLAS.
+fn gemm_product(
+    b: Block,
+    w_hat: &[f64],
+    a: &[f64],
+    n: usize,
+    out: &mut [f64],
+    bias: bool,
+    accumulate: bool,
+) {
     let k = b.fan_in();
     if !accumulate {
         for i in 0..b.rows {
@@ -239,19 +430,19 @@ multiversioned! {
             out[i * n..(i + 1) * n].iter_mut().for_each(|o| *o += v);
         }
     }
-    if b.gemm_sized() {
-        let mut c = view_mut(out, b.rows, n);
-        general_mat_mul(1.0, &b.weights(w_hat), &view(a, k, n), 1.0, &mut c);
-        return;
+    let mut c = view_mut(out, b.rows, n);
+    general_mat_mul(1.0, &b.weights(w_hat), &view(a, k, n), 1.0, &mut c);
+}
+
+/// `out ← [accumulate ? out : 0] + Wᵀ d` by the system BLAS.
+fn gemm_product_t(b: Block, w_hat: &[f64], d: &[f64], n: usize, out: &mut [f64], accumulate: bool) {
+    let k = b.fan_in();
+    if !accumulate {
+        out[..k * n].fill(0.0);
     }
-    for i in 0..b.rows {
-        let o = &mut out[i * n..(i + 1) * n];
-        let row = &w_hat[i * b.cols..i * b.cols + k];
-        for (j, &w) in row.iter().enumerate() {
-            axpy(o, w, &a[j * n..(j + 1) * n]);
-        }
-    }
-}}
+    let mut c = view_mut(out, k, n);
+    general_mat_mul(1.0, &b.weights(w_hat).t(), &view(d, b.rows, n), 1.0, &mut c);
+}
 
 multiversioned! {
 /// `out (fan_in × N) ← [accumulate ? out : 0] + Wᵀ d`, `d` (`rows × N`).
@@ -263,27 +454,44 @@ multiversioned! {
     out: &mut [f64],
     accumulate: bool,
 ) {
-    let k = b.fan_in();
-    if !accumulate {
-        out[..k * n].fill(0.0);
-    }
     if b.gemm_sized() {
-        let mut c = view_mut(out, k, n);
-        general_mat_mul(1.0, &b.weights(w_hat).t(), &view(d, b.rows, n), 1.0, &mut c);
-        return;
-    }
-    for j in 0..k {
-        let o = &mut out[j * n..(j + 1) * n];
-        for i in 0..b.rows {
-            axpy(o, w_hat[i * b.cols + j], &d[i * n..(i + 1) * n]);
-        }
+        gemm_product_t(b, w_hat, d, n, out, accumulate);
+    } else {
+        small_product_t(b, w_hat, d, n, out, accumulate, |_, _, _, _| {});
     }
 }}
 
 multiversioned! {
-/// `g (rows × cols, row-major) += d âᵀ`: weights `d aᵀ`, bias column `d 1`.
-/// `a` is `fan_in × N`; with `a = None` the input is zero and only the bias
-/// column would be touched (it is not: the caller passes the bias flag).
+/// `out (fan_in × N) ← (Wᵀ d) ⊙ (1 − a²)`: back-propagation through the
+/// layer and the `tanh` below it, `a` (`fan_in × N`) the layer's input.
+    fn layer_backward_tanh / layer_backward_tanh_portable(
+    b: Block,
+    w_hat: &[f64],
+    d: &[f64],
+    a: &[f64],
+    n: usize,
+    out: &mut [f64],
+) {
+    let len = b.fan_in() * n;
+    if b.gemm_sized() {
+        gemm_product_t(b, w_hat, d, n, out, false);
+        for (o, &a) in out[..len].iter_mut().zip(&a[..len]) {
+            *o *= 1.0 - a * a;
+        }
+    } else {
+        let a = &a[..len];
+        small_product_t(b, w_hat, d, n, out, false, |j, x, e0, len| {
+            let ac = &a[j * n + e0..j * n + e0 + len];
+            for (x, &a) in x.iter_mut().zip(ac) {
+                *x *= 1.0 - a * a;
+            }
+        });
+    }
+}}
+
+multiversioned! {
+/// `g (rows × cols, row-major) += d âᵀ`: weights `d aᵀ`, bias column `d 1`
+/// if `with_bias`. `a` is `fan_in × N`.
     fn outer_accumulate / outer_accumulate_portable(
     b: Block,
     d: &[f64],
@@ -297,18 +505,61 @@ multiversioned! {
         let mut gw = ArrayViewMut2::from_shape((b.rows, k).strides((b.cols, 1)), &mut g[..])
             .expect("layer block fits θ");
         general_mat_mul(1.0, &view(d, b.rows, n), &view(a, k, n).t(), 1.0, &mut gw);
-    } else {
-        for i in 0..b.rows {
-            let di = &d[i * n..(i + 1) * n];
-            for j in 0..k {
-                g[i * b.cols + j] += dot(di, &a[j * n..(j + 1) * n]);
+        if with_bias {
+            for i in 0..b.rows {
+                g[i * b.cols + k] += sum(&d[i * n..(i + 1) * n]);
             }
         }
+        return;
     }
-    if with_bias {
-        for i in 0..b.rows {
-            g[i * b.cols + k] += sum(&d[i * n..(i + 1) * n]);
+    for i in 0..b.rows {
+        let di = &d[i * n..(i + 1) * n];
+        for j in 0..k {
+            g[i * b.cols + j] += dot(di, &a[j * n..(j + 1) * n]);
         }
+        if with_bias {
+            g[i * b.cols + k] += sum(di);
+        }
+    }
+}}
+
+multiversioned! {
+/// Per example, from the logit `z` and label `y`: the loss term
+/// `softplus(z) − y z` into `terms`, `σ(z)` into `probs` and, if `signal`
+/// is not empty, `(σ(z) − y) · scale` into it.
+    fn loss_terms / loss_terms_portable(
+    logits: &[f64],
+    y: &[f64],
+    scale: f64,
+    terms: &mut [f64],
+    probs: &mut [f64],
+    signal: &mut [f64],
+) {
+    for (((t, p), &z), &y) in terms
+        .iter_mut()
+        .zip(probs.iter_mut())
+        .zip(logits)
+        .zip(y)
+    {
+        let e = fastmath::exp_nonpositive(-z.abs());
+        *t = z.max(0.0) + fastmath::ln_1p_unit(e) - y * z;
+        let inv = 1.0 / (1.0 + e);
+        *p = if z >= 0.0 { inv } else { e * inv };
+    }
+    if !signal.is_empty() {
+        for ((u, &p), &y) in signal.iter_mut().zip(&*probs).zip(y) {
+            *u = (p - y) * scale;
+        }
+    }
+}}
+
+multiversioned! {
+/// Per example `σ(z)` from the logit `z`.
+    fn sigmoids / sigmoids_portable(logits: &[f64], probs: &mut [f64]) {
+    for (p, &z) in probs.iter_mut().zip(logits) {
+        let e = fastmath::exp_nonpositive(-z.abs());
+        let inv = 1.0 / (1.0 + e);
+        *p = if z >= 0.0 { inv } else { e * inv };
     }
 }}
 
@@ -337,7 +588,7 @@ impl Pass {
         let n = x.nrows();
         let blocks = blocks(mlp);
         let mut acts = Vec::with_capacity(blocks.len());
-        let mut a0 = buffer(x.ncols() * n);
+        let mut a0 = scratch(x.ncols() * n);
         for (e, row) in x.rows().into_iter().enumerate() {
             for (j, &v) in row.iter().enumerate() {
                 a0[j * n + e] = v;
@@ -351,10 +602,9 @@ impl Pass {
             if l == last {
                 layer_product(b, w_hat, &acts[l], n, &mut logits, true, false);
             } else {
-                let mut z = buffer(b.rows * n);
-                layer_product(b, w_hat, &acts[l], n, &mut z, true, false);
-                fastmath::tanh_in_place(&mut z);
-                acts.push(z);
+                let mut a = scratch(b.rows * n);
+                layer_forward_tanh(b, w_hat, &acts[l], n, &mut a);
+                acts.push(a);
             }
         }
         Self {
@@ -367,35 +617,25 @@ impl Pass {
 
     /// Mean loss, and per-example `σ(z_n)` written into `probs`.
     pub fn loss_and_probs(&self, y: &[f64], probs: &mut [f64]) -> f64 {
-        let mut terms = vec![0.0; self.n];
-        for (((t, p), &z), &y) in terms
-            .iter_mut()
-            .zip(probs.iter_mut())
-            .zip(&self.logits)
-            .zip(y)
-        {
-            let e = fastmath::exp_nonpositive(-z.abs());
-            *t = z.max(0.0) + fastmath::ln_1p_unit(e) - y * z;
-            let inv = 1.0 / (1.0 + e);
-            *p = if z >= 0.0 { inv } else { e * inv };
-        }
-        sum(&terms) / self.n as f64
+        self.loss_and_signal(y, probs, &mut [])
+    }
+
+    /// Mean loss, per-example `σ(z_n)` into `probs` and, unless `signal` is
+    /// empty, the gradient's output signal `(σ(z_n) − y_n)/N` into `signal`.
+    pub fn loss_and_signal(&self, y: &[f64], probs: &mut [f64], signal: &mut [f64]) -> f64 {
+        let mut terms = scratch(self.n);
+        let inv_n = 1.0 / self.n as f64;
+        loss_terms(&self.logits, y, inv_n, &mut terms, probs, signal);
+        let loss = sum(&terms) / self.n as f64;
+        recycle(terms);
+        loss
     }
 
     /// Per-example `σ(z_n)`.
     pub fn probs(&self) -> Vec<f64> {
-        self.logits
-            .iter()
-            .map(|&z| {
-                let e = fastmath::exp_nonpositive(-z.abs());
-                let inv = 1.0 / (1.0 + e);
-                if z >= 0.0 {
-                    inv
-                } else {
-                    e * inv
-                }
-            })
-            .collect()
+        let mut p = vec![0.0; self.n];
+        sigmoids(&self.logits, &mut p);
+        p
     }
 
     /// Back-propagates the output signal `u` (`N`): returns `Jᵀ u` (`D`).
@@ -422,31 +662,27 @@ impl Pass {
         let n = self.n;
         let d_total = self.blocks.last().map_or(0, |b| b.off + b.size());
         let mut grad = vec![0.0; if with_grad { d_total } else { 0 }];
-        let mut delta = buffer(0);
-        delta.extend_from_slice(u);
-        let mut next = buffer(0);
+        let mut delta = scratch(u.len());
+        delta.copy_from_slice(u);
         for l in (0..self.blocks.len()).rev() {
             let b = self.blocks[l];
             if with_grad {
                 outer_accumulate(b, &delta, &self.acts[l], n, b.of_mut(&mut grad), true);
             }
+            // overwritten in full: a pooled buffer needs no zeroing
+            let mut next = scratch(if l > 0 { b.fan_in() * n } else { 0 });
             if l > 0 {
-                next.resize(b.fan_in() * n, 0.0);
-                layer_product_t(b, b.of(theta), &delta, n, &mut next, false);
-                for (d, &a) in next.iter_mut().zip(&self.acts[l]) {
-                    *d *= 1.0 - a * a;
-                }
+                layer_backward_tanh(b, b.of(theta), &delta, &self.acts[l], n, &mut next);
             }
-            if let Some(s) = signals.as_deref_mut() {
-                s.push(std::mem::take(&mut delta));
+            match signals.as_deref_mut() {
+                Some(s) => s.push(std::mem::replace(&mut delta, next)),
+                None => recycle(std::mem::replace(&mut delta, next)),
             }
-            std::mem::swap(&mut delta, &mut next);
         }
         if let Some(s) = signals {
             s.reverse();
         }
         recycle(delta);
-        recycle(next);
         grad
     }
 
@@ -462,7 +698,7 @@ impl Pass {
             let mut r_z = if l == last {
                 std::mem::take(&mut jv)
             } else {
-                buffer(out_len)
+                scratch(out_len) // overwritten in full
             };
             // R{z_l} = V̂_l â_{l−1} + W_l R{a_{l−1}}
             layer_product(b, b.of(v), &self.acts[l], n, &mut r_z, true, false);
@@ -486,7 +722,14 @@ impl Pass {
         let n = self.n;
         let inv_n = 1.0 / n as f64;
         let (r_acts, r_z) = self.r_forward(theta, v);
-        let (mut delta, mut r_delta) = (buffer(n), buffer(n));
+        // Pooled buffers long enough for every layer (the kernels read and
+        // write prefixes only), so none is zeroed or grown.
+        let max_len = self
+            .blocks
+            .iter()
+            .map(|b| b.fan_in() * n)
+            .fold(n, usize::max);
+        let (mut delta, mut r_delta) = (scratch(max_len), scratch(max_len));
         for e in 0..n {
             let s = probs[e];
             delta[e] = (s - y[e]) * inv_n;
@@ -494,7 +737,7 @@ impl Pass {
         }
         let d_total = self.blocks.last().map_or(0, |b| b.off + b.size());
         let mut hv = vec![0.0; d_total];
-        let (mut dw, mut r_new) = (buffer(0), buffer(0));
+        let (mut dw, mut r_new) = (scratch(max_len), scratch(max_len));
         for l in (0..self.blocks.len()).rev() {
             let b = self.blocks[l];
             let g = b.of_mut(&mut hv);
@@ -502,15 +745,11 @@ impl Pass {
             if l > 0 {
                 outer_accumulate(b, &delta, &r_acts[l], n, g, false);
                 let len = b.fan_in() * n;
-                dw.resize(len, 0.0);
-                r_new.resize(len, 0.0);
                 layer_product_t(b, b.of(theta), &delta, n, &mut dw, false);
                 layer_product_t(b, b.of(theta), &r_delta, n, &mut r_new, false);
                 layer_product_t(b, b.of(v), &delta, n, &mut r_new, true);
                 let a = &self.acts[l];
                 let ra = &r_acts[l];
-                delta.resize(len, 0.0);
-                r_delta.resize(len, 0.0);
                 for e in 0..len {
                     let s = 1.0 - a[e] * a[e];
                     r_delta[e] = r_new[e] * s - 2.0 * dw[e] * a[e] * ra[e];
@@ -542,8 +781,8 @@ mod tests {
 
     #[test]
     fn every_instruction_set_gives_the_same_bits() {
-        let n = 203; // not a multiple of any vector width
-        for (rows, fan_in) in [(7, 3), (1, 12), (5, 1)] {
+        let n = 203; // not a multiple of any vector width nor of CHUNK
+        for (rows, fan_in) in [(7, 3), (1, 12), (5, 1), (1, 40), (20, 2), (16, 16)] {
             let b = Block {
                 off: 0,
                 rows,
@@ -552,23 +791,107 @@ mod tests {
             let w_hat = stream(1, b.size());
             let a = stream(2, fan_in * n);
             let d = stream(3, rows * n);
-            for (bias, accumulate) in [(true, false), (false, true), (true, true)] {
+            for (bias, accumulate) in [(true, false), (false, true), (true, true), (false, false)] {
                 let mut fast = stream(4, rows * n);
                 let mut portable = fast.clone();
                 layer_product(b, &w_hat, &a, n, &mut fast, bias, accumulate);
                 layer_product_portable(b, &w_hat, &a, n, &mut portable, bias, accumulate);
                 assert_eq!(fast, portable);
             }
+            let mut fast = stream(4, rows * n);
+            let mut portable = fast.clone();
+            layer_forward_tanh(b, &w_hat, &a, n, &mut fast);
+            layer_forward_tanh_portable(b, &w_hat, &a, n, &mut portable);
+            assert_eq!(fast, portable);
+            for accumulate in [true, false] {
+                let mut fast = stream(5, fan_in * n);
+                let mut portable = fast.clone();
+                layer_product_t(b, &w_hat, &d, n, &mut fast, accumulate);
+                layer_product_t_portable(b, &w_hat, &d, n, &mut portable, accumulate);
+                assert_eq!(fast, portable);
+            }
             let mut fast = stream(5, fan_in * n);
             let mut portable = fast.clone();
-            layer_product_t(b, &w_hat, &d, n, &mut fast, true);
-            layer_product_t_portable(b, &w_hat, &d, n, &mut portable, true);
+            layer_backward_tanh(b, &w_hat, &d, &a, n, &mut fast);
+            layer_backward_tanh_portable(b, &w_hat, &d, &a, n, &mut portable);
             assert_eq!(fast, portable);
-            let mut fast = stream(6, b.size());
-            let mut portable = fast.clone();
-            outer_accumulate(b, &d, &a, n, &mut fast, true);
-            outer_accumulate_portable(b, &d, &a, n, &mut portable, true);
-            assert_eq!(fast, portable);
+            for with_bias in [true, false] {
+                let mut fast = stream(6, b.size());
+                let mut portable = fast.clone();
+                outer_accumulate(b, &d, &a, n, &mut fast, with_bias);
+                outer_accumulate_portable(b, &d, &a, n, &mut portable, with_bias);
+                assert_eq!(fast, portable);
+            }
+        }
+        // logits from moderate to huge (saturated σ, softplus of ±1000)
+        let z: Vec<f64> = stream(7, n)
+            .iter()
+            .map(|v| v * 40.0)
+            .chain([1e3, -1e3, 0.0])
+            .collect();
+        let y: Vec<f64> = stream(8, z.len())
+            .iter()
+            .map(|v| f64::from(*v > 0.0))
+            .collect();
+        let mut fast = (vec![0.0; z.len()], vec![0.0; z.len()], vec![0.0; z.len()]);
+        let mut portable = fast.clone();
+        loss_terms(&z, &y, 0.25, &mut fast.0, &mut fast.1, &mut fast.2);
+        loss_terms_portable(
+            &z,
+            &y,
+            0.25,
+            &mut portable.0,
+            &mut portable.1,
+            &mut portable.2,
+        );
+        assert_eq!(fast, portable);
+        let (mut fast, mut portable) = (vec![0.0; z.len()], vec![0.0; z.len()]);
+        sigmoids(&z, &mut fast);
+        sigmoids_portable(&z, &mut portable);
+        assert_eq!(fast, portable);
+    }
+
+    #[test]
+    fn the_fused_kernels_match_their_definition() {
+        // The chunked kernels against plain loops in the documented order:
+        // the same bits, not just close.
+        let n = 203;
+        for (rows, fan_in) in [(7, 3), (1, 40), (20, 2)] {
+            let b = Block {
+                off: 0,
+                rows,
+                cols: fan_in + 1,
+            };
+            let w_hat = stream(11, b.size());
+            let a = stream(12, fan_in * n);
+            let d = stream(13, rows * n);
+            let mut expect = vec![0.0; rows * n];
+            for i in 0..rows {
+                for e in 0..n {
+                    let mut v = w_hat[i * b.cols + fan_in];
+                    for j in 0..fan_in {
+                        v += w_hat[i * b.cols + j] * a[j * n + e];
+                    }
+                    expect[i * n + e] = fastmath::tanh(v);
+                }
+            }
+            let mut got = vec![0.0; rows * n];
+            layer_forward_tanh(b, &w_hat, &a, n, &mut got);
+            assert_eq!(got, expect);
+            let mut expect = vec![0.0; fan_in * n];
+            for j in 0..fan_in {
+                for e in 0..n {
+                    let mut v = 0.0;
+                    for i in 0..rows {
+                        v += w_hat[i * b.cols + j] * d[i * n + e];
+                    }
+                    let s = a[j * n + e];
+                    expect[j * n + e] = v * (1.0 - s * s);
+                }
+            }
+            let mut got = vec![0.0; fan_in * n];
+            layer_backward_tanh(b, &w_hat, &d, &a, n, &mut got);
+            assert_eq!(got, expect);
         }
     }
 }

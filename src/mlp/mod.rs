@@ -48,7 +48,9 @@
 //! contiguous row of examples per unit), allocated once per call, with
 //! vectorisable `tanh`, `exp` and `ln(1 + ·)` of their own (within 3 units in
 //! the last place of the platform's `libm`). Layer products narrower than 16
-//! on either side are loops of `axpy`s and dot products in a fixed order;
+//! on either side are register-blocked sums and dot products in a fixed order
+//! (with the `tanh` of the forward pass and the `1 − a²` of the backward pass
+//! fused in);
 //! wider ones, and the `D × D` Gram product of the dense matrices, are GEMMs
 //! through ndarray's `general_mat_mul`, which calls the system BLAS
 //! (OpenBLAS). OpenBLAS picks its kernels (SSE, AVX2, FMA, …) for the CPU at
@@ -309,12 +311,12 @@ impl Mlp {
         self.check_data(theta, data)?;
         let theta = contiguous(&theta);
         let pass = Pass::new(self, &theta, data.x.view());
-        let inv_n = 1.0 / pass.n as f64;
-        let mut u = pass.probs();
-        for (u, &y) in u.iter_mut().zip(&data.y) {
-            *u = (*u - y) * inv_n;
-        }
-        Ok(Array1::from(pass.backprop(&theta, &u)))
+        let mut probs = kernels::scratch(pass.n);
+        let mut u = kernels::scratch(pass.n);
+        pass.loss_and_signal(&contiguous(&data.y), &mut probs, &mut u);
+        let grad = pass.backprop(&theta, &u);
+        kernels::recycle_all(vec![probs, u]);
+        Ok(Array1::from(grad))
     }
 
     /// Loss and gradient from one forward pass.
@@ -329,13 +331,12 @@ impl Mlp {
         self.check_data(theta, data)?;
         let theta = contiguous(&theta);
         let pass = Pass::new(self, &theta, data.x.view());
-        let inv_n = 1.0 / pass.n as f64;
-        let mut u = vec![0.0; pass.n];
-        let loss = pass.loss_and_probs(&contiguous(&data.y), &mut u);
-        for (u, &y) in u.iter_mut().zip(&data.y) {
-            *u = (*u - y) * inv_n;
-        }
-        Ok((loss, Array1::from(pass.backprop(&theta, &u))))
+        let mut probs = kernels::scratch(pass.n);
+        let mut u = kernels::scratch(pass.n);
+        let loss = pass.loss_and_signal(&contiguous(&data.y), &mut probs, &mut u);
+        let grad = pass.backprop(&theta, &u);
+        kernels::recycle_all(vec![probs, u]);
+        Ok((loss, Array1::from(grad)))
     }
 
     /// Jacobian-vector product `J v` (`N`): the directional derivative of every
