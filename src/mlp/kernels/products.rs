@@ -1,0 +1,345 @@
+//! The layer products of a pass: register-blocked small products with their
+//! element-wise tails fused in, and GEMMs by the system BLAS for wide layers.
+
+use super::*;
+
+/// Examples per register block of the fused small-layer kernels: the
+/// accumulators of one block stay in registers while every input row is
+/// added, so each output row is stored once.
+pub(super) const CHUNK: usize = 32;
+
+/// How a small layer product starts each output entry.
+#[derive(Clone, Copy)]
+pub(super) enum Start {
+    /// From a constant (the bias, or zero).
+    Const(f64),
+    /// From the output's current value.
+    Out,
+    /// From the output's current value plus a constant (the bias).
+    OutPlus(f64),
+}
+
+/// One block of `len ≤ CHUNK` examples from `e0` of an output row `o`:
+/// `o[e] ← f(start + Σ_j w_j · a_j[e])`, the sum in the order `j = 0, 1, …`
+/// (the same bits as a start value followed by one `axpy` per row); `a_j` is
+/// row `j` of `a` (stride `n`). `f` finishes the block in place, given `e0`
+/// and `len`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) fn chunk_combine(
+    o: &mut [f64],
+    start: Start,
+    w: impl Iterator<Item = f64>,
+    a: &[f64],
+    n: usize,
+    e0: usize,
+    len: usize,
+    f: &impl Fn(&mut [f64; CHUNK], usize, usize),
+) {
+    let oc = &mut o[e0..e0 + len];
+    let mut acc = [0.0; CHUNK];
+    match start {
+        Start::Const(v) => acc = [v; CHUNK],
+        Start::Out => acc[..len].copy_from_slice(oc),
+        Start::OutPlus(v) => {
+            acc[..len].copy_from_slice(oc);
+            for x in &mut acc {
+                *x += v;
+            }
+        }
+    }
+    for (j, w) in w.enumerate() {
+        let row = &a[j * n + e0..j * n + e0 + len];
+        for k in 0..len {
+            acc[k] += w * row[k];
+        }
+    }
+    f(&mut acc, e0, len);
+    oc.copy_from_slice(&acc[..len]);
+}
+
+/// One output row `o` (`N`) of a small layer product, block by block of
+/// [`CHUNK`] examples (see [`chunk_combine`]).
+#[inline(always)]
+pub(super) fn combine_row(
+    o: &mut [f64],
+    start: Start,
+    w: impl Iterator<Item = f64> + Clone,
+    a: &[f64],
+    n: usize,
+    f: &impl Fn(&mut [f64; CHUNK], usize, usize),
+) {
+    let full = n - n % CHUNK;
+    let mut e0 = 0;
+    while e0 < full {
+        chunk_combine(o, start, w.clone(), a, n, e0, CHUNK, f);
+        e0 += CHUNK;
+    }
+    if full < n {
+        chunk_combine(o, start, w, a, n, full, n - full, f);
+    }
+}
+
+/// The product `W a` (+ bias) of a layer narrower than [`GEMM_MIN`], each
+/// block of an output row finished in place by `f(row, block, e0, len)`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) fn small_product(
+    b: Block,
+    w_hat: &[f64],
+    a: &[f64],
+    n: usize,
+    out: &mut [f64],
+    bias: bool,
+    accumulate: bool,
+    f: impl Fn(usize, &mut [f64; CHUNK], usize, usize),
+) {
+    let k = b.fan_in();
+    for i in 0..b.rows {
+        let v = if bias { w_hat[i * b.cols + k] } else { 0.0 };
+        let start = match (accumulate, bias) {
+            (true, true) => Start::OutPlus(v),
+            (true, false) => Start::Out,
+            (false, _) => Start::Const(v),
+        };
+        let row = &w_hat[i * b.cols..i * b.cols + k];
+        let fi = |x: &mut [f64; CHUNK], e0: usize, len: usize| f(i, x, e0, len);
+        combine_row(
+            &mut out[i * n..(i + 1) * n],
+            start,
+            row.iter().copied(),
+            a,
+            n,
+            &fi,
+        );
+    }
+}
+
+/// The product `Wᵀ d` of a layer narrower than [`GEMM_MIN`], each block of
+/// an output row finished in place by `f(row, block, e0, len)`.
+#[inline(always)]
+pub(super) fn small_product_t(
+    b: Block,
+    w_hat: &[f64],
+    d: &[f64],
+    n: usize,
+    out: &mut [f64],
+    accumulate: bool,
+    f: impl Fn(usize, &mut [f64; CHUNK], usize, usize),
+) {
+    let start = if accumulate {
+        Start::Out
+    } else {
+        Start::Const(0.0)
+    };
+    for j in 0..b.fan_in() {
+        let col = (0..b.rows).map(|i| w_hat[i * b.cols + j]);
+        let fj = |x: &mut [f64; CHUNK], e0: usize, len: usize| f(j, x, e0, len);
+        combine_row(&mut out[j * n..(j + 1) * n], start, col, d, n, &fj);
+    }
+}
+
+multiversioned! {
+/// `out (rows × N) ← [accumulate ? out : 0] + W a (+ b if `bias`)`, with
+/// `W` the weight part of `w_hat` and `a` (`fan_in × N`).
+    fn layer_product / layer_product_portable(
+    b: Block,
+    w_hat: &[f64],
+    a: &[f64],
+    n: usize,
+    out: &mut [f64],
+    bias: bool,
+    accumulate: bool,
+) {
+    if b.gemm_sized() {
+        gemm_product(b, w_hat, a, n, out, bias, accumulate);
+    } else {
+        small_product(b, w_hat, a, n, out, bias, accumulate, |_, _, _, _| {});
+    }
+}}
+
+multiversioned! {
+/// `out (rows × N) ← tanh(W a + b)`: a hidden layer's forward step, the
+/// `tanh` applied while each block of examples is still in registers.
+    fn layer_forward_tanh / layer_forward_tanh_portable(
+    b: Block,
+    w_hat: &[f64],
+    a: &[f64],
+    n: usize,
+    out: &mut [f64],
+) {
+    if b.gemm_sized() {
+        gemm_product(b, w_hat, a, n, out, true, false);
+        for v in &mut out[..b.rows * n] {
+            *v = fastmath::tanh(*v);
+        }
+    } else {
+        small_product(b, w_hat, a, n, out, true, false, |_, x, _, _| {
+            for v in x.iter_mut() {
+                *v = fastmath::tanh(*v);
+            }
+        });
+    }
+}}
+
+/// `out ← [accumulate ? out : 0] + W a (+ b)` by the system BLAS.
+pub(super) fn gemm_product(
+    b: Block,
+    w_hat: &[f64],
+    a: &[f64],
+    n: usize,
+    out: &mut [f64],
+    bias: bool,
+    accumulate: bool,
+) {
+    let k = b.fan_in();
+    if !accumulate {
+        for i in 0..b.rows {
+            let v = if bias { w_hat[i * b.cols + k] } else { 0.0 };
+            out[i * n..(i + 1) * n].fill(v);
+        }
+    } else if bias {
+        for i in 0..b.rows {
+            let v = w_hat[i * b.cols + k];
+            out[i * n..(i + 1) * n].iter_mut().for_each(|o| *o += v);
+        }
+    }
+    let mut c = view_mut(out, b.rows, n);
+    general_mat_mul(1.0, &b.weights(w_hat), &view(a, k, n), 1.0, &mut c);
+}
+
+/// `out ← [accumulate ? out : 0] + Wᵀ d` by the system BLAS.
+pub(super) fn gemm_product_t(
+    b: Block,
+    w_hat: &[f64],
+    d: &[f64],
+    n: usize,
+    out: &mut [f64],
+    accumulate: bool,
+) {
+    let k = b.fan_in();
+    if !accumulate {
+        out[..k * n].fill(0.0);
+    }
+    let mut c = view_mut(out, k, n);
+    general_mat_mul(1.0, &b.weights(w_hat).t(), &view(d, b.rows, n), 1.0, &mut c);
+}
+
+multiversioned! {
+/// `out (fan_in × N) ← [accumulate ? out : 0] + Wᵀ d`, `d` (`rows × N`).
+    fn layer_product_t / layer_product_t_portable(
+    b: Block,
+    w_hat: &[f64],
+    d: &[f64],
+    n: usize,
+    out: &mut [f64],
+    accumulate: bool,
+) {
+    if b.gemm_sized() {
+        gemm_product_t(b, w_hat, d, n, out, accumulate);
+    } else {
+        small_product_t(b, w_hat, d, n, out, accumulate, |_, _, _, _| {});
+    }
+}}
+
+multiversioned! {
+/// `out (fan_in × N) ← (Wᵀ d) ⊙ (1 − a²)`: back-propagation through the
+/// layer and the `tanh` below it, `a` (`fan_in × N`) the layer's input.
+    fn layer_backward_tanh / layer_backward_tanh_portable(
+    b: Block,
+    w_hat: &[f64],
+    d: &[f64],
+    a: &[f64],
+    n: usize,
+    out: &mut [f64],
+) {
+    let len = b.fan_in() * n;
+    if b.gemm_sized() {
+        gemm_product_t(b, w_hat, d, n, out, false);
+        for (o, &a) in out[..len].iter_mut().zip(&a[..len]) {
+            *o *= 1.0 - a * a;
+        }
+    } else {
+        let a = &a[..len];
+        small_product_t(b, w_hat, d, n, out, false, |j, x, e0, len| {
+            let ac = &a[j * n + e0..j * n + e0 + len];
+            for (x, &a) in x.iter_mut().zip(ac) {
+                *x *= 1.0 - a * a;
+            }
+        });
+    }
+}}
+
+multiversioned! {
+/// `g (rows × cols, row-major) += d âᵀ`: weights `d aᵀ`, bias column `d 1`
+/// if `with_bias`. `a` is `fan_in × N`.
+    fn outer_accumulate / outer_accumulate_portable(
+    b: Block,
+    d: &[f64],
+    a: &[f64],
+    n: usize,
+    g: &mut [f64],
+    with_bias: bool,
+) {
+    let k = b.fan_in();
+    if b.gemm_sized() {
+        let mut gw = ArrayViewMut2::from_shape((b.rows, k).strides((b.cols, 1)), &mut g[..])
+            .expect("layer block fits θ");
+        general_mat_mul(1.0, &view(d, b.rows, n), &view(a, k, n).t(), 1.0, &mut gw);
+        if with_bias {
+            for i in 0..b.rows {
+                g[i * b.cols + k] += sum(&d[i * n..(i + 1) * n]);
+            }
+        }
+        return;
+    }
+    for i in 0..b.rows {
+        let di = &d[i * n..(i + 1) * n];
+        for j in 0..k {
+            g[i * b.cols + j] += dot(di, &a[j * n..(j + 1) * n]);
+        }
+        if with_bias {
+            g[i * b.cols + k] += sum(di);
+        }
+    }
+}}
+
+multiversioned! {
+/// Per example, from the logit `z` and label `y`: the loss term
+/// `softplus(z) − y z` into `terms`, `σ(z)` into `probs` and, if `signal`
+/// is not empty, `(σ(z) − y) · scale` into it.
+    fn loss_terms / loss_terms_portable(
+    logits: &[f64],
+    y: &[f64],
+    scale: f64,
+    terms: &mut [f64],
+    probs: &mut [f64],
+    signal: &mut [f64],
+) {
+    for (((t, p), &z), &y) in terms
+        .iter_mut()
+        .zip(probs.iter_mut())
+        .zip(logits)
+        .zip(y)
+    {
+        let e = fastmath::exp_nonpositive(-z.abs());
+        *t = z.max(0.0) + fastmath::ln_1p_unit(e) - y * z;
+        let inv = 1.0 / (1.0 + e);
+        *p = if z >= 0.0 { inv } else { e * inv };
+    }
+    if !signal.is_empty() {
+        for ((u, &p), &y) in signal.iter_mut().zip(&*probs).zip(y) {
+            *u = (p - y) * scale;
+        }
+    }
+}}
+
+multiversioned! {
+/// Per example `σ(z)` from the logit `z`.
+    fn sigmoids / sigmoids_portable(logits: &[f64], probs: &mut [f64]) {
+    for (p, &z) in probs.iter_mut().zip(logits) {
+        let e = fastmath::exp_nonpositive(-z.abs());
+        let inv = 1.0 / (1.0 + e);
+        *p = if z >= 0.0 { inv } else { e * inv };
+    }
+}}

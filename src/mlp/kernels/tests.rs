@@ -1,0 +1,133 @@
+//! Same bits on every instruction set, and the fused kernels against their
+//! definitions.
+
+use super::products::*;
+use super::*;
+
+fn stream(seed: u64, len: usize) -> Vec<f64> {
+    let mut x = seed;
+    (0..len)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (x >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+        })
+        .collect()
+}
+
+#[test]
+fn every_instruction_set_gives_the_same_bits() {
+    let n = 203; // not a multiple of any vector width nor of CHUNK
+    for (rows, fan_in) in [(7, 3), (1, 12), (5, 1), (1, 40), (20, 2), (16, 16)] {
+        let b = Block {
+            off: 0,
+            rows,
+            cols: fan_in + 1,
+        };
+        let w_hat = stream(1, b.size());
+        let a = stream(2, fan_in * n);
+        let d = stream(3, rows * n);
+        for (bias, accumulate) in [(true, false), (false, true), (true, true), (false, false)] {
+            let mut fast = stream(4, rows * n);
+            let mut portable = fast.clone();
+            layer_product(b, &w_hat, &a, n, &mut fast, bias, accumulate);
+            layer_product_portable(b, &w_hat, &a, n, &mut portable, bias, accumulate);
+            assert_eq!(fast, portable);
+        }
+        let mut fast = stream(4, rows * n);
+        let mut portable = fast.clone();
+        layer_forward_tanh(b, &w_hat, &a, n, &mut fast);
+        layer_forward_tanh_portable(b, &w_hat, &a, n, &mut portable);
+        assert_eq!(fast, portable);
+        for accumulate in [true, false] {
+            let mut fast = stream(5, fan_in * n);
+            let mut portable = fast.clone();
+            layer_product_t(b, &w_hat, &d, n, &mut fast, accumulate);
+            layer_product_t_portable(b, &w_hat, &d, n, &mut portable, accumulate);
+            assert_eq!(fast, portable);
+        }
+        let mut fast = stream(5, fan_in * n);
+        let mut portable = fast.clone();
+        layer_backward_tanh(b, &w_hat, &d, &a, n, &mut fast);
+        layer_backward_tanh_portable(b, &w_hat, &d, &a, n, &mut portable);
+        assert_eq!(fast, portable);
+        for with_bias in [true, false] {
+            let mut fast = stream(6, b.size());
+            let mut portable = fast.clone();
+            outer_accumulate(b, &d, &a, n, &mut fast, with_bias);
+            outer_accumulate_portable(b, &d, &a, n, &mut portable, with_bias);
+            assert_eq!(fast, portable);
+        }
+    }
+    // logits from moderate to huge (saturated σ, softplus of ±1000)
+    let z: Vec<f64> = stream(7, n)
+        .iter()
+        .map(|v| v * 40.0)
+        .chain([1e3, -1e3, 0.0])
+        .collect();
+    let y: Vec<f64> = stream(8, z.len())
+        .iter()
+        .map(|v| f64::from(*v > 0.0))
+        .collect();
+    let mut fast = (vec![0.0; z.len()], vec![0.0; z.len()], vec![0.0; z.len()]);
+    let mut portable = fast.clone();
+    loss_terms(&z, &y, 0.25, &mut fast.0, &mut fast.1, &mut fast.2);
+    loss_terms_portable(
+        &z,
+        &y,
+        0.25,
+        &mut portable.0,
+        &mut portable.1,
+        &mut portable.2,
+    );
+    assert_eq!(fast, portable);
+    let (mut fast, mut portable) = (vec![0.0; z.len()], vec![0.0; z.len()]);
+    sigmoids(&z, &mut fast);
+    sigmoids_portable(&z, &mut portable);
+    assert_eq!(fast, portable);
+}
+
+#[test]
+fn the_fused_kernels_match_their_definition() {
+    // The chunked kernels against plain loops in the documented order:
+    // the same bits, not just close.
+    let n = 203;
+    for (rows, fan_in) in [(7, 3), (1, 40), (20, 2)] {
+        let b = Block {
+            off: 0,
+            rows,
+            cols: fan_in + 1,
+        };
+        let w_hat = stream(11, b.size());
+        let a = stream(12, fan_in * n);
+        let d = stream(13, rows * n);
+        let mut expect = vec![0.0; rows * n];
+        for i in 0..rows {
+            for e in 0..n {
+                let mut v = w_hat[i * b.cols + fan_in];
+                for j in 0..fan_in {
+                    v += w_hat[i * b.cols + j] * a[j * n + e];
+                }
+                expect[i * n + e] = fastmath::tanh(v);
+            }
+        }
+        let mut got = vec![0.0; rows * n];
+        layer_forward_tanh(b, &w_hat, &a, n, &mut got);
+        assert_eq!(got, expect);
+        let mut expect = vec![0.0; fan_in * n];
+        for j in 0..fan_in {
+            for e in 0..n {
+                let mut v = 0.0;
+                for i in 0..rows {
+                    v += w_hat[i * b.cols + j] * d[i * n + e];
+                }
+                let s = a[j * n + e];
+                expect[j * n + e] = v * (1.0 - s * s);
+            }
+        }
+        let mut got = vec![0.0; fan_in * n];
+        layer_backward_tanh(b, &w_hat, &d, &a, n, &mut got);
+        assert_eq!(got, expect);
+    }
+}
