@@ -13,9 +13,11 @@ CARGO ?= cargo
 
 .PHONY: demo test deps lint doc unit course-check course-deps notebooks course book figures
 
+# The main job's matrices are 2 × 2: OpenBLAS's worker thread would only
+# spin (sched_yield) for its first ~0.1 s beside the two drawing threads.
 demo: deps
 	$(CARGO) build --release --locked
-	./target/release/quad-vs-grad
+	OPENBLAS_NUM_THREADS=1 ./target/release/quad-vs-grad
 
 test: deps lint doc unit course-check book notebooks
 
