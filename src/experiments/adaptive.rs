@@ -301,7 +301,7 @@ pub fn max_curvature_1d<L: Landscape>(landscape: &L) -> Result<(f64, f64)> {
         let x = a + (b - a) * i as f64 / 10_000.0;
         let h = landscape
             .hessian(&ndarray::array![x])
-            .map_err(|e| Error::InvalidConfig(e.to_string()))?;
+            .map_err(super::checks::config_error)?;
         worst = worst.max(h[[0, 0]].abs());
     }
     Ok((worst, 2.0 / worst))

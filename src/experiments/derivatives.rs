@@ -156,7 +156,7 @@ pub fn check_every_problem(points: usize, h: f64, seed: u64) -> Result<Derivativ
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut rows = Vec::new();
-    let fail = |e: ArgminError| Error::InvalidConfig(e.to_string());
+    let fail = super::checks::config_error;
     let mut xor = |name: &str, problem: XorProblem, rows: &mut Vec<ProblemCheck>| {
         let k = problem.parameterisation().dim(problem.mlp().num_params());
         let pts = points_in(&vec![(-2.0, 2.0); k], points, &mut rng);

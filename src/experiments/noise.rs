@@ -433,7 +433,7 @@ pub fn minibatch_gradient_noise(
             "need 1 ≤ batch size ≤ {n} and at least one draw, got {batch_size} and {draws}"
         )));
     }
-    let eval = |e: argmin::core::Error| Error::InvalidConfig(e.to_string());
+    let eval = super::checks::config_error;
     let mut work = problem.clone();
     work.set_batch(None).map_err(eval)?;
     let full = work.full_batch_gradient(p).map_err(eval)?;
