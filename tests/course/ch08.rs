@@ -111,7 +111,7 @@ fn dashboard_on_the_full_network() {
     assert_eq!(ggn.iterations_to(1e-3), Some(13));
     assert_eq!(hf.iterations_to(1e-3), Some(13));
     assert_eq!(kfac.iterations_to(1e-3), Some(14));
-    assert_eq!(hf.total_cg_iters(), 401.0);
+    assert_eq!(hf.total_cg_iters(), 398.0);
     let cg = &hf.cg_iters[1..];
     let (lo, hi) = cg
         .iter()

@@ -113,9 +113,9 @@ fn stochastic_bfgs_pairs() {
             format!("{:.4}", out.trace.final_loss()),
         )
     };
-    assert_eq!(row(OptimizerKind::Sbfgs), (299, 121, 300, "0.6478".into()));
+    assert_eq!(row(OptimizerKind::Sbfgs), (299, 121, 300, "0.6454".into()));
     assert_eq!(row(OptimizerKind::Obfgs), (300, 5, 600, "0.4685".into()));
-    assert_eq!(row(OptimizerKind::Slbfgs), (299, 103, 300, "0.7092".into()));
+    assert_eq!(row(OptimizerKind::Slbfgs), (299, 99, 300, "0.6582".into()));
     assert_eq!(row(OptimizerKind::Olbfgs), (300, 5, 600, "0.4694".into()));
 }
 
@@ -129,7 +129,7 @@ fn kfac_moving_averages() {
     };
     assert_eq!(cell(5, None), (5, "NaN".into()));
     assert_eq!(cell(5, Some(0.5)), (3, "0.7449".into()));
-    assert_eq!(cell(5, Some(0.9)), (0, "0.8423".into()));
+    assert_eq!(cell(5, Some(0.9)), (0, "0.8249".into()));
     assert_eq!(cell(20, None), (0, "0.4981".into()));
     assert_eq!(cell(50, None), (0, "0.4016".into()));
     assert_eq!(cell(50, Some(0.5)), (0, "0.3682".into()));
@@ -193,7 +193,7 @@ fn the_reduced_sweep() {
     assert_eq!(med(ggn, 5, 3), (3, "NaN".into()));
     assert_eq!(med(kfac, 100, 2), (2, "3.0610".into()));
     assert_eq!(med(kfac, 200, 2), (0, "0.4782".into()));
-    assert_eq!(med(gd, 10, 3), (2, "1.6747".into()));
+    assert_eq!(med(gd, 10, 3), (2, "1.5075".into()));
     // divergence counted: GGN with λ ≤ 0.01 at B = 5 diverges on every seed
     for j in 0..3 {
         assert_eq!(ggn.cell(5, j).unwrap().diverged, 3);
@@ -343,7 +343,7 @@ fn exercise_lm_sweep() {
         [
             "none",
             "none",
-            "0.0001 0.6407",
+            "1 0.6752",
             "10 0.3868",
             "10 0.3151",
             "0.01 0.2892"

@@ -184,7 +184,7 @@ fn network_race_and_its_axes() {
         Some((43.0, 131.0)),
         Some((10.0, 32.0)),
         Some((13.0, 54.0)),
-        Some((10.0, 134.0)),
+        Some((10.0, 133.0)),
         None,
         Some((15.0, 51.0)),
     ];

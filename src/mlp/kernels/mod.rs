@@ -38,13 +38,31 @@ thread_local! {
 const POOL_BUFFERS: usize = 32;
 const POOL_MAX_LEN: usize = 1 << 21;
 
+/// A buffer from the pool for `len` entries: the shortest one at least that
+/// long (so that a short request does not shorten a long buffer, which the
+/// next long request would have to zero again), else any, else a new one.
+fn take(len: usize) -> Vec<f64> {
+    POOL.try_with(|p| {
+        let mut p = p.borrow_mut();
+        let fit = p
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.len() >= len)
+            .min_by_key(|(_, v)| v.len())
+            .map(|(i, _)| i);
+        match fit {
+            Some(i) => Some(p.swap_remove(i)),
+            None => p.pop(),
+        }
+    })
+    .ok()
+    .flatten()
+    .unwrap_or_default()
+}
+
 /// A zero-filled buffer of `len` entries, from the pool if one is free.
 pub(crate) fn buffer(len: usize) -> Vec<f64> {
-    let mut v = POOL
-        .try_with(|p| p.borrow_mut().pop())
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let mut v = take(len);
     v.clear();
     v.resize(len, 0.0);
     v
@@ -54,11 +72,7 @@ pub(crate) fn buffer(len: usize) -> Vec<f64> {
 /// are whatever the last user left (zeros if it is fresh). For outputs that
 /// a kernel overwrites in full.
 pub(crate) fn scratch(len: usize) -> Vec<f64> {
-    let mut v = POOL
-        .try_with(|p| p.borrow_mut().pop())
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let mut v = take(len);
     if v.len() >= len {
         v.truncate(len);
     } else {
@@ -93,30 +107,34 @@ pub(crate) fn contiguous<S: Data<Elem = f64>>(v: &ArrayBase<S, Ix1>) -> Cow<'_, 
     }
 }
 
-/// Compiles a kernel for SSE2 (any x86-64), AVX2 and AVX-512F, and runs the
-/// widest the CPU supports. No fused multiply-add is enabled and every sum
-/// has a fixed order (element-wise updates, sixteen interleaved accumulators),
-/// so the three builds give identical bits; `$portable` is the SSE2 build.
+/// Compiles a kernel for SSE2 (any x86-64), AVX2 + FMA and AVX-512F + FMA,
+/// and runs the widest the CPU supports. Every sum has a fixed order
+/// (element-wise updates, sixteen interleaved accumulators) and every fused
+/// multiply-add is written as one (`f64::mul_add`, rounded once as IEEE 754
+/// requires: the FMA instruction in the wide builds, the C library's `fma`
+/// in the portable one), while Rust never fuses `a * b + c` on its own; so
+/// the three builds give identical bits. `$portable` is the SSE2 build (slow
+/// on a CPU without FMA, where `fma` is emulated, but exact).
 macro_rules! multiversioned {
     ($(#[$attr:meta])* fn $name:ident / $portable:ident ($($arg:ident : $ty:ty),* $(,)?) $body:block) => {
         $(#[$attr])*
         pub(crate) fn $name($($arg: $ty),*) {
             #[cfg(target_arch = "x86_64")]
             {
-                #[target_feature(enable = "avx512f")]
+                #[target_feature(enable = "avx512f,fma")]
                 unsafe fn wide512($($arg: $ty),*) {
                     $portable($($arg),*)
                 }
-                #[target_feature(enable = "avx2")]
+                #[target_feature(enable = "avx2,fma")]
                 unsafe fn wide256($($arg: $ty),*) {
                     $portable($($arg),*)
                 }
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    // SAFETY: the CPU supports AVX-512F (checked just above).
+                if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma") {
+                    // SAFETY: the CPU supports AVX-512F and FMA (checked just above).
                     return unsafe { wide512($($arg),*) };
                 }
-                if std::arch::is_x86_feature_detected!("avx2") {
-                    // SAFETY: the CPU supports AVX2 (checked just above).
+                if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                    // SAFETY: the CPU supports AVX2 and FMA (checked just above).
                     return unsafe { wide256($($arg),*) };
                 }
             }
@@ -180,6 +198,69 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
         s += x * y;
     }
     s
+}
+
+/// `J` dot products of one row `x` with the rows `ys`, side by side: `x` is
+/// loaded once per block and the `J` independent chains hide the latency of
+/// the fused multiply-adds. Each dot has a fixed order whatever the vector
+/// width: lane `k` of sixteen accumulates entries `k, k + 16, …` (one fused
+/// multiply-add each), the lanes are summed as in [`dot`], then the last
+/// `N mod 16` entries are added one by one (fused).
+#[inline(always)]
+pub(crate) fn dot_tile<const J: usize>(x: &[f64], ys: [&[f64]; J]) -> [f64; J] {
+    let n = x.len();
+    debug_assert!(ys.iter().all(|y| y.len() == n));
+    let full = n - n % LANES;
+    let mut acc = [[0.0; LANES]; J];
+    let mut e0 = 0;
+    while e0 < full {
+        let xc = &x[e0..e0 + LANES];
+        for (acc, y) in acc.iter_mut().zip(&ys) {
+            let yc = &y[e0..e0 + LANES];
+            for k in 0..LANES {
+                acc[k] = xc[k].mul_add(yc[k], acc[k]);
+            }
+        }
+        e0 += LANES;
+    }
+    let mut out = [0.0; J];
+    for ((o, acc), y) in out.iter_mut().zip(acc).zip(&ys) {
+        let mut s = reduce(acc);
+        for (a, b) in x[full..].iter().zip(&y[full..]) {
+            s = a.mul_add(*b, s);
+        }
+        *o = s;
+    }
+    out
+}
+
+/// `out[j] += x · row(j)` for `j = 0 … out.len() − 1`, in tiles of four
+/// [`dot_tile`]s (each entry's bits do not depend on the tile it is in).
+#[inline(always)]
+pub(crate) fn dots_accumulate<'a>(x: &[f64], row: impl Fn(usize) -> &'a [f64], out: &mut [f64]) {
+    let rows = out.len();
+    let mut j = 0;
+    while j + 4 <= rows {
+        let t = dot_tile(x, [row(j), row(j + 1), row(j + 2), row(j + 3)]);
+        for (o, v) in out[j..j + 4].iter_mut().zip(t) {
+            *o += v;
+        }
+        j += 4;
+    }
+    // A remainder of two or three as one more tile of four, the last row
+    // repeated (its dots are dropped): LLVM vectorises tiles of four
+    // cleanly at every width, while a tile of three came out as spilled
+    // 128-bit code.
+    let rest = &mut out[j..];
+    match rest.len() {
+        0 => {}
+        1 => rest[0] += dot_tile(x, [row(j)])[0],
+        r => {
+            let last = j + r - 1;
+            let t = dot_tile(x, [row(j), row(j + 1), row((j + 2).min(last)), row(last)]);
+            rest.iter_mut().zip(t).for_each(|(o, v)| *o += v);
+        }
+    }
 }
 
 /// Geometry of one layer in θ: offset, rows `n_l`, columns `n_{l−1} + 1`.

@@ -5,8 +5,13 @@ use super::*;
 
 /// Examples per register block of the fused small-layer kernels: the
 /// accumulators of one block stay in registers while every input row is
-/// added, so each output row is stored once.
+/// added, so each output row is stored once. What is left of a row is done
+/// in blocks of [`TAIL_CHUNK`], then one example at a time, each again a
+/// block of fixed length (a block of run-time length lives on the stack and
+/// was slower than the whole rest of the row).
 pub(super) const CHUNK: usize = 32;
+/// Examples per block of the remainder of a row (one AVX-512 vector).
+pub(super) const TAIL_CHUNK: usize = 8;
 
 /// How a small layer product starts each output entry.
 #[derive(Clone, Copy)]
@@ -19,47 +24,46 @@ pub(super) enum Start {
     OutPlus(f64),
 }
 
-/// One block of `len ≤ CHUNK` examples from `e0` of an output row `o`:
-/// `o[e] ← f(start + Σ_j w_j · a_j[e])`, the sum in the order `j = 0, 1, …`
-/// (the same bits as a start value followed by one `axpy` per row); `a_j` is
-/// row `j` of `a` (stride `n`). `f` finishes the block in place, given `e0`
-/// and `len`.
+/// One block of `C` examples from `e0` of an output row `o`:
+/// `o[e] ← f(start + Σ_j w_j · a_j[e])`, the sum one fused multiply-add
+/// per input row in the order `j = 0, 1, …`; `a_j` is row `j` of `a`
+/// (stride `n`). `f` finishes the block in place, given `e0`. The bits of an
+/// entry do not depend on the block it falls in.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(super) fn chunk_combine(
+pub(super) fn chunk_combine<const C: usize>(
     o: &mut [f64],
     start: Start,
     w: impl Iterator<Item = f64>,
     a: &[f64],
     n: usize,
     e0: usize,
-    len: usize,
-    f: &impl Fn(&mut [f64; CHUNK], usize, usize),
+    f: &impl Fn(&mut [f64], usize),
 ) {
-    let oc = &mut o[e0..e0 + len];
-    let mut acc = [0.0; CHUNK];
+    let oc = &mut o[e0..e0 + C];
+    let mut acc = [0.0; C];
     match start {
-        Start::Const(v) => acc = [v; CHUNK],
-        Start::Out => acc[..len].copy_from_slice(oc),
+        Start::Const(v) => acc = [v; C],
+        Start::Out => acc.copy_from_slice(oc),
         Start::OutPlus(v) => {
-            acc[..len].copy_from_slice(oc);
+            acc.copy_from_slice(oc);
             for x in &mut acc {
                 *x += v;
             }
         }
     }
     for (j, w) in w.enumerate() {
-        let row = &a[j * n + e0..j * n + e0 + len];
-        for k in 0..len {
-            acc[k] += w * row[k];
+        let row = &a[j * n + e0..j * n + e0 + C];
+        for k in 0..C {
+            acc[k] = w.mul_add(row[k], acc[k]);
         }
     }
-    f(&mut acc, e0, len);
-    oc.copy_from_slice(&acc[..len]);
+    f(&mut acc, e0);
+    oc.copy_from_slice(&acc);
 }
 
 /// One output row `o` (`N`) of a small layer product, block by block of
-/// [`CHUNK`] examples (see [`chunk_combine`]).
+/// [`CHUNK`] examples, then [`TAIL_CHUNK`], then one (see [`chunk_combine`]).
 #[inline(always)]
 pub(super) fn combine_row(
     o: &mut [f64],
@@ -67,21 +71,25 @@ pub(super) fn combine_row(
     w: impl Iterator<Item = f64> + Clone,
     a: &[f64],
     n: usize,
-    f: &impl Fn(&mut [f64; CHUNK], usize, usize),
+    f: &impl Fn(&mut [f64], usize),
 ) {
-    let full = n - n % CHUNK;
     let mut e0 = 0;
-    while e0 < full {
-        chunk_combine(o, start, w.clone(), a, n, e0, CHUNK, f);
+    while e0 + CHUNK <= n {
+        chunk_combine::<CHUNK>(o, start, w.clone(), a, n, e0, f);
         e0 += CHUNK;
     }
-    if full < n {
-        chunk_combine(o, start, w, a, n, full, n - full, f);
+    while e0 + TAIL_CHUNK <= n {
+        chunk_combine::<TAIL_CHUNK>(o, start, w.clone(), a, n, e0, f);
+        e0 += TAIL_CHUNK;
+    }
+    while e0 < n {
+        chunk_combine::<1>(o, start, w.clone(), a, n, e0, f);
+        e0 += 1;
     }
 }
 
 /// The product `W a` (+ bias) of a layer narrower than [`GEMM_MIN`], each
-/// block of an output row finished in place by `f(row, block, e0, len)`.
+/// block of an output row finished in place by `f(row, block, e0)`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(super) fn small_product(
@@ -92,7 +100,7 @@ pub(super) fn small_product(
     out: &mut [f64],
     bias: bool,
     accumulate: bool,
-    f: impl Fn(usize, &mut [f64; CHUNK], usize, usize),
+    f: impl Fn(usize, &mut [f64], usize),
 ) {
     let k = b.fan_in();
     for i in 0..b.rows {
@@ -103,7 +111,7 @@ pub(super) fn small_product(
             (false, _) => Start::Const(v),
         };
         let row = &w_hat[i * b.cols..i * b.cols + k];
-        let fi = |x: &mut [f64; CHUNK], e0: usize, len: usize| f(i, x, e0, len);
+        let fi = |x: &mut [f64], e0: usize| f(i, x, e0);
         combine_row(
             &mut out[i * n..(i + 1) * n],
             start,
@@ -116,7 +124,7 @@ pub(super) fn small_product(
 }
 
 /// The product `Wᵀ d` of a layer narrower than [`GEMM_MIN`], each block of
-/// an output row finished in place by `f(row, block, e0, len)`.
+/// an output row finished in place by `f(row, block, e0)`.
 #[inline(always)]
 pub(super) fn small_product_t(
     b: Block,
@@ -125,7 +133,7 @@ pub(super) fn small_product_t(
     n: usize,
     out: &mut [f64],
     accumulate: bool,
-    f: impl Fn(usize, &mut [f64; CHUNK], usize, usize),
+    f: impl Fn(usize, &mut [f64], usize),
 ) {
     let start = if accumulate {
         Start::Out
@@ -134,7 +142,7 @@ pub(super) fn small_product_t(
     };
     for j in 0..b.fan_in() {
         let col = (0..b.rows).map(|i| w_hat[i * b.cols + j]);
-        let fj = |x: &mut [f64; CHUNK], e0: usize, len: usize| f(j, x, e0, len);
+        let fj = |x: &mut [f64], e0: usize| f(j, x, e0);
         combine_row(&mut out[j * n..(j + 1) * n], start, col, d, n, &fj);
     }
 }
@@ -154,7 +162,7 @@ multiversioned! {
     if b.gemm_sized() {
         gemm_product(b, w_hat, a, n, out, bias, accumulate);
     } else {
-        small_product(b, w_hat, a, n, out, bias, accumulate, |_, _, _, _| {});
+        small_product(b, w_hat, a, n, out, bias, accumulate, |_, _, _| {});
     }
 }}
 
@@ -174,7 +182,7 @@ multiversioned! {
             *v = fastmath::tanh(*v);
         }
     } else {
-        small_product(b, w_hat, a, n, out, true, false, |_, x, _, _| {
+        small_product(b, w_hat, a, n, out, true, false, |_, x, _| {
             for v in x.iter_mut() {
                 *v = fastmath::tanh(*v);
             }
@@ -238,7 +246,7 @@ multiversioned! {
     if b.gemm_sized() {
         gemm_product_t(b, w_hat, d, n, out, accumulate);
     } else {
-        small_product_t(b, w_hat, d, n, out, accumulate, |_, _, _, _| {});
+        small_product_t(b, w_hat, d, n, out, accumulate, |_, _, _| {});
     }
 }}
 
@@ -261,8 +269,8 @@ multiversioned! {
         }
     } else {
         let a = &a[..len];
-        small_product_t(b, w_hat, d, n, out, false, |j, x, e0, len| {
-            let ac = &a[j * n + e0..j * n + e0 + len];
+        small_product_t(b, w_hat, d, n, out, false, |j, x, e0| {
+            let ac = &a[j * n + e0..j * n + e0 + x.len()];
             for (x, &a) in x.iter_mut().zip(ac) {
                 *x *= 1.0 - a * a;
             }
@@ -293,15 +301,17 @@ multiversioned! {
         }
         return;
     }
+    // The bias column as a dot product with a row of ones: `x · 1` is `x`
+    // exactly, so it has the bits of `sum`.
+    let mut ones = scratch(if with_bias { n } else { 0 });
+    ones.fill(1.0);
+    let cols = if with_bias { k + 1 } else { k };
+    let row = |j: usize| if j < k { &a[j * n..(j + 1) * n] } else { &ones[..] };
     for i in 0..b.rows {
         let di = &d[i * n..(i + 1) * n];
-        for j in 0..k {
-            g[i * b.cols + j] += dot(di, &a[j * n..(j + 1) * n]);
-        }
-        if with_bias {
-            g[i * b.cols + k] += sum(di);
-        }
+        dots_accumulate(di, row, &mut g[i * b.cols..i * b.cols + cols]);
     }
+    recycle(ones);
 }}
 
 multiversioned! {

@@ -107,7 +107,7 @@ fn the_fused_kernels_match_their_definition() {
             for e in 0..n {
                 let mut v = w_hat[i * b.cols + fan_in];
                 for j in 0..fan_in {
-                    v += w_hat[i * b.cols + j] * a[j * n + e];
+                    v = w_hat[i * b.cols + j].mul_add(a[j * n + e], v);
                 }
                 expect[i * n + e] = fastmath::tanh(v);
             }
@@ -120,7 +120,7 @@ fn the_fused_kernels_match_their_definition() {
             for e in 0..n {
                 let mut v = 0.0;
                 for i in 0..rows {
-                    v += w_hat[i * b.cols + j] * d[i * n + e];
+                    v = w_hat[i * b.cols + j].mul_add(d[i * n + e], v);
                 }
                 let s = a[j * n + e];
                 expect[j * n + e] = v * (1.0 - s * s);
@@ -129,5 +129,50 @@ fn the_fused_kernels_match_their_definition() {
         let mut got = vec![0.0; fan_in * n];
         layer_backward_tanh(b, &w_hat, &d, &a, n, &mut got);
         assert_eq!(got, expect);
+    }
+    // The tiled outer products against one plain fused dot product per
+    // entry in the documented order (sixteen lanes, pairwise, then the
+    // tail), for every remainder of the tiles of four.
+    let fused_dot = |x: &[f64], y: &[f64]| {
+        let full = x.len() - x.len() % 16;
+        let mut lanes = [0.0; 16];
+        for e in 0..full {
+            lanes[e % 16] = x[e].mul_add(y[e], lanes[e % 16]);
+        }
+        let h: Vec<f64> = (0..8).map(|k| lanes[k] + lanes[k + 8]).collect();
+        let q = [h[0] + h[4], h[1] + h[5], h[2] + h[6], h[3] + h[7]];
+        let mut s = (q[0] + q[2]) + (q[1] + q[3]);
+        for e in full..x.len() {
+            s = x[e].mul_add(y[e], s);
+        }
+        s
+    };
+    let ones = vec![1.0; n];
+    for (rows, fan_in) in [(3, 1), (2, 2), (5, 3), (1, 4), (3, 5), (1, 9), (2, 15)] {
+        let b = Block {
+            off: 0,
+            rows,
+            cols: fan_in + 1,
+        };
+        let a = stream(14, fan_in * n);
+        let d = stream(15, rows * n);
+        for with_bias in [true, false] {
+            let mut expect = stream(16, b.size());
+            let mut got = expect.clone();
+            for i in 0..rows {
+                let di = &d[i * n..(i + 1) * n];
+                for j in 0..fan_in {
+                    expect[i * b.cols + j] += fused_dot(di, &a[j * n..(j + 1) * n]);
+                }
+                if with_bias {
+                    expect[i * b.cols + fan_in] += fused_dot(di, &ones);
+                }
+            }
+            outer_accumulate(b, &d, &a, n, &mut got, with_bias);
+            assert!(got
+                .iter()
+                .zip(&expect)
+                .all(|(x, y)| x.to_bits() == y.to_bits()));
+        }
     }
 }
