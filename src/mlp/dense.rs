@@ -27,7 +27,9 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 
-use super::kernels::{buffer, contiguous, dot, recycle, recycle_all, sum, Pass};
+use super::kernels::{
+    buffer, contiguous, dot, gram_triangle, recycle, recycle_all, scratch, sum, Pass,
+};
 use super::{KroneckerFactors, LayerSignals, Mlp};
 use crate::data::Dataset;
 use crate::error::Result;
@@ -289,14 +291,12 @@ pub(crate) fn input_factor(a: &[f64], k: usize, n: usize) -> Array2<f64> {
 /// triangle is computed, then mirrored, so that `g` is exactly symmetric.
 fn gram_into(a: &[f64], b: &[f64], rows: usize, n: usize, alpha: f64, mut g: ArrayViewMut2<f64>) {
     if rows < GRAM_GEMM_MIN {
-        for i in 0..rows {
-            let ai = &a[i * n..(i + 1) * n];
-            for j in i..rows {
-                let v = alpha * dot(ai, &b[j * n..(j + 1) * n]);
-                g[[i, j]] = v;
-                g[[j, i]] = v;
-            }
+        let mut tri = scratch(rows * rows); // overwritten in full
+        gram_triangle(a, b, rows, n, alpha, &mut tri);
+        for (gv, &v) in g.iter_mut().zip(&tri) {
+            *gv = v;
         }
+        recycle(tri);
         return;
     }
     let av = ArrayView2::from_shape((rows, n), &a[..rows * n]).expect("rows × N");

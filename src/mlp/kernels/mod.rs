@@ -202,12 +202,14 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
 
 /// `J` dot products of one row `x` with the rows `ys`, side by side: `x` is
 /// loaded once per block and the `J` independent chains hide the latency of
-/// the fused multiply-adds. Each dot has a fixed order whatever the vector
-/// width: lane `k` of sixteen accumulates entries `k, k + 16, …` (one fused
-/// multiply-add each), the lanes are summed as in [`dot`], then the last
-/// `N mod 16` entries are added one by one (fused).
+/// the additions. Each dot has a fixed order whatever the vector width: lane
+/// `k` of sixteen accumulates entries `k, k + 16, …`, the lanes are summed as
+/// in [`dot`], then the last `N mod 16` entries are added one by one; every
+/// multiply-add is fused (rounded once) if `FUSED`, else a product and a sum,
+/// which gives exactly the bits of [`dot`].
 #[inline(always)]
-pub(crate) fn dot_tile<const J: usize>(x: &[f64], ys: [&[f64]; J]) -> [f64; J] {
+pub(crate) fn dot_tile<const J: usize, const FUSED: bool>(x: &[f64], ys: [&[f64]; J]) -> [f64; J] {
+    let madd = |a: f64, b: f64, c: f64| if FUSED { a.mul_add(b, c) } else { c + a * b };
     let n = x.len();
     debug_assert!(ys.iter().all(|y| y.len() == n));
     let full = n - n % LANES;
@@ -218,7 +220,7 @@ pub(crate) fn dot_tile<const J: usize>(x: &[f64], ys: [&[f64]; J]) -> [f64; J] {
         for (acc, y) in acc.iter_mut().zip(&ys) {
             let yc = &y[e0..e0 + LANES];
             for k in 0..LANES {
-                acc[k] = xc[k].mul_add(yc[k], acc[k]);
+                acc[k] = madd(xc[k], yc[k], acc[k]);
             }
         }
         e0 += LANES;
@@ -227,40 +229,50 @@ pub(crate) fn dot_tile<const J: usize>(x: &[f64], ys: [&[f64]; J]) -> [f64; J] {
     for ((o, acc), y) in out.iter_mut().zip(acc).zip(&ys) {
         let mut s = reduce(acc);
         for (a, b) in x[full..].iter().zip(&y[full..]) {
-            s = a.mul_add(*b, s);
+            s = madd(*a, *b, s);
         }
         *o = s;
     }
     out
 }
 
-/// `out[j] += x · row(j)` for `j = 0 … out.len() − 1`, in tiles of four
-/// [`dot_tile`]s (each entry's bits do not depend on the tile it is in).
+/// `f(j, x · row(j))` for `j = j0 … j1 − 1`, in tiles of four
+/// [`dot_tile`]s (each value's bits do not depend on the tile it is in; a
+/// remainder of two or three is one more tile of four with its last row
+/// repeated, as LLVM vectorises tiles of four cleanly at every width while a
+/// tile of three came out as spilled 128-bit code).
 #[inline(always)]
-pub(crate) fn dots_accumulate<'a>(x: &[f64], row: impl Fn(usize) -> &'a [f64], out: &mut [f64]) {
-    let rows = out.len();
-    let mut j = 0;
-    while j + 4 <= rows {
-        let t = dot_tile(x, [row(j), row(j + 1), row(j + 2), row(j + 3)]);
-        for (o, v) in out[j..j + 4].iter_mut().zip(t) {
-            *o += v;
-        }
+pub(crate) fn dots_each<'a, const FUSED: bool>(
+    x: &[f64],
+    row: impl Fn(usize) -> &'a [f64],
+    (j0, j1): (usize, usize),
+    mut f: impl FnMut(usize, f64),
+) {
+    let mut j = j0;
+    while j + 4 <= j1 {
+        let t = dot_tile::<4, FUSED>(x, [row(j), row(j + 1), row(j + 2), row(j + 3)]);
+        t.into_iter().enumerate().for_each(|(k, v)| f(j + k, v));
         j += 4;
     }
-    // A remainder of two or three as one more tile of four, the last row
-    // repeated (its dots are dropped): LLVM vectorises tiles of four
-    // cleanly at every width, while a tile of three came out as spilled
-    // 128-bit code.
-    let rest = &mut out[j..];
-    match rest.len() {
+    match j1 - j {
         0 => {}
-        1 => rest[0] += dot_tile(x, [row(j)])[0],
+        1 => f(j, dot_tile::<1, FUSED>(x, [row(j)])[0]),
         r => {
             let last = j + r - 1;
-            let t = dot_tile(x, [row(j), row(j + 1), row((j + 2).min(last)), row(last)]);
-            rest.iter_mut().zip(t).for_each(|(o, v)| *o += v);
+            let t =
+                dot_tile::<4, FUSED>(x, [row(j), row(j + 1), row((j + 2).min(last)), row(last)]);
+            t.into_iter()
+                .take(r)
+                .enumerate()
+                .for_each(|(k, v)| f(j + k, v));
         }
     }
+}
+
+/// `out[j] += x · row(j)` (fused) for `j = 0 … out.len() − 1`, by [`dots_each`].
+#[inline(always)]
+pub(crate) fn dots_accumulate<'a>(x: &[f64], row: impl Fn(usize) -> &'a [f64], out: &mut [f64]) {
+    dots_each::<true>(x, row, (0, out.len()), |j, v| out[j] += v);
 }
 
 /// Geometry of one layer in θ: offset, rows `n_l`, columns `n_{l−1} + 1`.
@@ -316,3 +328,4 @@ mod products;
 mod tests;
 
 pub(crate) use pass::Pass;
+pub(crate) use products::gram_triangle;

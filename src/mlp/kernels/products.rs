@@ -353,3 +353,27 @@ multiversioned! {
         *p = if z >= 0.0 { inv } else { e * inv };
     }
 }}
+
+multiversioned! {
+/// `g (rows × rows, row-major) ← alpha · a bᵀ` for `a`, `b` (`rows × N`,
+/// row-major) whose product is known to be symmetric: the upper triangle is
+/// computed and mirrored, each entry `alpha · dot(a_i, b_j)` with exactly the
+/// bits of [`dot`] (four dot products side by side, plain multiplies and
+/// adds), so that `g` is exactly symmetric.
+    fn gram_triangle / gram_triangle_portable(
+    a: &[f64],
+    b: &[f64],
+    rows: usize,
+    n: usize,
+    alpha: f64,
+    g: &mut [f64],
+) {
+    for i in 0..rows {
+        let ai = &a[i * n..(i + 1) * n];
+        dots_each::<false>(ai, |j| &b[j * n..(j + 1) * n], (i, rows), |j, v| {
+            let v = alpha * v;
+            g[i * rows + j] = v;
+            g[j * rows + i] = v;
+        });
+    }
+}}

@@ -176,3 +176,28 @@ fn the_fused_kernels_match_their_definition() {
         }
     }
 }
+
+#[test]
+fn the_gram_triangle_has_the_bits_of_one_dot_per_entry() {
+    for (rows, n) in [(1, 7), (3, 203), (5, 16), (6, 200), (9, 33), (15, 203)] {
+        let a = stream(21, rows * n);
+        let b = stream(22, rows * n);
+        let alpha = 0.37;
+        let mut fast = vec![f64::NAN; rows * rows];
+        let mut portable = fast.clone();
+        gram_triangle(&a, &b, rows, n, alpha, &mut fast);
+        gram_triangle_portable(&a, &b, rows, n, alpha, &mut portable);
+        for i in 0..rows {
+            for j in 0..rows {
+                let (lo, hi) = (i.min(j), i.max(j));
+                let want = alpha * dot(&a[lo * n..(lo + 1) * n], &b[hi * n..(hi + 1) * n]);
+                assert_eq!(
+                    fast[i * rows + j].to_bits(),
+                    want.to_bits(),
+                    "{rows}×{n} ({i}, {j})"
+                );
+                assert_eq!(portable[i * rows + j].to_bits(), want.to_bits());
+            }
+        }
+    }
+}
