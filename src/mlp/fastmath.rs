@@ -123,18 +123,13 @@ pub(crate) fn ln_1p_unit(e: f64) -> f64 {
 pub(crate) fn tanh_in_place(a: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU supports AVX-512F and FMA (checked just above).
-            unsafe { simd::tanh_avx512(a) };
-            return;
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-            unsafe { simd::tanh_avx2(a) };
-            return;
+        use crate::simd::{simd_level, SimdLevel};
+        match simd_level() {
+            // SAFETY: `simd_level` returns only levels the CPU supports.
+            SimdLevel::Avx512 => return unsafe { simd::tanh_avx512(a) },
+            // SAFETY: as above.
+            SimdLevel::Avx2 => return unsafe { simd::tanh_avx2(a) },
+            SimdLevel::Portable => {}
         }
     }
     tanh_portable(a);

@@ -3,6 +3,14 @@
 
 use super::products::*;
 use super::*;
+use crate::simd::{with_simd_level, SimdLevel};
+
+/// Runs a check once at every instruction-set level this CPU has.
+fn at_every_level(check: impl Fn()) {
+    for level in SimdLevel::ALL.into_iter().filter(|l| l.supported()) {
+        with_simd_level(level, &check);
+    }
+}
 
 fn stream(seed: u64, len: usize) -> Vec<f64> {
     let mut x = seed;
@@ -18,6 +26,10 @@ fn stream(seed: u64, len: usize) -> Vec<f64> {
 
 #[test]
 fn every_instruction_set_gives_the_same_bits() {
+    at_every_level(every_instruction_set_gives_the_same_bits_here);
+}
+
+fn every_instruction_set_gives_the_same_bits_here() {
     let n = 203; // not a multiple of any vector width nor of CHUNK
     for (rows, fan_in) in [(7, 3), (1, 12), (5, 1), (1, 40), (20, 2), (16, 16)] {
         let b = Block {
@@ -90,6 +102,10 @@ fn every_instruction_set_gives_the_same_bits() {
 
 #[test]
 fn the_fused_kernels_match_their_definition() {
+    at_every_level(the_fused_kernels_match_their_definition_here);
+}
+
+fn the_fused_kernels_match_their_definition_here() {
     // The chunked kernels against plain loops in the documented order:
     // the same bits, not just close.
     let n = 203;
@@ -179,6 +195,10 @@ fn the_fused_kernels_match_their_definition() {
 
 #[test]
 fn the_gram_triangle_has_the_bits_of_one_dot_per_entry() {
+    at_every_level(the_gram_triangle_has_the_bits_of_one_dot_per_entry_here);
+}
+
+fn the_gram_triangle_has_the_bits_of_one_dot_per_entry_here() {
     for (rows, n) in [(1, 7), (3, 203), (5, 16), (6, 200), (9, 33), (15, 203)] {
         let a = stream(21, rows * n);
         let b = stream(22, rows * n);
