@@ -4,6 +4,7 @@
 //! The runs are plain gradient descent and damped Newton written inline
 //! (the crate's optimizers live elsewhere); one of them diverges on purpose.
 
+use quad_vs_grad::linalg::FixedDot;
 use quad_vs_grad::plot::*;
 use quad_vs_grad::prelude::*;
 
@@ -33,7 +34,7 @@ fn run(
         t.grad_norm.push(
             problem
                 .gradient(&p)
-                .map(|g| g.dot(&g).sqrt())
+                .map(|g| g.fdot(&g).sqrt())
                 .unwrap_or(f64::NAN),
         );
         t.counts.push(Counts {
@@ -73,7 +74,7 @@ fn newton(
             (h[[1, 1]] * g[0] - h[[0, 1]] * g[1]) / det,
             (-h[[1, 0]] * g[0] + h[[0, 0]] * g[1]) / det
         ];
-        if s.dot(&s).sqrt() < 1e-6 {
+        if s.fdot(&s).sqrt() < 1e-6 {
             return None;
         }
         Some(p - &s)

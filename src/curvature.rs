@@ -44,9 +44,9 @@
 //! *Fast curvature matrix-vector products for second-order gradient descent*,
 //! Neural Computation 14(7), 2002.
 
+use crate::linalg::FixedDot;
 use argmin::core::{CostFunction, Error as ArgminError, Gradient};
 use ndarray::{s, Array1, Array2};
-use ndarray_linalg::{Eigh, UPLO};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -269,56 +269,20 @@ pub fn kron(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
     out
 }
 
-/// Runs a LAPACK call on a matrix of order `n`, on a helper thread with a
-/// 64 MiB stack when `n ≥ 64`.
-///
-/// OpenBLAS's multi-threaded factorisations (`dgetrf_parallel` and friends)
-/// keep large work arrays on the calling thread's stack and recurse; on a
-/// thread with a small stack (Rust's spawned threads and test threads get
-/// 2 MiB) a factorisation of a few hundred rows overruns it and the process
-/// dies with a segmentation fault inside OpenBLAS. Small matrices take the
-/// single-threaded path and run in place.
-pub(crate) fn lapack_call<T: Send>(n: usize, f: impl FnOnce() -> T + Send) -> T {
-    const BIG_STACK: usize = 64 << 20;
-    if n < 64 {
-        return f();
-    }
-    let slot = std::sync::Mutex::new(Some(f));
-    let take = || {
-        slot.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .expect("the LAPACK closure runs once")
-    };
-    std::thread::scope(|scope| {
-        match std::thread::Builder::new()
-            .stack_size(BIG_STACK)
-            .spawn_scoped(scope, || take()())
-        {
-            Ok(handle) => handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            // No thread to be had: run in place, as small matrices do.
-            Err(_) => take()(),
-        }
-    })
-}
-
-/// Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix.
+/// Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix
+/// ([`crate::linalg::sym_eig`]: the same bits on every machine; each
+/// eigenvector's largest entry in magnitude is positive).
 ///
 /// # Errors
-/// [`Error::Linalg`] if LAPACK fails (for example on NaN entries).
+/// [`Error::Linalg`] on non-finite entries, [`Error::Shape`] if not square.
 pub fn sym_eig(m: &Array2<f64>) -> Result<(Array1<f64>, Array2<f64>)> {
-    if m.iter().any(|v| !v.is_finite()) {
-        return Err(Error::Linalg("matrix has non-finite entries".into()));
-    }
-    lapack_call(m.nrows(), || m.eigh(UPLO::Lower)).map_err(|e| Error::Linalg(e.to_string()))
+    crate::linalg::sym_eig(m)
 }
 
 /// Eigenvalues (ascending) of a symmetric matrix.
 ///
 /// # Errors
-/// [`Error::Linalg`] if LAPACK fails.
+/// [`Error::Linalg`] on non-finite entries.
 pub fn eigenvalues(m: &Array2<f64>) -> Result<Array1<f64>> {
     Ok(sym_eig(m)?.0)
 }
@@ -327,7 +291,7 @@ pub fn eigenvalues(m: &Array2<f64>) -> Result<Array1<f64>> {
 /// (`+∞` when singular).
 ///
 /// # Errors
-/// [`Error::Linalg`] if LAPACK fails.
+/// [`Error::Linalg`] on non-finite entries.
 pub fn condition_number(m: &Array2<f64>) -> Result<f64> {
     let ev = eigenvalues(m)?;
     let max = ev.iter().fold(0.0_f64, |a, &b| a.max(b.abs()));
@@ -339,7 +303,7 @@ pub fn condition_number(m: &Array2<f64>) -> Result<f64> {
 /// the inertia that tells a minimum from a saddle.
 ///
 /// # Errors
-/// [`Error::Linalg`] if LAPACK fails.
+/// [`Error::Linalg`] on non-finite entries.
 pub fn inertia(m: &Array2<f64>, tol: f64) -> Result<(usize, usize, usize)> {
     let ev = eigenvalues(m)?;
     let scale = ev.iter().fold(0.0_f64, |a, &b| a.max(b.abs()));
@@ -353,11 +317,11 @@ pub fn inertia(m: &Array2<f64>, tol: f64) -> Result<(usize, usize, usize)> {
 /// the absolute values of its eigenvalues (saddle-free Newton's curvature).
 ///
 /// # Errors
-/// [`Error::Linalg`] if LAPACK fails.
+/// [`Error::Linalg`] on non-finite entries.
 pub fn abs_sym(m: &Array2<f64>) -> Result<Array2<f64>> {
     let (ev, u) = sym_eig(m)?;
     let scaled = &u * &ev.mapv(f64::abs);
-    Ok(scaled.dot(&u.t()))
+    Ok(scaled.fdot(&u.t()))
 }
 
 #[cfg(test)]

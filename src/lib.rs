@@ -40,8 +40,14 @@
 //! - [`landscapes`]: Gaussian wells, the classic toys and Rosenbrock, with exact
 //!   derivatives, and their figures;
 //! - [`gradcheck`]: analytic derivatives against central finite differences;
+//! - [`linalg`]: products, solves and eigendecompositions in one fixed order
+//!   (the same bits on every machine), and [`simd`]: the kernels' instruction
+//!   set and the `QVG_SIMD` switch that forces one;
 //! - [`experiments`]: the measurements behind the course's lessons.
 #![warn(missing_docs)]
+
+#[macro_use]
+pub mod simd;
 
 pub mod curvature;
 pub mod data;
@@ -49,6 +55,7 @@ pub mod error;
 pub mod experiments;
 pub mod gradcheck;
 pub mod landscapes;
+pub mod linalg;
 pub mod mlp;
 pub mod plot;
 pub mod problem;
@@ -84,6 +91,7 @@ pub mod prelude {
         CoshValley, CosineWell, GaussianWells, Landscape, Minimum, Quadratic, Rosenbrock, Saddle,
         TanhSlope,
     };
+    pub use crate::linalg::{FixedDot, FixedSolve};
     pub use crate::mlp::Mlp;
     pub use crate::plot::{
         bakeoff_figure, condition_figure, curvature_ellipses_figure, curvature_zoo, data_figure,

@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use proptest::prelude::*;
 use quad_vs_grad::curvature::kron;
+use quad_vs_grad::linalg::FixedDot;
 use quad_vs_grad::ndarray::{s, Array1, Array2};
 use quad_vs_grad::prelude::*;
 
@@ -48,7 +49,7 @@ fn fisher_by_definition(problem: &XorProblem, p: &Array1<f64>) -> Array2<f64> {
             )
             .unwrap();
             let g = pr.gradient(p).unwrap().insert_axis(ndarray::Axis(1));
-            f = f + g.dot(&g.t()) * prob;
+            f = f + g.fdot(&g.t()) * prob;
         }
     }
     f / data.len() as f64
@@ -204,7 +205,7 @@ fn kfac_on_the_output_slice_is_gamma_times_a() {
         a = a + f
             .clone()
             .insert_axis(ndarray::Axis(1))
-            .dot(&f.insert_axis(ndarray::Axis(0)));
+            .fdot(&f.insert_axis(ndarray::Axis(0)));
     }
     a /= problem.data().len() as f64;
     let expected = a * gamma;
@@ -224,8 +225,8 @@ impl CostFunction for LeastSquares {
     type Param = Array1<f64>;
     type Output = f64;
     fn cost(&self, x: &Array1<f64>) -> Result<f64, quad_vs_grad::argmin::core::Error> {
-        let r = self.a.dot(x) - &self.b;
-        Ok(0.5 * r.dot(&r))
+        let r = self.a.fdot(x) - &self.b;
+        Ok(0.5 * r.fdot(&r))
     }
 }
 
@@ -233,7 +234,7 @@ impl Gradient for LeastSquares {
     type Param = Array1<f64>;
     type Gradient = Array1<f64>;
     fn gradient(&self, x: &Array1<f64>) -> Result<Array1<f64>, quad_vs_grad::argmin::core::Error> {
-        Ok(self.a.t().dot(&(self.a.dot(x) - &self.b)))
+        Ok(self.a.t().fdot(&(self.a.fdot(x) - &self.b)))
     }
 }
 
@@ -243,7 +244,7 @@ impl CurvatureProducts for LeastSquares {
         _x: &Array1<f64>,
         v: &Array1<f64>,
     ) -> Result<Array1<f64>, quad_vs_grad::argmin::core::Error> {
-        Ok(self.a.t().dot(&self.a.dot(v)))
+        Ok(self.a.t().fdot(&self.a.fdot(v)))
     }
 }
 impl KfacCurvature for LeastSquares {}
@@ -259,7 +260,7 @@ fn curvature_traits_have_defaults_for_a_learners_problem() {
     let x = quad_vs_grad::ndarray::array![0.3, -0.2];
     // the dense GGN comes from ggn_vec
     let g = ls.ggn(&x).unwrap();
-    assert!((&g - &a.t().dot(&a)).iter().all(|d| d.abs() < 1e-14));
+    assert!((&g - &a.t().fdot(&a)).iter().all(|d| d.abs() < 1e-14));
     // what the problem lacks is an error that says so, and converts with `?`
     let err = ls.hessian_vec(&x, &x).unwrap_err().to_string();
     assert!(

@@ -10,6 +10,7 @@ mod common;
 
 use common::*;
 use proptest::prelude::*;
+use quad_vs_grad::linalg::FixedDot;
 use quad_vs_grad::prelude::*;
 
 const CASES: u32 = 200;
@@ -61,11 +62,11 @@ proptest! {
             let v = point(&problem, &w, 1.0);
             let h = problem.hessian(&p).unwrap();
             let hv = problem.hessian_vec(&p, &v).unwrap();
-            let err = rel_err(hv.iter(), h.dot(&v).iter(), 1e-3);
+            let err = rel_err(hv.iter(), h.fdot(&v).iter(), 1e-3);
             prop_assert!(err < 1e-10, "{name}: Hv error {err:e}");
             let g = problem.ggn(&p).unwrap();
             let gv = problem.ggn_vec(&p, &v).unwrap();
-            let err = rel_err(gv.iter(), g.dot(&v).iter(), 1e-3);
+            let err = rel_err(gv.iter(), g.fdot(&v).iter(), 1e-3);
             prop_assert!(err < 1e-10, "{name}: Gv error {err:e}");
         }
     }

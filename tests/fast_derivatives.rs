@@ -9,6 +9,7 @@
 use ndarray::{Array1, Array2};
 use proptest::prelude::*;
 use quad_vs_grad::data::Dataset;
+use quad_vs_grad::linalg::FixedDot;
 use quad_vs_grad::mlp::{reference, sigmoid, Mlp};
 
 const TOL: f64 = 1e-12;
@@ -146,14 +147,14 @@ fn check_all(c: &Case) -> Result<(), TestCaseError> {
     let err = rel(h.iter().copied(), reference::hessian(m, t, data).unwrap());
     prop_assert!(err < TOL, "{arch:?} dense Hessian {err:e}");
     prop_assert!(h == h.t(), "{arch:?} Hessian not exactly symmetric");
-    let err = rel(h.dot(&c.v), m.hvp(t, data, v).unwrap());
+    let err = rel(h.fdot(&c.v), m.hvp(t, data, v).unwrap());
     prop_assert!(err < 1e-11, "{arch:?} H·v against Hv {err:e}");
 
     let g = m.ggn(t, data).unwrap();
     let err = rel(g.iter().copied(), reference::ggn(m, t, data).unwrap());
     prop_assert!(err < TOL, "{arch:?} dense GGN {err:e}");
     prop_assert!(g == g.t(), "{arch:?} GGN not exactly symmetric");
-    let err = rel(g.dot(&c.v), m.ggn_vec(t, data, v).unwrap());
+    let err = rel(g.fdot(&c.v), m.ggn_vec(t, data, v).unwrap());
     prop_assert!(err < 1e-11, "{arch:?} G·v against Gv {err:e}");
 
     // the weights see the logits of the same pass

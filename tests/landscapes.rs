@@ -3,6 +3,7 @@
 //! x·cos(πx) and of the Gaussian wells.
 
 use quad_vs_grad::argmin::solver::newton::Newton;
+use quad_vs_grad::linalg::FixedDot;
 use quad_vs_grad::prelude::*;
 
 /// Runs the crate's plain gradient descent `p ← p − η ∇L(p)` for `steps`
@@ -87,7 +88,7 @@ fn saddle_attracts_the_x_axis_and_repels_everything_else() {
     let on_axis = gradient_descent(problem, array![1.5, 0.0], 0.1, 200);
     assert!(on_axis[0].abs() < 1e-15 && on_axis[1] == 0.0, "{on_axis}");
     let g = problem.gradient(&on_axis).unwrap();
-    assert!(g.dot(&g).sqrt() < 1e-14);
+    assert!(g.fdot(&g).sqrt() < 1e-14);
     // ... which is not a minimum: one negative, one positive eigenvalue.
     assert_eq!(
         inertia(&problem.hessian(&on_axis).unwrap(), 1e-12).unwrap(),
@@ -161,7 +162,7 @@ fn wells_global_minimum_beats_a_dense_grid() {
         assert!(best.value > grid_min - 1e-2, "grid too coarse to confirm");
         for m in w.local_minima() {
             let g = w.gradient(&m.point).unwrap();
-            assert!(g.dot(&g).sqrt() < 1e-8);
+            assert!(g.fdot(&g).sqrt() < 1e-8);
             assert_eq!(inertia(&w.hessian(&m.point).unwrap(), 1e-12).unwrap().2, 2);
             // Every stationary point lies in the convex hull of the centres.
             for i in 0..2 {
@@ -225,11 +226,11 @@ fn landscapes_run_through_the_crate_traits() {
     let p = array![0.3, -0.4];
     let v = array![1.0, 2.0];
     let gv = r.ggn_vec(&p, &v).unwrap();
-    assert!((gv - r.ggn(&p).unwrap().dot(&v))
+    assert!((gv - r.ggn(&p).unwrap().fdot(&v))
         .iter()
         .all(|d| d.abs() < 1e-12));
     let hv = r.hessian_vec(&p, &v).unwrap();
-    assert!((hv - r.hessian(&p).unwrap().dot(&v))
+    assert!((hv - r.hessian(&p).unwrap().fdot(&v))
         .iter()
         .all(|d| d.abs() < 1e-12));
     let w = GaussianWells::course();

@@ -1,6 +1,7 @@
 //! Figures: formats, sizes, determinism, robustness and the numbers behind
 //! them (grids, PCA projection).
 
+use quad_vs_grad::linalg::FixedDot;
 use quad_vs_grad::plot::{
     bakeoff_figure, condition_figure, curvature_zoo, eigen_sign_figure, eigen_sign_svg,
     frame_schedule, journey_animation, landscape_colour, loss_curves_figure, path_colour,
@@ -649,7 +650,7 @@ mod quadratic_model {
     /// `(C + λI) s = −g` within `tol`.
     fn solves(m: &QuadraticModel, s: &Array1<f64>, tol: f64) {
         let a = m.curvature() + &(Array2::<f64>::eye(2) * m.damping());
-        let r = a.dot(s) + m.gradient();
+        let r = a.fdot(s) + m.gradient();
         assert!(r.iter().all(|v| v.abs() < tol), "residual {r}");
     }
 
@@ -666,18 +667,18 @@ mod quadratic_model {
         // Newton goes to the model's saddle point, and the loss rises there.
         let s = m.stationary_step().unwrap();
         solves(&m, s, 1e-10);
-        assert!(m.gradient().dot(s) > 0.0);
+        assert!(m.gradient().fdot(s) > 0.0);
         assert!(m.value(s) > 0.0);
         let target = start + s;
         assert!(problem.cost(&target).unwrap() > problem.cost(start).unwrap());
         // The escape direction: a unit eigenvector of the negative
         // eigenvalue, downhill, along which the model falls without bound.
         let d = m.escape_direction().unwrap();
-        assert!((d.dot(d) - 1.0).abs() < 1e-12);
+        assert!((d.fdot(d) - 1.0).abs() < 1e-12);
         let a = m.curvature() + &(Array2::<f64>::eye(2) * 0.1);
-        let ad = a.dot(d) - &(d * mu[0]);
+        let ad = a.fdot(d) - &(d * mu[0]);
         assert!(ad.iter().all(|v| v.abs() < 1e-10), "{ad}");
-        assert!(m.gradient().dot(d) <= 0.0);
+        assert!(m.gradient().fdot(d) <= 0.0);
         let along = |t: f64| m.value(&(d * t));
         assert!(along(1.0) < 0.0 && along(10.0) < along(1.0) && along(100.0) < -100.0);
         // The positive-definite curvatures give bowls at the same point.
@@ -690,7 +691,7 @@ mod quadratic_model {
             assert_eq!(m.shape(), ModelShape::Bowl, "{kind:?}");
             let s = m.minimiser().unwrap();
             solves(&m, s, 1e-10);
-            assert!(m.gradient().dot(s) < 0.0, "{kind:?} descends");
+            assert!(m.gradient().fdot(s) < 0.0, "{kind:?} descends");
             assert!(m.escape_direction().is_none());
         }
         assert!(QuadraticModel::at(problem, start, ModelCurvature::Bfgs, 0.0).is_err());
@@ -736,7 +737,7 @@ mod quadratic_model {
             0.0,
         )
         .unwrap();
-        assert_eq!(m.minimiser().map(|s| s.dot(s)), Some(0.0));
+        assert_eq!(m.minimiser().map(|s| s.fdot(s)), Some(0.0));
     }
 
     #[test]
@@ -771,16 +772,16 @@ mod quadratic_model {
             let s = &pk1 - &pk;
             let y = bowl.gradient(&pk1).unwrap() - bowl.gradient(&pk).unwrap();
             let b = ov.model(k + 1).unwrap().curvature();
-            let r = b.dot(&s) - &y;
+            let r = b.fdot(&s) - &y;
             assert!(
-                r.iter().all(|v| v.abs() < 1e-9 * (1.0 + y.dot(&y).sqrt())),
+                r.iter().all(|v| v.abs() < 1e-9 * (1.0 + y.fdot(&y).sqrt())),
                 "{r}"
             );
         }
         // BFGS's first direction is the model's minimiser direction.
         let s0 = m0.minimiser().unwrap();
         let step = Array1::from(t.iterates[1].clone()) - &start;
-        let cos = s0.dot(&step) / (s0.dot(s0) * step.dot(&step)).sqrt();
+        let cos = s0.fdot(&step) / (s0.fdot(s0) * step.fdot(&step)).sqrt();
         assert!((cos - 1.0).abs() < 1e-9, "{cos}");
     }
 
@@ -993,7 +994,7 @@ fn unit_curves_have_semi_axes_one_over_root_lambda() {
         let t: f64 = rng.random_range(0.0..std::f64::consts::PI);
         let (s, c) = t.sin_cos();
         let q = array![[c, -s], [s, c]];
-        let m = q.dot(&Array2::from_diag(&array![l1, l2])).dot(&q.t());
+        let m = q.fdot(&Array2::from_diag(&array![l1, l2])).fdot(&q.t());
         let m = (&m + &m.t()) * 0.5;
         let u = unit_curves(&m, 100.0).unwrap();
         assert_eq!(u.kind, CurveKind::Ellipse);
@@ -1009,7 +1010,7 @@ fn unit_curves_have_semi_axes_one_over_root_lambda() {
         // every point lies on sᵀCs = 1, and the curve is closed
         for &(x, y) in &u.plus[0] {
             let v = array![x, y];
-            assert!((v.dot(&m.dot(&v)) - 1.0).abs() < 1e-9);
+            assert!((v.fdot(&m.fdot(&v)) - 1.0).abs() < 1e-9);
         }
         let (first, last) = (u.plus[0][0], *u.plus[0].last().unwrap());
         assert!((first.0 - last.0).hypot(first.1 - last.1) < 1e-12);

@@ -4,6 +4,7 @@ use argmin::core::observers::ObserverMode;
 use argmin::core::{Error as ArgminError, Executor};
 use ndarray::{Array1, Array2};
 use quad_vs_grad::curvature::{CurvatureProducts, FisherKind, KfacCurvature, KfacFactors};
+use quad_vs_grad::linalg::FixedDot;
 use quad_vs_grad::prelude::*;
 use quad_vs_grad::race::{run_detailed, DampingUse, Stochastic};
 use quad_vs_grad::solvers::GradientDescent;
@@ -813,7 +814,7 @@ impl Hessian for Landscape {
 }
 impl CurvatureProducts for Landscape {
     fn hessian_vec(&self, x: &Array1<f64>, v: &Array1<f64>) -> Result<Array1<f64>, ArgminError> {
-        Ok(self.hessian(x)?.dot(v))
+        Ok(self.hessian(x)?.fdot(v))
     }
     fn ggn_vec(&self, _: &Array1<f64>, _: &Array1<f64>) -> Result<Array1<f64>, ArgminError> {
         Err(ArgminError::msg("a landscape has no Gauss-Newton matrix"))

@@ -4,8 +4,9 @@
 
 use argmin::core::{Error as ArgminError, Executor, IterState, Solver, TerminationReason};
 use ndarray::{s, Array1, Array2};
-use ndarray_linalg::Solve;
 use quad_vs_grad::curvature::{kron, FisherKind, KfacCurvature, KfacFactors};
+use quad_vs_grad::linalg::FixedDot;
+use quad_vs_grad::linalg::FixedSolve;
 use quad_vs_grad::prelude::*;
 use quad_vs_grad::race::{run, OptimizerKind, OptimizerSpec, RaceConfig, RacePreset};
 use quad_vs_grad::solvers::*;
@@ -23,14 +24,14 @@ impl CostFunction for Quadratic {
     type Param = Array1<f64>;
     type Output = f64;
     fn cost(&self, x: &Array1<f64>) -> Result<f64, ArgminError> {
-        Ok(0.5 * x.dot(&self.a.dot(x)) - self.b.dot(x))
+        Ok(0.5 * x.fdot(&self.a.fdot(x)) - self.b.fdot(x))
     }
 }
 impl Gradient for Quadratic {
     type Param = Array1<f64>;
     type Gradient = Array1<f64>;
     fn gradient(&self, x: &Array1<f64>) -> Result<Array1<f64>, ArgminError> {
-        Ok(self.a.dot(x) - &self.b)
+        Ok(self.a.fdot(x) - &self.b)
     }
 }
 impl Hessian for Quadratic {
@@ -82,7 +83,7 @@ fn undamped_newton_solves_a_convex_quadratic_in_one_step() {
         a: ndarray::array![[3.0, 1.0, 0.0], [1.0, 4.0, 0.5], [0.0, 0.5, 2.0]],
         b: ndarray::array![1.0, -2.0, 0.5],
     };
-    let minimiser = q.a.solve(&q.b).unwrap();
+    let minimiser = q.a.fsolve(&q.b).unwrap();
     let p0 = ndarray::array![5.0, -3.0, 7.0];
     let step = one_step(q.clone(), DampedNewton::new(), &p0);
     assert_close(&(&p0 + &step), &minimiser, 1e-12, "Newton on a quadratic");
@@ -101,7 +102,7 @@ fn damped_newton_step_is_the_dense_damped_solve() {
     let g = pr.gradient(&p).unwrap();
     let h = pr.hessian(&p).unwrap();
     for lambda in [0.1, 1.0] {
-        let want = -damped(&h, lambda).solve(&g).unwrap();
+        let want = -damped(&h, lambda).fsolve(&g).unwrap();
         let got = one_step(
             pr.clone(),
             DampedNewton::new().with_damping(Damping::fixed(lambda).unwrap()),
@@ -122,7 +123,7 @@ fn saddle_free_step_uses_abs_hessian() {
         1,
         "one negative eigenvalue here"
     );
-    let want = -damped(&abs_sym(&h).unwrap(), 0.1).solve(&g).unwrap();
+    let want = -damped(&abs_sym(&h).unwrap(), 0.1).fsolve(&g).unwrap();
     let got = one_step(pr, SaddleFreeNewton::new(), &p);
     assert_close(&got, &want, 1e-10, "saddle-free Newton");
 }
@@ -133,7 +134,7 @@ fn ggn_step_is_the_dense_damped_solve() {
     let g = pr.gradient(&p).unwrap();
     let ggn = pr.ggn(&p).unwrap();
     for lambda in [0.1, 1e-3] {
-        let want = -damped(&ggn, lambda).solve(&g).unwrap();
+        let want = -damped(&ggn, lambda).fsolve(&g).unwrap();
         let solver = GaussNewton::new().with_damping(Damping::fixed(lambda).unwrap());
         let got = one_step(pr.clone(), solver, &p);
         assert_close(&got, &want, 1e-10, "GGN");
@@ -181,7 +182,7 @@ fn kfac_steps_are_the_dense_solves_with_their_curvature() {
         (KfacDampingMode::Tikhonov, false),
         (KfacDampingMode::Factored, true),
     ] {
-        let want = -kfac_dense(&f, 0.1, factored).solve(&g).unwrap();
+        let want = -kfac_dense(&f, 0.1, factored).fsolve(&g).unwrap();
         let got = one_step(pr.clone(), Kfac::new().with_mode(mode), &p);
         assert_close(&got, &want, 1e-10, &format!("K-FAC {mode:?}"));
     }
@@ -206,7 +207,7 @@ fn kfac_on_the_output_slice_is_the_reference_gamma_a_form() {
     }
     let gamma = pr.probabilities(&p).unwrap().mapv(|s| s * (1.0 - s)).sum() / n;
     let g = pr.gradient(&p).unwrap();
-    let want = -damped(&(a * gamma), 0.1).solve(&g).unwrap();
+    let want = -damped(&(a * gamma), 0.1).fsolve(&g).unwrap();
     let got = one_step(
         pr.clone(),
         Kfac::new().with_mode(KfacDampingMode::Tikhonov),
@@ -229,7 +230,7 @@ fn hessian_free_run_to_convergence_is_the_dense_ggn_solve() {
     let (pr, p) = full_problem_and_point();
     let g = pr.gradient(&p).unwrap();
     let ggn = pr.ggn(&p).unwrap();
-    let want = -damped(&ggn, 0.1).solve(&g).unwrap();
+    let want = -damped(&ggn, 0.1).fsolve(&g).unwrap();
     let cg = CgSettings {
         max_iters: 200,
         tol: 1e-14,
@@ -240,7 +241,7 @@ fn hessian_free_run_to_convergence_is_the_dense_ggn_solve() {
     // on the Hessian with a damping that makes H + λI positive definite
     let h = pr.hessian(&p).unwrap();
     let shift = 0.1 - eigenvalues(&h).unwrap()[0].min(0.0);
-    let want = -damped(&h, shift).solve(&g).unwrap();
+    let want = -damped(&h, shift).fsolve(&g).unwrap();
     let solver = HessianFree::new()
         .with_cg(cg)
         .unwrap()
@@ -271,8 +272,12 @@ fn hidden_slice_newton_goes_uphill_where_ggn_and_saddle_free_descend() {
     let (pr, p0) = (&preset.problem, &preset.start);
     let g = pr.gradient(p0).unwrap();
     let h = pr.hessian(p0).unwrap();
-    let newton_dir = h.solve(&g).unwrap();
-    assert!(g.dot(&newton_dir) < 0.0, "gᵀH⁻¹g = {}", g.dot(&newton_dir));
+    let newton_dir = h.fsolve(&g).unwrap();
+    assert!(
+        g.fdot(&newton_dir) < 0.0,
+        "gᵀH⁻¹g = {}",
+        g.fdot(&newton_dir)
+    );
     let cfg = RaceConfig {
         max_iters: 1,
         ..RaceConfig::default()
@@ -737,7 +742,7 @@ fn stochastic_bfgs_on_the_full_batch_is_fixed_step_bfgs() {
         a: a.clone(),
         b: b.clone(),
     };
-    let x = a.solve(&b).unwrap();
+    let x = a.fsolve(&b).unwrap();
     for (name, solver) in [
         (
             "bfgs",

@@ -311,6 +311,7 @@ pub fn max_curvature_1d<L: Landscape>(landscape: &L) -> Result<(f64, f64)> {
 mod tests {
     use super::*;
     use crate::landscapes::TanhSlope;
+    use crate::linalg::FixedDot;
     use crate::race::RaceConfig;
 
     #[test]
@@ -353,7 +354,7 @@ mod tests {
         assert!(e.iter().all(|v| (v - 0.05).abs() < 1e-12), "{e:?}");
         assert_eq!(step_lengths(&t).len(), 20);
         let s = first_step(&t).unwrap();
-        let g = bowl.matrix().dot(&bowl.start());
+        let g = bowl.matrix().fdot(&bowl.start());
         assert!((s[0] + 0.05 * g[0]).abs() < 1e-15);
         assert!(distance_chart(std::slice::from_ref(&t), &[0.0, 0.0], "d").is_ok());
         assert!(effective_lr_chart(&[t], 10, "e").is_ok());

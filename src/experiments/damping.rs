@@ -31,6 +31,7 @@
 //!   Kronecker-factored Approximate Curvature*, ICML 2015, §6.3 (factored
 //!   Tikhonov damping).
 
+use crate::linalg::FixedDot;
 use argmin::core::{CostFunction, Gradient, Hessian};
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
@@ -163,7 +164,7 @@ impl DescentThreshold {
             eigenvalues,
             lambda_min,
             threshold: (-lambda_min).max(0.0),
-            grad_norm: g.dot(&g).sqrt(),
+            grad_norm: g.fdot(&g).sqrt(),
         })
     }
 }
@@ -234,7 +235,7 @@ pub fn probe_damped_newton(
         .map(|&lambda| {
             let step = DampedNewtonStep.step(&h, &g, lambda)?;
             let d = step.step;
-            let slope = g.dot(&d);
+            let slope = g.fdot(&d);
             let predicted = slope + 0.5 * step.model_curvature;
             let actual = problem.cost(&(p + &d))? - f0;
             let profile = (0..=n)
@@ -242,7 +243,7 @@ pub fn probe_damped_newton(
                 .collect::<std::result::Result<Vec<f64>, _>>()?;
             Ok(StepProbe {
                 lambda,
-                step_norm: d.dot(&d).sqrt(),
+                step_norm: d.fdot(&d).sqrt(),
                 slope,
                 predicted,
                 actual,

@@ -31,11 +31,11 @@
 //! F. Kunstner, L. Balles, P. Hennig, *Limitations of the empirical Fisher
 //! approximation for natural gradient descent*, NeurIPS 2019.
 
+use crate::linalg::FixedDot;
 use argmin::core::{CostFunction, Gradient, Hessian};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
 use ndarray::{Array1, Array2};
-use ndarray_linalg::Solve;
 use serde::{Deserialize, Serialize};
 
 use crate::curvature::{eigenvalues, FisherKind};
@@ -62,12 +62,11 @@ where
     let mut x = start.clone();
     for _ in 0..max_iters {
         let g = problem.gradient(&x)?;
-        if g.dot(&g).sqrt() <= 1e-14 {
+        if g.fdot(&g).sqrt() <= 1e-14 {
             break;
         }
         let h = problem.hessian(&x)?;
-        let step = h
-            .solve(&g)
+        let step = crate::linalg::solve(&h, &g)
             .map_err(|e| Error::InvalidConfig(format!("the Newton step failed: {e}")))?;
         x = &x - &step;
         if x.iter().any(|v| !v.is_finite()) {
@@ -77,10 +76,10 @@ where
         }
     }
     let g = problem.gradient(&x)?;
-    if g.dot(&g).sqrt() > 1e-10 {
+    if g.fdot(&g).sqrt() > 1e-10 {
         return Err(Error::InvalidConfig(format!(
             "Newton did not converge in {max_iters} steps (‖g‖ = {:.3e})",
-            g.dot(&g).sqrt()
+            g.fdot(&g).sqrt()
         )));
     }
     let value = problem.cost(&x)?;
@@ -451,29 +450,29 @@ pub fn bfgs_on_quadratic(
         secant_residual: 0.0,
     }];
     for k in 1..=steps {
-        let d = -h.dot(&g);
-        let curv = d.dot(&a.dot(&d));
-        if curv.is_nan() || curv <= 0.0 || g.dot(&g).sqrt() < 1e-14 {
+        let d = -h.fdot(&g);
+        let curv = d.fdot(&a.fdot(&d));
+        if curv.is_nan() || curv <= 0.0 || g.fdot(&g).sqrt() < 1e-14 {
             break;
         }
-        let alpha = -g.dot(&d) / curv;
+        let alpha = -g.fdot(&d) / curv;
         let s = &d * alpha;
         x = &x + &s;
         let g_new = bowl.gradient(&x)?;
         let y = &g_new - &g;
-        let rho = 1.0 / y.dot(&s);
+        let rho = 1.0 / y.fdot(&s);
         let eye = Array2::<f64>::eye(2);
         let col = |v: &Array1<f64>| v.clone().insert_axis(ndarray::Axis(1));
         let row = |v: &Array1<f64>| v.clone().insert_axis(ndarray::Axis(0));
-        let left = &eye - &(col(&s).dot(&row(&y)) * rho);
-        let right = &eye - &(col(&y).dot(&row(&s)) * rho);
-        h = left.dot(&h).dot(&right) + col(&s).dot(&row(&s)) * rho;
+        let left = &eye - &(col(&s).fdot(&row(&y)) * rho);
+        let right = &eye - &(col(&y).fdot(&row(&s)) * rho);
+        h = left.fdot(&h).fdot(&right) + col(&s).fdot(&row(&s)) * rho;
         g = g_new;
         rows.push(BfgsRow {
             iteration: k,
             loss: bowl.cost(&x)?,
             inverse_error: frob(&(&h - &a_inv)) / n_inv,
-            secant_residual: (h.dot(&y) - &s).dot(&(h.dot(&y) - &s)).sqrt(),
+            secant_residual: (h.fdot(&y) - &s).fdot(&(h.fdot(&y) - &s)).sqrt(),
         });
     }
     Ok(rows)

@@ -27,8 +27,8 @@
 //! is a loss the slice is guaranteed to reach; the true minimum
 //! ([`best_loss`]) is below it by the quartic terms only.
 
+use crate::linalg::FixedDot;
 use ndarray::{concatenate, Array1, Array2, Axis};
-use ndarray_linalg::Solve;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
@@ -97,13 +97,11 @@ pub fn symmetry_bound(problem: &XorProblem) -> Result<SymmetryBound> {
     let h = hidden_features(problem, &p0)?;
     let n = h.nrows() as f64;
     let w = problem.data().y.mapv(|y| y - 0.5);
-    let asymmetry = h.t().dot(&w) / n;
-    let feature_moment = h.t().dot(&h) / n;
-    let cinv_m = feature_moment
-        .solve(&asymmetry)
-        .map_err(|e| Error::Linalg(e.to_string()))?;
+    let asymmetry = h.t().fdot(&w) / n;
+    let feature_moment = h.t().fdot(&h) / n;
+    let cinv_m = crate::linalg::solve(&feature_moment, &asymmetry)?;
     Ok(SymmetryBound {
-        quadratic_estimate: std::f64::consts::LN_2 - 2.0 * asymmetry.dot(&cinv_m),
+        quadratic_estimate: std::f64::consts::LN_2 - 2.0 * asymmetry.fdot(&cinv_m),
         estimate_point: 4.0 * &cinv_m,
         asymmetry,
         feature_moment,

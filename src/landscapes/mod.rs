@@ -129,7 +129,10 @@ macro_rules! impl_dataless {
                 v: &ndarray::Array1<f64>,
             ) -> std::result::Result<ndarray::Array1<f64>, argmin::core::Error> {
                 $crate::landscapes::check_len(&$crate::landscapes::Landscape::name(self), v, p.len())?;
-                Ok(argmin::core::Hessian::hessian(self, p)?.dot(v))
+                Ok($crate::linalg::FixedDot::fdot(
+                    &argmin::core::Hessian::hessian(self, p)?,
+                    v,
+                ))
             }
 
             fn ggn_vec(

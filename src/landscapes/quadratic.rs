@@ -1,6 +1,7 @@
 //! A rotated quadratic bowl with a chosen condition number: the problem on
 //! which the theory of gradient descent and momentum is exact.
 
+use crate::linalg::FixedDot;
 use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian};
 use ndarray::{array, Array1, Array2};
 use serde::{Deserialize, Serialize};
@@ -56,7 +57,7 @@ impl Quadratic {
         // Columns of R: the long axis (λ_min) and the short axis (λ_max).
         let r = array![[c, -s], [s, c]];
         let d = Array2::from_diag(&array![lambda_min, lambda_max]);
-        let mut a = r.dot(&d).dot(&r.t());
+        let mut a = r.fdot(&d).fdot(&r.t());
         // Exactly symmetric.
         let off = 0.5 * (a[[0, 1]] + a[[1, 0]]);
         a[[0, 1]] = off;
@@ -138,7 +139,7 @@ impl CostFunction for Quadratic {
 
     fn cost(&self, p: &Array1<f64>) -> std::result::Result<f64, ArgminError> {
         let e = self.offset(p)?;
-        Ok(0.5 * e.dot(&self.a.dot(&e)))
+        Ok(0.5 * e.fdot(&self.a.fdot(&e)))
     }
 }
 
@@ -148,7 +149,7 @@ impl Gradient for Quadratic {
 
     fn gradient(&self, p: &Array1<f64>) -> std::result::Result<Array1<f64>, ArgminError> {
         let e = self.offset(p)?;
-        Ok(self.a.dot(&e))
+        Ok(self.a.fdot(&e))
     }
 }
 
@@ -170,7 +171,7 @@ impl crate::curvature::CurvatureProducts for Quadratic {
     ) -> std::result::Result<Array1<f64>, ArgminError> {
         check_len("quadratic bowl", p, 2)?;
         check_len("quadratic bowl", v, 2)?;
-        Ok(self.a.dot(v))
+        Ok(self.a.fdot(v))
     }
 
     /// The residual `A^{1/2}(x − x*)` has Jacobian `A^{1/2}`: the GGN is `A`.
@@ -248,7 +249,7 @@ mod tests {
         let p = array![0.2, 0.4];
         let g = q.gradient(&p).unwrap();
         let e = &p - &array![1.0, -1.0];
-        assert!((&g - &q.matrix().dot(&e)).iter().all(|d| d.abs() < 1e-14));
+        assert!((&g - &q.matrix().fdot(&e)).iter().all(|d| d.abs() < 1e-14));
     }
 
     #[test]

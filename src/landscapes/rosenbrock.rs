@@ -24,6 +24,7 @@
 //! Reference: H. H. Rosenbrock, *An automatic method for finding the greatest
 //! or least value of a function*, The Computer Journal 3(3), 1960.
 
+use crate::linalg::FixedDot;
 use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian};
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
@@ -115,7 +116,7 @@ impl Rosenbrock {
     /// The Gauss–Newton matrix `G = 2 JᵀJ` (positive semi-definite).
     pub fn gauss_newton(&self, p: &Array1<f64>) -> Result<Array2<f64>> {
         let (_, j) = self.residuals(p)?;
-        Ok(j.t().dot(&j) * 2.0)
+        Ok(j.t().fdot(&j) * 2.0)
     }
 }
 
@@ -125,7 +126,7 @@ impl CostFunction for Rosenbrock {
 
     fn cost(&self, p: &Array1<f64>) -> std::result::Result<f64, ArgminError> {
         let (r, _) = self.residuals(p)?;
-        Ok(r.dot(&r))
+        Ok(r.fdot(&r))
     }
 }
 
@@ -135,7 +136,7 @@ impl Gradient for Rosenbrock {
 
     fn gradient(&self, p: &Array1<f64>) -> std::result::Result<Array1<f64>, ArgminError> {
         let (r, j) = self.residuals(p)?;
-        Ok(j.t().dot(&r) * 2.0)
+        Ok(j.t().fdot(&r) * 2.0)
     }
 }
 
@@ -145,7 +146,7 @@ impl Hessian for Rosenbrock {
 
     fn hessian(&self, p: &Array1<f64>) -> std::result::Result<Array2<f64>, ArgminError> {
         let (r, j) = self.residuals(p)?;
-        let mut h = j.t().dot(&j) * 2.0;
+        let mut h = j.t().fdot(&j) * 2.0;
         let sb = self.b.sqrt();
         for i in 0..self.dim - 1 {
             h[[i, i]] += 2.0 * r[2 * i + 1] * (-2.0 * sb);
@@ -161,7 +162,7 @@ impl CurvatureProducts for Rosenbrock {
         v: &Array1<f64>,
     ) -> std::result::Result<Array1<f64>, ArgminError> {
         check_len("Rosenbrock", v, self.dim)?;
-        Ok(self.hessian(p)?.dot(v))
+        Ok(self.hessian(p)?.fdot(v))
     }
 
     /// `G v = 2 Jᵀ(J v)`.
@@ -172,7 +173,7 @@ impl CurvatureProducts for Rosenbrock {
     ) -> std::result::Result<Array1<f64>, ArgminError> {
         check_len("Rosenbrock", v, self.dim)?;
         let (_, j) = self.residuals(p)?;
-        Ok(j.t().dot(&j.dot(v)) * 2.0)
+        Ok(j.t().fdot(&j.fdot(v)) * 2.0)
     }
 
     fn ggn(&self, p: &Array1<f64>) -> std::result::Result<Array2<f64>, ArgminError> {

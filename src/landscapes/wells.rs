@@ -27,9 +27,9 @@
 //! the search for the global minimum of [`GaussianWells::global_minimum`]
 //! reliable.
 
+use crate::linalg::FixedDot;
 use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian};
 use ndarray::{Array1, Array2, Array3, ArrayView1, Axis};
-use ndarray_linalg::{Cholesky, Solve, UPLO};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -249,7 +249,7 @@ impl GaussianWells {
         {
             let r = &x - &mu;
             let s2 = sigma * sigma;
-            let w = a * (-r.dot(&r) / (2.0 * s2)).exp();
+            let w = a * (-r.fdot(&r) / (2.0 * s2)).exp();
             cost -= w;
             grad.scaled_add(w / s2, &r);
             if let Some(h) = hess.as_mut() {
@@ -323,18 +323,18 @@ impl GaussianWells {
     fn polish(&self, mut x: Array1<f64>) -> Array1<f64> {
         for _ in 0..500 {
             let (f, g, h) = self.eval(x.view(), true);
-            let gnorm = g.dot(&g).sqrt();
+            let gnorm = g.fdot(&g).sqrt();
             if gnorm < 1e-13 {
                 break;
             }
             let newton = h
                 .as_ref()
-                .filter(|h| h.cholesky(UPLO::Lower).is_ok())
-                .and_then(|h| h.solve(&g).ok())
+                .and_then(|h| crate::linalg::Cholesky::new(h).ok())
+                .and_then(|c| c.solve(&g).ok())
                 .map(|s| -s)
-                .filter(|dir| dir.dot(&g) < 0.0);
+                .filter(|dir| dir.fdot(&g) < 0.0);
             let dir = newton.unwrap_or_else(|| -&g / gnorm.max(1.0));
-            let slope = dir.dot(&g);
+            let slope = dir.fdot(&g);
             let mut t = 1.0;
             let mut moved = false;
             while t > 1e-20 {
@@ -370,7 +370,7 @@ impl GaussianWells {
         for s in starts {
             let x = self.polish(s);
             let (value, g, h) = self.eval(x.view(), true);
-            let is_min = g.dot(&g).sqrt() < 1e-8
+            let is_min = g.fdot(&g).sqrt() < 1e-8
                 && h.as_ref()
                     .and_then(|h| eigenvalues(h).ok())
                     .is_some_and(|ev| ev.iter().all(|&l| l > 0.0));
@@ -379,7 +379,7 @@ impl GaussianWells {
             }
             let dup = minima.iter().any(|m| {
                 let diff = &m.point - &x;
-                diff.dot(&diff).sqrt() < 1e-6
+                diff.fdot(&diff).sqrt() < 1e-6
             });
             if !dup {
                 minima.push(Minimum { point: x, value });

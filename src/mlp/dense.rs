@@ -24,7 +24,6 @@
 //! Hessian-vector product per parameter (Pearlmutter's R-operator), all
 //! sharing one forward pass.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 
 use super::kernels::{
@@ -223,9 +222,9 @@ impl Mlp {
             .enumerate()
             .map(|(l, (b, g))| {
                 let k = b.fan_in();
-                let a = if k >= GRAM_GEMM_MIN {
-                    // a GEMM either way: the Gram of the activations and
-                    // their sums, without copying them
+                let a = if k >= INPUT_FACTOR_DIRECT_MIN {
+                    // the Gram of the activations and their sums,
+                    // without copying them
                     input_factor(&pass.acts[l], k, n)
                 } else {
                     // the triangle of dot products of `[a; 1]`, as before
@@ -247,11 +246,10 @@ impl Mlp {
     }
 }
 
-/// Block size of the blocked upper-triangle Gram product.
-const GRAM_BLOCK: usize = 96;
-/// Below this many rows a Gram matrix is a triangle of dot products; from it
-/// on, GEMMs (the system BLAS).
-const GRAM_GEMM_MIN: usize = 16;
+/// From this many rows on, the K-FAC input factor is the Gram of the
+/// activations plus their sums (no copy of the activations); below, the Gram
+/// of the bias-augmented copy, whose bits the course's pins were made with.
+const INPUT_FACTOR_DIRECT_MIN: usize = 16;
 
 /// `Σ_n w_n a_{·n} a_{·n}ᵀ` for `a` (`rows × N`, row-major): an exactly
 /// symmetric `rows × rows` matrix, only its upper triangle computed.
@@ -290,42 +288,12 @@ pub(crate) fn input_factor(a: &[f64], k: usize, n: usize) -> Array2<f64> {
 /// known to be symmetric (`b` a row-wise weighting of `a`): only the upper
 /// triangle is computed, then mirrored, so that `g` is exactly symmetric.
 fn gram_into(a: &[f64], b: &[f64], rows: usize, n: usize, alpha: f64, mut g: ArrayViewMut2<f64>) {
-    if rows < GRAM_GEMM_MIN {
-        let mut tri = scratch(rows * rows); // overwritten in full
-        gram_triangle(a, b, rows, n, alpha, &mut tri);
-        for (gv, &v) in g.iter_mut().zip(&tri) {
-            *gv = v;
-        }
-        recycle(tri);
-        return;
+    let mut tri = scratch(rows * rows); // overwritten in full
+    gram_triangle(a, b, rows, n, alpha, &mut tri);
+    for (gv, &v) in g.iter_mut().zip(&tri) {
+        *gv = v;
     }
-    let av = ArrayView2::from_shape((rows, n), &a[..rows * n]).expect("rows × N");
-    let bv = ArrayView2::from_shape((rows, n), &b[..rows * n]).expect("rows × N");
-    for i0 in (0..rows).step_by(GRAM_BLOCK) {
-        let i1 = (i0 + GRAM_BLOCK).min(rows);
-        // rows i0..i1 against columns i0..rows in one product
-        let mut c = g.slice_mut(s![i0..i1, i0..]);
-        general_mat_mul(
-            alpha,
-            &av.slice(s![i0..i1, ..]),
-            &bv.slice(s![i0.., ..]).t(),
-            0.0,
-            &mut c,
-        );
-    }
-    // The diagonal blocks were computed in full: average each with its transpose,
-    // then mirror the upper triangle.
-    for i in 0..rows {
-        for j in i + 1..rows {
-            let v = if j < (i / GRAM_BLOCK + 1) * GRAM_BLOCK {
-                0.5 * (g[[i, j]] + g[[j, i]])
-            } else {
-                g[[i, j]]
-            };
-            g[[i, j]] = v;
-            g[[j, i]] = v;
-        }
-    }
+    recycle(tri);
 }
 
 /// `Jᵀ` (`D × N`, row-major) from the per-layer output signals

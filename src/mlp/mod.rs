@@ -47,19 +47,15 @@
 //! The methods run whole-batch kernels on unit-major buffers (`n_l × N`, one
 //! contiguous row of examples per unit), allocated once per call, with
 //! vectorisable `tanh`, `exp` and `ln(1 + ·)` of their own (within 3 units in
-//! the last place of the platform's `libm`). Layer products narrower than 16
-//! on either side are register-blocked sums and dot products in a fixed order
-//! (with the `tanh` of the forward pass and the `1 − a²` of the backward pass
-//! fused in);
-//! wider ones, and the `D × D` Gram product of the dense matrices, are GEMMs
-//! through ndarray's `general_mat_mul`, which calls the system BLAS
-//! (OpenBLAS). OpenBLAS picks its kernels (SSE, AVX2, FMA, …) for the CPU at
-//! run time: results are bit-identical from run to run on one machine, and
-//! may differ in the last bits between machines wherever a GEMM is used (the
-//! dense Hessian, GGN and Fisher of every network; the layer products of
-//! layers at least 16 wide on both sides; K-FAC factors with 16 or more rows).
-//! Everything else uses plain IEEE arithmetic and gives the same bits on every
-//! x86-64 machine.
+//! the last place of the platform's `libm`). Layer products are
+//! register-blocked sums in a fixed order (with the `tanh` of the forward
+//! pass and the `1 − a²` of the backward pass fused in), and the Gram
+//! products of the dense matrices and the K-FAC factors are triangles of
+//! fixed-order dot products. No result goes through the system BLAS, whose
+//! kernels (and so whose last bits) OpenBLAS picks for the CPU: every method
+//! gives the same bits on every x86-64 machine, at every
+//! [`SimdLevel`](crate::simd::SimdLevel) (forced with `QVG_SIMD`) and at any
+//! thread count.
 //!
 //! The textbook implementations remain in [`mod@reference`], the specification
 //! the kernels are tested against (`tests/fast_derivatives.rs`, to `10⁻¹²`).
@@ -152,6 +148,7 @@ impl Mlp {
     /// [`Error::InvalidConfig`] unless there are at least two widths, the first
     /// is 2, the last is 1 and none is zero.
     pub fn new(widths: &[usize]) -> Result<Self> {
+        crate::linalg::blas_single_threaded();
         if widths.len() < 2 {
             return Err(Error::InvalidConfig(
                 "an MLP needs at least an input and an output width".into(),

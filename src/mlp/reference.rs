@@ -14,6 +14,7 @@
 //! Every function takes the same arguments as the [`Mlp`] method of the same
 //! name and returns the same shapes.
 
+use crate::linalg::FixedDot;
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 use super::{bce_from_logit, sigmoid, ForwardPass, KroneckerFactors, LayerSignals, Mlp};
@@ -34,7 +35,7 @@ fn affine(a: &Array2<f64>, w_hat: ArrayView2<f64>) -> Array2<f64> {
     let cols = w_hat.ncols();
     let w = w_hat.slice(s![.., ..cols - 1]);
     let b = w_hat.column(cols - 1);
-    let mut z = a.dot(&w.t());
+    let mut z = a.fdot(&w.t());
     z += &b;
     z
 }
@@ -88,13 +89,13 @@ fn backprop(mlp: &Mlp, theta: ArrayView1<f64>, fp: &ForwardPass, u: &Array1<f64>
                 .slice_mut(s![off..off + rows * cols])
                 .into_shape_with_order((rows, cols))
                 .expect("contiguous block");
-            g.slice_mut(s![.., ..cols - 1]).assign(&delta.t().dot(a));
+            g.slice_mut(s![.., ..cols - 1]).assign(&delta.t().fdot(a));
             g.column_mut(cols - 1).assign(&delta.sum_axis(Axis(0)));
         }
         if l > 0 {
             let w_hat = block(mlp, theta, l);
             let w = w_hat.slice(s![.., ..cols - 1]);
-            let mut d = delta.dot(&w);
+            let mut d = delta.fdot(&w);
             d.zip_mut_with(a, |d, &a| *d *= 1.0 - a * a);
             delta = d;
         }
@@ -146,7 +147,7 @@ fn r_forward(
         let cols = w_hat.ncols();
         let w = w_hat.slice(s![.., ..cols - 1]);
         // R{z_l} = R{a_{l-1}} Wᵀ + a_{l-1} V_wᵀ + v_b
-        let mut r_z = r_a.dot(&w.t());
+        let mut r_z = r_a.fdot(&w.t());
         r_z += &affine(&fp.activations[l], v_hat);
         r_acts.push(r_a);
         if l + 1 == mlp.num_layers() {
@@ -222,8 +223,8 @@ pub fn hvp(
                 .slice_mut(s![off..off + rows * cols])
                 .into_shape_with_order((rows, cols))
                 .expect("contiguous block");
-            let mut gw = r_delta.t().dot(a);
-            gw += &delta.t().dot(r_a);
+            let mut gw = r_delta.t().fdot(a);
+            gw += &delta.t().fdot(r_a);
             g.slice_mut(s![.., ..cols - 1]).assign(&gw);
             g.column_mut(cols - 1).assign(&r_delta.sum_axis(Axis(0)));
         }
@@ -232,9 +233,9 @@ pub fn hvp(
             let v_hat = block(mlp, v, l);
             let w = w_hat.slice(s![.., ..cols - 1]);
             let vw = v_hat.slice(s![.., ..cols - 1]);
-            let dw = delta.dot(&w); // δ_l W_l
-            let mut r_new = r_delta.dot(&w);
-            r_new += &delta.dot(&vw);
+            let dw = delta.fdot(&w); // δ_l W_l
+            let mut r_new = r_delta.fdot(&w);
+            r_new += &delta.fdot(&vw);
             let mut new_r_delta = Array2::zeros(dw.raw_dim());
             let mut new_delta = Array2::zeros(dw.raw_dim());
             for ((idx, out), &d) in new_r_delta.indexed_iter_mut().zip(dw.iter()) {
@@ -288,7 +289,7 @@ pub fn layer_signals(
         let next = if l > 0 {
             let w_hat = block(mlp, theta, l);
             let w = w_hat.slice(s![.., ..cols - 1]);
-            let mut d = delta.dot(&w);
+            let mut d = delta.fdot(&w);
             d.zip_mut_with(a, |d, &a| *d *= 1.0 - a * a);
             Some(d)
         } else {
@@ -349,7 +350,7 @@ pub fn jacobian_gram(
     mlp.check_signal(w.view(), x)?;
     let j = output_jacobian(mlp, theta, x)?;
     let wj = &j * &w.insert_axis(Axis(1));
-    let g = j.t().dot(&wj) / x.nrows() as f64;
+    let g = j.t().fdot(&wj) / x.nrows() as f64;
     let gt = g.t().to_owned();
     Ok((g + gt) * 0.5)
 }
@@ -406,9 +407,9 @@ pub fn kfac_factors(
     Ok(signals
         .into_iter()
         .map(|sig| {
-            let a = sig.inputs.t().dot(&sig.inputs) / n;
+            let a = sig.inputs.t().fdot(&sig.inputs) / n;
             let gs = &sig.output_grads * &scale;
-            let g = gs.t().dot(&gs) / n;
+            let g = gs.t().fdot(&gs) / n;
             KroneckerFactors {
                 offset: sig.offset,
                 a,

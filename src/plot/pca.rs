@@ -2,6 +2,7 @@
 //! principal components, so that a full-network run can be drawn on a loss
 //! landscape.
 
+use crate::linalg::FixedDot;
 use ndarray::{Array1, Array2, Axis};
 
 use super::{LossGrid, PlotError, Result};
@@ -38,7 +39,7 @@ impl PcaProjection {
             return [f64::NAN; 2];
         }
         let d = Array1::from_iter(p.iter().zip(self.mean.iter()).map(|(a, b)| a - b));
-        let c = self.components.dot(&d);
+        let c = self.components.fdot(&d);
         [c[0], c[1]]
     }
 
@@ -135,7 +136,7 @@ pub fn pca_plane(problem: &XorProblem, traces: &[Trace]) -> Result<PcaPlane> {
     let x = Array2::from_shape_fn((m, k), |(i, j)| points[i][j]);
     let mean = x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(k));
     let centred = &x - &mean;
-    let cov = centred.t().dot(&centred) / m as f64;
+    let cov = centred.t().fdot(&centred) / m as f64;
     let (ev, vecs) = sym_eig(&cov)?;
     let total: f64 = ev.iter().map(|v| v.max(0.0)).sum();
     let mut components = Array2::zeros((2, k));
@@ -157,8 +158,8 @@ pub fn pca_plane(problem: &XorProblem, traces: &[Trace]) -> Result<PcaPlane> {
     }
     let mut max_residual = 0.0_f64;
     for row in centred.rows() {
-        let c = components.dot(&row);
-        let back = components.t().dot(&c);
+        let c = components.fdot(&row);
+        let back = components.t().fdot(&c);
         let r = (&row - &back).mapv(|v| v * v).sum().sqrt();
         max_residual = max_residual.max(r);
     }

@@ -7,6 +7,7 @@
 //! Every evaluation uses the active batch (see [`MiniBatched::set_batch`])
 //! except `full_batch_cost` and `full_batch_gradient`.
 
+use crate::linalg::FixedDot;
 use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian};
 use ndarray::{Array1, Array2, Axis};
 use rand::{Rng, SeedableRng};
@@ -91,7 +92,7 @@ impl XorProblem {
         let w = fisher_weights(&probs, &self.active_data().y, kind);
         let n = self.active_data().len() as f64;
         let wj = &j * &w.insert_axis(Axis(1));
-        let f = j.t().dot(&wj) / n;
+        let f = j.t().fdot(&wj) / n;
         let ft = f.t().to_owned();
         Ok((f + ft) * 0.5)
     }
@@ -131,7 +132,7 @@ impl XorProblem {
                     let hv =
                         self.mlp
                             .hvp(theta.view(), self.active_data(), pl.directions.row(j))?;
-                    h.column_mut(j).assign(&pl.directions.dot(&hv));
+                    h.column_mut(j).assign(&pl.directions.fdot(&hv));
                 }
                 let ht = h.t().to_owned();
                 Ok((h + ht) * 0.5)

@@ -39,6 +39,7 @@
 //!   solves the separable XOR, where the loss is non-convex;
 //! - [`XorProblem::full`]: every weight and bias of any architecture.
 
+use crate::linalg::FixedDot;
 use ndarray::{array, Array1, Array2};
 use serde::{Deserialize, Serialize};
 
@@ -114,7 +115,7 @@ impl Parameterisation {
     pub fn theta(&self, p: &Array1<f64>) -> Array1<f64> {
         match self {
             Self::Full => p.clone(),
-            Self::Plane(pl) => &pl.origin + &pl.directions.t().dot(p),
+            Self::Plane(pl) => &pl.origin + &pl.directions.t().fdot(p),
         }
     }
 
@@ -122,7 +123,7 @@ impl Parameterisation {
     pub fn reduce_vec(&self, v: Array1<f64>) -> Array1<f64> {
         match self {
             Self::Full => v,
-            Self::Plane(pl) => pl.directions.dot(&v),
+            Self::Plane(pl) => pl.directions.fdot(&v),
         }
     }
 
@@ -130,7 +131,7 @@ impl Parameterisation {
     pub fn expand_vec(&self, v: &Array1<f64>) -> Array1<f64> {
         match self {
             Self::Full => v.clone(),
-            Self::Plane(pl) => pl.directions.t().dot(v),
+            Self::Plane(pl) => pl.directions.t().fdot(v),
         }
     }
 
@@ -138,7 +139,7 @@ impl Parameterisation {
     pub fn reduce_mat(&self, m: Array2<f64>) -> Array2<f64> {
         match self {
             Self::Full => m,
-            Self::Plane(pl) => pl.directions.dot(&m).dot(&pl.directions.t()),
+            Self::Plane(pl) => pl.directions.fdot(&m).fdot(&pl.directions.t()),
         }
     }
 
@@ -146,7 +147,7 @@ impl Parameterisation {
     pub fn reduce_jacobian(&self, j: Array2<f64>) -> Array2<f64> {
         match self {
             Self::Full => j,
-            Self::Plane(pl) => j.dot(&pl.directions.t()),
+            Self::Plane(pl) => j.fdot(&pl.directions.t()),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! [`PathRecorder`]: the argmin observer that records every run of the race,
 //! and the one conversion from its [`Recording`] to a [`Trace`].
 
+use crate::linalg::FixedDot;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -333,7 +334,7 @@ where
 fn full_grad_norm<P: MiniBatched>(problem: &P, p: &Array1<f64>) -> f64 {
     problem
         .full_batch_gradient(p)
-        .map(|g| g.dot(&g).sqrt())
+        .map(|g| g.fdot(&g).sqrt())
         .unwrap_or(f64::NAN)
 }
 

@@ -134,6 +134,8 @@ where
     S: Solver<Budgeted<P>, Ist<H>>,
     H: 'static,
 {
+    // argmin's solvers compute their products through ndarray and OpenBLAS.
+    crate::linalg::blas_single_threaded();
     let meter = Meter::new(cfg.eval_budget(), cfg.max_seconds);
     let mut recorder = PathRecorder::new(problem.clone(), cfg.divergence_factor)
         .with_max_recorded(cfg.max_recorded)

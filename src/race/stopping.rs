@@ -1,6 +1,7 @@
 //! The race's stopping rule, [`StepNormStop`], wrapped around every solver,
 //! and the mapping of argmin's termination status to a [`StopReason`].
 
+use crate::linalg::FixedDot;
 use argmin::core::{Problem, Solver, State, TerminationReason, TerminationStatus};
 
 use super::runner::{RaceState, SolverResult};
@@ -73,7 +74,7 @@ where
         self.last_step = match (before, state.get_param()) {
             (Some(b), Some(a)) if b.len() == a.len() && b != *a => {
                 let d = a - &b;
-                Some(d.dot(&d).sqrt())
+                Some(d.fdot(&d).sqrt())
             }
             _ => None,
         };
@@ -89,7 +90,7 @@ where
             }
         }
         if let (Some(gtol), Some(g)) = (self.gradient_tol, state.get_gradient()) {
-            if g.dot(g).sqrt() < gtol {
+            if g.fdot(g).sqrt() < gtol {
                 return TerminationStatus::Terminated(TerminationReason::SolverConverged);
             }
         }

@@ -1,12 +1,12 @@
 //! Glue shared by the crate's solvers: the state type, evaluation counting
 //! keys, mini-batch schedules, dense damped solves, and divergence exits.
 
+use crate::linalg::FixedDot;
 use argmin::core::{
     ArgminError, CostFunction, Error, Gradient, Hessian, IterState, KvValue, Problem, State,
     TerminationReason, TerminationStatus, KV,
 };
 use ndarray::{Array1, Array2};
-use ndarray_linalg::{Cholesky, Solve, UPLO};
 
 use super::hessian_rule::finite_hessian;
 use crate::curvature::MiniBatched;
@@ -359,7 +359,7 @@ where
     };
     add_count(problem, LINEAR_SOLVE_COUNT, 1);
     let (step, mut kv) = step(&hessian, &grad)?;
-    kv.insert("step_norm", KvValue::Float(step.dot(&step).sqrt()));
+    kv.insert("step_norm", KvValue::Float(step.fdot(&step).sqrt()));
     let state = finish_iter(problem, state, param + &step, None, stochastic)?;
     Ok((state, Some(kv)))
 }
@@ -367,7 +367,7 @@ where
 /// `SolverConverged` once the stored gradient norm is below `tol`.
 pub(crate) fn grad_tol_status(state: &VecState, tol: Option<f64>) -> TerminationStatus {
     match (tol, state.get_gradient()) {
-        (Some(tol), Some(g)) if g.dot(g).sqrt() < tol => {
+        (Some(tol), Some(g)) if g.fdot(g).sqrt() < tol => {
             TerminationStatus::Terminated(TerminationReason::SolverConverged)
         }
         _ => TerminationStatus::NotTerminated,
@@ -396,33 +396,17 @@ pub fn solve_damped(c: &Array2<f64>, damping: f64, b: &Array1<f64>) -> Result<Ar
     if c.iter().any(|v| !v.is_finite()) || !all_finite(b) {
         return Err(crate::Error::Linalg("non-finite curvature or gradient".into()).into());
     }
-    crate::curvature::lapack_call(n, || {
-        let mut m = c.clone();
-        for i in 0..n {
-            m[[i, i]] += damping;
-        }
-        if let Ok(l) = m.cholesky(UPLO::Lower) {
-            // L Lᵀ x = b: two triangular solves.
-            use ndarray_linalg::{Diag, SolveTriangular};
-            let y = l
-                .solve_triangular(UPLO::Lower, Diag::NonUnit, b)
-                .map_err(|e| crate::Error::Linalg(e.to_string()))?;
-            let x = l
-                .t()
-                .to_owned()
-                .solve_triangular(UPLO::Upper, Diag::NonUnit, &y)
-                .map_err(|e| crate::Error::Linalg(e.to_string()))?;
-            return Ok(x);
-        }
-        let x = m
-            .solve(b)
-            .map_err(|e| crate::Error::Linalg(format!("singular damped curvature: {e}")))?;
-        if all_finite(&x) {
-            Ok(x)
-        } else {
-            Err(crate::Error::Linalg("singular damped curvature".into()).into())
-        }
-    })
+    let mut m = c.clone();
+    for i in 0..n {
+        m[[i, i]] += damping;
+    }
+    if let Ok(l) = crate::linalg::Cholesky::new(&m) {
+        return Ok(l.solve(b)?);
+    }
+    let x = crate::linalg::Lu::new(&m)
+        .and_then(|lu| lu.solve(b))
+        .map_err(|e| crate::Error::Linalg(format!("singular damped curvature: {e}")))?;
+    Ok(x)
 }
 
 #[cfg(test)]
@@ -435,7 +419,7 @@ mod tests {
         let c = array![[2.0, 1.0], [1.0, 3.0]];
         let b = array![1.0, -1.0];
         let x = solve_damped(&c, 0.5, &b).unwrap();
-        let r = array![[2.5, 1.0], [1.0, 3.5]].dot(&x) - &b;
+        let r = array![[2.5, 1.0], [1.0, 3.5]].fdot(&x) - &b;
         assert!(r.iter().all(|v| v.abs() < 1e-14));
         // indefinite: LU path
         let c = array![[1.0, 0.0], [0.0, -2.0]];

@@ -15,6 +15,7 @@
 //! `with_damping(Damping) -> Self`, with a [`Damping`] validated when it is
 //! built ([`Damping::fixed`], [`Damping::adaptive`]).
 
+use crate::linalg::FixedDot;
 use argmin::core::{CostFunction, Error, Gradient, KvValue, Problem, Solver, State, KV};
 use ndarray::Array1;
 
@@ -93,7 +94,7 @@ impl ProposedStep {
 ///         _need_model: bool,
 ///     ) -> Result<ProposedStep, Error> {
 ///         let step = grad * (-1.0 / (self.0 + damping));
-///         let curvature = self.0 * step.dot(&step); // ΔᵀCΔ with C = c I
+///         let curvature = self.0 * step.fdot(&step); // ΔᵀCΔ with C = c I
 ///         Ok(ProposedStep::new(step, Some(curvature), KV::new()))
 ///     }
 /// }
@@ -332,14 +333,14 @@ where
             kv,
             ..
         } = proposed;
-        let step_norm = step.dot(&step).sqrt();
+        let step_norm = step.fdot(&step).sqrt();
         let trial = &param + &step;
         let trial_cost = if (adaptive || !stochastic) && all_finite(&trial) {
             Some(problem.cost(&trial)?)
         } else {
             None
         };
-        let predicted = model_curvature.map(|c| grad.dot(&step) + 0.5 * c);
+        let predicted = model_curvature.map(|c| grad.fdot(&step) + 0.5 * c);
         let rho = match (trial_cost, predicted) {
             (Some(f1), Some(pred)) => reduction_ratio(f1 - cost, pred),
             _ => f64::NAN,

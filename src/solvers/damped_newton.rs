@@ -1,5 +1,6 @@
 //! Damped Newton: Newton's step on the Hessian plus a multiple of the identity.
 
+use crate::linalg::FixedDot;
 use argmin::core::Error;
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
@@ -35,8 +36,8 @@ impl HessianRule for DampedNewtonStep {
     ) -> Result<HessianStep, Error> {
         let step = -solve_damped(hessian, damping, grad)?;
         Ok(HessianStep {
-            model_curvature: step.dot(&hessian.dot(&step)),
-            kv: argmin::kv!("g_dot_step" => grad.dot(&step);),
+            model_curvature: step.fdot(&hessian.fdot(&step)),
+            kv: argmin::kv!("g_dot_step" => grad.fdot(&step);),
             step,
         })
     }
@@ -104,9 +105,9 @@ mod tests {
         let h = array![[4.0, 1.0], [1.0, 2.0]];
         let g = array![1.0, -1.0];
         let s = DampedNewtonStep.step(&h, &g, 0.5).unwrap();
-        let r = array![[4.5, 1.0], [1.0, 2.5]].dot(&s.step) + &g;
+        let r = array![[4.5, 1.0], [1.0, 2.5]].fdot(&s.step) + &g;
         assert!(r.iter().all(|v| v.abs() < 1e-14));
-        assert!((s.model_curvature - s.step.dot(&h.dot(&s.step))).abs() < 1e-15);
+        assert!((s.model_curvature - s.step.fdot(&h.fdot(&s.step))).abs() < 1e-15);
     }
 
     #[test]
@@ -115,10 +116,10 @@ mod tests {
         let h = array![[1.0, 0.0], [0.0, -1.0]];
         let g = array![0.1, 1.0];
         let s = DampedNewtonStep.step(&h, &g, 0.0).unwrap();
-        assert!((g.dot(&s.step) - 0.99).abs() < 1e-15);
+        assert!((g.fdot(&s.step) - 0.99).abs() < 1e-15);
         assert_eq!(
             s.kv.get("g_dot_step").and_then(|v| v.get_float()),
-            Some(g.dot(&s.step))
+            Some(g.fdot(&s.step))
         );
     }
 

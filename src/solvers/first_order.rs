@@ -2,6 +2,7 @@
 //! (optax style: a state plus `update(grad) -> step`) driven by the generic
 //! solver [`FirstOrder`].
 
+use crate::linalg::FixedDot;
 use argmin::core::{CostFunction, Error, Gradient, Problem, Solver, State, KV};
 use ndarray::Array1;
 
@@ -118,7 +119,7 @@ where
         let dim = param.len();
         let memory = self.memory.get_or_insert_with(|| self.rule.init(dim));
         let step = self.rule.update(&grad, memory);
-        let step_norm = step.dot(&step).sqrt();
+        let step_norm = step.fdot(&step).sqrt();
         let next = param + &step;
         let state = finish_iter(problem, state, next, None, stochastic)?;
         Ok((state, Some(argmin::kv!("step_norm" => step_norm;))))

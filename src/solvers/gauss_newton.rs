@@ -1,6 +1,7 @@
 //! Gauss–Newton on the generalised Gauss–Newton matrix, with fixed or
 //! Levenberg–Marquardt damping.
 
+use crate::linalg::FixedDot;
 use argmin::core::{Error, Problem};
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
@@ -28,7 +29,7 @@ impl GaussNewtonStep {
         damping: f64,
     ) -> Result<(Array1<f64>, f64), Error> {
         let step = -solve_damped(ggn, damping, grad)?;
-        let curv = step.dot(&ggn.dot(&step));
+        let curv = step.fdot(&ggn.fdot(&step));
         Ok((step, curv))
     }
 }
@@ -124,10 +125,10 @@ mod tests {
         let g = array![[2.0, 0.5], [0.5, 1.0]];
         let grad = array![1.0, 2.0];
         let (s, c) = GaussNewtonStep.step(&g, &grad, 0.1).unwrap();
-        let r = array![[2.1, 0.5], [0.5, 1.1]].dot(&s) + &grad;
+        let r = array![[2.1, 0.5], [0.5, 1.1]].fdot(&s) + &grad;
         assert!(r.iter().all(|v| v.abs() < 1e-14));
-        assert!((c - s.dot(&g.dot(&s))).abs() < 1e-15);
-        assert!(grad.dot(&s) < 0.0);
+        assert!((c - s.fdot(&g.fdot(&s))).abs() < 1e-15);
+        assert!(grad.fdot(&s) < 0.0);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! K-FAC: Kronecker-factored approximate curvature (Martens & Grosse 2015).
 
+use crate::linalg::FixedDot;
 use argmin::core::{Error, Problem};
 use ndarray::{s, Array1, Array2};
 use serde::{Deserialize, Serialize};
@@ -72,7 +73,7 @@ fn inverse_spd(m: &Array2<f64>) -> Result<Array2<f64>, Error> {
         .into());
     }
     let scaled = &u / &ev;
-    Ok(scaled.dot(&u.t()))
+    Ok(scaled.fdot(&u.t()))
 }
 
 impl KfacStep {
@@ -135,7 +136,7 @@ impl KfacStep {
                         KfacDampingMode::Tikhonov => {
                             let (eg, ug) = sym_eig(&layer.g)?;
                             let (ea, ua) = sym_eig(&layer.a)?;
-                            let mut w = ug.t().dot(&v).dot(&ua);
+                            let mut w = ug.t().fdot(&v).fdot(&ua);
                             for i in 0..rows {
                                 for j in 0..cols {
                                     let d = eg[i] * ea[j] + damping;
@@ -149,11 +150,11 @@ impl KfacStep {
                                     w[[i, j]] /= d;
                                 }
                             }
-                            ug.dot(&w).dot(&ua.t())
+                            ug.fdot(&w).fdot(&ua.t())
                         }
                         KfacDampingMode::Factored => {
                             let (g, a) = self.factored_layer(layer, damping);
-                            inverse_spd(&g)?.dot(&v).dot(&inverse_spd(&a)?)
+                            inverse_spd(&g)?.fdot(&v).fdot(&inverse_spd(&a)?)
                         }
                     };
                     out.slice_mut(s![o..o + rows * cols])
@@ -276,7 +277,7 @@ impl<O: KfacCurvature + CurvatureProducts> DampedRule<O> for KfacRule {
         add_count(problem, LINEAR_SOLVE_COUNT, solves);
         let model_curvature = if need_model {
             let gs = problem.problem(CURVATURE_COUNT, |p| p.ggn_vec(param, &step))?;
-            Some(step.dot(&gs))
+            Some(step.fdot(&gs))
         } else {
             None
         };
@@ -411,7 +412,7 @@ mod tests {
             let rule = KfacStep { mode };
             let (s, solves) = rule.step(&f, &g, 0.05).unwrap();
             assert_eq!(solves, 4);
-            let r = rule.dense_theta(&f, 0.05).dot(&s) + &g;
+            let r = rule.dense_theta(&f, 0.05).fdot(&s) + &g;
             assert!(r.iter().all(|v| v.abs() < 1e-12), "{mode:?}: {r}");
         }
     }

@@ -2,6 +2,7 @@
 //! every gradient (the "stochastic gradient descent" of the course notebook
 //! *Optimization in many dimensions*, The University of Texas at Austin).
 
+use crate::linalg::FixedDot;
 use argmin::core::{CostFunction, Error, Gradient, Problem, Solver, TerminationStatus, KV};
 use ndarray::Array1;
 use rand::SeedableRng;
@@ -253,7 +254,7 @@ where
         let memory = self.memory.get_or_insert_with(|| self.rule.init());
         let sigma = self.rule.noise_at(memory.count);
         let step = self.rule.update(&grad, memory);
-        let step_norm = step.dot(&step).sqrt();
+        let step_norm = step.fdot(&step).sqrt();
         let next = param + &step;
         let state = finish_iter(problem, state, next, None, stochastic)?;
         Ok((

@@ -1,5 +1,6 @@
 //! Saddle-free Newton: Newton's step with the Hessian's eigenvalues made positive.
 
+use crate::linalg::FixedDot;
 use argmin::core::Error;
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
@@ -38,7 +39,7 @@ impl HessianRule for SaddleFreeStep {
     ) -> Result<HessianStep, Error> {
         let (ev, u) = sym_eig(hessian)?;
         let negative = ev.iter().filter(|&&e| e < 0.0).count();
-        let coeffs = u.t().dot(grad);
+        let coeffs = u.t().fdot(grad);
         let mut scaled = Array1::zeros(coeffs.len());
         let mut model_curvature = 0.0;
         for i in 0..coeffs.len() {
@@ -53,7 +54,7 @@ impl HessianRule for SaddleFreeStep {
             model_curvature += ev[i].abs() * scaled[i] * scaled[i];
         }
         Ok(HessianStep {
-            step: u.dot(&scaled),
+            step: u.fdot(&scaled),
             model_curvature,
             kv: argmin::kv!("negative_eigenvalues" => negative as u64;),
         })
@@ -129,10 +130,10 @@ mod tests {
         let mut a = abs.clone();
         a[[0, 0]] += 0.2;
         a[[1, 1]] += 0.2;
-        let r = a.dot(&s.step) + &g;
+        let r = a.fdot(&s.step) + &g;
         assert!(r.iter().all(|v| v.abs() < 1e-13), "{r}");
-        assert!(g.dot(&s.step) < 0.0);
-        assert!((s.model_curvature - s.step.dot(&abs.dot(&s.step))).abs() < 1e-13);
+        assert!(g.fdot(&s.step) < 0.0);
+        assert!((s.model_curvature - s.step.fdot(&abs.fdot(&s.step))).abs() < 1e-13);
     }
 
     #[test]

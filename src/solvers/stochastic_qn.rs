@@ -3,6 +3,7 @@
 //! oLBFGS (Schraudolph, Yu & Günter 2007), which forms both gradients of a
 //! pair on the same batch.
 
+use crate::linalg::FixedDot;
 use std::collections::VecDeque;
 
 use argmin::core::{CostFunction, Error, Gradient, KvValue, Problem, Solver, State, KV};
@@ -97,20 +98,20 @@ impl InverseHessian for DenseInverse {
 
     fn apply(&self, g: &Array1<f64>) -> Array1<f64> {
         match &self.h {
-            Some(h) => h.dot(g),
+            Some(h) => h.fdot(g),
             None => g.clone(),
         }
     }
 
     fn update(&mut self, s: &Array1<f64>, y: &Array1<f64>) {
-        let sy = s.dot(y);
+        let sy = s.fdot(y);
         let rho = 1.0 / sy;
         let h = self
             .h
             .take()
-            .unwrap_or_else(|| Array2::eye(s.len()) * (sy / y.dot(y)));
-        let hy = h.dot(y);
-        let yhy = y.dot(&hy);
+            .unwrap_or_else(|| Array2::eye(s.len()) * (sy / y.fdot(y)));
+        let hy = h.fdot(y);
+        let yhy = y.fdot(&hy);
         let n = s.len();
         let mut out = h;
         let c = rho * rho * yhy + rho;
@@ -167,19 +168,23 @@ impl InverseHessian for LimitedInverse {
         let mut q = g.clone();
         let mut alphas = Vec::with_capacity(self.pairs.len());
         for (s, y, rho) in self.pairs.iter().rev() {
-            let a = rho * s.dot(&q);
+            let a = rho * s.fdot(&q);
             q.scaled_add(-a, y);
             alphas.push(a);
         }
         let gamma = if self.pairs.is_empty() {
             1.0
         } else {
-            let sum: f64 = self.pairs.iter().map(|(s, y, _)| s.dot(y) / y.dot(y)).sum();
+            let sum: f64 = self
+                .pairs
+                .iter()
+                .map(|(s, y, _)| s.fdot(y) / y.fdot(y))
+                .sum();
             sum / self.pairs.len() as f64
         };
         let mut r = q * gamma;
         for ((s, y, rho), a) in self.pairs.iter().zip(alphas.iter().rev()) {
-            let b = rho * y.dot(&r);
+            let b = rho * y.fdot(&r);
             r.scaled_add(a - b, s);
         }
         r
@@ -189,7 +194,8 @@ impl InverseHessian for LimitedInverse {
         if self.pairs.len() == self.memory {
             self.pairs.pop_front();
         }
-        self.pairs.push_back((s.clone(), y.clone(), 1.0 / s.dot(y)));
+        self.pairs
+            .push_back((s.clone(), y.clone(), 1.0 / s.fdot(y)));
     }
 }
 
@@ -340,7 +346,7 @@ impl<M: InverseHessian> StochasticQuasiNewton<M> {
     /// Takes the pair `(s, y)` (plus `λ s`): updates the inverse Hessian or
     /// skips it; returns `(sᵀy, skipped)`.
     fn take_pair(&mut self, s: &Array1<f64>, y: Array1<f64>) -> (f64, bool) {
-        let raw = s.dot(&y);
+        let raw = s.fdot(&y);
         self.stats.pairs += 1;
         if raw <= 0.0 || !raw.is_finite() {
             self.stats.non_positive += 1;
@@ -349,8 +355,8 @@ impl<M: InverseHessian> StochasticQuasiNewton<M> {
         if self.regularization > 0.0 {
             y.scaled_add(self.regularization, s);
         }
-        let sy = s.dot(&y);
-        let scale = s.dot(s).sqrt() * y.dot(&y).sqrt();
+        let sy = s.fdot(&y);
+        let scale = s.fdot(s).sqrt() * y.fdot(&y).sqrt();
         let skip = !(sy.is_finite() && sy > SKIP_EPSILON * scale && sy > 0.0);
         if skip {
             self.stats.skipped += 1;
@@ -414,7 +420,7 @@ where
             }
         }
         let step = self.inverse.apply(&grad) * (-self.lr);
-        let step_norm = step.dot(&step).sqrt();
+        let step_norm = step.fdot(&step).sqrt();
         let next = &param + &step;
         if same && all_finite(&next) {
             // oBFGS: the second gradient of the pair on the same batch B_k.

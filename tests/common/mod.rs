@@ -2,6 +2,7 @@
 //! finite-difference references.
 #![allow(dead_code)]
 
+use quad_vs_grad::linalg::FixedDot;
 use quad_vs_grad::prelude::*;
 
 /// The architectures every derivative property is checked on.
@@ -30,8 +31,8 @@ pub fn sliced_problem(widths: &[usize], seed: u64) -> XorProblem {
     let a = mlp.init(seed + 1);
     let b = mlp.init(seed + 2);
     let mut dirs = Array2::zeros((2, d));
-    dirs.row_mut(0).assign(&(&a / a.dot(&a).sqrt()));
-    dirs.row_mut(1).assign(&(&b / b.dot(&b).sqrt()));
+    dirs.row_mut(0).assign(&(&a / a.fdot(&a).sqrt()));
+    dirs.row_mut(1).assign(&(&b / b.fdot(&b).sqrt()));
     let plane = Plane {
         origin,
         directions: dirs,

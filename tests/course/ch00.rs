@@ -3,7 +3,8 @@
 
 use quad_vs_grad::experiments::learning_rate::GdTheory;
 use quad_vs_grad::experiments::xor::best_loss;
-use quad_vs_grad::ndarray_linalg::Solve;
+use quad_vs_grad::linalg::FixedDot;
+use quad_vs_grad::linalg::FixedSolve;
 use quad_vs_grad::prelude::*;
 
 const TEXT: &str = "stated in notebooks/00-tour.ipynb: update the text";
@@ -76,9 +77,9 @@ fn exercise_2_damping_newton_on_the_hidden_slice() {
     ];
     for (lambda, slope, len, first, last) in expect {
         let d = -(&h0 + &(Array2::<f64>::eye(2) * lambda))
-            .solve(&g0)
+            .fsolve(&g0)
             .unwrap();
-        let (s, l) = (g0.dot(&d), d.dot(&d).sqrt());
+        let (s, l) = (g0.fdot(&d), d.fdot(&d).sqrt());
         assert!(
             (s - slope).abs() < 0.05 * slope.abs(),
             "λ = {lambda}: slope {s} ({TEXT})"

@@ -3,6 +3,7 @@
 
 use quad_vs_grad::experiments::xor::{best_loss, mirrored, symmetry_bound};
 use quad_vs_grad::gradcheck::DEFAULT_STEP;
+use quad_vs_grad::linalg::FixedDot;
 use quad_vs_grad::mlp::bce_from_logit;
 use quad_vs_grad::plot::data_figure;
 use quad_vs_grad::prelude::*;
@@ -169,7 +170,7 @@ fn exercise_1_the_gap_shrinks_with_the_sample() {
     );
     let m = symmetry_bound(&big).unwrap().asymmetry;
     let small = symmetry_bound(&XorProblem::reference()).unwrap().asymmetry;
-    assert!(m.dot(&m) < small.dot(&small) / 10.0);
+    assert!(m.fdot(&m) < small.fdot(&small) / 10.0);
 }
 
 #[test]

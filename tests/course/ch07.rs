@@ -4,6 +4,7 @@
 //! them, this test fails and the prose must be updated with it.
 
 use quad_vs_grad::experiments::nonconvex::{cosine_runs, detailed_run, model_fit, saddle_runs};
+use quad_vs_grad::linalg::FixedDot;
 use quad_vs_grad::plot::landscape_figures::curvature_grid;
 use quad_vs_grad::prelude::*;
 use quad_vs_grad::race::OptimizerKind;
@@ -166,7 +167,7 @@ fn the_models_at_the_hidden_slice_start() {
         "{TEXT}"
     );
     let s = m.stationary_step().unwrap();
-    assert_eq!(f4(m.gradient().dot(s)), "1.6480", "{TEXT}");
+    assert_eq!(f4(m.gradient().fdot(s)), "1.6480", "{TEXT}");
     assert_eq!(f4(m.value(s)), "0.8240", "{TEXT}");
     let target = start + s;
     assert_eq!(
@@ -203,7 +204,7 @@ fn the_models_at_the_hidden_slice_start() {
     // "its first step goes to the boundary of the circle"
     let p1 = Array1::from(tr.trace.iterates[1].clone());
     let step = &p1 - start;
-    assert!((step.dot(&step).sqrt() - 1.0).abs() < 1e-6, "{step}");
+    assert!((step.fdot(&step).sqrt() - 1.0).abs() < 1e-6, "{step}");
     assert!(
         ov.models[1..]
             .iter()

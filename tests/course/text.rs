@@ -6,7 +6,8 @@
 
 use quad_vs_grad::experiments::learning_rate::{conditioning_study, gd_sweep, GdTheory};
 use quad_vs_grad::experiments::xor::best_loss;
-use quad_vs_grad::ndarray_linalg::Solve;
+use quad_vs_grad::linalg::FixedDot;
+use quad_vs_grad::linalg::FixedSolve;
 use quad_vs_grad::prelude::*;
 
 const TEXT: &str =
@@ -178,14 +179,14 @@ fn hidden_slice_race_matches_the_tour() {
         "the Hessian at the start is indefinite ({TEXT})"
     );
     let damp = Array2::<f64>::eye(2) * preset.cfg.damping;
-    let newton_dir = -(&h + &damp).solve(&g).expect("solve");
-    let ggn_dir = -(&ggn + &damp).solve(&g).expect("solve");
+    let newton_dir = -(&h + &damp).fsolve(&g).expect("solve");
+    let ggn_dir = -(&ggn + &damp).fsolve(&g).expect("solve");
     assert!(
-        g.dot(&newton_dir) > 0.0,
+        g.fdot(&newton_dir) > 0.0,
         "the damped Newton direction climbs ({TEXT})"
     );
     assert!(
-        g.dot(&ggn_dir) < 0.0,
+        g.fdot(&ggn_dir) < 0.0,
         "the damped GGN direction descends ({TEXT})"
     );
 

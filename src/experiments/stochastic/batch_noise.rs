@@ -1,6 +1,7 @@
 //! The noise of mini-batch gradients, Hessians and Newton steps against
 //! the batch size: [`batch_noise`], [`exact_subset_variance`].
 
+use crate::linalg::FixedDot;
 use std::fmt;
 
 use argmin::core::{Gradient, Hessian};
@@ -243,8 +244,8 @@ pub fn batch_noise(problem: &XorProblem, p: &Array1<f64>, cfg: &NoiseConfig) -> 
     let h = work.hessian(p).map_err(config_error)?;
     let full_ev = eigenvalues(&h)?;
     let newton = solve_damped(&h, cfg.damping, &g).map_err(config_error)?;
-    let newton_norm = newton.dot(&newton).sqrt();
-    let grad_norm = g.dot(&g).sqrt();
+    let newton_norm = newton.fdot(&newton).sqrt();
+    let grad_norm = g.fdot(&g).sqrt();
     // per-example gradients: σ²
     let mut sigma2 = 0.0;
     for i in 0..n {
@@ -266,7 +267,7 @@ pub fn batch_noise(problem: &XorProblem, p: &Array1<f64>, cfg: &NoiseConfig) -> 
             let gb = work.gradient(p).map_err(config_error)?;
             let hb = work.hessian(p).map_err(config_error)?;
             let d = &gb - &g;
-            let d2 = d.dot(&d);
+            let d2 = d.fdot(&d);
             sq += d2;
             errs.push(d2.sqrt() / grad_norm);
             let ev = eigenvalues(&hb)?;
@@ -279,7 +280,7 @@ pub fn batch_noise(problem: &XorProblem, p: &Array1<f64>, cfg: &NoiseConfig) -> 
             let err = match solve_damped(&hb, cfg.damping, &gb) {
                 Ok(step) => {
                     let e = &step - &newton;
-                    e.dot(&e).sqrt() / newton_norm
+                    e.fdot(&e).sqrt() / newton_norm
                 }
                 Err(_) => f64::INFINITY,
             };
@@ -343,7 +344,7 @@ pub fn exact_subset_variance(per_example: &[Array1<f64>], b: usize) -> Result<f6
             }
         }
         let d = s / b as f64 - &mean;
-        total += d.dot(&d);
+        total += d.fdot(&d);
         count += 1;
     }
     Ok(total / count as f64)

@@ -1,5 +1,5 @@
 //! The layer products of a pass: register-blocked small products with their
-//! element-wise tails fused in, and GEMMs by the system BLAS for wide layers.
+//! element-wise tails fused in, in one order of operations at every width.
 
 use super::*;
 
@@ -88,7 +88,7 @@ pub(super) fn combine_row(
     }
 }
 
-/// The product `W a` (+ bias) of a layer narrower than [`GEMM_MIN`], each
+/// The product `W a` (+ bias) of a layer, each
 /// block of an output row finished in place by `f(row, block, e0)`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
@@ -123,7 +123,7 @@ pub(super) fn small_product(
     }
 }
 
-/// The product `Wᵀ d` of a layer narrower than [`GEMM_MIN`], each block of
+/// The product `Wᵀ d` of a layer, each block of
 /// an output row finished in place by `f(row, block, e0)`.
 #[inline(always)]
 pub(super) fn small_product_t(
@@ -159,11 +159,7 @@ multiversioned! {
     bias: bool,
     accumulate: bool,
 ) {
-    if b.gemm_sized() {
-        gemm_product(b, w_hat, a, n, out, bias, accumulate);
-    } else {
-        small_product(b, w_hat, a, n, out, bias, accumulate, |_, _, _| {});
-    }
+    small_product(b, w_hat, a, n, out, bias, accumulate, |_, _, _| {});
 }}
 
 multiversioned! {
@@ -176,62 +172,12 @@ multiversioned! {
     n: usize,
     out: &mut [f64],
 ) {
-    if b.gemm_sized() {
-        gemm_product(b, w_hat, a, n, out, true, false);
-        for v in &mut out[..b.rows * n] {
+    small_product(b, w_hat, a, n, out, true, false, |_, x, _| {
+        for v in x.iter_mut() {
             *v = fastmath::tanh(*v);
         }
-    } else {
-        small_product(b, w_hat, a, n, out, true, false, |_, x, _| {
-            for v in x.iter_mut() {
-                *v = fastmath::tanh(*v);
-            }
-        });
-    }
+    });
 }}
-
-/// `out ← [accumulate ? out : 0] + W a (+ b)` by the system BLAS.
-pub(super) fn gemm_product(
-    b: Block,
-    w_hat: &[f64],
-    a: &[f64],
-    n: usize,
-    out: &mut [f64],
-    bias: bool,
-    accumulate: bool,
-) {
-    let k = b.fan_in();
-    if !accumulate {
-        for i in 0..b.rows {
-            let v = if bias { w_hat[i * b.cols + k] } else { 0.0 };
-            out[i * n..(i + 1) * n].fill(v);
-        }
-    } else if bias {
-        for i in 0..b.rows {
-            let v = w_hat[i * b.cols + k];
-            out[i * n..(i + 1) * n].iter_mut().for_each(|o| *o += v);
-        }
-    }
-    let mut c = view_mut(out, b.rows, n);
-    general_mat_mul(1.0, &b.weights(w_hat), &view(a, k, n), 1.0, &mut c);
-}
-
-/// `out ← [accumulate ? out : 0] + Wᵀ d` by the system BLAS.
-pub(super) fn gemm_product_t(
-    b: Block,
-    w_hat: &[f64],
-    d: &[f64],
-    n: usize,
-    out: &mut [f64],
-    accumulate: bool,
-) {
-    let k = b.fan_in();
-    if !accumulate {
-        out[..k * n].fill(0.0);
-    }
-    let mut c = view_mut(out, k, n);
-    general_mat_mul(1.0, &b.weights(w_hat).t(), &view(d, b.rows, n), 1.0, &mut c);
-}
 
 multiversioned! {
 /// `out (fan_in × N) ← [accumulate ? out : 0] + Wᵀ d`, `d` (`rows × N`).
@@ -243,11 +189,7 @@ multiversioned! {
     out: &mut [f64],
     accumulate: bool,
 ) {
-    if b.gemm_sized() {
-        gemm_product_t(b, w_hat, d, n, out, accumulate);
-    } else {
-        small_product_t(b, w_hat, d, n, out, accumulate, |_, _, _| {});
-    }
+    small_product_t(b, w_hat, d, n, out, accumulate, |_, _, _| {});
 }}
 
 multiversioned! {
@@ -262,20 +204,13 @@ multiversioned! {
     out: &mut [f64],
 ) {
     let len = b.fan_in() * n;
-    if b.gemm_sized() {
-        gemm_product_t(b, w_hat, d, n, out, false);
-        for (o, &a) in out[..len].iter_mut().zip(&a[..len]) {
-            *o *= 1.0 - a * a;
+    let a = &a[..len];
+    small_product_t(b, w_hat, d, n, out, false, |j, x, e0| {
+        let ac = &a[j * n + e0..j * n + e0 + x.len()];
+        for (x, &a) in x.iter_mut().zip(ac) {
+            *x *= 1.0 - a * a;
         }
-    } else {
-        let a = &a[..len];
-        small_product_t(b, w_hat, d, n, out, false, |j, x, e0| {
-            let ac = &a[j * n + e0..j * n + e0 + x.len()];
-            for (x, &a) in x.iter_mut().zip(ac) {
-                *x *= 1.0 - a * a;
-            }
-        });
-    }
+    });
 }}
 
 multiversioned! {
@@ -290,17 +225,6 @@ multiversioned! {
     with_bias: bool,
 ) {
     let k = b.fan_in();
-    if b.gemm_sized() {
-        let mut gw = ArrayViewMut2::from_shape((b.rows, k).strides((b.cols, 1)), &mut g[..])
-            .expect("layer block fits θ");
-        general_mat_mul(1.0, &view(d, b.rows, n), &view(a, k, n).t(), 1.0, &mut gw);
-        if with_bias {
-            for i in 0..b.rows {
-                g[i * b.cols + k] += sum(&d[i * n..(i + 1) * n]);
-            }
-        }
-        return;
-    }
     // The bias column as a dot product with a row of ones: `x · 1` is `x`
     // exactly, so it has the bits of `sum`.
     let mut ones = scratch(if with_bias { n } else { 0 });

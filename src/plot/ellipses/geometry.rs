@@ -311,6 +311,7 @@ pub(super) fn refine(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::linalg::FixedDot;
     use ndarray::array;
 
     #[test]
@@ -325,7 +326,7 @@ mod tests {
             let m = array![[a, b], [b, d]];
             for k in 0..2 {
                 let v = array![u[k][0], u[k][1]];
-                let r = m.dot(&v) - &v * ev[k];
+                let r = m.fdot(&v) - &v * ev[k];
                 assert!(r.iter().all(|x| x.abs() < 1e-12), "{a} {b} {d}");
             }
             assert!(ev[0] <= ev[1]);

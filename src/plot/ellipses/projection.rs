@@ -1,6 +1,7 @@
 //! The matrices of the zoo, [`NamedMatrix`], [`curvature_zoo`], and their
 //! restriction to a plane, [`project_curvature`], [`top_eigen_basis`].
 
+use crate::linalg::FixedDot;
 use ndarray::{Array1, Array2};
 
 use crate::curvature::{sym_eig, CurvatureProducts, FisherKind, KfacCurvature};
@@ -68,13 +69,13 @@ pub fn project_curvature(c: &Array2<f64>, basis: &Array2<f64>) -> Result<Array2<
     }
     let mut q = basis.to_owned();
     for i in 0..q.nrows() {
-        let norm0 = q.row(i).dot(&q.row(i)).sqrt();
+        let norm0 = q.row(i).fdot(&q.row(i)).sqrt();
         for j in 0..i {
-            let proj = q.row(i).dot(&q.row(j));
+            let proj = q.row(i).fdot(&q.row(j));
             let qj = q.row(j).to_owned();
             q.row_mut(i).scaled_add(-proj, &qj);
         }
-        let norm = q.row(i).dot(&q.row(i)).sqrt();
+        let norm = q.row(i).fdot(&q.row(i)).sqrt();
         if norm.is_nan() || norm <= 1e-10 * norm0 || norm == 0.0 {
             return Err(PlotError::InvalidInput(format!(
                 "direction {} of the basis is zero or depends on the previous ones",
@@ -83,7 +84,7 @@ pub fn project_curvature(c: &Array2<f64>, basis: &Array2<f64>) -> Result<Array2<
         }
         q.row_mut(i).mapv_inplace(|v| v / norm);
     }
-    let m = q.dot(c).dot(&q.t());
+    let m = q.fdot(c).fdot(&q.t());
     let mt = m.t().to_owned();
     Ok((m + mt) * 0.5)
 }

@@ -1,6 +1,7 @@
 //! Which curvature the model uses, [`ModelCurvature`], and BFGS's estimate
 //! of it rebuilt along a path.
 
+use crate::linalg::FixedDot;
 use argmin::core::{Gradient, Hessian};
 use ndarray::{Array1, Array2};
 
@@ -101,14 +102,14 @@ where
         if let (Some(g0), Some(Some(g1))) = (grads[k].as_ref(), grads.get(k + 1)) {
             let s = &points[k + 1] - &points[k];
             let y = g1 - g0;
-            let ys = y.dot(&s);
+            let ys = y.fdot(&s);
             if ys.is_finite() && ys > 0.0 {
                 let rho = 1.0 / ys;
                 let e = Array2::<f64>::eye(n);
                 let sy = outer(&s, &y) * rho;
                 let left = &e - &sy;
                 let right = &e - &sy.t();
-                h = left.dot(&h).dot(&right) + outer(&s, &s) * rho;
+                h = left.fdot(&h).fdot(&right) + outer(&s, &s) * rho;
             }
         }
     }
@@ -129,5 +130,5 @@ fn spd_inverse(m: &Array2<f64>) -> Option<Array2<f64>> {
         return None;
     }
     let scaled = &v * &mu.mapv(|x| 1.0 / x);
-    Some(scaled.dot(&v.t()))
+    Some(scaled.fdot(&v.t()))
 }

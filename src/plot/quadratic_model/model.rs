@@ -1,6 +1,7 @@
 //! The model itself, [`QuadraticModel`], with its eigen-analysis and
 //! shape, [`ModelShape`].
 
+use crate::linalg::FixedDot;
 use argmin::core::{Gradient, Hessian};
 use ndarray::{Array1, Array2};
 
@@ -126,7 +127,7 @@ impl QuadraticModel {
             ModelShape::Saddle
         };
         // g in the eigenbasis.
-        let gamma = v.t().dot(&gradient);
+        let gamma = v.t().fdot(&gradient);
         let gscale = gradient.iter().fold(0.0_f64, |m, x| m.max(x.abs()));
         // −Σ γ_i/μ_i v_i over the non-zero eigenvalues.
         let pseudo_step = || {
@@ -337,8 +338,8 @@ impl QuadraticModel {
         if s.len() != self.centre.len() {
             return f64::NAN;
         }
-        let a = self.curvature.dot(s) + &(s * self.damping);
-        self.gradient.dot(s) + 0.5 * s.dot(&a)
+        let a = self.curvature.fdot(s) + &(s * self.damping);
+        self.gradient.fdot(s) + 0.5 * s.fdot(&a)
     }
 }
 
@@ -360,7 +361,7 @@ mod tests {
         let s = m.minimiser().unwrap();
         // (C + λI) s = −g
         let a = array![[2.5, 0.5], [0.5, 1.5]];
-        let r = a.dot(s) + array![1.0, 2.0];
+        let r = a.fdot(s) + array![1.0, 2.0];
         assert!(r.iter().all(|v| v.abs() < 1e-12), "{r}");
         assert!(m.escape_direction().is_none());
     }

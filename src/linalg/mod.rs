@@ -1,0 +1,102 @@
+//! Dense linear algebra in one fixed order of operations: the same bits on
+//! every x86-64 CPU, at every SIMD level, at any thread count.
+//!
+//! # Why the crate has its own
+//! ndarray's `dot` and ndarray-linalg's solves and eigendecompositions call
+//! the system BLAS and LAPACK (OpenBLAS). OpenBLAS picks its kernels for the
+//! CPU when it loads (SkylakeX kernels on an AVX-512 machine, Haswell or Zen
+//! ones on an AVX2 machine), and those kernels sum in different orders; its
+//! factorisations also split the work differently with the thread count. A
+//! last-bit difference in one product is harmless, but the course's
+//! experiments run hundreds of steps, and some of what they count (conjugate
+//! gradient iterations, a bake-off's share of wins) is chaotic in the last
+//! bits. Measured: four of the course's pinned numbers differed between an
+//! AVX-512 machine and an AVX2 one, and forcing OpenBLAS's Haswell kernels
+//! (`OPENBLAS_CORETYPE=Haswell`) on the AVX-512 machine reproduced all four.
+//!
+//! So every product, solve and eigendecomposition in the crate goes through
+//! this module, which sums in one documented order (sixteen interleaved
+//! lanes, reduced pairwise, then the tail; fused multiply-adds, rounded once
+//! on every machine) and is compiled for each [`SimdLevel`](crate::simd::SimdLevel)
+//! with identical results (tested level against level). `clippy.toml`
+//! forbids ndarray's `dot`, `general_mat_mul` and ndarray-linalg's solvers in
+//! the crate's code.
+//!
+//! argmin's own solvers (BFGS, L-BFGS, the line searches, argmin's Newton)
+//! compute their products through ndarray, and so through OpenBLAS, inside
+//! argmin; [`blas_single_threaded`] makes OpenBLAS single-threaded from the
+//! crate's first call, so those results cannot depend on the core count. What
+//! they may still depend on is listed in the README ("Reproducibility").
+//!
+//! # Contents
+//! - [`FixedDot::fdot`]: vector · vector, matrix · vector, vector · matrix,
+//!   matrix · matrix; [`dot`] on slices;
+//! - [`Cholesky`] and [`Lu`] (partial pivoting) factorisations with solves,
+//!   [`solve`] (Cholesky, else LU; also as the method [`FixedSolve::fsolve`])
+//!   and [`inverse`];
+//! - [`sym_eig`]: the symmetric eigendecomposition (Householder + implicit QL).
+//!
+//! For the small matrices of the course (order 2 to a few hundred) they run
+//! within a small factor of OpenBLAS's single-threaded speed
+//! (`cargo bench --bench derivatives -- linalg`).
+
+mod eigen;
+mod factor;
+pub(crate) mod lanes;
+mod product;
+
+pub use eigen::sym_eig;
+pub use factor::{inverse, solve, Cholesky, FixedSolve, Lu};
+pub use product::{dot, FixedDot};
+
+use std::sync::Once;
+
+extern "C" {
+    fn openblas_set_num_threads(num_threads: std::os::raw::c_int);
+    fn openblas_get_num_threads() -> std::os::raw::c_int;
+    fn openblas_get_corename() -> *const std::os::raw::c_char;
+}
+
+/// Makes OpenBLAS single-threaded for the rest of the process (once; later
+/// calls do nothing). The crate calls it before its first kernel runs and
+/// before every race, so the products argmin's solvers compute through
+/// ndarray cannot depend on the number of cores. `OPENBLAS_NUM_THREADS=1` in
+/// the environment has the same effect from the start.
+pub fn blas_single_threaded() {
+    static ONCE: Once = Once::new();
+    // SAFETY: OpenBLAS's documented setter; it only stores the count.
+    ONCE.call_once(|| unsafe { openblas_set_num_threads(1) });
+}
+
+/// What the linked OpenBLAS reports: its thread count and the name of the
+/// kernels it chose for this CPU (for example `"SkylakeX"` or `"Haswell"`).
+/// Printed by `quad-vs-grad --version`, so that a report of a moved number
+/// says which kernels argmin's products ran on.
+pub fn blas_info() -> (usize, String) {
+    // SAFETY: OpenBLAS's documented getters; the core name is a static C string.
+    unsafe {
+        let threads = openblas_get_num_threads().max(1) as usize;
+        let name = openblas_get_corename();
+        let core = if name.is_null() {
+            "unknown".to_string()
+        } else {
+            std::ffi::CStr::from_ptr(name)
+                .to_string_lossy()
+                .into_owned()
+        };
+        (threads, core)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blas_becomes_single_threaded() {
+        blas_single_threaded();
+        let (threads, core) = blas_info();
+        assert_eq!(threads, 1);
+        assert!(!core.is_empty());
+    }
+}
