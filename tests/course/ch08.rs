@@ -111,7 +111,16 @@ fn dashboard_on_the_full_network() {
     assert_eq!(ggn.iterations_to(1e-3), Some(13));
     assert_eq!(hf.iterations_to(1e-3), Some(13));
     assert_eq!(kfac.iterations_to(1e-3), Some(14));
-    assert_eq!(hf.total_cg_iters(), 398.0);
+    // about 400 CG iterations in 40 steps (398 here, 400 after a last-bit
+    // change of the data: the count is chaotic, the text says "about 400")
+    assert!(
+        (380.0..=420.0).contains(&hf.total_cg_iters()),
+        "{}",
+        hf.total_cg_iters()
+    );
+    if !quad_vs_grad::data::perturbed() {
+        assert_eq!(hf.total_cg_iters(), 398.0, "the text quotes this run");
+    }
     let cg = &hf.cg_iters[1..];
     let (lo, hi) = cg
         .iter()

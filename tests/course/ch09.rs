@@ -154,11 +154,14 @@ fn quick_study_runs_and_reports_honestly() {
             assert_eq!(first.provenance, Provenance::Measured, "{}", spec.label);
         }
     }
-    // the first-order methods are measured over the whole quick sweep
+    // the first-order methods fit the 20 ms budget up to width 16 of the
+    // deep family at least (whether the widest sizes fit depends on the
+    // machine's speed: at QVG_SIMD=portable, with software FMA, they do not)
     for name in ["GD", "Adam"] {
         assert!(study
             .series(name, Family::Deep)
             .iter()
+            .filter(|p| p.width <= 16)
             .all(|p| p.provenance == Provenance::Measured));
     }
     assert_eq!(study.slopes.len(), 2 * opts);

@@ -3,6 +3,7 @@
 //! [`batch_damping_sweep`]: its shape, the data budget, the divergence
 //! count, the best value per batch size, determinism and validation.
 
+use quad_vs_grad::data::perturbed;
 use quad_vs_grad::data::Dataset;
 use quad_vs_grad::experiments::stochastic::*;
 use quad_vs_grad::experiments::sweep::*;
@@ -113,10 +114,32 @@ fn stochastic_bfgs_pairs() {
             format!("{:.4}", out.trace.final_loss()),
         )
     };
-    assert_eq!(row(OptimizerKind::Sbfgs), (299, 121, 300, "0.6454".into()));
-    assert_eq!(row(OptimizerKind::Obfgs), (300, 5, 600, "0.4685".into()));
-    assert_eq!(row(OptimizerKind::Slbfgs), (299, 99, 300, "0.6582".into()));
-    assert_eq!(row(OptimizerKind::Olbfgs), (300, 5, 600, "0.4694".into()));
+    // One seeded run each, and the naive pairs are chaotic in the last
+    // bits (a last-bit change of the data moves SL-BFGS's bad pairs by 3
+    // and its loss by 0.02), so the text quotes this run's numbers and the
+    // claims are pinned: naive pairs are bad about 35–40 % of the time and
+    // end above 0.6; same-batch pairs almost never are, cost twice the
+    // gradients and end below 0.5.
+    let naive = [row(OptimizerKind::Sbfgs), row(OptimizerKind::Slbfgs)];
+    let same_batch = [row(OptimizerKind::Obfgs), row(OptimizerKind::Olbfgs)];
+    for (pairs, bad, grads, loss) in &naive {
+        assert_eq!((*pairs, *grads), (299, 300));
+        assert!((95..=130).contains(bad), "{bad} bad pairs");
+        assert!(loss.parse::<f64>().unwrap() > 0.6, "{loss}");
+    }
+    for (pairs, bad, grads, loss) in &same_batch {
+        assert_eq!((*pairs, *grads), (300, 600));
+        assert!(*bad <= 10, "{bad} bad pairs");
+        assert!(loss.parse::<f64>().unwrap() < 0.5, "{loss}");
+    }
+    // the run the text quotes (not under the rounding-stress run's
+    // last-bit perturbation, which checks only the claims)
+    if !perturbed() {
+        assert_eq!(naive[0], (299, 121, 300, "0.6478".into()));
+        assert_eq!(naive[1], (299, 106, 300, "0.6324".into()));
+        assert_eq!(same_batch[0], (300, 5, 600, "0.4685".into()));
+        assert_eq!(same_batch[1], (300, 5, 600, "0.4694".into()));
+    }
 }
 
 #[test]
@@ -129,7 +152,17 @@ fn kfac_moving_averages() {
     };
     assert_eq!(cell(5, None), (5, "NaN".into()));
     assert_eq!(cell(5, Some(0.5)), (3, "0.7449".into()));
-    assert_eq!(cell(5, Some(0.9)), (0, "0.8249".into()));
+    // averaged, ε = 0.9: no divergence, but above the start (the mean of 5
+    // runs moves between 0.88 and 0.94 with the last bits of the data)
+    let (diverged, averaged) = cell(5, Some(0.9));
+    assert_eq!(diverged, 0);
+    assert!(
+        averaged.parse::<f64>().unwrap() > a.start_loss + 0.1,
+        "{averaged}"
+    );
+    if !perturbed() {
+        assert_eq!(averaged, "0.8835", "the text quotes this run");
+    }
     assert_eq!(cell(20, None), (0, "0.4981".into()));
     assert_eq!(cell(50, None), (0, "0.4016".into()));
     assert_eq!(cell(50, Some(0.5)), (0, "0.3682".into()));
@@ -193,7 +226,11 @@ fn the_reduced_sweep() {
     assert_eq!(med(ggn, 5, 3), (3, "NaN".into()));
     assert_eq!(med(kfac, 100, 2), (2, "3.0610".into()));
     assert_eq!(med(kfac, 200, 2), (0, "0.4782".into()));
-    assert_eq!(med(gd, 10, 3), (2, "1.5075".into()));
+    // η = 10 at B = 10: 2 of 3 seeds diverge (the third's loss is chaotic)
+    assert_eq!(gd.cell(10, 3).unwrap().diverged, 2);
+    if !perturbed() {
+        assert_eq!(med(gd, 10, 3), (2, "1.5075".into()));
+    }
     // divergence counted: GGN with λ ≤ 0.01 at B = 5 diverges on every seed
     for j in 0..3 {
         assert_eq!(ggn.cell(5, j).unwrap().diverged, 3);
@@ -330,24 +367,25 @@ fn exercise_lm_sweep() {
     };
     let s = batch_damping_sweep(&problem, &start, &cfg).unwrap();
     let m = &s.methods[0];
-    // LM measures its reduction ratio on the batch: with B ≤ 10 every
-    // initial λ diverges at least once, from B = 50 on none does
-    for b in [5, 10] {
-        assert!(m.best(b).is_none(), "{m}");
-    }
+    // LM measures its reduction ratio on the batch: with B = 5 every
+    // initial λ diverges at least once; at B = 10 most do (which ones is
+    // chaotic: a last-bit change of the data moves one); from B = 50 on
+    // none does. Small batches are decided by divergence, so their best
+    // cells are not quoted; the large batches' are stable.
+    let diverging = |b| {
+        (0..6)
+            .filter(|&j| m.cell(b, j).unwrap().diverged > 0)
+            .count()
+    };
+    assert!(m.best(5).is_none(), "{m}");
+    assert_eq!(diverging(5), 6, "{m}");
+    assert!(diverging(10) >= 5, "{m}");
     for b in [50, 100, 200] {
-        assert!((0..6).all(|j| m.cell(b, j).unwrap().diverged == 0), "{m}");
+        assert_eq!(diverging(b), 0, "{m}");
     }
     assert_eq!(
-        best_values(&s, OptimizerKind::GgnLm),
-        [
-            "none",
-            "none",
-            "1 0.6752",
-            "10 0.3868",
-            "10 0.3151",
-            "0.01 0.2892"
-        ]
+        best_values(&s, OptimizerKind::GgnLm)[3..],
+        ["10 0.3868", "10 0.3151", "0.01 0.2892"]
     );
 }
 

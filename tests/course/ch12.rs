@@ -42,7 +42,12 @@ fn section_2_network_sweep_and_the_bug() {
     let correct = step_sweep(&net, &points, &hs).unwrap();
     let best = best_step(&correct).unwrap();
     assert_eq!(format!("{:.0e}", best.h), "1e-5");
-    assert_eq!(round1(best.error), "2.4e-11");
+    // round-off at the best step: a few times 1e-11 (2.4e-11 here, 2.7e-11
+    // after a last-bit change of the data)
+    assert!(best.error > 1e-11 && best.error < 5e-11, "{:e}", best.error);
+    if !quad_vs_grad::data::perturbed() {
+        assert_eq!(round1(best.error), "2.4e-11", "the text quotes this run");
+    }
     assert!((log_log_slope(&correct, 1e-4, 1e-1) - 2.0).abs() < 0.05);
     assert!((log_log_slope(&correct, 1e-12, 1e-7) + 1.0).abs() < 0.1);
     let (a, b) = error_model(&correct).unwrap();
