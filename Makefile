@@ -7,19 +7,30 @@
 # the chapter generator and checks SUMMARY, chapter lists and chapter lint
 # without executing anything, `book` builds the mdBook and checks its links,
 # images and offline-ness, `figures` regenerates the introduction's figures,
-# `course-deps` installs the tooling.
+# `course-deps` installs the tooling, `reproducibility` checks that the
+# numbers do not depend on the SIMD level, OpenBLAS's threads or its kernels.
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: demo test deps lint doc unit course-check course-deps notebooks course book figures
+# Same numbers on every machine. The crate's own arithmetic never calls
+# OpenBLAS (src/linalg), but argmin's BFGS, L-BFGS, trust region and Newton
+# compute their products through ndarray, which does. OpenBLAS picks kernels
+# by CPU when it loads, and they sum in different orders: pin one thread and,
+# on any CPU with AVX2 and FMA, the Haswell kernels, for every recipe (the
+# tests, the notebooks' kernel and the main job). The README's
+# "Reproducibility" section has the measurements.
+export OPENBLAS_NUM_THREADS := 1
+ifeq ($(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo yes),yes)
+export OPENBLAS_CORETYPE := Haswell
+endif
 
-# The main job's matrices are 2 × 2: OpenBLAS's worker thread would only
-# spin (sched_yield) for its first ~0.1 s beside the two drawing threads.
+.PHONY: demo test deps lint doc unit reproducibility course-check course-deps notebooks course book figures
+
 demo: deps
 	$(CARGO) build --release --locked
-	OPENBLAS_NUM_THREADS=1 ./target/release/quad-vs-grad
+	./target/release/quad-vs-grad
 
-test: deps lint doc unit course-check book notebooks
+test: deps lint doc unit reproducibility course-check book notebooks
 
 deps:
 	@bash scripts/install-deps.sh
@@ -33,6 +44,11 @@ doc:
 
 unit:
 	$(CARGO) test --locked
+
+# The same bits under every setting this machine can force (SIMD levels,
+# OpenBLAS threads and kernels), then the course's pins on the narrowest.
+reproducibility:
+	@bash scripts/reproducibility.sh
 
 course-deps: deps
 	@bash scripts/course-deps.sh

@@ -89,6 +89,35 @@ EOF
     log "registering the Jupyter kernel 'rust' (evcxr_jupyter --install)"
     evcxr_jupyter --install
   fi
+  kernel_blas_env
+}
+
+# The kernel loads OpenBLAS into its own process: pin one thread and, on a CPU
+# with AVX2 and FMA, the Haswell kernels in its kernelspec, so that argmin's
+# solvers print the book's numbers in a learner's Jupyter too (see the
+# README's "Reproducibility"). Rewritten only when it differs.
+kernel_blas_env() {
+  local coretype=""
+  if grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null; then
+    coretype=Haswell
+  fi
+  CORETYPE="$coretype" "$VENV/bin/python" - <<'EOF'
+import json, os
+from jupyter_client.kernelspec import KernelSpecManager
+spec = KernelSpecManager().get_kernel_spec("rust")
+path = os.path.join(spec.resource_dir, "kernel.json")
+with open(path) as f:
+    data = json.load(f)
+env = dict(data.get("env") or {})
+want = dict(env, OPENBLAS_NUM_THREADS="1")
+if os.environ["CORETYPE"]:
+    want["OPENBLAS_CORETYPE"] = os.environ["CORETYPE"]
+if want != env:
+    data["env"] = want
+    with open(path, "w") as f:
+        json.dump(data, f, indent=1)
+    print(f"course-deps: kernel 'rust' runs with {want}")
+EOF
 }
 
 notebooks() { python_venv; cargo_tool evcxr_jupyter evcxr_jupyter "$EVCXR_VERSION"; rust_kernel; }

@@ -133,7 +133,8 @@ Some prose, and [the tour](00-tour.ipynb).
 """
 
 
-def fixture(volatile_text="wall time 12.3 ms\n", picture=None, frames=3) -> dict:
+def fixture(volatile_text="wall time 12.3 ms\n", picture=None, frames=3,
+            tolerant_text="BFGS 7 steps, loss 0.6899\n") -> dict:
     picture = picture or png(40, 30, gradient)
     return {
         "nbformat": 4,
@@ -150,6 +151,7 @@ def fixture(volatile_text="wall time 12.3 ms\n", picture=None, frames=3) -> dict
                  figure="paths", caption="Optimizer [paths]"),
             code("journey", [result({"image/gif": b64(gif(20, 10, frames))})]),
             code("timing()", [stdout(volatile_text)], tags=["volatile"]),
+            code("bfgs()", [stdout(tolerant_text)], tags=["tolerant"]),
             code("# hidden in mdBook\nlet y = 2;"),
             code("setup()", [stdout("not shown\n")], tags=["remove-cell"]),
             code("hidden_input()", [stdout("only the output\n")], tags=["remove-input"]),
@@ -258,6 +260,16 @@ class Stale(unittest.TestCase):
 
     def test_volatile_output_does_not_count(self):
         self.assertEqual(self.reasons(fixture(volatile_text="wall time 99.9 ms\nand more\n")), [])
+
+    def test_tolerant_numbers_within_one_percent_do_not_count(self):
+        self.assertEqual(self.reasons(fixture(tolerant_text="BFGS 7 steps, loss 0.6901\n")), [])
+
+    def test_tolerant_numbers_beyond_one_percent_or_changed_words_count(self):
+        reasons = self.reasons(fixture(tolerant_text="BFGS 8 steps, loss 0.6899\n"))
+        self.assertEqual(len(reasons), 1)
+        self.assertIn("7 -> 8", reasons[0])
+        self.assertEqual(len(self.reasons(fixture(tolerant_text="L-BFGS 7 steps, loss 0.6899\n"))), 1)
+        self.assertEqual(len(self.reasons(fixture(tolerant_text="BFGS 7 steps, loss 0.6899, 3\n"))), 1)
 
     def test_changed_output_counts_and_names_the_line(self):
         nb = fixture()
