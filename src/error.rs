@@ -33,7 +33,8 @@ pub enum Error {
     /// A model or problem was configured with impossible values.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
-    /// A linear-algebra routine (LAPACK through ndarray-linalg) failed.
+    /// A linear-algebra routine of [`crate::linalg`] failed: a singular or
+    /// indefinite matrix, or non-finite entries.
     #[error("linear algebra: {0}")]
     Linalg(String),
     /// A problem does not provide what was asked of it (a default method of

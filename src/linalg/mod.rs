@@ -69,9 +69,9 @@ pub fn blas_single_threaded() {
 }
 
 /// What the linked OpenBLAS reports: its thread count and the name of the
-/// kernels it chose for this CPU (for example `"SkylakeX"` or `"Haswell"`).
-/// Printed by `quad-vs-grad --version`, so that a report of a moved number
-/// says which kernels argmin's products ran on.
+/// kernels it chose for this CPU (for example `"SkylakeX"` or `"Haswell"`),
+/// so that a report of a moved number can say which kernels argmin's
+/// products ran on (`cargo run --release --example linalg_timing` prints it).
 pub fn blas_info() -> (usize, String) {
     // SAFETY: OpenBLAS's documented getters; the core name is a static C string.
     unsafe {

@@ -10,8 +10,8 @@
 //! H = Jᵀ diag(λ/N) J  +  Σ_n u_n ∇²z_n        (Gauss–Newton part + residual)
 //! ```
 //!
-//! The first term is one GEMM over the batch (`D² N / 2` multiply-adds, the
-//! upper triangle only). With one hidden layer `z = w₂ᵀ tanh(Ŵ₁ x̂) + b₂`, the
+//! The first term is one Gram product over the batch (`D² N / 2` fixed-order
+//! multiply-adds, the upper triangle only). With one hidden layer `z = w₂ᵀ tanh(Ŵ₁ x̂) + b₂`, the
 //! residual is sparse and has a closed form (`φ = tanh`, `φ' = 1 − a²`,
 //! `φ'' = −2 a φ'`):
 //!
