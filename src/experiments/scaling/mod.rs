@@ -45,7 +45,7 @@
 //! |---|---|---|
 //! | GD, Adam | `N·D` (one loss and gradient) | `D`, `2D` |
 //! | L-BFGS | `N·D` per evaluation `+ 4mD` | `2mD` |
-//! | BFGS (argmin) | `N·D + 4D³` (argmin forms the update with two dense `D × D` products; the textbook update is `O(D²)`) | `D²` |
+//! | BFGS (argmin) | `N·D + 2D³` (argmin forms the update with two dense `D × D` products; the textbook update is `O(D²)`) | `D²` |
 //! | Newton | forming `H` `~ N·D²`, solving `~ D³/3` | `D²` |
 //! | GGN | forming `G = JᵀΛJ/N` `~ N·D²`, solving `~ D³/3` | `D²` |
 //! | Hessian-free | CG steps `× N·D` | `~6D` |

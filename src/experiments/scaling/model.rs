@@ -306,7 +306,7 @@ pub fn theory(kind: OptimizerKind, family: Family) -> (&'static str, f64, &'stat
         (K::Gd, _) => ("N·D", 1.0, "D"),
         (K::Adam, _) => ("N·D", 1.0, "2D"),
         (K::Lbfgs, _) => ("N·D + 4mD", 1.0, "2mD"),
-        (K::Bfgs, _) => ("N·D + 4D³ (argmin's dense update)", 3.0, "D²"),
+        (K::Bfgs, _) => ("N·D + 2D³ (argmin's dense update)", 3.0, "D²"),
         (K::Newton, _) => ("form N·D² + solve D³/6", 3.0, "D²"),
         (K::Ggn, _) => ("form N·D² + solve D³/6", 3.0, "D²"),
         (K::HessianFree, _) => ("CG steps × N·D", 1.0, "6D"),
