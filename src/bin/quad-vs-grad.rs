@@ -37,6 +37,8 @@ macro_rules! say {
 mod args;
 #[path = "quad-vs-grad/plan.rs"]
 mod plan;
+#[path = "quad-vs-grad/selection.rs"]
+mod selection;
 
 use args::{command, Args};
 use plan::{plan, Plan, Usage};

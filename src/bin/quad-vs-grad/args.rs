@@ -59,13 +59,8 @@ pub(crate) struct Args {
     pub(crate) tol: f64,
 
     /// Damping λ of the damped optimizers (help generated from the registry: see `damping_help`)
-    #[arg(
-        long,
-        default_value_t = RaceConfig::default().damping,
-        allow_negative_numbers = true,
-        value_name = "LAMBDA"
-    )]
-    pub(crate) damping: f64,
+    #[arg(long, allow_negative_numbers = true, value_name = "LAMBDA")]
+    pub(crate) damping: Option<f64>,
 
     /// Comma-separated optimizers to race (help generated from the registry: see `optimizers_help`)
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
@@ -75,15 +70,14 @@ pub(crate) struct Args {
     #[arg(long, value_enum, default_value_t = ProblemKind::OutputSlice)]
     pub(crate) problem: ProblemKind,
 
-    /// Hidden-layer widths of the full network, comma-separated (with --problem full)
+    /// Hidden-layer widths of the full network, comma-separated (with --problem full only) [default: 2]
     #[arg(
         long,
         allow_negative_numbers = true,
         value_delimiter = ',',
-        default_value = "2",
         value_name = "WIDTHS"
     )]
-    pub(crate) hidden: Vec<usize>,
+    pub(crate) hidden: Option<Vec<usize>>,
 
     /// Evaluation budget of each optimizer run: it stops ("budget") after this many loss, gradient or curvature evaluations, line searches included [default: 100 per step, at least 10000]
     #[arg(long, allow_negative_numbers = true, value_name = "N")]
@@ -180,9 +174,12 @@ pub(crate) fn lr_help() -> String {
 /// `--damping`: the damped kinds, from the registry.
 pub(crate) fn damping_help() -> String {
     format!(
-        "Damping λ of {} (the initial λ of the Levenberg-Marquardt ones: {})",
+        "Damping λ of {} (the initial λ of the Levenberg-Marquardt ones: {}); refused when no \
+         selected optimizer is damped, 0 refused for the Levenberg-Marquardt ones and kfac \
+         [default: {}]",
         names_where(|d| d.damping != DampingUse::None),
         names_where(|d| d.damping == DampingUse::LevenbergMarquardt),
+        RaceConfig::default().damping,
     )
 }
 

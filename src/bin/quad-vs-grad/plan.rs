@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::args::{Args, ProblemKind};
+use crate::selection::{check_selection, Explicit};
 use quad_vs_grad::prelude::*;
 use quad_vs_grad::race::{self, OptimizerSpec, RaceConfig, RacePreset};
 use quad_vs_grad::report::fmt_number;
@@ -121,7 +122,9 @@ pub(crate) fn plan(args: Args) -> Result<Plan, Usage> {
             fmt_number(args.tol)
         )));
     }
-    within("--damping", args.damping, 0.0, MAX_DAMPING, false)?;
+    if let Some(damping) = args.damping {
+        within("--damping", damping, 0.0, MAX_DAMPING, false)?;
+    }
     within("--max-seconds", args.max_seconds, 0.0, MAX_SECONDS, true)?;
     if args.max_evals == Some(0) {
         return Err(Usage("--max-evals must be at least 1, got 0".into()));
@@ -135,20 +138,26 @@ pub(crate) fn plan(args: Args) -> Result<Plan, Usage> {
     if args.fps == 0 || args.fps > 100 {
         return Err(Usage(format!("--fps must be in 1..=100, got {}", args.fps)));
     }
-    if args.hidden.is_empty()
-        || args.hidden.contains(&0)
-        || args.hidden.len() > 4
-        || args.hidden.iter().any(|&w| w > 64)
+    let hidden = args.hidden.clone().unwrap_or_else(|| vec![2]);
+    if hidden.is_empty()
+        || hidden.contains(&0)
+        || hidden.len() > 4
+        || hidden.iter().any(|&w| w > 64)
     {
         return Err(Usage(format!(
-            "--hidden must list 1 to 4 widths in 1..=64, got {:?}",
-            args.hidden
+            "--hidden must list 1 to 4 widths in 1..=64, got {hidden:?}"
         )));
+    }
+    if args.hidden.is_some() && args.problem != ProblemKind::Full {
+        return Err(Usage(
+            "--hidden has no effect without --problem full (the 2-D slices are of a fixed 2-2-1 net)"
+                .into(),
+        ));
     }
     let preset = match args.problem {
         ProblemKind::OutputSlice => RacePreset::reference(),
         ProblemKind::HiddenSlice => RacePreset::hidden_slice(),
-        ProblemKind::Full => RacePreset::full_network(&args.hidden, args.seed)
+        ProblemKind::Full => RacePreset::full_network(&hidden, args.seed)
             .map_err(|e| Usage(format!("--hidden: {e}")))?,
     };
     let mut start = preset.start.clone();
@@ -192,7 +201,7 @@ pub(crate) fn plan(args: Args) -> Result<Plan, Usage> {
     let mut cfg = preset.cfg.clone();
     cfg.max_iters = args.steps;
     cfg.tol = args.tol;
-    cfg.damping = args.damping;
+    cfg.damping = args.damping.unwrap_or(cfg.damping);
     cfg.lr = args.lr;
     cfg.batch_size = args.batch_size;
     cfg.curvature_batch_size = args.curvature_batch_size;
@@ -205,6 +214,18 @@ pub(crate) fn plan(args: Args) -> Result<Plan, Usage> {
         spec.check(&cfg)
             .map_err(|e| Usage(format!("--optimizers: {e}")))?;
     }
+    let grad_norm = preset
+        .problem
+        .gradient(&start)
+        .map(|g| g.dot(&g).sqrt())
+        .unwrap_or(f64::NAN);
+    let given = Explicit {
+        lr: args.lr,
+        damping: args.damping,
+        curvature_batch_size: args.curvature_batch_size,
+        curvature_seed: args.curvature_seed,
+    };
+    check_selection(&specs, &given, cfg.damping, cfg.tol, grad_norm)?;
     check_out_dir(&args.out_dir)?;
     Ok(Plan {
         preset,

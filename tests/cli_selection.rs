@@ -1,0 +1,93 @@
+//! Issue 25, failure 7: a flag value that an optimizer in the selection
+//! cannot use, or a flag that reaches no optimizer in the selection, is
+//! refused before any work: exit 2, one line naming the flag and the
+//! optimizers, nothing written.
+
+use assert_cmd::Command;
+
+fn cmd() -> Command {
+    Command::cargo_bin("quad-vs-grad").expect("binary built")
+}
+
+/// Runs `args` (no figures) in a fresh directory; exit code, stderr, files left.
+fn run(args: &[&str]) -> (Option<i32>, String, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cmd()
+        .args(args)
+        .args(["--no-figures", "--export", "--steps", "20", "--out-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let files = std::fs::read_dir(dir.path()).unwrap().count();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        files,
+    )
+}
+
+#[test]
+fn values_an_optimizer_in_the_selection_cannot_use_are_refused() {
+    for (args, needles) in [
+        (
+            &[
+                "--optimizers",
+                "ggn-lm,kfac-lm,hf-lm,kfac",
+                "--damping",
+                "0",
+            ][..],
+            &["--damping 0", "ggn-lm, kfac-lm, hf-lm, kfac"][..],
+        ),
+        (
+            &["--optimizers", "newton,ggn,kfac", "--damping", "1e12"][..],
+            &["--damping 1e12", "newton, ggn, kfac", "stop after one step"][..],
+        ),
+    ] {
+        let (code, stderr, files) = run(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        for n in needles {
+            assert!(stderr.contains(n), "{args:?}: {stderr} lacks {n}");
+        }
+        assert_eq!(files, 0, "{args:?}");
+    }
+}
+
+#[test]
+fn flags_that_reach_no_selected_optimizer_are_refused() {
+    for (args, flag) in [
+        (&["--optimizers", "bfgs", "--lr", "0.1"][..], "--lr"),
+        (&["--optimizers", "gd", "--damping", "0.5"][..], "--damping"),
+        (&["--hidden", "3"][..], "--hidden"),
+        (
+            &["--problem", "hidden-slice", "--hidden", "3"][..],
+            "--hidden",
+        ),
+        (&["--curvature-seed", "3"][..], "--curvature-seed"),
+        (
+            &["--optimizers", "gd,adam", "--curvature-batch-size", "3"][..],
+            "--curvature-batch-size",
+        ),
+    ] {
+        let (code, stderr, files) = run(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with(&format!("error: {flag} ")), "{stderr}");
+        assert!(stderr.contains("no effect"), "{stderr}");
+        assert_eq!(files, 0, "{args:?}");
+    }
+}
+
+#[test]
+fn the_same_flags_are_accepted_where_they_reach_an_optimizer() {
+    for args in [
+        &["--optimizers", "newton,ggn", "--damping", "0"][..],
+        &["--optimizers", "kfac,ggn-lm", "--damping", "1e-3"][..],
+        &["--optimizers", "bfgs,gd", "--lr", "0.1"][..],
+        &["--problem", "full", "--hidden", "3"][..],
+        &["--curvature-batch-size", "8", "--curvature-seed", "3"][..],
+    ] {
+        let (code, stderr, files) = run(args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert_eq!(files, 3, "{args:?}");
+    }
+}
