@@ -50,6 +50,7 @@ pub mod experiments;
 pub mod gradcheck;
 pub mod landscapes;
 pub mod mlp;
+pub mod outputs;
 pub mod plot;
 pub mod problem;
 pub mod race;

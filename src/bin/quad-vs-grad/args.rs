@@ -5,6 +5,9 @@ use std::path::PathBuf;
 use clap::{CommandFactory, Parser, ValueEnum};
 use quad_vs_grad::race::{self, DampingUse, RaceConfig, REGISTRY};
 
+/// The default of `--max-total-seconds`: two runs' default budgets.
+pub(crate) const MAX_TOTAL_SECONDS: f64 = 120.0;
+
 /// Which problem to race on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ProblemKind {
@@ -91,6 +94,15 @@ pub(crate) struct Args {
         value_name = "SECONDS"
     )]
     pub(crate) max_seconds: f64,
+
+    /// Time limit of the whole race in seconds, on top of each run's --max-seconds: the run going when it passes and every later one stop ("budget")
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = MAX_TOTAL_SECONDS,
+        value_name = "SECONDS"
+    )]
+    pub(crate) max_total_seconds: f64,
 
     /// Mini-batch size (help generated from the registry: see `batch_help`)
     #[arg(long, allow_negative_numbers = true, value_name = "N")]

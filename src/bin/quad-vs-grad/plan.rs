@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use crate::args::{Args, ProblemKind};
 use crate::selection::{check_selection, Explicit};
+use quad_vs_grad::outputs::recover;
 use quad_vs_grad::prelude::*;
 use quad_vs_grad::race::{self, OptimizerSpec, RaceConfig, RacePreset};
 use quad_vs_grad::report::fmt_number;
@@ -17,6 +18,9 @@ pub(crate) struct Plan {
     pub(crate) specs: Vec<OptimizerSpec>,
     /// Default optimizers left out in stochastic mode (no stochastic mode).
     pub(crate) left_out: Vec<OptimizerSpec>,
+    /// Default optimizers left out because their dense matrix would not
+    /// fit the memory limit, with the reason.
+    pub(crate) too_big: Vec<(OptimizerSpec, String)>,
     pub(crate) cfg: RaceConfig,
     pub(crate) out_dir: PathBuf,
     pub(crate) frames: usize,
@@ -126,6 +130,13 @@ pub(crate) fn plan(args: Args) -> Result<Plan, Usage> {
         within("--damping", damping, 0.0, MAX_DAMPING, false)?;
     }
     within("--max-seconds", args.max_seconds, 0.0, MAX_SECONDS, true)?;
+    within(
+        "--max-total-seconds",
+        args.max_total_seconds,
+        0.0,
+        MAX_SECONDS,
+        true,
+    )?;
     if args.max_evals == Some(0) {
         return Err(Usage("--max-evals must be at least 1, got 0".into()));
     }
@@ -209,10 +220,38 @@ pub(crate) fn plan(args: Args) -> Result<Plan, Usage> {
     cfg.seed = args.seed;
     cfg.max_evals = args.max_evals;
     cfg.max_seconds = args.max_seconds;
+    cfg.max_total_seconds = Some(args.max_total_seconds);
     cfg.validate().map_err(|e| Usage(e.to_string()))?;
     for spec in &specs {
         spec.check(&cfg)
             .map_err(|e| Usage(format!("--optimizers: {e}")))?;
+    }
+    // Dense curvature that cannot fit: refused when listed, left out of the
+    // default race (and said so) otherwise.
+    let dim = start.len();
+    let mut too_big = Vec::new();
+    if args.optimizers.is_some() {
+        for spec in &specs {
+            spec.check_size(dim, &cfg)
+                .map_err(|e| Usage(format!("--optimizers: {e}")))?;
+        }
+    } else {
+        let (keep, out): (Vec<_>, Vec<_>) = specs
+            .into_iter()
+            .partition(|s| s.check_size(dim, &cfg).is_ok());
+        specs = keep;
+        too_big = out
+            .into_iter()
+            .map(|s| {
+                let why = s.check_size(dim, &cfg).err().map(|e| e.to_string());
+                (s, why.unwrap_or_default())
+            })
+            .collect();
+        if specs.is_empty() {
+            return Err(Usage(
+                "--hidden: every optimizer of the default race needs a dense matrix that does not fit; list matrix-free ones with --optimizers (hf, kfac, lbfgs, adam)".into(),
+            ));
+        }
     }
     let grad_norm = preset
         .problem
@@ -232,6 +271,7 @@ pub(crate) fn plan(args: Args) -> Result<Plan, Usage> {
         start,
         specs,
         left_out,
+        too_big,
         cfg,
         out_dir: args.out_dir,
         frames: args.frames,
@@ -242,13 +282,15 @@ pub(crate) fn plan(args: Args) -> Result<Plan, Usage> {
     })
 }
 
-/// Creates the output directory if needed and proves it writable.
+/// Creates the output directory if needed, completes or removes what a
+/// killed run left in it ([`recover`]), and proves it writable.
 pub(crate) fn check_out_dir(dir: &Path) -> Result<(), Usage> {
     let fail = |why: String| Usage(format!("--out-dir {}: {why}", dir.display()));
     if dir.exists() && !dir.is_dir() {
         return Err(fail("not a directory".into()));
     }
     std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    recover(dir).map_err(|e| fail(format!("cannot clean up after an earlier run ({e})")))?;
     let probe = dir.join(format!(".quad-vs-grad-probe-{}", std::process::id()));
     std::fs::write(&probe, b"").map_err(|e| fail(format!("not writable ({e})")))?;
     let _ = std::fs::remove_file(&probe);
