@@ -230,6 +230,21 @@ mod tests {
     }
 
     #[test]
+    fn a_failure_while_staging_leaves_nothing() {
+        // the second file cannot be created (its name is too long), as a
+        // full disk fails a write: the first must not appear either
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.png"), b"old").unwrap();
+        let files = vec![
+            ("a.png".to_string(), vec![1u8; 10]),
+            ("b".repeat(300), vec![2u8]),
+        ];
+        assert!(commit_all(dir.path(), &files).is_err());
+        assert_eq!(names(dir.path()), ["a.png"]);
+        assert_eq!(std::fs::read(dir.path().join("a.png")).unwrap(), b"old");
+    }
+
+    #[test]
     fn recovery_completes_a_committed_set_and_discards_the_rest() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();

@@ -170,12 +170,12 @@ pub fn pca_plane(problem: &XorProblem, traces: &[Trace]) -> Result<PcaPlane> {
     };
 
     let param = problem.parameterisation();
-    let origin = problem.theta(&projection.mean);
+    let origin = problem.theta(&projection.mean)?;
     let d_theta = origin.len();
     let mut directions = Array2::zeros((2, d_theta));
     for r in 0..2 {
         let u = projection.components.row(r).to_owned();
-        directions.row_mut(r).assign(&param.expand_vec(&u));
+        directions.row_mut(r).assign(&param.expand_vec(&u)?);
     }
     let plane = Plane { origin, directions };
     let name = format!("{}, plane of PC1/PC2 of all iterates", problem.name());

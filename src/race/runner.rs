@@ -544,11 +544,26 @@ fn run_within<P: RaceProblem>(
     let checked = cfg
         .validate()
         .and_then(|()| spec.check(cfg))
+        .and_then(|()| check_start(problem, start))
         .and_then(|()| spec.check_size(start.len(), cfg));
     if let Err(e) = checked {
         return failed(problem, start, &label, settings, e.to_string());
     }
     run_kind(problem, start, &label, spec.kind, settings, cfg, deadline)
+}
+
+/// A start the problem refuses for its shape (the wrong number of
+/// entries) is an error, not a run that "diverges" on its non-finite loss.
+fn check_start<P: RaceProblem>(problem: &P, start: &Array1<f64>) -> crate::Result<()> {
+    match problem.full_batch_cost(start) {
+        Err(e) => match e.downcast_ref::<crate::Error>() {
+            Some(crate::Error::Shape(why)) => {
+                Err(crate::Error::Shape(format!("start point: {why}")))
+            }
+            _ => Ok(()),
+        },
+        Ok(_) => Ok(()),
+    }
 }
 
 /// Runs one optimizer from `start` and returns its [`Trace`].
