@@ -243,7 +243,10 @@ pub(crate) fn plan(args: Args) -> Result<Plan, Usage> {
         too_big = out
             .into_iter()
             .map(|s| {
-                let why = s.check_size(dim, &cfg).err().map(|e| e.to_string());
+                let why = s.check_size(dim, &cfg).err().map(|e| match e {
+                    quad_vs_grad::Error::InvalidConfig(why) => why,
+                    e => e.to_string(),
+                });
                 (s, why.unwrap_or_default())
             })
             .collect();
