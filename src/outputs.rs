@@ -22,6 +22,10 @@
 //! the temporaries `.NAME.tmp-PID` of [`write_atomic`](crate::report::write_atomic)
 //! whose writer is gone. The CLI calls it on its output directory before
 //! every run.
+//!
+//! Concurrent writers into one directory take turns for step 3 (a lock
+//! file, [`LOCK_NAME`], taken over when its owner is gone), so the
+//! directory ends up holding one writer's complete set, never a mix.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -71,8 +75,67 @@ pub fn commit_all(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
         let _ = std::fs::remove_dir_all(&stage);
         return Err(e);
     }
-    // committed: move every file into place
+    // committed: move every file into place, one writer at a time (two
+    // runs renaming into one directory at once would interleave)
+    let _lock = DirLock::acquire(dir)?;
     roll_forward(dir, &stage)
+}
+
+/// The name of the lock file that serialises the renames of concurrent
+/// writers into one directory (it holds the owner's PID).
+pub const LOCK_NAME: &str = ".quad-vs-grad-lock";
+
+/// How long a writer waits for another one's renames (they take
+/// milliseconds) before it gives up.
+const LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// An exclusive lock on a directory's renames, released on drop; a lock
+/// whose owner is gone is taken over.
+struct DirLock {
+    path: PathBuf,
+}
+
+impl DirLock {
+    fn acquire(dir: &Path) -> Result<Self> {
+        let path = dir.join(LOCK_NAME);
+        let t0 = std::time::Instant::now();
+        loop {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    let _ = write!(f, "{}", std::process::id());
+                    return Ok(Self { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let owner = std::fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|s| s.trim().parse::<u32>().ok());
+                    // an owner still writing its PID reads as `None`: wait
+                    if owner.is_some_and(|pid| writer_gone(pid, &path)) {
+                        let _ = std::fs::remove_file(&path);
+                        continue;
+                    }
+                    if t0.elapsed() > LOCK_WAIT {
+                        return Err(io_err(&path)(std::io::Error::new(
+                            std::io::ErrorKind::WouldBlock,
+                            "another run is still writing into this directory",
+                        )));
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => return Err(io_err(&path)(e)),
+            }
+        }
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// Steps 1 and 2: the files, synced, then the manifest.
@@ -168,10 +231,19 @@ pub fn recover(dir: &Path) -> Result<Recovery> {
                 continue;
             }
             if path.join(MANIFEST).exists() {
+                let _lock = DirLock::acquire(dir)?;
                 roll_forward(dir, &path)?;
                 done.completed.push(path);
             } else {
                 std::fs::remove_dir_all(&path).map_err(io_err(&path))?;
+                done.removed.push(path);
+            }
+        } else if name == LOCK_NAME {
+            let owner = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|s| s.trim().parse::<u32>().ok());
+            if owner.is_some_and(|pid| writer_gone(pid, &path)) {
+                let _ = std::fs::remove_file(&path);
                 done.removed.push(path);
             }
         } else if let Some(pid) = temporary_pid(&name) {

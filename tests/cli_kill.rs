@@ -43,7 +43,7 @@ fn entries(dir: &Path) -> Vec<String> {
 /// Which run's outputs `dir` holds: `None` if none, else the start `x0` of
 /// the run that wrote them, after checking that every file is there and
 /// complete, and that they all come from that one run.
-fn generation(dir: &Path, figures: &[(String, Vec<u8>, Vec<u8>)]) -> Option<String> {
+fn generation(dir: &Path, figures: &Figures) -> Option<String> {
     let names = entries(dir);
     if names.is_empty() {
         return None;
@@ -74,22 +74,47 @@ fn generation(dir: &Path, figures: &[(String, Vec<u8>, Vec<u8>)]) -> Option<Stri
     Some(x0)
 }
 
-#[test]
-fn a_killed_run_leaves_all_of_its_outputs_or_none_and_no_temporaries() {
-    // the figures of the old run (x0 = 1) and the new one (x0 = 1.5)
-    let refs = tempfile::tempdir().unwrap();
-    let (old_dir, new_dir) = (refs.path().join("old"), refs.path().join("new"));
+/// Each figure's name, with its bytes from the old run and the new one.
+type Figures = Vec<(String, Vec<u8>, Vec<u8>)>;
+
+/// The figures of an old run (x0 = 1) and a new one (x0 = 1.5), and how
+/// long the new one took; the old run's directory.
+fn reference_runs(refs: &Path) -> (Figures, std::time::Duration) {
+    let (old_dir, new_dir) = (refs.join("old"), refs.join("new"));
     assert!(writer(&old_dir, "1").status().unwrap().success());
     let t0 = Instant::now();
     assert!(writer(&new_dir, "1.5").status().unwrap().success());
     let full = t0.elapsed();
-    let figures: Vec<(String, Vec<u8>, Vec<u8>)> = ["paths.png", "journey.gif"]
+    let figures = ["paths.png", "journey.gif"]
         .iter()
         .map(|n| {
             let read = |d: &Path| std::fs::read(d.join(n)).unwrap();
             (n.to_string(), read(&old_dir), read(&new_dir))
         })
         .collect();
+    (figures, full)
+}
+
+#[test]
+fn concurrent_runs_into_one_directory_leave_one_complete_set() {
+    let refs = tempfile::tempdir().unwrap();
+    let (figures, _) = reference_runs(refs.path());
+    let dir = tempfile::tempdir().unwrap();
+    let children: Vec<_> = ["1", "1.5", "1", "1.5"]
+        .iter()
+        .map(|x0| writer(dir.path(), x0).spawn().unwrap())
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    assert!(generation(dir.path(), &figures).is_some());
+}
+
+#[test]
+fn a_killed_run_leaves_all_of_its_outputs_or_none_and_no_temporaries() {
+    let refs = tempfile::tempdir().unwrap();
+    let (figures, full) = reference_runs(refs.path());
+    let old_dir = refs.path().join("old");
     let kills = 14u32;
     let (mut none, mut old, mut new) = (0, 0, 0);
     for i in 0..kills {
