@@ -64,6 +64,8 @@ fn flags_that_reach_no_selected_optimizer_are_refused() {
             "--hidden",
         ),
         (&["--curvature-seed", "3"][..], "--curvature-seed"),
+        (&["--frames", "10"][..], "--frames"),
+        (&["--fps", "10"][..], "--fps"),
         (
             &["--optimizers", "gd,adam", "--curvature-batch-size", "3"][..],
             "--curvature-batch-size",

@@ -129,23 +129,13 @@ pub(crate) struct Args {
     #[arg(long, default_value = ".", value_name = "DIR")]
     pub(crate) out_dir: PathBuf,
 
-    /// Maximum number of animation frames
-    #[arg(
-        long,
-        allow_negative_numbers = true,
-        default_value_t = 120,
-        value_name = "N"
-    )]
-    pub(crate) frames: usize,
+    /// Maximum number of animation frames (refused with --no-figures) [default: 120]
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub(crate) frames: Option<usize>,
 
-    /// Animation frames per second
-    #[arg(
-        long,
-        allow_negative_numbers = true,
-        default_value_t = 12,
-        value_name = "FPS"
-    )]
-    pub(crate) fps: u32,
+    /// Animation frames per second (refused with --no-figures) [default: 12]
+    #[arg(long, allow_negative_numbers = true, value_name = "FPS")]
+    pub(crate) fps: Option<u32>,
 
     /// Also write traces.csv, traces.json (every iterate, with the settings each run used) and data.csv
     #[arg(long)]

@@ -140,14 +140,25 @@ pub(crate) fn plan(args: Args) -> Result<Plan, Usage> {
     if args.max_evals == Some(0) {
         return Err(Usage("--max-evals must be at least 1, got 0".into()));
     }
-    if args.frames < 2 || args.frames > 1000 {
-        return Err(Usage(format!(
-            "--frames must be in 2..=1000, got {}",
-            args.frames
-        )));
+    let (frames, fps) = (args.frames.unwrap_or(120), args.fps.unwrap_or(12));
+    if !(2..=1000).contains(&frames) {
+        return Err(Usage(format!("--frames must be in 2..=1000, got {frames}")));
     }
-    if args.fps == 0 || args.fps > 100 {
-        return Err(Usage(format!("--fps must be in 1..=100, got {}", args.fps)));
+    if fps == 0 || fps > 100 {
+        return Err(Usage(format!("--fps must be in 1..=100, got {fps}")));
+    }
+    if args.no_figures {
+        if let Some(flag) = [
+            ("--frames", args.frames.is_some()),
+            ("--fps", args.fps.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(f, given)| given.then_some(f))
+        {
+            return Err(Usage(format!(
+                "{flag} has no effect with --no-figures (no animation is drawn)"
+            )));
+        }
     }
     let hidden = args.hidden.clone().unwrap_or_else(|| vec![2]);
     if hidden.is_empty()
@@ -277,8 +288,8 @@ pub(crate) fn plan(args: Args) -> Result<Plan, Usage> {
         too_big,
         cfg,
         out_dir: args.out_dir,
-        frames: args.frames,
-        fps: args.fps,
+        frames,
+        fps,
         export: args.export,
         figures: !args.no_figures,
         quiet: args.quiet,
