@@ -166,6 +166,10 @@ impl Parameterisation {
     }
 
     /// Maps a θ-space matrix to p-space: `D M Dᵀ` (identity when full).
+    ///
+    /// # Panics
+    /// If `m` is not `D_θ × D_θ` for a plane (the crate calls it only on
+    /// matrices it formed for the plane's network).
     pub fn reduce_mat(&self, m: Array2<f64>) -> Array2<f64> {
         match self {
             Self::Full => m,
@@ -174,6 +178,10 @@ impl Parameterisation {
     }
 
     /// Maps a θ-space Jacobian (`N × D_θ`) to p-space: `J Dᵀ`.
+    ///
+    /// # Panics
+    /// If `j` does not have `D_θ` columns for a plane (the crate calls it
+    /// only on Jacobians it formed for the plane's network).
     pub fn reduce_jacobian(&self, j: Array2<f64>) -> Array2<f64> {
         match self {
             Self::Full => j,
