@@ -93,3 +93,58 @@ fn the_same_flags_are_accepted_where_they_reach_an_optimizer() {
         assert_eq!(files, 3, "{args:?}");
     }
 }
+
+/// Issue 25, failure 1: dense curvature that cannot fit the memory limit
+/// is refused up front with the size and the limit, or left out of the
+/// default race with a note; `--max-dense-mb` moves the limit.
+#[test]
+fn dense_curvature_that_cannot_fit_is_refused_or_left_out() {
+    let big = ["--problem", "full", "--hidden", "64,64,64,64"];
+    let (code, stderr, files) = run(&[&big[..], &["--optimizers", "lbfgs,newton"]].concat());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`newton` needs a dense 12737 × 12737 matrix (1238 MB)")
+            && stderr.contains("limit of 64 MB")
+            && stderr.contains("hf, kfac or lbfgs"),
+        "{stderr}"
+    );
+    assert_eq!(files, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let out = cmd()
+        .args(big)
+        .args(["--steps", "2", "--no-figures", "--out-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    for label in ["Newton", "BFGS", "GGN"] {
+        assert!(
+            stdout.contains(&format!("left out of the default race: {label} (`")),
+            "{stdout}"
+        );
+    }
+    // the limit itself must lie in 1..=1024 MiB
+    let (code, stderr, _) = run(&[
+        "--problem",
+        "full",
+        "--hidden",
+        "64",
+        "--optimizers",
+        "newton",
+        "--max-dense-mb",
+        "0",
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--max-dense-mb"), "{stderr}");
+    let (code, stderr, _) = run(&[
+        &big[..],
+        &["--optimizers", "newton", "--max-dense-mb", "2000"],
+    ]
+    .concat());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--max-dense-mb must be in 1..=1024"),
+        "{stderr}"
+    );
+}

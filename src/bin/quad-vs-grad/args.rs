@@ -104,6 +104,15 @@ pub(crate) struct Args {
     )]
     pub(crate) max_total_seconds: f64,
 
+    /// Memory limit of one dense D x D matrix in MiB (8 D^2 bytes): the optimizers that keep one (newton, saddle-free, ggn, ggn-lm, argmin-newton, bfgs, trust-region, adaptive-gd, sbfgs, obfgs) are refused above it, or left out of the default race
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = quad_vs_grad::race::MAX_DENSE_BYTES >> 20,
+        value_name = "MIB"
+    )]
+    pub(crate) max_dense_mb: u64,
+
     /// Mini-batch size (help generated from the registry: see `batch_help`)
     #[arg(long, allow_negative_numbers = true, value_name = "N")]
     pub(crate) batch_size: Option<usize>,

@@ -68,6 +68,11 @@ pub(crate) const MAX_DAMPING: f64 = 1e12;
 /// The largest wall-time budget per run the CLI accepts (`--max-seconds`): one day.
 pub(crate) const MAX_SECONDS: f64 = 86_400.0;
 
+/// The largest `--max-dense-mb`: 1 GiB per dense matrix (the dense kinds
+/// hold several, so the whole run stays near the 2 GB the CLI aims at only
+/// well below it).
+pub(crate) const MAX_DENSE_MB: u64 = 1024;
+
 /// The optimizers named in `--optimizers`, each once: a name or alias
 /// naming a kind already listed is refused.
 pub(crate) fn parse_optimizers(names: &[String]) -> Result<Vec<OptimizerSpec>, Usage> {
@@ -137,6 +142,12 @@ pub(crate) fn plan(args: Args) -> Result<Plan, Usage> {
         MAX_SECONDS,
         true,
     )?;
+    if !(1..=MAX_DENSE_MB).contains(&args.max_dense_mb) {
+        return Err(Usage(format!(
+            "--max-dense-mb must be in 1..={MAX_DENSE_MB}, got {}",
+            args.max_dense_mb
+        )));
+    }
     if args.max_evals == Some(0) {
         return Err(Usage("--max-evals must be at least 1, got 0".into()));
     }
@@ -232,6 +243,7 @@ pub(crate) fn plan(args: Args) -> Result<Plan, Usage> {
     cfg.max_evals = args.max_evals;
     cfg.max_seconds = args.max_seconds;
     cfg.max_total_seconds = Some(args.max_total_seconds);
+    cfg.max_dense_bytes = args.max_dense_mb << 20;
     cfg.validate().map_err(|e| Usage(e.to_string()))?;
     for spec in &specs {
         spec.check(&cfg)
