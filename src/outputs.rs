@@ -8,7 +8,7 @@
 //! cannot be renamed at once. So [`commit_all`] works like a journal:
 //!
 //! 1. every file is written and synced into a staging directory
-//!    `DIR/.quad-vs-grad-stage-PID/`; a failure (a full disk) removes the
+//!    `DIR/.quad-vs-grad-stage-PID-N/` (`N` counts the calls of a process); a failure (a full disk) removes the
 //!    staging directory, and nothing has appeared;
 //! 2. a manifest naming the files is written and renamed into the staging
 //!    directory: from this moment the set is committed;
@@ -29,11 +29,12 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::error::{Error, Result};
 
-/// The prefix of a staging directory (`.quad-vs-grad-stage-PID`).
+/// The prefix of a staging directory (`.quad-vs-grad-stage-PID-N`).
 pub const STAGE_PREFIX: &str = ".quad-vs-grad-stage-";
 
 /// The manifest's name inside a staging directory.
@@ -69,7 +70,10 @@ pub fn commit_all(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
             )));
         }
     }
-    let stage = dir.join(format!("{STAGE_PREFIX}{}", std::process::id()));
+    // one staging directory per call, also for calls from several threads
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let stage = dir.join(format!("{STAGE_PREFIX}{}-{call}", std::process::id()));
     let staged = stage_files(&stage, files);
     if let Err(e) = staged {
         let _ = std::fs::remove_dir_all(&stage);
@@ -226,7 +230,11 @@ pub fn recover(dir: &Path) -> Result<Recovery> {
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let path = entry.path();
-        if let Some(pid) = name.strip_prefix(STAGE_PREFIX).and_then(|p| p.parse().ok()) {
+        let stage_pid = name
+            .strip_prefix(STAGE_PREFIX)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse().ok());
+        if let Some(pid) = stage_pid {
             if !writer_gone(pid, &path) {
                 continue;
             }
@@ -299,6 +307,37 @@ mod tests {
         );
         assert!(commit_all(dir.path(), &[("../x".into(), vec![])]).is_err());
         assert!(commit_all(dir.path(), &[(".hidden".into(), vec![])]).is_err());
+    }
+
+    #[test]
+    fn concurrent_commits_leave_one_complete_set() {
+        // 4 writers, each committing sets whose 3 files all carry its
+        // number; afterwards (and never in between, for the last state)
+        // the directory holds one writer's complete set
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::thread::scope(|scope| {
+            for w in 0u8..4 {
+                scope.spawn(move || {
+                    for _ in 0..25 {
+                        let files: Vec<(String, Vec<u8>)> = ["a", "b", "c"]
+                            .iter()
+                            .map(|n| (n.to_string(), vec![w; 64]))
+                            .collect();
+                        commit_all(d, &files).unwrap();
+                    }
+                });
+            }
+        });
+        assert_eq!(names(d), ["a", "b", "c"]);
+        let a = std::fs::read(d.join("a")).unwrap();
+        for n in ["b", "c"] {
+            assert_eq!(
+                std::fs::read(d.join(n)).unwrap(),
+                a,
+                "{n} from another writer than a"
+            );
+        }
     }
 
     #[test]
