@@ -46,7 +46,7 @@ fn bench(c: &mut Criterion) {
     for (name, problem, p) in problems() {
         let v = Array1::from_iter((0..p.len()).map(|i| 0.3 - 0.01 * (i % 7) as f64));
         let mlp = problem.mlp().clone();
-        let theta = problem.theta(&p);
+        let theta = problem.theta(&p).unwrap();
         let vt = Array1::from_iter((0..theta.len()).map(|i| 0.3 - 0.01 * (i % 7) as f64));
         let data = problem.active_data().clone();
 

@@ -231,12 +231,18 @@ impl Dataset {
 
     /// The examples at `indices`, in that order (duplicates allowed).
     ///
-    /// # Panics
-    /// If an index is `>= self.len()`.
-    pub fn subset(&self, indices: &[usize]) -> Self {
+    /// # Errors
+    /// [`Error::InvalidData`] if an index is `>= self.len()`.
+    pub fn subset(&self, indices: &[usize]) -> Result<Self> {
+        if let Some(&i) = indices.iter().find(|&&i| i >= self.len()) {
+            return Err(Error::InvalidData(format!(
+                "index {i} is out of range for a data set of {} examples",
+                self.len()
+            )));
+        }
         let x = self.x.select(ndarray::Axis(0), indices);
         let y = self.y.select(ndarray::Axis(0), indices);
-        Self { x, y }
+        Ok(Self { x, y })
     }
 
     /// Fraction of examples whose label disagrees with [`xor_label`] of their

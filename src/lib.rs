@@ -57,6 +57,7 @@ pub mod gradcheck;
 pub mod landscapes;
 pub mod linalg;
 pub mod mlp;
+pub mod outputs;
 pub mod plot;
 pub mod problem;
 pub mod race;

@@ -218,7 +218,8 @@ fn extreme_accepted_input_works_and_budgets_show_in_the_table() {
             "--lr",
             "1e6",
         ][..],
-        &["--damping", "1e12", "--tol", "1e300", "--lr", "1e-300"][..],
+        &["--damping", "1e3", "--tol", "1e-300", "--lr", "1e-300"][..],
+        &["--tol", "1e300", "--optimizers", "gd,adam,bfgs"][..],
     ] {
         let dir = tempfile::tempdir().unwrap();
         let out = cmd()

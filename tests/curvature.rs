@@ -40,7 +40,7 @@ fn fisher_by_definition(problem: &XorProblem, p: &Array1<f64>) -> Array2<f64> {
     let probs = problem.probabilities(p).unwrap();
     for n in 0..data.len() {
         for (label, prob) in [(1.0, probs[n]), (0.0, 1.0 - probs[n])] {
-            let mut one = data.subset(&[n]);
+            let mut one = data.subset(&[n]).unwrap();
             one.y[0] = label;
             let pr = XorProblem::new(
                 one,
@@ -164,7 +164,7 @@ fn kfac_is_exact_for_one_example() {
         let mlp = Mlp::new(widths).unwrap();
         let data = small_data();
         for n in [0, 5, 17] {
-            let one = data.subset(&[n]);
+            let one = data.subset(&[n]).unwrap();
             let problem = XorProblem::new(one, mlp.clone(), Parameterisation::Full).unwrap();
             let p = mlp.init(n as u64 + 100);
             for kind in [FisherKind::Exact, FisherKind::Empirical] {

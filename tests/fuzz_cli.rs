@@ -4,7 +4,11 @@
 //!
 //! Every case must exit with 0 or 2, print no panic, finish within 20 s, print
 //! no message with more than one line of digits, and leave no file behind
-//! when it exits with 2. 40 cases (`CASES`), most without figures (drawing
+//! when it exits with 2. A case that exits with 0 must have the outcome
+//! `check_traces` expects of every optimizer it ran (none refused after
+//! being accepted; each at least one step unless its stop says why not);
+//! a runner that does nothing fails that oracle
+//! (`the_oracle_fails_a_runner_that_does_nothing`). 120 cases (`CASES`), most without figures (drawing
 //! is not the point) and about three in ten drawing with 2–4 frames.
 
 use std::path::Path;
@@ -15,7 +19,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
 
 /// Number of fuzz cases run by [`cli_never_panics_hangs_or_exits_1`].
-const CASES: u32 = 40;
+const CASES: u32 = 120;
 
 /// The longest a case may take (the suite runs on 2 shared cores, unoptimised).
 const LIMIT: Duration = Duration::from_secs(20);
@@ -135,9 +139,9 @@ fn args() -> impl Strategy<Value = (Vec<String>, bool)> {
                 } else {
                     v.push("--no-figures".to_string());
                 }
-                if export {
-                    v.push("--export".to_string());
-                }
+                // the exports are what the oracle reads (see `check_traces`)
+                let _ = export;
+                v.push("--export".to_string());
                 // The wall-time budget is what bounds a legal run of 10⁷ steps:
                 // keep it within the case's time limit unless the case sets it.
                 if !v.iter().any(|a| a == "--max-seconds") {
@@ -146,6 +150,39 @@ fn args() -> impl Strategy<Value = (Vec<String>, bool)> {
                 (v, draw)
             },
         )
+}
+
+/// The oracle for a run the CLI accepted (exit 0), from its
+/// `traces.json`: it validated every flag against the selection, so no
+/// optimizer may be refused after the fact (a `Failed` run without a
+/// step: "accepted, then refused"), and every optimizer must take at least
+/// one step unless its stop says why not (a budget spent before the first
+/// step, a start already converged, or a start that diverged).
+fn check_traces(args: &[String], json: &[u8]) -> Result<usize, String> {
+    let traces: serde_json::Value =
+        serde_json::from_slice(json).map_err(|e| format!("{args:?}: traces.json: {e}"))?;
+    let traces = traces
+        .as_array()
+        .filter(|a| !a.is_empty())
+        .ok_or(format!("{args:?}: no traces"))?;
+    for t in traces {
+        let name = t["optimizer"].as_str().unwrap_or("?");
+        let steps = t["iterates"]
+            .as_array()
+            .map_or(0, |v| v.len().saturating_sub(1));
+        let stop = &t["stop"];
+        let why_not = stop.get("Budget").is_some()
+            || stop.get("Diverged").is_some()
+            || stop == "GradientNorm"
+            || stop == "StepNorm";
+        if stop.get("Failed").is_some() && steps == 0 {
+            return Err(format!("{args:?}: {name} accepted, then refused: {stop}"));
+        }
+        if steps == 0 && !why_not {
+            return Err(format!("{args:?}: {name} took no step ({stop})"));
+        }
+    }
+    Ok(traces.len())
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
@@ -164,9 +201,20 @@ fn longest_digit_run(s: &str) -> usize {
         .unwrap_or(0)
 }
 
+/// What one case left: exit code, stdout, stderr, elapsed, files left, and
+/// the bytes of `traces.json` if written.
+type CaseResult = (
+    Option<i32>,
+    String,
+    String,
+    Duration,
+    Vec<String>,
+    Option<Vec<u8>>,
+);
+
 /// Runs the binary with `args` in a fresh directory, killing it past
-/// [`LIMIT`]; returns (exit code, stdout, stderr, elapsed, files left).
-fn run_case(args: &[String]) -> (Option<i32>, String, String, Duration, Vec<String>) {
+/// [`LIMIT`].
+fn run_case(args: &[String]) -> CaseResult {
     let dir = tempfile::tempdir().unwrap();
     let t0 = Instant::now();
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("quad-vs-grad"))
@@ -188,13 +236,46 @@ fn run_case(args: &[String]) -> (Option<i32>, String, String, Duration, Vec<Stri
     let _ = child.kill();
     let out = child.wait_with_output().unwrap();
     let files = files_in(dir.path());
+    let json = std::fs::read(dir.path().join("traces.json")).ok();
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
         elapsed,
         files,
+        json,
     )
+}
+
+/// The mutation check: the traces a CLI whose runner does nothing would
+/// export (every optimizer failed at its start) fail the oracle, while the
+/// real ones of the same command pass it.
+#[test]
+fn the_oracle_fails_a_runner_that_does_nothing() {
+    let args: Vec<String> = [
+        "--optimizers",
+        "gd,newton,bfgs",
+        "--steps",
+        "5",
+        "--no-figures",
+        "--export",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (code, _, stderr, _, _, json) = run_case(&args);
+    assert_eq!(code, Some(0), "{stderr}");
+    let json = json.expect("traces.json");
+    assert_eq!(check_traces(&args, &json), Ok(3));
+    let mut traces: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    for t in traces.as_array_mut().unwrap() {
+        let start = t["iterates"][0].clone();
+        t["iterates"] = serde_json::json!([start]);
+        t["stop"] = serde_json::json!({ "Failed": "did nothing" });
+    }
+    let nothing = serde_json::to_vec(&traces).unwrap();
+    let err = check_traces(&args, &nothing).unwrap_err();
+    assert!(err.contains("accepted, then refused"), "{err}");
 }
 
 #[test]
@@ -216,7 +297,7 @@ fn cli_never_panics_hangs_or_exits_1() {
     let counts = std::cell::RefCell::new((0usize, 0usize, 0usize));
     runner
         .run(&args(), |(args, draw)| {
-            let (code, stdout, stderr, elapsed, files) = run_case(&args);
+            let (code, stdout, stderr, elapsed, files, json) = run_case(&args);
             prop_assert!(elapsed < LIMIT, "{args:?} took {elapsed:?}");
             prop_assert!(
                 matches!(code, Some(0) | Some(2)),
@@ -235,6 +316,8 @@ fn cli_never_panics_hangs_or_exits_1() {
                 c.1 += 1;
             } else {
                 c.0 += 1;
+                let json = json.ok_or(TestCaseError::fail(format!("{args:?}: no traces.json")))?;
+                check_traces(&args, &json).map_err(TestCaseError::fail)?;
                 if draw {
                     prop_assert!(files.contains(&"paths.png".to_string()), "{args:?}");
                     c.2 += 1;

@@ -2,26 +2,29 @@
 //! print a summary, and draw `paths.png` and `journey.gif`.
 //!
 //! A thin command line over the library: parse and validate the flags, run
-//! the race, render the figures in memory, then write every file atomically.
+//! the race, render the figures in memory, then write the files all or
+//! nothing ([`commit_all`]): a failure or a kill leaves either every output
+//! of the run or none, and the next run completes or discards what a killed
+//! one left ([`recover`](quad_vs_grad::outputs::recover)).
 //! Bad input exits with code 2 and a one-line message naming the flag,
 //! before any work is done and without leaving files behind; any later
 //! failure exits with 2 as well (no path exits with 1). Every optimizer run
-//! has a budget (`--max-evals`, `--max-seconds`), so no run can hang.
+//! has a budget (`--max-evals`, `--max-seconds`), the whole race one more
+//! (`--max-total-seconds`), and dense curvature that would not fit the
+//! memory limit is refused up front, so no run can hang or exhaust memory.
 //!
 //! The flags and their help texts are in `quad-vs-grad/args.rs`, their
 //! validation into a plan in `quad-vs-grad/plan.rs`; the run is here.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::FromArgMatches;
+use quad_vs_grad::outputs::commit_all;
 use quad_vs_grad::plot::{self, AnimationOptions, PathsStyle};
 use quad_vs_grad::prelude::*;
 use quad_vs_grad::race::{self, OptimizerSpec};
-use quad_vs_grad::report::{
-    dataset_csv, fmt_number, traces_csv, traces_json, write_atomic, Summary,
-};
+use quad_vs_grad::report::{dataset_csv, fmt_number, traces_csv, traces_json, Summary};
 
 /// `println!` that ignores a closed stdout (`quad-vs-grad | head`) instead of panicking.
 macro_rules! say {
@@ -37,6 +40,8 @@ macro_rules! say {
 mod args;
 #[path = "quad-vs-grad/plan.rs"]
 mod plan;
+#[path = "quad-vs-grad/selection.rs"]
+mod selection;
 
 use args::{command, Args};
 use plan::{plan, Plan, Usage};
@@ -72,6 +77,9 @@ fn run(plan: Plan) -> Result<(), String> {
                 );
             }
         }
+        for (spec, why) in &plan.too_big {
+            say!("left out of the default race: {} ({why})", spec.label);
+        }
         if let Some(c) = plan.cfg.curvature_batch_size {
             say!(
                 "curvature from separate batches of {c} (seed {}) for the damped optimizers",
@@ -84,7 +92,7 @@ fn run(plan: Plan) -> Result<(), String> {
     }
 
     let t1 = Instant::now();
-    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     if plan.figures {
         let (grid, shown) = plot::landscape(problem, &traces, None, 200)
             .map_err(|e| format!("evaluating the loss landscape failed: {e}"))?;
@@ -112,32 +120,31 @@ fn run(plan: Plan) -> Result<(), String> {
         });
         let paths = paths.map_err(|e| format!("drawing paths.png failed: {e}"))?;
         let journey = journey.map_err(|e| format!("drawing journey.gif failed: {e}"))?;
-        files.push((plan.out_dir.join("paths.png"), paths.into_bytes()));
-        files.push((plan.out_dir.join("journey.gif"), journey.into_bytes()));
+        files.push(("paths.png".to_string(), paths.into_bytes()));
+        files.push(("journey.gif".to_string(), journey.into_bytes()));
     }
     if plan.export {
         files.push((
-            plan.out_dir.join("traces.csv"),
+            "traces.csv".to_string(),
             traces_csv(&traces).map_err(|e| e.to_string())?,
         ));
         files.push((
-            plan.out_dir.join("traces.json"),
+            "traces.json".to_string(),
             traces_json(&traces).map_err(|e| e.to_string())?,
         ));
         files.push((
-            plan.out_dir.join("data.csv"),
+            "data.csv".to_string(),
             dataset_csv(problem.data()).map_err(|e| e.to_string())?,
         ));
     }
     let draw_ms = t1.elapsed().as_secs_f64() * 1e3;
-    for (path, bytes) in &files {
-        write_atomic(path, bytes).map_err(|e| e.to_string())?;
-    }
+    // every output appears, complete, or none does
+    commit_all(&plan.out_dir, &files).map_err(|e| e.to_string())?;
     if !plan.quiet {
-        for (path, bytes) in &files {
+        for (name, bytes) in &files {
             say!(
                 "wrote {} ({} KB)",
-                path.display(),
+                plan.out_dir.join(name).display(),
                 bytes.len().div_ceil(1024)
             );
         }
@@ -186,11 +193,23 @@ fn main() -> ExitCode {
     };
     // Every failure exits with 2, on one line (input is validated first,
     // so this is a drawing or writing failure; nothing was written).
-    match run(plan) {
-        Ok(()) => ExitCode::SUCCESS,
+    let code = match run(plan) {
+        Ok(()) => 0,
         Err(msg) => {
             eprintln!("error: {}", msg.lines().next().unwrap_or("unknown failure"));
-            ExitCode::from(2)
+            2
         }
+    };
+    if race::abandoned_runs() > 0 {
+        // A run stopped at its time limit is still inside a factorisation
+        // on a background thread; OpenBLAS's exit handler would wait for
+        // it. Every output is written and synced: end now.
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        let _ = std::io::stderr().flush();
+        // SAFETY: `_exit` ends the process without running exit handlers;
+        // nothing is left to flush or clean up.
+        unsafe { libc::_exit(code) }
     }
+    ExitCode::from(code as u8)
 }

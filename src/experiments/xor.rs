@@ -60,7 +60,7 @@ pub fn hidden_features(problem: &XorProblem, p: &Array1<f64>) -> Result<Array2<f
             problem.dim()
         )));
     }
-    let theta = problem.theta(p);
+    let theta = problem.theta(p)?;
     let pass = problem
         .mlp()
         .forward(theta.view(), problem.data().x.view())?;

@@ -14,18 +14,23 @@ pub(crate) fn linspace(lo: f64, hi: f64, n: usize) -> Vec<f64> {
         .collect()
 }
 
+/// The most points per axis of a grid (`n × n` values of 8 bytes: 4096
+/// points per axis take 128 MiB), checked before anything is allocated.
+pub const MAX_GRID_POINTS: usize = 4096;
+
 /// The `n` abscissae and ordinates of a grid over `x_range × y_range`.
 ///
 /// # Errors
-/// [`PlotError::InvalidInput`] if `n < 2` or a range is empty or not finite.
+/// [`PlotError::InvalidInput`] if `n < 2` or `n >` [`MAX_GRID_POINTS`], or
+/// a range is empty or not finite.
 pub(crate) fn grid_axes(
     x_range: (f64, f64),
     y_range: (f64, f64),
     n: usize,
 ) -> Result<(Vec<f64>, Vec<f64>)> {
-    if n < 2 {
+    if !(2..=MAX_GRID_POINTS).contains(&n) {
         return Err(PlotError::InvalidInput(format!(
-            "a grid needs at least 2 points per axis, got {n}"
+            "a grid needs 2 to {MAX_GRID_POINTS} points per axis, got {n}"
         )));
     }
     for (name, (lo, hi)) in [("x", x_range), ("y", y_range)] {

@@ -162,7 +162,7 @@ pub use ellipses::{
     project_curvature, top_eigen_basis, unit_curves, CurveKind, EllipseStyle, NamedMatrix,
     UnitCurves,
 };
-pub use grid::LossGrid;
+pub use grid::{LossGrid, MAX_GRID_POINTS};
 pub use heat_table::{draw_heat_tables, heat_table_figure, HeatTable};
 pub use kit::HeatmapRender;
 pub use loss_curves::{draw_loss_curves, loss_curves_figure, loss_curves_svg, CurveAxis};

@@ -110,7 +110,7 @@ impl PcaPlane {
 /// Works for any parameterisation of dimension `k ≥ 2`: for a plane
 /// `θ = θ₀ + Dᵀ p` the new plane is `θ = θ₀ + Dᵀ μ + (U D)ᵀ c`.
 /// When the iterates span fewer than two directions the missing component is
-/// still an orthonormal direction (LAPACK's choice, deterministic).
+/// still an orthonormal direction (`linalg::sym_eig`'s choice, deterministic).
 ///
 /// # Errors
 /// [`PlotError::InvalidInput`] if `k < 2` or no trace has a finite iterate
@@ -171,12 +171,12 @@ pub fn pca_plane(problem: &XorProblem, traces: &[Trace]) -> Result<PcaPlane> {
     };
 
     let param = problem.parameterisation();
-    let origin = problem.theta(&projection.mean);
+    let origin = problem.theta(&projection.mean)?;
     let d_theta = origin.len();
     let mut directions = Array2::zeros((2, d_theta));
     for r in 0..2 {
         let u = projection.components.row(r).to_owned();
-        directions.row_mut(r).assign(&param.expand_vec(&u));
+        directions.row_mut(r).assign(&param.expand_vec(&u)?);
     }
     let plane = Plane { origin, directions };
     let name = format!("{}, plane of PC1/PC2 of all iterates", problem.name());

@@ -55,7 +55,7 @@ impl XorProblem {
         self.check_p(p)?;
         let j = self
             .mlp
-            .output_jacobian(self.theta(p).view(), self.active_data().x.view())?;
+            .output_jacobian(self.theta(p)?.view(), self.active_data().x.view())?;
         Ok(self.param.reduce_jacobian(j))
     }
 
@@ -67,7 +67,7 @@ impl XorProblem {
         self.check_p(p)?;
         let z = self
             .mlp
-            .logits(self.theta(p).view(), self.active_data().x.view())?;
+            .logits(self.theta(p)?.view(), self.active_data().x.view())?;
         Ok(z.mapv(sigmoid))
     }
 
@@ -83,7 +83,7 @@ impl XorProblem {
             let data = self.active_data();
             return self
                 .mlp
-                .jacobian_gram(self.theta(p).view(), data.x.view(), |z| {
+                .jacobian_gram(self.theta(p)?.view(), data.x.view(), |z| {
                     fisher_weights(&z.mapv(sigmoid), &data.y, kind)
                 });
         }
@@ -104,7 +104,7 @@ impl XorProblem {
             return Ok(head.cost(p));
         }
         let data = if full { &self.data } else { self.active_data() };
-        self.mlp.loss(self.theta(p).view(), data)
+        self.mlp.loss(self.theta(p)?.view(), data)
     }
 
     /// Gradient `∇_p L` on `data` (the active batch or the full set).
@@ -114,14 +114,14 @@ impl XorProblem {
             return Ok(Array1::from(head.gradient(p)));
         }
         let data = if full { &self.data } else { self.active_data() };
-        let g = self.mlp.gradient(self.theta(p).view(), data)?;
-        Ok(self.param.reduce_vec(g))
+        let g = self.mlp.gradient(self.theta(p)?.view(), data)?;
+        self.param.reduce_vec(g)
     }
 
     /// Dense Hessian `∇²_p L` on the active batch (`k × k`).
     fn dense_hessian(&self, p: &Array1<f64>) -> Result<Array2<f64>> {
         self.check_p(p)?;
-        let theta = self.theta(p);
+        let theta = self.theta(p)?;
         match &self.param {
             Parameterisation::Full => self.mlp.hessian(theta.view(), self.active_data()),
             Parameterisation::Plane(pl) => {
@@ -145,11 +145,11 @@ impl XorProblem {
         self.check_p(p)?;
         self.check_p(v)?;
         let hv = self.mlp.hvp(
-            self.theta(p).view(),
+            self.theta(p)?.view(),
             self.active_data(),
-            self.param.expand_vec(v).view(),
+            self.param.expand_vec(v)?.view(),
         )?;
-        Ok(self.param.reduce_vec(hv))
+        self.param.reduce_vec(hv)
     }
 
     /// `G v = J_pᵀ Λ J_p v / N`, matrix-free (one R-forward pass and one
@@ -158,17 +158,17 @@ impl XorProblem {
         self.check_p(p)?;
         self.check_p(v)?;
         let g = self.mlp.ggn_vec(
-            self.theta(p).view(),
+            self.theta(p)?.view(),
             self.active_data(),
-            self.param.expand_vec(v).view(),
+            self.param.expand_vec(v)?.view(),
         )?;
-        Ok(self.param.reduce_vec(g))
+        self.param.reduce_vec(g)
     }
 
     /// Per-layer K-FAC factors `A_l`, `G_l` at `p` on the active batch.
     fn factors(&self, p: &Array1<f64>, kind: FisherKind) -> Result<KfacFactors> {
         self.check_p(p)?;
-        let theta = self.theta(p);
+        let theta = self.theta(p)?;
         let data = self.active_data();
         let layers = self
             .mlp
@@ -200,7 +200,7 @@ impl XorProblem {
                         self.data.len()
                     )));
                 }
-                Some(self.data.subset(ix))
+                Some(self.data.subset(ix)?)
             }
         };
         Ok(())

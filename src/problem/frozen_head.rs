@@ -175,13 +175,13 @@ mod tests {
 
     /// The general path: θ(p), then the network's own loss and gradient.
     fn general(problem: &XorProblem, p: &Array1<f64>) -> (f64, Array1<f64>) {
-        let theta = problem.theta(p);
+        let theta = problem.theta(p).unwrap();
         let loss = problem.mlp().loss(theta.view(), problem.data()).unwrap();
         let g = problem
             .mlp()
             .gradient(theta.view(), problem.data())
             .unwrap();
-        (loss, problem.parameterisation().reduce_vec(g))
+        (loss, problem.parameterisation().reduce_vec(g).unwrap())
     }
 
     #[test]

@@ -12,6 +12,10 @@ use crate::error::{Error, Result};
 /// stays below `2^512`, far from overflow).
 const FOLD: usize = 512;
 
+/// The most points [`XorProblem::cost_grid`] evaluates at once: 4096²
+/// (128 MiB of values).
+pub const MAX_GRID_CELLS: usize = 4096 * 4096;
+
 impl XorProblem {
     /// The full-batch cost `L(p)` (on [`XorProblem::data`], whatever the
     /// active mini-batch) at every point of the grid `xs × ys` of a 2-D
@@ -52,10 +56,16 @@ impl XorProblem {
     /// # Errors
     /// [`Error::Shape`] unless the problem is a 2-D plane (a full network
     /// has no grid; project it onto a plane first, e.g.
-    /// [`crate::plot::pca_plane`]).
+    /// [`crate::plot::pca_plane`]), or if the grid has more than
+    /// [`MAX_GRID_CELLS`] points (checked before anything is allocated).
     pub fn cost_grid(&self, xs: &[f64], ys: &[f64]) -> Result<Array2<f64>> {
         let eval = PlaneCost::new(self)?;
         let (nx, ny) = (xs.len(), ys.len());
+        if nx.checked_mul(ny).map_or(true, |c| c > MAX_GRID_CELLS) {
+            return Err(Error::Shape(format!(
+                "a {nx} × {ny} grid has more than {MAX_GRID_CELLS} points"
+            )));
+        }
         let mut out = vec![0.0; nx * ny];
         if nx == 0 || ny == 0 {
             return Ok(Array2::zeros((ny, nx)));

@@ -50,6 +50,7 @@ use crate::mlp::Mlp;
 mod curvature;
 
 mod grid_eval;
+pub use grid_eval::MAX_GRID_CELLS;
 
 mod frozen_head;
 use frozen_head::FrozenHead;
@@ -112,30 +113,64 @@ impl Parameterisation {
     }
 
     /// `θ(p)`.
-    pub fn theta(&self, p: &Array1<f64>) -> Array1<f64> {
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `p` does not have one entry per direction of a
+    /// plane.
+    pub fn theta(&self, p: &Array1<f64>) -> Result<Array1<f64>> {
         match self {
-            Self::Full => p.clone(),
-            Self::Plane(pl) => &pl.origin + &pl.directions.t().fdot(p),
+            Self::Full => Ok(p.clone()),
+            Self::Plane(pl) => {
+                Self::check_len("p", p.len(), pl.directions.nrows())?;
+                Ok(&pl.origin + &pl.directions.t().fdot(p))
+            }
         }
     }
 
     /// Maps a θ-space direction or gradient to p-space: `D v` (identity when full).
-    pub fn reduce_vec(&self, v: Array1<f64>) -> Array1<f64> {
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `v` does not have one entry per weight of a plane's network.
+    pub fn reduce_vec(&self, v: Array1<f64>) -> Result<Array1<f64>> {
         match self {
-            Self::Full => v,
-            Self::Plane(pl) => pl.directions.fdot(&v),
+            Self::Full => Ok(v),
+            Self::Plane(pl) => {
+                Self::check_len("a θ-space vector", v.len(), pl.directions.ncols())?;
+                Ok(pl.directions.fdot(&v))
+            }
         }
     }
 
     /// Maps a p-space direction to θ-space: `Dᵀ v` (identity when full).
-    pub fn expand_vec(&self, v: &Array1<f64>) -> Array1<f64> {
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `v` does not have one entry per direction of a
+    /// plane.
+    pub fn expand_vec(&self, v: &Array1<f64>) -> Result<Array1<f64>> {
         match self {
-            Self::Full => v.clone(),
-            Self::Plane(pl) => pl.directions.t().fdot(v),
+            Self::Full => Ok(v.clone()),
+            Self::Plane(pl) => {
+                Self::check_len("a p-space vector", v.len(), pl.directions.nrows())?;
+                Ok(pl.directions.t().fdot(v))
+            }
+        }
+    }
+
+    fn check_len(what: &str, got: usize, want: usize) -> Result<()> {
+        if got == want {
+            Ok(())
+        } else {
+            Err(Error::Shape(format!(
+                "{what} has {got} entries, the plane needs {want}"
+            )))
         }
     }
 
     /// Maps a θ-space matrix to p-space: `D M Dᵀ` (identity when full).
+    ///
+    /// # Panics
+    /// If `m` is not `D_θ × D_θ` for a plane (the crate calls it only on
+    /// matrices it formed for the plane's network).
     pub fn reduce_mat(&self, m: Array2<f64>) -> Array2<f64> {
         match self {
             Self::Full => m,
@@ -144,6 +179,10 @@ impl Parameterisation {
     }
 
     /// Maps a θ-space Jacobian (`N × D_θ`) to p-space: `J Dᵀ`.
+    ///
+    /// # Panics
+    /// If `j` does not have `D_θ` columns for a plane (the crate calls it
+    /// only on Jacobians it formed for the plane's network).
     pub fn reduce_jacobian(&self, j: Array2<f64>) -> Array2<f64> {
         match self {
             Self::Full => j,
@@ -173,8 +212,26 @@ impl XorProblem {
     ///
     /// # Errors
     /// [`Error::Shape`] if a plane's origin or directions do not have the
-    /// network's number of parameters.
+    /// network's number of parameters, or the inputs not the network's
+    /// input width; [`Error::InvalidData`] for an empty data set or one
+    /// with more inputs than labels or the other way round.
     pub fn new(data: Dataset, mlp: Mlp, param: Parameterisation) -> Result<Self> {
+        // a hand-built data set (its fields are public) is checked as
+        // `Dataset::new` checks one
+        if data.x.nrows() != data.y.len() || data.y.is_empty() {
+            return Err(Error::InvalidData(format!(
+                "the data set has {} input rows and {} labels; it needs as many of each, at least one",
+                data.x.nrows(),
+                data.y.len()
+            )));
+        }
+        let inputs = mlp.widths().first().copied().unwrap_or(0);
+        if data.x.ncols() != inputs {
+            return Err(Error::Shape(format!(
+                "the data set has {} input columns, the network {inputs} inputs",
+                data.x.ncols()
+            )));
+        }
         if let Parameterisation::Plane(pl) = &param {
             let d = mlp.num_params();
             if pl.origin.len() != d || pl.directions.ncols() != d {
@@ -341,7 +398,11 @@ impl XorProblem {
     }
 
     /// `θ(p)`, the full weight vector.
-    pub fn theta(&self, p: &Array1<f64>) -> Array1<f64> {
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `p` does not have [`XorProblem::dim`] entries.
+    pub fn theta(&self, p: &Array1<f64>) -> Result<Array1<f64>> {
+        self.check_p(p)?;
         self.param.theta(p)
     }
 
@@ -378,7 +439,8 @@ mod tests {
     fn reference_slice_maps_to_output_weights() {
         let pr = XorProblem::reference();
         assert_eq!(pr.dim(), 2);
-        let th = pr.theta(&array![2.0, -2.0]);
+        let th = pr.theta(&array![2.0, -2.0]).unwrap();
+        assert!(pr.theta(&array![2.0]).is_err());
         assert_eq!(th.to_vec(), vec![1., 1., 0., 1., -1., 0., 2., -2., 0.]);
         let l = pr.cost(&array![0.0, 0.0]).unwrap();
         assert!((l - 2f64.ln()).abs() < 1e-14);

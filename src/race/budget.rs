@@ -15,7 +15,7 @@
 //! (the [`PathRecorder`](super::PathRecorder) also checks the wall time
 //! between iterations, for a solver that swallows the error).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,15 +31,65 @@ use crate::curvature::{CurvatureProducts, FisherKind, KfacCurvature, KfacFactors
 #[error("budget spent: {0}")]
 pub struct BudgetSpent(pub String);
 
-/// The shared meter of one run: evaluations made, the start time, the limits,
-/// and whether a limit was hit. Clones share the count.
+/// A limit on a whole race: every run of it stops once `at` has passed
+/// ([`RaceConfig::max_total_seconds`](super::RaceConfig::max_total_seconds)).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Deadline {
+    /// When the race's time is up.
+    pub at: Instant,
+    /// The whole-run limit in seconds (for the stop reason's text).
+    pub seconds: f64,
+}
+
+impl Deadline {
+    /// A deadline `seconds` from now (a non-finite or huge value: none in
+    /// practice).
+    pub fn after(seconds: f64) -> Self {
+        let d = Duration::try_from_secs_f64(seconds.max(0.0)).unwrap_or(Duration::MAX);
+        let now = Instant::now();
+        Self {
+            at: now
+                .checked_add(d)
+                .unwrap_or(now + Duration::from_secs(1 << 40)),
+            seconds,
+        }
+    }
+}
+
+/// What kind of evaluation a [`Budgeted`] call is, for the meter's ledger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvalKind {
+    /// A loss (`cost`, `full_batch_cost`).
+    Cost,
+    /// A gradient (`gradient`, `full_batch_gradient`).
+    Gradient,
+    /// A dense Hessian (`hessian`).
+    Hessian,
+    /// A curvature product or matrix (`hessian_vec`, `ggn_vec`, `ggn`,
+    /// `kfac_factors`).
+    Curvature,
+}
+
+/// Which limit a [`Meter`] hit (0: none yet).
+const HIT_NONE: u8 = 0;
+const HIT_EVALS: u8 = 1;
+const HIT_WALL: u8 = 2;
+const HIT_TOTAL: u8 = 3;
+
+/// The shared meter of one run: evaluations made (in total and by kind),
+/// the start time, the limits, and which limit was hit. Clones share the
+/// counts.
 #[derive(Clone, Debug)]
 pub struct Meter {
     evals: Arc<AtomicU64>,
-    spent: Arc<AtomicBool>,
+    by_kind: Arc<[AtomicU64; 4]>,
+    /// The wall time of the last call of each kind, in nanoseconds.
+    last_nanos: Arc<[AtomicU64; 4]>,
+    hit: Arc<AtomicU8>,
     start: Instant,
     max_evals: u64,
     max_wall: Duration,
+    deadline: Option<Deadline>,
 }
 
 impl Meter {
@@ -50,56 +100,145 @@ impl Meter {
         let max_wall = Duration::try_from_secs_f64(max_seconds.max(0.0)).unwrap_or(Duration::MAX);
         Self {
             evals: Arc::new(AtomicU64::new(0)),
-            spent: Arc::new(AtomicBool::new(false)),
+            by_kind: Arc::new(Default::default()),
+            last_nanos: Arc::new(Default::default()),
+            hit: Arc::new(AtomicU8::new(HIT_NONE)),
             start: Instant::now(),
             max_evals,
             max_wall,
+            deadline: None,
         }
     }
 
+    /// Also stops at the whole race's `deadline`, if any.
+    pub fn with_deadline(mut self, deadline: Option<Deadline>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
     /// Evaluations made so far (every call into the problem counts one:
-    /// loss, gradient, Hessian, curvature product or matrix, K-FAC factors).
+    /// loss, gradient, Hessian, curvature product or matrix, K-FAC factors;
+    /// a refused call counts too).
     pub fn evals(&self) -> u64 {
         self.evals.load(Ordering::Relaxed)
     }
 
-    /// `true` once an evaluation was refused or [`Meter::check_time`] failed.
-    pub fn spent(&self) -> bool {
-        self.spent.load(Ordering::Relaxed)
+    /// Evaluations of `kind` that the meter allowed (and the problem so
+    /// ran), line searches and a run's unfinished last iteration included.
+    pub fn count(&self, kind: EvalKind) -> u64 {
+        self.by_kind[kind as usize].load(Ordering::Relaxed)
     }
 
-    /// Which limit was hit (the evaluation limit if the count is past it,
-    /// else the wall-time limit).
-    pub fn reason(&self) -> String {
-        if self.evals() > self.max_evals {
-            format!("evaluation limit of {}", self.max_evals)
-        } else {
-            format!("wall time limit of {} s", fmt_seconds(self.max_wall))
+    /// Wall time since the meter was made.
+    pub fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    /// The wall time left before the nearer time limit (zero once passed),
+    /// `None` if neither limit is finite.
+    pub fn remaining(&self) -> Option<Duration> {
+        let wall = (self.max_wall != Duration::MAX)
+            .then(|| self.max_wall.saturating_sub(self.start.elapsed()));
+        let total = self
+            .deadline
+            .map(|d| d.at.saturating_duration_since(Instant::now()));
+        match (wall, total) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
-    /// `Err` if the wall-time limit is passed (and marks the budget spent).
-    pub fn check_time(&self) -> Result<(), BudgetSpent> {
-        if self.start.elapsed() > self.max_wall {
-            self.spent.store(true, Ordering::Relaxed);
-            return Err(BudgetSpent(self.reason()));
+    /// `true` once an evaluation was refused or a time check failed.
+    pub fn spent(&self) -> bool {
+        self.hit.load(Ordering::Relaxed) != HIT_NONE
+    }
+
+    /// Which limit was hit: the evaluation limit, the run's wall-time limit
+    /// or the whole race's time limit.
+    pub fn reason(&self) -> String {
+        match self.hit.load(Ordering::Relaxed) {
+            HIT_EVALS => format!("evaluation limit of {}", self.max_evals),
+            HIT_TOTAL => format!(
+                "whole-run time limit of {} s",
+                fmt_seconds(self.deadline.map_or(f64::INFINITY, |d| d.seconds))
+            ),
+            _ if self.evals() > self.max_evals => {
+                format!("evaluation limit of {}", self.max_evals)
+            }
+            _ => format!(
+                "wall time limit of {} s",
+                fmt_seconds(self.max_wall.as_secs_f64())
+            ),
+        }
+    }
+
+    fn refuse(&self, hit: u8) -> BudgetSpent {
+        let _ = self
+            .hit
+            .compare_exchange(HIT_NONE, hit, Ordering::Relaxed, Ordering::Relaxed);
+        BudgetSpent(self.reason())
+    }
+
+    /// `Err` if a time limit would be passed `ahead` from now (marks the
+    /// budget spent): with `ahead = 0` whether a limit is already passed;
+    /// with the duration of the last iteration, whether the next one would
+    /// end past it.
+    pub fn check_ahead(&self, ahead: Duration) -> Result<(), BudgetSpent> {
+        if self.start.elapsed().saturating_add(ahead) > self.max_wall {
+            return Err(self.refuse(HIT_WALL));
+        }
+        if let Some(d) = self.deadline {
+            let past = match Instant::now().checked_add(ahead) {
+                Some(t) => t > d.at,
+                None => true,
+            };
+            if past {
+                return Err(self.refuse(HIT_TOTAL));
+            }
         }
         Ok(())
     }
 
-    /// Counts one evaluation; `Err` if it would exceed a limit.
+    /// `Err` if a wall-time limit is passed (and marks the budget spent).
+    pub fn check_time(&self) -> Result<(), BudgetSpent> {
+        self.check_ahead(Duration::ZERO)
+    }
+
+    /// Counts one evaluation of `kind`; `Err` if it would exceed a limit:
+    /// the evaluation limit, a time limit already passed, or a time limit
+    /// that the call would pass if it takes as long as the last call of its
+    /// kind did (a dense Hessian runs to its end once started). A refused
+    /// call is not made, and not counted by kind.
+    pub fn charge_kind(&self, kind: EvalKind) -> Result<(), BudgetSpent> {
+        let n = self.evals.fetch_add(1, Ordering::Relaxed) + 1;
+        if n > self.max_evals {
+            return Err(self.refuse(HIT_EVALS));
+        }
+        let last = self.last_nanos[kind as usize].load(Ordering::Relaxed);
+        self.check_ahead(Duration::from_nanos(last))?;
+        self.by_kind[kind as usize].fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Notes how long a call of `kind` took (the prediction of
+    /// [`Meter::charge_kind`] for the next one).
+    pub fn took(&self, kind: EvalKind, d: Duration) {
+        let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.last_nanos[kind as usize].store(nanos, Ordering::Relaxed);
+    }
+
+    /// Counts one evaluation (of no particular kind); `Err` if it would
+    /// exceed a limit.
     pub fn charge(&self) -> Result<(), BudgetSpent> {
         let n = self.evals.fetch_add(1, Ordering::Relaxed) + 1;
         if n > self.max_evals {
-            self.spent.store(true, Ordering::Relaxed);
-            return Err(BudgetSpent(self.reason()));
+            return Err(self.refuse(HIT_EVALS));
         }
         self.check_time()
     }
 }
 
-fn fmt_seconds(d: Duration) -> String {
-    let s = d.as_secs_f64();
+fn fmt_seconds(s: f64) -> String {
     if s < 1e6 {
         format!("{s}")
     } else {
@@ -138,8 +277,17 @@ impl<P> Budgeted<P> {
         &self.meter
     }
 
-    fn charge(&self) -> Result<(), ArgminError> {
-        self.meter.charge().map_err(ArgminError::from)
+    /// Charges one call of `kind`, makes it, and notes its time.
+    fn metered<T>(
+        &self,
+        kind: EvalKind,
+        call: impl FnOnce(&P) -> Result<T, ArgminError>,
+    ) -> Result<T, ArgminError> {
+        self.meter.charge_kind(kind)?;
+        let t0 = Instant::now();
+        let out = call(&self.inner);
+        self.meter.took(kind, t0.elapsed());
+        out
     }
 }
 
@@ -148,8 +296,7 @@ impl<P: CostFunction> CostFunction for Budgeted<P> {
     type Output = P::Output;
 
     fn cost(&self, p: &Self::Param) -> Result<Self::Output, ArgminError> {
-        self.charge()?;
-        self.inner.cost(p)
+        self.metered(EvalKind::Cost, |q| q.cost(p))
     }
 }
 
@@ -158,8 +305,7 @@ impl<P: Gradient> Gradient for Budgeted<P> {
     type Gradient = P::Gradient;
 
     fn gradient(&self, p: &Self::Param) -> Result<Self::Gradient, ArgminError> {
-        self.charge()?;
-        self.inner.gradient(p)
+        self.metered(EvalKind::Gradient, |q| q.gradient(p))
     }
 }
 
@@ -168,32 +314,27 @@ impl<P: Hessian> Hessian for Budgeted<P> {
     type Hessian = P::Hessian;
 
     fn hessian(&self, p: &Self::Param) -> Result<Self::Hessian, ArgminError> {
-        self.charge()?;
-        self.inner.hessian(p)
+        self.metered(EvalKind::Hessian, |q| q.hessian(p))
     }
 }
 
 impl<P: CurvatureProducts> CurvatureProducts for Budgeted<P> {
     fn hessian_vec(&self, p: &Array1<f64>, v: &Array1<f64>) -> Result<Array1<f64>, ArgminError> {
-        self.charge()?;
-        self.inner.hessian_vec(p, v)
+        self.metered(EvalKind::Curvature, |q| q.hessian_vec(p, v))
     }
 
     fn ggn_vec(&self, p: &Array1<f64>, v: &Array1<f64>) -> Result<Array1<f64>, ArgminError> {
-        self.charge()?;
-        self.inner.ggn_vec(p, v)
+        self.metered(EvalKind::Curvature, |q| q.ggn_vec(p, v))
     }
 
     fn ggn(&self, p: &Array1<f64>) -> Result<Array2<f64>, ArgminError> {
-        self.charge()?;
-        self.inner.ggn(p)
+        self.metered(EvalKind::Curvature, |q| q.ggn(p))
     }
 }
 
 impl<P: KfacCurvature> KfacCurvature for Budgeted<P> {
     fn kfac_factors(&self, p: &Array1<f64>, kind: FisherKind) -> Result<KfacFactors, ArgminError> {
-        self.charge()?;
-        self.inner.kfac_factors(p, kind)
+        self.metered(EvalKind::Curvature, |q| q.kfac_factors(p, kind))
     }
 }
 
@@ -207,13 +348,11 @@ impl<P: MiniBatched> MiniBatched for Budgeted<P> {
     }
 
     fn full_batch_cost(&self, p: &Array1<f64>) -> Result<f64, ArgminError> {
-        self.charge()?;
-        self.inner.full_batch_cost(p)
+        self.metered(EvalKind::Cost, |q| q.full_batch_cost(p))
     }
 
     fn full_batch_gradient(&self, p: &Array1<f64>) -> Result<Array1<f64>, ArgminError> {
-        self.charge()?;
-        self.inner.full_batch_gradient(p)
+        self.metered(EvalKind::Gradient, |q| q.full_batch_gradient(p))
     }
 }
 

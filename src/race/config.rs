@@ -153,6 +153,41 @@ impl OptimizerSpec {
     }
 }
 
+impl OptimizerSpec {
+    /// Whether this optimizer can run on a problem with `dim` parameters
+    /// under `cfg`: a kind that forms or keeps a dense `dim × dim` matrix
+    /// ([`Descriptor::dense`](super::Descriptor::dense)) is refused when
+    /// `8 dim²` bytes exceed [`RaceConfig::max_dense_bytes`]; the error names
+    /// the size, the limit and the matrix-free alternatives.
+    ///
+    /// ```
+    /// use quad_vs_grad::race::{OptimizerSpec, RaceConfig};
+    /// let cfg = RaceConfig::default();
+    /// let newton: OptimizerSpec = "newton".parse()?;
+    /// assert!(newton.check_size(2_000, &cfg).is_ok());
+    /// let why = newton.check_size(12_737, &cfg).unwrap_err().to_string();
+    /// assert!(why.contains("12737 × 12737") && why.contains("hf") && why.contains("kfac"));
+    /// assert!("hf".parse::<OptimizerSpec>()?.check_size(12_737, &cfg).is_ok());
+    /// # Ok::<(), quad_vs_grad::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a dense kind whose matrix does not fit.
+    pub fn check_size(&self, dim: usize, cfg: &RaceConfig) -> Result<()> {
+        let bytes = (dim as u128) * (dim as u128) * 8;
+        if self.kind.descriptor().dense && bytes > u128::from(cfg.max_dense_bytes) {
+            return Err(Error::InvalidConfig(format!(
+                "`{}` needs a dense {dim} × {dim} matrix ({} MB), above the limit of {} MB per \
+                 dense matrix; use hf, kfac or lbfgs, which need no dense matrix",
+                self.kind.cli_name(),
+                bytes.div_ceil(1 << 20),
+                cfg.max_dense_bytes >> 20,
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl FromStr for OptimizerSpec {
     type Err = Error;
 
@@ -223,6 +258,33 @@ pub struct RaceConfig {
     /// loss curve stays in [`RunOutput::loss_curve`](super::RunOutput::loss_curve).
     #[serde(default = "default_max_recorded")]
     pub max_recorded: usize,
+    /// Time limit in seconds of a whole [`race`](super::race) (every run
+    /// together), on top of each run's [`RaceConfig::max_seconds`]: the run
+    /// going when it passes stops with
+    /// [`StopReason::Budget`](crate::trace::StopReason::Budget) ("whole-run
+    /// time limit"), and the runs after it stop at their first evaluation.
+    /// `None` (default): no whole-run limit. The CLI's
+    /// `--max-total-seconds` sets it (default 300 there).
+    #[serde(default)]
+    pub max_total_seconds: Option<f64>,
+    /// Memory limit in bytes of one dense `D × D` matrix (`8 D²` bytes) for
+    /// the kinds that form or keep one
+    /// ([`Descriptor::dense`](super::Descriptor::dense): Newton, GGN, BFGS,
+    /// …): a problem with more parameters than fit is refused before the
+    /// run ([`OptimizerSpec::check_size`]). Default [`MAX_DENSE_BYTES`].
+    #[serde(default = "default_max_dense_bytes")]
+    pub max_dense_bytes: u64,
+}
+
+/// The default of [`RaceConfig::max_dense_bytes`]: 64 MiB per dense
+/// matrix (2,896 parameters). The dense kinds hold several such matrices
+/// at once (argmin's BFGS update about nine: 1.4 GB at 4,417 parameters,
+/// measured), and their `D³` factorisations cannot be interrupted (a
+/// saddle-free eigendecomposition at 4,417 parameters ran past 25 s).
+pub const MAX_DENSE_BYTES: u64 = 64 << 20;
+
+fn default_max_dense_bytes() -> u64 {
+    MAX_DENSE_BYTES
 }
 
 /// The evaluation budget per allowed iteration when
@@ -264,6 +326,8 @@ impl Default for RaceConfig {
             max_evals: None,
             max_seconds: default_max_seconds(),
             max_recorded: MAX_RECORDED,
+            max_total_seconds: None,
+            max_dense_bytes: MAX_DENSE_BYTES,
         }
     }
 }
@@ -351,6 +415,14 @@ impl RaceConfig {
                 "the wall-time budget must be > 0 seconds, got {}",
                 fmt_number(self.max_seconds)
             )));
+        }
+        if let Some(t) = self.max_total_seconds {
+            if t.is_nan() || t <= 0.0 {
+                return Err(Error::InvalidConfig(format!(
+                    "the whole-run time limit must be > 0 seconds, got {}",
+                    fmt_number(t)
+                )));
+            }
         }
         if self.max_recorded < 2 {
             return Err(Error::InvalidConfig(format!(

@@ -101,14 +101,16 @@ mod registry;
 mod runner;
 mod stopping;
 
-pub use budget::{BudgetSpent, Budgeted, Meter};
-pub use config::{OptimizerSpec, RaceConfig, EVALS_PER_ITER, MAX_ITERS, MAX_RECORDED};
+pub use budget::{BudgetSpent, Budgeted, Deadline, EvalKind, Meter};
+pub use config::{
+    OptimizerSpec, RaceConfig, EVALS_PER_ITER, MAX_DENSE_BYTES, MAX_ITERS, MAX_RECORDED,
+};
 pub use presets::{reference_race, RacePreset};
 pub use recorder::{Diagnostics, Diverged, PathRecorder, Recording, RunOutput};
 pub use registry::{DampingUse, Descriptor, Family, OptimizerKind, Stochastic, REGISTRY};
 pub(crate) use runner::failed;
 pub use runner::{
-    race, run, run_detailed, run_solver, run_solver_with, Ist, RaceProblem, RaceState, Recordable,
-    SolverResult,
+    abandoned_runs, race, run, run_detailed, run_solver, run_solver_with, Ist, RaceProblem,
+    RaceState, Recordable, SolverResult,
 };
 pub use stopping::{stop_reason, StepNormStop, STEP_NORM_TEXT};

@@ -59,6 +59,8 @@ pub struct Recording {
     /// Kept entries are the iterations that are multiples of this (plus
     /// the last one); 1 until the recording is first thinned.
     pub stride: u64,
+    /// The recorder's own time so far (excluded from the solver's time).
+    pub overhead: Duration,
 }
 
 impl Recording {
@@ -206,6 +208,9 @@ pub struct PathRecorder<P> {
     limit: f64,
     max_recorded: usize,
     meter: Option<Meter>,
+    /// When the previous iterate was recorded (to predict the next
+    /// iteration's wall time).
+    last_mark: Option<Instant>,
     /// Linear solves per iteration to add to argmin's counts (for argmin's
     /// `Newton` and trust region, which do not count theirs).
     pub(crate) extra_solves_per_iter: u64,
@@ -228,6 +233,7 @@ where
             limit: f64::INFINITY,
             max_recorded: MAX_RECORDED,
             meter: None,
+            last_mark: None,
             extra_solves_per_iter: 0,
         }
     }
@@ -317,13 +323,24 @@ where
         if let Some(why) = &verdict {
             data.diverged = Some(why.clone());
         }
-        drop(data);
         self.overhead += t0.elapsed();
+        data.overhead = self.overhead;
+        drop(data);
+        // The last iteration's wall time (recording included) predicts the
+        // next one's: a run whose next iteration would end past a time
+        // limit stops now, instead of overrunning it by an iteration that
+        // no check can interrupt (a dense factorisation).
+        let now = Instant::now();
+        let ahead = match self.last_mark {
+            Some(t) if iter > 0 => now.saturating_duration_since(t),
+            _ => Duration::ZERO,
+        };
+        self.last_mark = Some(now);
         match verdict {
             Some(why) if iter > 0 => Err(Diverged(why).into()),
             _ => match &self.meter {
                 Some(m) if m.spent() => Err(BudgetSpent(m.reason()).into()),
-                Some(m) => m.check_time().map_err(ArgminError::from),
+                Some(m) => m.check_ahead(ahead).map_err(ArgminError::from),
                 None => Ok(()),
             },
         }

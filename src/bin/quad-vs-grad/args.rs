@@ -5,6 +5,9 @@ use std::path::PathBuf;
 use clap::{CommandFactory, Parser, ValueEnum};
 use quad_vs_grad::race::{self, DampingUse, RaceConfig, REGISTRY};
 
+/// The default of `--max-total-seconds`: two runs' default budgets.
+pub(crate) const MAX_TOTAL_SECONDS: f64 = 120.0;
+
 /// Which problem to race on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ProblemKind {
@@ -59,13 +62,8 @@ pub(crate) struct Args {
     pub(crate) tol: f64,
 
     /// Damping λ of the damped optimizers (help generated from the registry: see `damping_help`)
-    #[arg(
-        long,
-        default_value_t = RaceConfig::default().damping,
-        allow_negative_numbers = true,
-        value_name = "LAMBDA"
-    )]
-    pub(crate) damping: f64,
+    #[arg(long, allow_negative_numbers = true, value_name = "LAMBDA")]
+    pub(crate) damping: Option<f64>,
 
     /// Comma-separated optimizers to race (help generated from the registry: see `optimizers_help`)
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
@@ -75,15 +73,14 @@ pub(crate) struct Args {
     #[arg(long, value_enum, default_value_t = ProblemKind::OutputSlice)]
     pub(crate) problem: ProblemKind,
 
-    /// Hidden-layer widths of the full network, comma-separated (with --problem full)
+    /// Hidden-layer widths of the full network, comma-separated (with --problem full only) [default: 2]
     #[arg(
         long,
         allow_negative_numbers = true,
         value_delimiter = ',',
-        default_value = "2",
         value_name = "WIDTHS"
     )]
-    pub(crate) hidden: Vec<usize>,
+    pub(crate) hidden: Option<Vec<usize>>,
 
     /// Evaluation budget of each optimizer run: it stops ("budget") after this many loss, gradient or curvature evaluations, line searches included [default: 100 per step, at least 10000]
     #[arg(long, allow_negative_numbers = true, value_name = "N")]
@@ -97,6 +94,24 @@ pub(crate) struct Args {
         value_name = "SECONDS"
     )]
     pub(crate) max_seconds: f64,
+
+    /// Time limit of the whole race in seconds, on top of each run's --max-seconds: the run going when it passes and every later one stop ("budget")
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = MAX_TOTAL_SECONDS,
+        value_name = "SECONDS"
+    )]
+    pub(crate) max_total_seconds: f64,
+
+    /// Memory limit of one dense D x D matrix in MiB (8 D^2 bytes): the optimizers that keep one (newton, saddle-free, ggn, ggn-lm, argmin-newton, bfgs, trust-region, adaptive-gd, sbfgs, obfgs) are refused above it, or left out of the default race
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = quad_vs_grad::race::MAX_DENSE_BYTES >> 20,
+        value_name = "MIB"
+    )]
+    pub(crate) max_dense_mb: u64,
 
     /// Mini-batch size (help generated from the registry: see `batch_help`)
     #[arg(long, allow_negative_numbers = true, value_name = "N")]
@@ -123,23 +138,13 @@ pub(crate) struct Args {
     #[arg(long, default_value = ".", value_name = "DIR")]
     pub(crate) out_dir: PathBuf,
 
-    /// Maximum number of animation frames
-    #[arg(
-        long,
-        allow_negative_numbers = true,
-        default_value_t = 120,
-        value_name = "N"
-    )]
-    pub(crate) frames: usize,
+    /// Maximum number of animation frames (refused with --no-figures) [default: 120]
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub(crate) frames: Option<usize>,
 
-    /// Animation frames per second
-    #[arg(
-        long,
-        allow_negative_numbers = true,
-        default_value_t = 12,
-        value_name = "FPS"
-    )]
-    pub(crate) fps: u32,
+    /// Animation frames per second (refused with --no-figures) [default: 12]
+    #[arg(long, allow_negative_numbers = true, value_name = "FPS")]
+    pub(crate) fps: Option<u32>,
 
     /// Also write traces.csv, traces.json (every iterate, with the settings each run used) and data.csv
     #[arg(long)]
@@ -180,9 +185,12 @@ pub(crate) fn lr_help() -> String {
 /// `--damping`: the damped kinds, from the registry.
 pub(crate) fn damping_help() -> String {
     format!(
-        "Damping λ of {} (the initial λ of the Levenberg-Marquardt ones: {})",
+        "Damping λ of {} (the initial λ of the Levenberg-Marquardt ones: {}); refused when no \
+         selected optimizer is damped, 0 refused for the Levenberg-Marquardt ones and kfac \
+         [default: {}]",
         names_where(|d| d.damping != DampingUse::None),
         names_where(|d| d.damping == DampingUse::LevenbergMarquardt),
+        RaceConfig::default().damping,
     )
 }
 

@@ -1,10 +1,13 @@
 //! Validating the flags into a [`Plan`] before any work: every bad input
 //! is a [`Usage`] error naming its flag.
 
+use quad_vs_grad::linalg::FixedDot;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::args::{Args, ProblemKind};
+use crate::selection::{check_selection, Explicit};
+use quad_vs_grad::outputs::recover;
 use quad_vs_grad::prelude::*;
 use quad_vs_grad::race::{self, OptimizerSpec, RaceConfig, RacePreset};
 use quad_vs_grad::report::fmt_number;
@@ -16,6 +19,9 @@ pub(crate) struct Plan {
     pub(crate) specs: Vec<OptimizerSpec>,
     /// Default optimizers left out in stochastic mode (no stochastic mode).
     pub(crate) left_out: Vec<OptimizerSpec>,
+    /// Default optimizers left out because their dense matrix would not
+    /// fit the memory limit, with the reason.
+    pub(crate) too_big: Vec<(OptimizerSpec, String)>,
     pub(crate) cfg: RaceConfig,
     pub(crate) out_dir: PathBuf,
     pub(crate) frames: usize,
@@ -62,6 +68,11 @@ pub(crate) const MAX_LR: f64 = 1e6;
 pub(crate) const MAX_DAMPING: f64 = 1e12;
 /// The largest wall-time budget per run the CLI accepts (`--max-seconds`): one day.
 pub(crate) const MAX_SECONDS: f64 = 86_400.0;
+
+/// The largest `--max-dense-mb`: 1 GiB per dense matrix (the dense kinds
+/// hold several, so the whole run stays near the 2 GB the CLI aims at only
+/// well below it).
+pub(crate) const MAX_DENSE_MB: u64 = 1024;
 
 /// The optimizers named in `--optimizers`, each once: a name or alias
 /// naming a kind already listed is refused.
@@ -121,34 +132,66 @@ pub(crate) fn plan(args: Args) -> Result<Plan, Usage> {
             fmt_number(args.tol)
         )));
     }
-    within("--damping", args.damping, 0.0, MAX_DAMPING, false)?;
+    if let Some(damping) = args.damping {
+        within("--damping", damping, 0.0, MAX_DAMPING, false)?;
+    }
     within("--max-seconds", args.max_seconds, 0.0, MAX_SECONDS, true)?;
+    within(
+        "--max-total-seconds",
+        args.max_total_seconds,
+        0.0,
+        MAX_SECONDS,
+        true,
+    )?;
+    if !(1..=MAX_DENSE_MB).contains(&args.max_dense_mb) {
+        return Err(Usage(format!(
+            "--max-dense-mb must be in 1..={MAX_DENSE_MB}, got {}",
+            args.max_dense_mb
+        )));
+    }
     if args.max_evals == Some(0) {
         return Err(Usage("--max-evals must be at least 1, got 0".into()));
     }
-    if args.frames < 2 || args.frames > 1000 {
-        return Err(Usage(format!(
-            "--frames must be in 2..=1000, got {}",
-            args.frames
-        )));
+    let (frames, fps) = (args.frames.unwrap_or(120), args.fps.unwrap_or(12));
+    if !(2..=1000).contains(&frames) {
+        return Err(Usage(format!("--frames must be in 2..=1000, got {frames}")));
     }
-    if args.fps == 0 || args.fps > 100 {
-        return Err(Usage(format!("--fps must be in 1..=100, got {}", args.fps)));
+    if fps == 0 || fps > 100 {
+        return Err(Usage(format!("--fps must be in 1..=100, got {fps}")));
     }
-    if args.hidden.is_empty()
-        || args.hidden.contains(&0)
-        || args.hidden.len() > 4
-        || args.hidden.iter().any(|&w| w > 64)
+    if args.no_figures {
+        if let Some(flag) = [
+            ("--frames", args.frames.is_some()),
+            ("--fps", args.fps.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(f, given)| given.then_some(f))
+        {
+            return Err(Usage(format!(
+                "{flag} has no effect with --no-figures (no animation is drawn)"
+            )));
+        }
+    }
+    let hidden = args.hidden.clone().unwrap_or_else(|| vec![2]);
+    if hidden.is_empty()
+        || hidden.contains(&0)
+        || hidden.len() > 4
+        || hidden.iter().any(|&w| w > 64)
     {
         return Err(Usage(format!(
-            "--hidden must list 1 to 4 widths in 1..=64, got {:?}",
-            args.hidden
+            "--hidden must list 1 to 4 widths in 1..=64, got {hidden:?}"
         )));
+    }
+    if args.hidden.is_some() && args.problem != ProblemKind::Full {
+        return Err(Usage(
+            "--hidden has no effect without --problem full (the 2-D slices are of a fixed 2-2-1 net)"
+                .into(),
+        ));
     }
     let preset = match args.problem {
         ProblemKind::OutputSlice => RacePreset::reference(),
         ProblemKind::HiddenSlice => RacePreset::hidden_slice(),
-        ProblemKind::Full => RacePreset::full_network(&args.hidden, args.seed)
+        ProblemKind::Full => RacePreset::full_network(&hidden, args.seed)
             .map_err(|e| Usage(format!("--hidden: {e}")))?,
     };
     let mut start = preset.start.clone();
@@ -192,7 +235,7 @@ pub(crate) fn plan(args: Args) -> Result<Plan, Usage> {
     let mut cfg = preset.cfg.clone();
     cfg.max_iters = args.steps;
     cfg.tol = args.tol;
-    cfg.damping = args.damping;
+    cfg.damping = args.damping.unwrap_or(cfg.damping);
     cfg.lr = args.lr;
     cfg.batch_size = args.batch_size;
     cfg.curvature_batch_size = args.curvature_batch_size;
@@ -200,34 +243,81 @@ pub(crate) fn plan(args: Args) -> Result<Plan, Usage> {
     cfg.seed = args.seed;
     cfg.max_evals = args.max_evals;
     cfg.max_seconds = args.max_seconds;
+    cfg.max_total_seconds = Some(args.max_total_seconds);
+    cfg.max_dense_bytes = args.max_dense_mb << 20;
     cfg.validate().map_err(|e| Usage(e.to_string()))?;
     for spec in &specs {
         spec.check(&cfg)
             .map_err(|e| Usage(format!("--optimizers: {e}")))?;
     }
+    // Dense curvature that cannot fit: refused when listed, left out of the
+    // default race (and said so) otherwise.
+    let dim = start.len();
+    let mut too_big = Vec::new();
+    if args.optimizers.is_some() {
+        for spec in &specs {
+            spec.check_size(dim, &cfg)
+                .map_err(|e| Usage(format!("--optimizers: {e}")))?;
+        }
+    } else {
+        let (keep, out): (Vec<_>, Vec<_>) = specs
+            .into_iter()
+            .partition(|s| s.check_size(dim, &cfg).is_ok());
+        specs = keep;
+        too_big = out
+            .into_iter()
+            .map(|s| {
+                let why = s.check_size(dim, &cfg).err().map(|e| match e {
+                    quad_vs_grad::Error::InvalidConfig(why) => why,
+                    e => e.to_string(),
+                });
+                (s, why.unwrap_or_default())
+            })
+            .collect();
+        if specs.is_empty() {
+            return Err(Usage(
+                "--hidden: every optimizer of the default race needs a dense matrix that does not fit; list matrix-free ones with --optimizers (hf, kfac, lbfgs, adam)".into(),
+            ));
+        }
+    }
+    let grad_norm = preset
+        .problem
+        .gradient(&start)
+        .map(|g| g.fdot(&g).sqrt())
+        .unwrap_or(f64::NAN);
+    let given = Explicit {
+        lr: args.lr,
+        damping: args.damping,
+        curvature_batch_size: args.curvature_batch_size,
+        curvature_seed: args.curvature_seed,
+    };
+    check_selection(&specs, &given, cfg.damping, cfg.tol, grad_norm)?;
     check_out_dir(&args.out_dir)?;
     Ok(Plan {
         preset,
         start,
         specs,
         left_out,
+        too_big,
         cfg,
         out_dir: args.out_dir,
-        frames: args.frames,
-        fps: args.fps,
+        frames,
+        fps,
         export: args.export,
         figures: !args.no_figures,
         quiet: args.quiet,
     })
 }
 
-/// Creates the output directory if needed and proves it writable.
+/// Creates the output directory if needed, completes or removes what a
+/// killed run left in it ([`recover`]), and proves it writable.
 pub(crate) fn check_out_dir(dir: &Path) -> Result<(), Usage> {
     let fail = |why: String| Usage(format!("--out-dir {}: {why}", dir.display()));
     if dir.exists() && !dir.is_dir() {
         return Err(fail("not a directory".into()));
     }
     std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    recover(dir).map_err(|e| fail(format!("cannot clean up after an earlier run ({e})")))?;
     let probe = dir.join(format!(".quad-vs-grad-probe-{}", std::process::id()));
     std::fs::write(&probe, b"").map_err(|e| fail(format!("not writable ({e})")))?;
     let _ = std::fs::remove_file(&probe);

@@ -223,6 +223,8 @@ fn measure(
         max_iters: repeats as u64 + 1,
         tol: 0.0,
         divergence_factor: 1e12,
+        // the study keeps its own memory budget (`Budget::bytes`)
+        max_dense_bytes: u64::MAX,
         ..RaceConfig::default()
     };
     let trace = run(problem, start, spec, &cfg);

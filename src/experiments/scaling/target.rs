@@ -68,6 +68,8 @@ impl ScalingStudy {
                 }
                 let race_cfg = RaceConfig {
                     max_iters: iters as u64,
+                    // the study keeps its own memory budget (`Budget::bytes`)
+                    max_dense_bytes: u64::MAX,
                     ..RaceConfig::default()
                 };
                 let trace = run(&problem, &start, spec, &race_cfg);

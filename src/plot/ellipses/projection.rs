@@ -111,8 +111,9 @@ pub fn top_eigen_basis(c: &Array2<f64>) -> Result<Array2<f64>> {
     let mut b = Array2::zeros((2, k));
     b.row_mut(0).assign(&u.column(k - 1));
     b.row_mut(1).assign(&u.column(k - 2));
-    // An eigenvector's sign is arbitrary (LAPACK's choice can differ between
-    // machines): make each one's largest entry in size positive.
+    // An eigenvector's sign is arbitrary: make each one's largest entry in
+    // size positive (`linalg::sym_eig` already does; kept for any other
+    // source of the matrix's vectors).
     for mut row in b.rows_mut() {
         let big = row
             .iter()

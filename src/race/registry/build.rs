@@ -10,8 +10,9 @@ use ndarray::{Array1, Array2};
 
 use super::descriptor::DampingUse;
 use super::table::OptimizerKind;
+use crate::race::budget::Deadline;
 use crate::race::recorder::RunOutput;
-use crate::race::runner::{execute, failed, Extras, Ist, RaceProblem};
+use crate::race::runner::{execute_watched, failed, Extras, Ist, RaceProblem};
 use crate::race::RaceConfig;
 use crate::solvers::{
     Adam, AdaptiveGd, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac,
@@ -32,6 +33,7 @@ pub(crate) fn run_kind<P: RaceProblem>(
     kind: OptimizerKind,
     settings: Settings,
     cfg: &RaceConfig,
+    deadline: Option<Deadline>,
 ) -> RunOutput {
     // Every `Some` below is guaranteed by `OptimizerSpec::settings` for the
     // kinds that have the hyperparameter; NaN makes a constructor refuse.
@@ -48,8 +50,8 @@ pub(crate) fn run_kind<P: RaceProblem>(
         };
         ($solver:expr, $extras:expr, $configure:expr) => {
             match $solver {
-                Ok(solver) => execute(
-                    problem, start, label, solver, cfg, settings, $extras, $configure,
+                Ok(solver) => execute_watched(
+                    problem, start, label, solver, cfg, settings, $extras, $configure, deadline,
                 ),
                 Err(e) => failed(problem, start, label, settings, e.to_string()),
             }

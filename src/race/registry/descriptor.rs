@@ -96,4 +96,8 @@ pub struct Descriptor {
     pub stochastic: Stochastic,
     /// `true` if it also stops when `‖g‖ < tol` ([`StopReason::GradientNorm`](crate::trace::StopReason::GradientNorm)).
     pub gradient_stop: bool,
+    /// `true` if it forms or keeps a dense `D × D` matrix (a Hessian, a
+    /// GGN, a BFGS inverse), so that memory and time grow as `D²` and `D³`:
+    /// refused above [`RaceConfig::max_dense_bytes`](crate::race::RaceConfig::max_dense_bytes).
+    pub dense: bool,
 }

@@ -38,42 +38,42 @@ registry! {
         label: "GD", cli_name: "gd", aliases: &["sgd"], family: Family::FirstOrder,
         summary: "gradient descent, p <- p - lr g",
         lr: Some(0.8), momentum: None, noise: None, damping: DampingUse::None,
-        stochastic: Stochastic::Gradient, gradient_stop: false,
+        stochastic: Stochastic::Gradient, gradient_stop: false, dense: false,
     }
     /// [`GradientDescent`](crate::solvers::GradientDescent) with heavy-ball momentum (`momentum`).
     Momentum {
         label: "Momentum", cli_name: "momentum", aliases: &["heavy-ball"], family: Family::FirstOrder,
         summary: "gradient descent with heavy-ball momentum",
         lr: Some(0.1), momentum: Some(0.9), noise: None, damping: DampingUse::None,
-        stochastic: Stochastic::Gradient, gradient_stop: false,
+        stochastic: Stochastic::Gradient, gradient_stop: false, dense: false,
     }
     /// [`GradientDescent`](crate::solvers::GradientDescent) with Nesterov momentum (`nesterov`).
     Nesterov {
         label: "Nesterov", cli_name: "nesterov", aliases: &[], family: Family::FirstOrder,
         summary: "gradient descent with Nesterov momentum",
         lr: Some(0.1), momentum: Some(0.9), noise: None, damping: DampingUse::None,
-        stochastic: Stochastic::Gradient, gradient_stop: false,
+        stochastic: Stochastic::Gradient, gradient_stop: false, dense: false,
     }
     /// [`RmsProp`](crate::solvers::RmsProp) (`rmsprop`).
     RmsProp {
         label: "RMSprop", cli_name: "rmsprop", aliases: &[], family: Family::FirstOrder,
         summary: "RMSprop, per-coordinate step lr / sqrt(mean g^2)",
         lr: Some(0.01), momentum: None, noise: None, damping: DampingUse::None,
-        stochastic: Stochastic::Gradient, gradient_stop: false,
+        stochastic: Stochastic::Gradient, gradient_stop: false, dense: false,
     }
     /// [`Adam`](crate::solvers::Adam) (`adam`).
     Adam {
         label: "Adam", cli_name: "adam", aliases: &[], family: Family::FirstOrder,
         summary: "Adam (Kingma & Ba), betas 0.9 and 0.999",
         lr: Some(0.05), momentum: None, noise: None, damping: DampingUse::None,
-        stochastic: Stochastic::Gradient, gradient_stop: false,
+        stochastic: Stochastic::Gradient, gradient_stop: false, dense: false,
     }
     /// [`DampedNewton`](crate::solvers::DampedNewton) (`newton`).
     Newton {
         label: "Newton", cli_name: "newton", aliases: &["damped-newton"], family: Family::Newton,
         summary: "damped Newton, solve (H + lambda I) d = -g",
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
-        stochastic: Stochastic::Curvature, gradient_stop: false,
+        stochastic: Stochastic::Curvature, gradient_stop: false, dense: true,
     }
     /// [`SaddleFreeNewton`](crate::solvers::SaddleFreeNewton) (`saddle-free`).
     SaddleFree {
@@ -81,49 +81,49 @@ registry! {
         family: Family::Newton,
         summary: "saddle-free Newton, solve (|H| + lambda I) d = -g",
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
-        stochastic: Stochastic::Curvature, gradient_stop: false,
+        stochastic: Stochastic::Curvature, gradient_stop: false, dense: true,
     }
     /// [`GaussNewton`](crate::solvers::GaussNewton) with fixed damping (`ggn`).
     Ggn {
         label: "GGN", cli_name: "ggn", aliases: &["gauss-newton"], family: Family::GaussNewton,
         summary: "Gauss-Newton, solve (G + lambda I) d = -g",
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
-        stochastic: Stochastic::Curvature, gradient_stop: false,
+        stochastic: Stochastic::Curvature, gradient_stop: false, dense: true,
     }
     /// [`GaussNewton`](crate::solvers::GaussNewton) with Levenberg–Marquardt damping (`ggn-lm`).
     GgnLm {
         label: "GGN-LM", cli_name: "ggn-lm", aliases: &["levenberg-marquardt"], family: Family::GaussNewton,
         summary: "Gauss-Newton with Levenberg-Marquardt damping",
         lr: None, momentum: None, noise: None, damping: DampingUse::LevenbergMarquardt,
-        stochastic: Stochastic::Curvature, gradient_stop: false,
+        stochastic: Stochastic::Curvature, gradient_stop: false, dense: true,
     }
     /// [`Kfac`](crate::solvers::Kfac), plain Tikhonov damping `G⊗A + λI`, fixed (`kfac`): the reference's `Γ·A + λI`.
     Kfac {
         label: "K-FAC", cli_name: "kfac", aliases: &["k-fac"], family: Family::GaussNewton,
         summary: "K-FAC, Kronecker-factored curvature G (x) A + lambda I",
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
-        stochastic: Stochastic::Curvature, gradient_stop: false,
+        stochastic: Stochastic::Curvature, gradient_stop: false, dense: false,
     }
     /// [`Kfac`](crate::solvers::Kfac), factored Tikhonov damping with LM adaptation (`kfac-lm`): Martens & Grosse.
     KfacLm {
         label: "K-FAC-LM", cli_name: "kfac-lm", aliases: &["k-fac-lm"], family: Family::GaussNewton,
         summary: "K-FAC, factored damping adapted by Levenberg-Marquardt",
         lr: None, momentum: None, noise: None, damping: DampingUse::LevenbergMarquardt,
-        stochastic: Stochastic::Curvature, gradient_stop: false,
+        stochastic: Stochastic::Curvature, gradient_stop: false, dense: false,
     }
     /// [`HessianFree`](crate::solvers::HessianFree) on Gauss–Newton-vector products, fixed damping (`hf`).
     HessianFree {
         label: "Hessian-free", cli_name: "hf", aliases: &["hessian-free"], family: Family::GaussNewton,
         summary: "Hessian-free: CG on Gauss-Newton-vector products",
         lr: None, momentum: None, noise: None, damping: DampingUse::Fixed,
-        stochastic: Stochastic::Curvature, gradient_stop: false,
+        stochastic: Stochastic::Curvature, gradient_stop: false, dense: false,
     }
     /// [`HessianFree`](crate::solvers::HessianFree) on Gauss–Newton-vector products with LM damping (`hf-lm`).
     HessianFreeLm {
         label: "Hessian-free-LM", cli_name: "hf-lm", aliases: &["hessian-free-lm"], family: Family::GaussNewton,
         summary: "Hessian-free with Levenberg-Marquardt damping",
         lr: None, momentum: None, noise: None, damping: DampingUse::LevenbergMarquardt,
-        stochastic: Stochastic::Curvature, gradient_stop: false,
+        stochastic: Stochastic::Curvature, gradient_stop: false, dense: false,
     }
     /// argmin's `SteepestDescent` with More–Thuente line search (`sd`).
     SteepestDescent {
@@ -133,7 +133,7 @@ registry! {
         stochastic: Stochastic::Refused(
             "its More-Thuente line search tests sufficient decrease and curvature on losses of one function; \
              on a fresh mini-batch per iteration the tests compare different functions (use gd, momentum or adam)"),
-        gradient_stop: false,
+        gradient_stop: false, dense: false,
     }
     /// argmin's `Newton` (undamped, step length 1) (`argmin-newton`).
     ArgminNewton {
@@ -143,7 +143,7 @@ registry! {
         stochastic: Stochastic::Refused(
             "argmin's Newton cannot draw a mini-batch per iteration; \
              `newton` with --damping 0 takes the same undamped step and has a stochastic mode"),
-        gradient_stop: false,
+        gradient_stop: false, dense: true,
     }
     /// argmin's `BFGS` with More–Thuente line search, `H₀ = I` (`bfgs`).
     Bfgs {
@@ -153,7 +153,7 @@ registry! {
         stochastic: Stochastic::Refused(
             "its More-Thuente line search compares losses of one function, which a fresh mini-batch per \
              iteration breaks; use sbfgs (naive pairs across batches) or obfgs (pairs on one batch)"),
-        gradient_stop: true,
+        gradient_stop: true, dense: true,
     }
     /// argmin's `LBFGS`, memory 10, More–Thuente line search (`lbfgs`).
     Lbfgs {
@@ -163,7 +163,7 @@ registry! {
         stochastic: Stochastic::Refused(
             "its More-Thuente line search compares losses of one function, which a fresh mini-batch per \
              iteration breaks; use slbfgs (naive pairs across batches) or olbfgs (pairs on one batch)"),
-        gradient_stop: true,
+        gradient_stop: true, dense: false,
     }
     /// argmin's `TrustRegion` with the Steihaug CG subproblem (`trust-region`).
     /// argmin's trust region never stops by itself: the race stops it when
@@ -177,7 +177,7 @@ registry! {
              actual over predicted reduction, which on one batch is a noisy test; its stochastic analogue \
              is ggn-lm, kfac-lm or hf-lm (lambda plays the radius's role, rho is measured on each batch)",
         ),
-        gradient_stop: true,
+        gradient_stop: true, dense: true,
     }
     /// [`LangevinGd`](crate::solvers::LangevinGd), gradient descent with seeded Gaussian gradient noise
     /// (`langevin`), noise seeded with [`RaceConfig::seed`](crate::race::RaceConfig::seed).
@@ -185,7 +185,7 @@ registry! {
         label: "Langevin GD", cli_name: "langevin", aliases: &["langevin-gd"], family: Family::FirstOrder,
         summary: "gradient descent plus seeded Gaussian gradient noise sigma",
         lr: Some(0.1), momentum: None, noise: Some(0.2), damping: DampingUse::None,
-        stochastic: Stochastic::Gradient, gradient_stop: false,
+        stochastic: Stochastic::Gradient, gradient_stop: false, dense: false,
     }
     /// [`AdaptiveGd`](crate::solvers::AdaptiveGd), gradient descent with step `η / (κ(H) + 1e−12)` from
     /// the Hessian's condition number (`adaptive-gd`).
@@ -193,35 +193,35 @@ registry! {
         label: "Adaptive GD (κ)", cli_name: "adaptive-gd", aliases: &["adaptive"], family: Family::FirstOrder,
         summary: "gradient descent with step lr / cond(H)",
         lr: Some(0.1), momentum: None, noise: None, damping: DampingUse::None,
-        stochastic: Stochastic::Gradient, gradient_stop: false,
+        stochastic: Stochastic::Gradient, gradient_stop: false, dense: true,
     }
     /// [`StochasticBfgs`](crate::solvers::StochasticBfgs) with naive pairs across batches (`sbfgs`).
     Sbfgs {
         label: "SBFGS (naive)", cli_name: "sbfgs", aliases: &["stochastic-bfgs"], family: Family::QuasiNewton,
         summary: "BFGS with a fixed step, pairs y = g(p+, B+) - g(p, B) across batches",
         lr: Some(0.3), momentum: None, noise: None, damping: DampingUse::Fixed,
-        stochastic: Stochastic::Gradient, gradient_stop: false,
+        stochastic: Stochastic::Gradient, gradient_stop: false, dense: true,
     }
     /// [`StochasticBfgs`](crate::solvers::StochasticBfgs) with both gradients of a pair on one batch (`obfgs`).
     Obfgs {
         label: "oBFGS", cli_name: "obfgs", aliases: &["online-bfgs"], family: Family::QuasiNewton,
         summary: "oBFGS (Schraudolph et al.): fixed step, pairs y = g(p+, B) - g(p, B) on one batch",
         lr: Some(0.3), momentum: None, noise: None, damping: DampingUse::Fixed,
-        stochastic: Stochastic::Gradient, gradient_stop: false,
+        stochastic: Stochastic::Gradient, gradient_stop: false, dense: true,
     }
     /// [`StochasticLbfgs`](crate::solvers::StochasticLbfgs), memory 10, naive pairs across batches (`slbfgs`).
     Slbfgs {
         label: "SL-BFGS (naive)", cli_name: "slbfgs", aliases: &["stochastic-lbfgs"], family: Family::QuasiNewton,
         summary: "L-BFGS (memory 10) with a fixed step, pairs across batches",
         lr: Some(0.3), momentum: None, noise: None, damping: DampingUse::Fixed,
-        stochastic: Stochastic::Gradient, gradient_stop: false,
+        stochastic: Stochastic::Gradient, gradient_stop: false, dense: false,
     }
     /// [`StochasticLbfgs`](crate::solvers::StochasticLbfgs), memory 10, both gradients of a pair on one batch (`olbfgs`).
     Olbfgs {
         label: "oLBFGS", cli_name: "olbfgs", aliases: &["online-lbfgs"], family: Family::QuasiNewton,
         summary: "oLBFGS (memory 10): fixed step, pairs on one batch",
         lr: Some(0.3), momentum: None, noise: None, damping: DampingUse::Fixed,
-        stochastic: Stochastic::Gradient, gradient_stop: false,
+        stochastic: Stochastic::Gradient, gradient_stop: false, dense: false,
     }
 }
 
