@@ -289,13 +289,7 @@ mod tests {
     use ndarray::array;
 
     fn random_sym(n: usize, seed: u64) -> Array2<f64> {
-        let mut x = seed;
-        let b = Array2::from_shape_fn((n, n), |_| {
-            x = x
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        });
+        let b = crate::linalg::testing::matrix(n, n, seed);
         &b + &b.t()
     }
 

@@ -88,6 +88,31 @@ pub fn blas_info() -> (usize, String) {
     }
 }
 
+/// Deterministic test data shared by the crate's unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use ndarray::Array2;
+
+    /// `len` numbers in `[-1, 1)` from a 64-bit linear congruential
+    /// generator seeded with `seed` (no `rand`, so the values never change).
+    pub(crate) fn stream(seed: u64, len: usize) -> Vec<f64> {
+        let mut x = seed;
+        (0..len)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (x >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    /// An `n × m` matrix of [`stream`] values halved, in `[-0.5, 0.5)`.
+    pub(crate) fn matrix(n: usize, m: usize, seed: u64) -> Array2<f64> {
+        Array2::from_shape_vec((n, m), stream(seed, n * m)).expect("n × m entries") * 0.5
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -170,20 +170,9 @@ impl<S: Data<Elem = f64>, S2: Data<Elem = f64>> FixedDot<ArrayBase<S2, Ix2>> for
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::linalg::testing::stream;
     use crate::simd::{with_simd_level, SimdLevel};
     use ndarray::Array;
-
-    fn stream(seed: u64, len: usize) -> Vec<f64> {
-        let mut x = seed;
-        (0..len)
-            .map(|_| {
-                x = x
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                (x >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-            })
-            .collect()
-    }
 
     /// The documented order, written out.
     fn reference_dot(x: &[f64], y: &[f64]) -> f64 {

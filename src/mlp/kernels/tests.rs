@@ -3,6 +3,7 @@
 
 use super::products::*;
 use super::*;
+use crate::linalg::testing::stream;
 use crate::simd::{with_simd_level, SimdLevel};
 
 /// Runs a check once at every instruction-set level this CPU has.
@@ -10,18 +11,6 @@ fn at_every_level(check: impl Fn()) {
     for level in SimdLevel::ALL.into_iter().filter(|l| l.supported()) {
         with_simd_level(level, &check);
     }
-}
-
-fn stream(seed: u64, len: usize) -> Vec<f64> {
-    let mut x = seed;
-    (0..len)
-        .map(|_| {
-            x = x
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (x >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-        })
-        .collect()
 }
 
 #[test]
