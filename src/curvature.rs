@@ -239,19 +239,46 @@ pub struct KfacFactors {
 
 impl KfacFactors {
     /// The block-diagonal K-FAC matrix `blockdiag(G_l ⊗ A_l)` in θ-space (`D_θ × D_θ`).
-    pub fn dense_theta(&self) -> Array2<f64> {
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if a layer's factors are not square or its block
+    /// does not fit in `num_params` (hand-built factors).
+    pub fn dense_theta(&self) -> Result<Array2<f64>> {
+        for (l, layer) in self.layers.iter().enumerate() {
+            if !layer.a.is_square() || !layer.g.is_square() {
+                return Err(Error::Shape(format!(
+                    "layer {l}'s K-FAC factors are not square"
+                )));
+            }
+            if layer
+                .offset
+                .checked_add(layer.size())
+                .map_or(true, |end| end > self.num_params)
+            {
+                return Err(Error::Shape(format!(
+                    "layer {l}'s block ({} entries from {}) does not fit in {} parameters",
+                    layer.size(),
+                    layer.offset,
+                    self.num_params
+                )));
+            }
+        }
         let mut m = Array2::zeros((self.num_params, self.num_params));
         for layer in &self.layers {
             let k = kron(&layer.g, &layer.a);
             let (o, n) = (layer.offset, layer.size());
             m.slice_mut(s![o..o + n, o..o + n]).assign(&k);
         }
-        m
+        Ok(m)
     }
 
     /// The K-FAC curvature in the optimizer's space, `D blockdiag(G_l ⊗ A_l) Dᵀ`.
-    pub fn dense(&self) -> Array2<f64> {
-        self.param.reduce_mat(self.dense_theta())
+    ///
+    /// # Errors
+    /// As [`KfacFactors::dense_theta`], or [`Error::Shape`] if `num_params`
+    /// does not match the parameterisation.
+    pub fn dense(&self) -> Result<Array2<f64>> {
+        self.param.reduce_mat(self.dense_theta()?)
     }
 }
 

@@ -171,3 +171,45 @@ fn the_property_builds_problems() {
     }
     assert!(built > 100, "only {built} of 200 widths make a network");
 }
+
+#[test]
+fn curvature_maps_and_hand_built_kfac_factors_with_wrong_shapes_are_errors() {
+    use quad_vs_grad::curvature::{KfacFactors, KfacLayer};
+    use quad_vs_grad::Error;
+    // the hidden slice: a plane through a 2-2-1 network (9 weights)
+    let problem = XorProblem::hidden_slice();
+    let param = problem.parameterisation().clone();
+    assert!(matches!(param.reduce_mat(Array2::zeros((9, 9))), Ok(m) if m.dim() == (2, 2)));
+    assert!(matches!(
+        param.reduce_mat(Array2::zeros((8, 8))),
+        Err(Error::Shape(_))
+    ));
+    assert!(matches!(
+        param.reduce_mat(Array2::zeros((9, 8))),
+        Err(Error::Shape(_))
+    ));
+    assert!(matches!(param.reduce_jacobian(Array2::zeros((5, 9))), Ok(j) if j.dim() == (5, 2)));
+    assert!(matches!(
+        param.reduce_jacobian(Array2::zeros((5, 3))),
+        Err(Error::Shape(_))
+    ));
+    let good = problem
+        .kfac_factors(&array![-2.5, 1.5], FisherKind::Exact)
+        .unwrap();
+    assert_eq!(good.dense().unwrap().dim(), (2, 2));
+    let mut off = good.clone();
+    off.layers[0].offset = 8; // the block no longer fits in 9 weights
+    assert!(matches!(off.dense(), Err(Error::Shape(_))));
+    let mut ragged = good.clone();
+    ragged.layers[0] = KfacLayer {
+        offset: 0,
+        a: Array2::zeros((3, 2)),
+        g: Array2::zeros((2, 2)),
+    };
+    assert!(matches!(ragged.dense_theta(), Err(Error::Shape(_))));
+    let wrong_total = KfacFactors {
+        num_params: 7,
+        ..good
+    };
+    assert!(wrong_total.dense().is_err());
+}

@@ -313,7 +313,7 @@ impl KfacDampingView {
     /// If the factors or an eigensolver fail.
     pub fn at(problem: &XorProblem, p: &Array1<f64>, lambda: f64) -> Result<Self> {
         let factors = problem.kfac_factors(p, FisherKind::Exact)?;
-        let undamped = factors.dense();
+        let undamped = factors.dense()?;
         let mut tikhonov = undamped.clone();
         tikhonov.diag_mut().mapv_inplace(|v| v + lambda);
         let factored = factors.param.reduce_mat(
@@ -321,7 +321,7 @@ impl KfacDampingView {
                 mode: KfacDampingMode::Factored,
             }
             .dense_theta(&factors, lambda),
-        );
+        )?;
         let sorted = |m: &ndarray::Array2<f64>| -> Result<Vec<f64>> {
             let mut v = eigenvalues(m)?.to_vec();
             v.sort_by(f64::total_cmp);

@@ -56,7 +56,7 @@ impl XorProblem {
         let j = self
             .mlp
             .output_jacobian(self.theta(p)?.view(), self.active_data().x.view())?;
-        Ok(self.param.reduce_jacobian(j))
+        self.param.reduce_jacobian(j)
     }
 
     /// Predicted probabilities `σ(z_n)` on the active batch.

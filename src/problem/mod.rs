@@ -168,25 +168,36 @@ impl Parameterisation {
 
     /// Maps a θ-space matrix to p-space: `D M Dᵀ` (identity when full).
     ///
-    /// # Panics
-    /// If `m` is not `D_θ × D_θ` for a plane (the crate calls it only on
-    /// matrices it formed for the plane's network).
-    pub fn reduce_mat(&self, m: Array2<f64>) -> Array2<f64> {
+    /// # Errors
+    /// [`Error::Shape`] if `m` is not square, or not `D_θ × D_θ` for a plane.
+    pub fn reduce_mat(&self, m: Array2<f64>) -> Result<Array2<f64>> {
+        if !m.is_square() {
+            return Err(Error::Shape(format!(
+                "a curvature matrix must be square, got {}×{}",
+                m.nrows(),
+                m.ncols()
+            )));
+        }
         match self {
-            Self::Full => m,
-            Self::Plane(pl) => pl.directions.fdot(&m).fdot(&pl.directions.t()),
+            Self::Full => Ok(m),
+            Self::Plane(pl) => {
+                Self::check_len("a θ-space matrix's side", m.nrows(), pl.directions.ncols())?;
+                Ok(pl.directions.fdot(&m).fdot(&pl.directions.t()))
+            }
         }
     }
 
     /// Maps a θ-space Jacobian (`N × D_θ`) to p-space: `J Dᵀ`.
     ///
-    /// # Panics
-    /// If `j` does not have `D_θ` columns for a plane (the crate calls it
-    /// only on Jacobians it formed for the plane's network).
-    pub fn reduce_jacobian(&self, j: Array2<f64>) -> Array2<f64> {
+    /// # Errors
+    /// [`Error::Shape`] if `j` does not have `D_θ` columns for a plane.
+    pub fn reduce_jacobian(&self, j: Array2<f64>) -> Result<Array2<f64>> {
         match self {
-            Self::Full => j,
-            Self::Plane(pl) => j.fdot(&pl.directions.t()),
+            Self::Full => Ok(j),
+            Self::Plane(pl) => {
+                Self::check_len("a Jacobian's row", j.ncols(), pl.directions.ncols())?;
+                Ok(j.fdot(&pl.directions.t()))
+            }
         }
     }
 }

@@ -164,9 +164,11 @@ impl KfacStep {
             }
             Parameterisation::Plane(_) => {
                 let (c, extra) = match self.mode {
-                    KfacDampingMode::Tikhonov => (factors.dense(), damping),
+                    KfacDampingMode::Tikhonov => (factors.dense()?, damping),
                     KfacDampingMode::Factored => (
-                        factors.param.reduce_mat(self.dense_theta(factors, damping)),
+                        factors
+                            .param
+                            .reduce_mat(self.dense_theta(factors, damping))?,
                         0.0,
                     ),
                 };

@@ -159,7 +159,8 @@ pub fn curvature_zoo(
     let kfac = problem
         .kfac_factors(p, FisherKind::Exact)
         .map_err(wrap)?
-        .dense();
+        .dense()
+        .map_err(|e| wrap(e.into()))?;
     Ok(vec![
         NamedMatrix::new("Hessian", hessian),
         NamedMatrix::new("GGN", ggn),

@@ -61,8 +61,8 @@ impl ModelCurvature {
             Self::Ggn => problem.ggn(p).map_err(|e| fail(&e)),
             Self::Kfac => problem
                 .kfac_factors(p, FisherKind::Exact)
-                .map(|f| f.dense())
-                .map_err(|e| fail(&e)),
+                .map_err(|e| fail(&e))
+                .and_then(|f| f.dense().map_err(|e| fail(&e))),
             Self::Bfgs => Err(PlotError::InvalidInput(
                 "BFGS's estimate depends on the path: build the model with ModelOverlay::along"
                     .into(),
