@@ -111,3 +111,27 @@ fn exercise_2_damping_newton_on_the_hidden_slice() {
         .unwrap();
     assert!((bfgs.final_loss() - 0.00361).abs() < 5e-6, "({TEXT})");
 }
+
+/// The eigen-sign map of the hidden slice: 84 % of the view that the race's
+/// paths need, which chapter 7 quotes beside its own 37 % on [-3, 3]²
+/// (the share is a property of the box).
+#[test]
+fn the_eigen_sign_share_names_its_box() {
+    let hidden = RacePreset::hidden_slice();
+    let traces = hidden.run();
+    let (grid, _) = quad_vs_grad::plot::landscape(
+        &hidden.problem,
+        &traces,
+        Some(((-3.0, 3.0), (-3.0, 3.0))),
+        200,
+    )
+    .unwrap();
+    let signs =
+        CurvatureGrid::for_problem(&hidden.problem, grid.x_range(), grid.y_range(), 120).unwrap();
+    assert_eq!(format!("{:.0}", 100.0 * signs.negative_fraction()), "84");
+    let ((x0, x1), (y0, y1)) = (grid.x_range(), grid.y_range());
+    assert_eq!(
+        format!("[{x0:.1}, {x1:.1}] × [{y0:.1}, {y1:.1}]"),
+        "[-8.9, 3.6] × [-3.7, 12.0]"
+    );
+}

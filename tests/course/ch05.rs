@@ -105,6 +105,27 @@ fn wells_study() {
     .unwrap();
     let rows: Vec<_> = s.summaries.iter().map(row).collect();
     assert_eq!(rows, vec![(20, 4, 0), (17, 0, 1), (10, 0, 2)], "{TEXT}");
+    // the counts behind the shares, and their 95 % Wilson intervals: 30
+    // starts cannot tell 6 from 3 successes apart
+    let hits: Vec<usize> = s
+        .summaries
+        .iter()
+        .map(|x| (x.reached_global * 30.0).round() as usize)
+        .collect();
+    assert_eq!(hits, [6, 5, 3], "{TEXT}");
+    let wilson = |k: usize| {
+        let (n, z) = (30.0, 1.96_f64);
+        let p = k as f64 / n;
+        let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
+        let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / (1.0 + z * z / n);
+        format!(
+            "{:.1}–{:.1}",
+            100.0 * (centre - half),
+            100.0 * (centre + half)
+        )
+    };
+    assert_eq!(wilson(6), "9.5–37.3", "{TEXT}");
+    assert_eq!(wilson(3), "3.5–25.6", "{TEXT}");
 }
 
 #[test]
