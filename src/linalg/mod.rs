@@ -107,6 +107,25 @@ pub(crate) mod testing {
             .collect()
     }
 
+    /// The fixed-order fused dot product written out as documented: lane
+    /// `k mod 16` of sixteen accumulates entries `k, k + 16, …`, the lanes
+    /// are summed pairwise in one order, then the tail one by one. The
+    /// specification the kernels are tested against, bit for bit.
+    pub(crate) fn fused_dot(x: &[f64], y: &[f64]) -> f64 {
+        let full = x.len() - x.len() % 16;
+        let mut lanes = [0.0; 16];
+        for e in 0..full {
+            lanes[e % 16] = x[e].mul_add(y[e], lanes[e % 16]);
+        }
+        let h: Vec<f64> = (0..8).map(|k| lanes[k] + lanes[k + 8]).collect();
+        let q = [h[0] + h[4], h[1] + h[5], h[2] + h[6], h[3] + h[7]];
+        let mut s = (q[0] + q[2]) + (q[1] + q[3]);
+        for e in full..x.len() {
+            s = x[e].mul_add(y[e], s);
+        }
+        s
+    }
+
     /// An `n × m` matrix of [`stream`] values halved, in `[-0.5, 0.5)`.
     pub(crate) fn matrix(n: usize, m: usize, seed: u64) -> Array2<f64> {
         Array2::from_shape_vec((n, m), stream(seed, n * m)).expect("n × m entries") * 0.5

@@ -170,25 +170,9 @@ impl<S: Data<Elem = f64>, S2: Data<Elem = f64>> FixedDot<ArrayBase<S2, Ix2>> for
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linalg::testing::stream;
+    use crate::linalg::testing::{fused_dot as reference_dot, stream};
     use crate::simd::{with_simd_level, SimdLevel};
     use ndarray::Array;
-
-    /// The documented order, written out.
-    fn reference_dot(x: &[f64], y: &[f64]) -> f64 {
-        let full = x.len() - x.len() % 16;
-        let mut lanes = [0.0; 16];
-        for e in 0..full {
-            lanes[e % 16] = x[e].mul_add(y[e], lanes[e % 16]);
-        }
-        let h: Vec<f64> = (0..8).map(|k| lanes[k] + lanes[k + 8]).collect();
-        let q = [h[0] + h[4], h[1] + h[5], h[2] + h[6], h[3] + h[7]];
-        let mut s = (q[0] + q[2]) + (q[1] + q[3]);
-        for e in full..x.len() {
-            s = x[e].mul_add(y[e], s);
-        }
-        s
-    }
 
     #[test]
     fn every_product_has_the_bits_of_the_documented_dot_at_every_level() {

@@ -3,7 +3,7 @@
 
 use super::products::*;
 use super::*;
-use crate::linalg::testing::stream;
+use crate::linalg::testing::{fused_dot, stream};
 use crate::simd::{with_simd_level, SimdLevel};
 
 /// Runs a check once at every instruction-set level this CPU has.
@@ -138,20 +138,6 @@ fn the_fused_kernels_match_their_definition_here() {
     // The tiled outer products against one plain fused dot product per
     // entry in the documented order (sixteen lanes, pairwise, then the
     // tail), for every remainder of the tiles of four.
-    let fused_dot = |x: &[f64], y: &[f64]| {
-        let full = x.len() - x.len() % 16;
-        let mut lanes = [0.0; 16];
-        for e in 0..full {
-            lanes[e % 16] = x[e].mul_add(y[e], lanes[e % 16]);
-        }
-        let h: Vec<f64> = (0..8).map(|k| lanes[k] + lanes[k + 8]).collect();
-        let q = [h[0] + h[4], h[1] + h[5], h[2] + h[6], h[3] + h[7]];
-        let mut s = (q[0] + q[2]) + (q[1] + q[3]);
-        for e in full..x.len() {
-            s = x[e].mul_add(y[e], s);
-        }
-        s
-    };
     let ones = vec![1.0; n];
     for (rows, fan_in) in [(3, 1), (2, 2), (5, 3), (1, 4), (3, 5), (1, 9), (2, 15)] {
         let b = Block {
