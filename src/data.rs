@@ -255,7 +255,42 @@ impl Dataset {
     }
 }
 
-/// Seeded mini-batch sampler: without replacement within an epoch.
+/// How a [`MiniBatcher`] draws its batches.
+///
+/// Both draw each batch's `B` indices without repeats; they differ in how
+/// consecutive batches relate.
+///
+/// - [`Sampling::Epochs`] (the default, what training loops do): each epoch is
+///   a seeded permutation of `0..n` cut into consecutive batches, so within an
+///   epoch every example is used exactly once. The batch gradients' errors
+///   then sum to zero over an epoch (`Σ_b (g_b − g) = 0` when `B` divides
+///   `n`): the noise of consecutive steps is negatively correlated.
+/// - [`Sampling::Independent`]: every batch is a fresh uniform draw of `B`
+///   distinct indices, independent of all earlier batches (i.i.d. batches,
+///   the model that SGD's convergence theory and its Langevin analogy assume).
+///
+/// At any single step both give the same distribution of the batch gradient,
+/// with per-coordinate variance `s² (n − B) / (B (n − 1))`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sampling {
+    /// Shuffled epochs, without replacement within an epoch (default).
+    #[default]
+    Epochs,
+    /// Independent batches: each a fresh uniform `B`-subset of `0..n`.
+    Independent,
+}
+
+impl Sampling {
+    /// `true` for the default, [`Sampling::Epochs`].
+    pub fn is_epochs(&self) -> bool {
+        *self == Sampling::Epochs
+    }
+}
+
+/// Seeded mini-batch sampler: without replacement within an epoch
+/// ([`Sampling::Epochs`], the default), or independent batches
+/// ([`MiniBatcher::with_sampling`]).
 ///
 /// Each epoch is a fresh seeded permutation of `0..n`, cut into consecutive
 /// batches of `batch_size`; a final short remainder is dropped from the epoch
@@ -270,6 +305,7 @@ pub struct MiniBatcher {
     order: Vec<usize>,
     cursor: usize,
     epoch: usize,
+    sampling: Sampling,
 }
 
 impl MiniBatcher {
@@ -290,7 +326,21 @@ impl MiniBatcher {
             order: Vec::new(),
             cursor: 0,
             epoch: 0,
+            sampling: Sampling::Epochs,
         })
+    }
+
+    /// The same sampler drawing its batches the way `sampling` says. With
+    /// [`Sampling::Independent`], [`MiniBatcher::epoch`] counts the batches
+    /// drawn in units of `n / batch_size` (rounded up).
+    pub fn with_sampling(mut self, sampling: Sampling) -> Self {
+        self.sampling = sampling;
+        self
+    }
+
+    /// How this sampler draws its batches.
+    pub fn sampling(&self) -> Sampling {
+        self.sampling
     }
 
     /// The batch size.
@@ -305,6 +355,19 @@ impl MiniBatcher {
 
     /// The next batch of distinct indices in `0..n`.
     pub fn next_batch(&mut self) -> Vec<usize> {
+        if self.sampling == Sampling::Independent {
+            // A partial Fisher–Yates shuffle of the identity: the first
+            // `batch_size` entries are a uniform draw without repeats.
+            let mut order: Vec<usize> = (0..self.n).collect();
+            let (batch, _) = order.partial_shuffle(&mut self.rng, self.batch_size);
+            let batch = batch.to_vec();
+            self.cursor += self.batch_size;
+            if self.cursor >= self.n || self.epoch == 0 {
+                self.cursor %= self.n.max(1);
+                self.epoch += 1;
+            }
+            return batch;
+        }
         if self.order.is_empty() || self.cursor + self.batch_size > self.n {
             self.order = (0..self.n).collect();
             self.order.shuffle(&mut self.rng);
@@ -382,5 +445,56 @@ mod tests {
         assert_eq!(again.next_batch(), mb2.next_batch());
         assert!(MiniBatcher::new(10, 0, 1).is_err());
         assert!(MiniBatcher::new(10, 11, 1).is_err());
+    }
+
+    #[test]
+    fn independent_batches_are_uniform_and_unrelated() {
+        let (n, b) = (20, 5);
+        let mut mb = MiniBatcher::new(n, b, 7)
+            .unwrap()
+            .with_sampling(Sampling::Independent);
+        assert_eq!(mb.sampling(), Sampling::Independent);
+        let mut counts = vec![0usize; n];
+        let mut short_epochs = 0;
+        for _ in 0..2000 {
+            // One "epoch" worth of batches: with epochs it covers 0..n
+            // exactly; independent batches almost never do.
+            let mut seen = vec![false; n];
+            for _ in 0..n / b {
+                let batch = mb.next_batch();
+                let mut sorted = batch.clone();
+                sorted.sort_unstable();
+                sorted.dedup();
+                assert_eq!(sorted.len(), b, "no repeats within a batch: {batch:?}");
+                for &i in &batch {
+                    assert!(i < n);
+                    counts[i] += 1;
+                    seen[i] = true;
+                }
+            }
+            short_epochs += usize::from(seen.iter().any(|s| !s));
+        }
+        assert!(
+            short_epochs > 1900,
+            "{short_epochs} of 2000 epochs missed an example"
+        );
+        // Each index is drawn with probability B/n per batch: 2000 epochs of
+        // 4 batches give 2000 expected draws each, standard deviation ≈ 39.
+        for (i, &c) in counts.iter().enumerate() {
+            assert!((1800..=2200).contains(&c), "index {i} drawn {c} times");
+        }
+        // Same seed, same batches; different seeds differ.
+        let draw = |seed| {
+            let mut m = MiniBatcher::new(n, b, seed)
+                .unwrap()
+                .with_sampling(Sampling::Independent);
+            (0..8).map(|_| m.next_batch()).collect::<Vec<_>>()
+        };
+        assert_eq!(draw(3), draw(3));
+        assert_ne!(draw(3), draw(4));
+        assert_eq!(
+            MiniBatcher::new(n, b, 1).unwrap().sampling(),
+            Sampling::Epochs
+        );
     }
 }

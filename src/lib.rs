@@ -81,7 +81,7 @@ pub mod prelude {
         abs_sym, condition_number, eigenvalues, inertia, CurvatureProducts, FisherKind,
         KfacCurvature, KfacFactors, MiniBatched,
     };
-    pub use crate::data::{Dataset, MiniBatcher};
+    pub use crate::data::{Dataset, MiniBatcher, Sampling};
     pub use crate::experiments::learning_rate::{gd_sweep, GdTheory};
     pub use crate::experiments::scaling::{ScalingConfig, ScalingStudy};
     pub use crate::experiments::stochastic::{

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::Sampling;
+
 /// Cumulative evaluation counts of an optimizer, as argmin's `Problem`
 /// wrapper counts them (`cost_count`, `gradient_count`, `hessian_count`) plus
 /// the crate's own counters. Evaluations made by a recorder are never included.
@@ -103,6 +105,10 @@ pub struct Settings {
     pub curvature_batch_size: Option<usize>,
     /// Seed of the separate curvature batch (with `curvature_batch_size`).
     pub curvature_seed: Option<u64>,
+    /// How the mini-batches were drawn (absent from the serialised trace
+    /// when they were shuffled epochs, the default).
+    #[serde(default, skip_serializing_if = "Sampling::is_epochs")]
+    pub sampling: Sampling,
     /// Seed of the mini-batches and of the gradient noise.
     pub seed: u64,
     /// Step-norm tolerance (and gradient-norm tolerance where the optimizer

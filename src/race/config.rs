@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::registry::{DampingUse, OptimizerKind, Stochastic};
+use crate::data::Sampling;
 use crate::error::{Error, Result};
 use crate::report::fmt_number;
 use crate::trace::Settings;
@@ -105,6 +106,11 @@ impl OptimizerSpec {
             curvature_seed: curvature
                 .and(cfg.curvature_batch_size)
                 .map(|_| cfg.curvature_seed()),
+            sampling: if d.stochastic.is_supported() && cfg.batch_size.is_some() {
+                cfg.sampling
+            } else {
+                Sampling::Epochs
+            },
             seed: cfg.seed,
             tol: cfg.tol,
             max_iters: cfg.max_iters,
@@ -226,6 +232,11 @@ pub struct RaceConfig {
     /// ([`RaceConfig::curvature_seed`]), independent of the gradient's.
     #[serde(default)]
     pub curvature_seed: Option<u64>,
+    /// How the gradient's mini-batches are drawn (with
+    /// [`RaceConfig::batch_size`]): shuffled epochs (default) or independent
+    /// batches ([`Sampling`]).
+    #[serde(default)]
+    pub sampling: Sampling,
     /// Seed of the mini-batch sampler and of Langevin GD's noise (default 0).
     pub seed: u64,
     /// Learning rate of every kind that has one (`gd`, `momentum`,
@@ -319,6 +330,7 @@ impl Default for RaceConfig {
             batch_size: None,
             curvature_batch_size: None,
             curvature_seed: None,
+            sampling: Sampling::Epochs,
             seed: 0,
             lr: None,
             damping: 0.1,

@@ -9,7 +9,8 @@ use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    check_positive, grad_tol_status, hessian_step_iter, init_state, BatchSchedule, VecState,
+    check_positive, grad_tol_status, hessian_step_iter, init_state, BatchSampling, BatchSchedule,
+    VecState,
 };
 use crate::curvature::eigenvalues;
 use crate::curvature::MiniBatched;
@@ -285,6 +286,12 @@ where
 
     fn terminate(&mut self, state: &VecState) -> TerminationStatus {
         grad_tol_status(state, self.grad_tol)
+    }
+}
+
+impl BatchSampling for AdaptiveGd {
+    fn batch_schedule_mut(&mut self) -> Option<&mut BatchSchedule> {
+        self.batches.as_mut()
     }
 }
 

@@ -10,7 +10,7 @@ use ndarray::{Array1, Array2};
 
 use super::hessian_rule::finite_hessian;
 use crate::curvature::MiniBatched;
-use crate::data::MiniBatcher;
+use crate::data::{MiniBatcher, Sampling};
 
 /// The argmin state every solver of this module works on: parameters and
 /// gradients are `Array1<f64>`, the loss is `f64`; nothing else is stored.
@@ -115,6 +115,7 @@ pub struct BatchSchedule {
     seed: u64,
     batcher: Option<MiniBatcher>,
     current: Option<Vec<usize>>,
+    sampling: Sampling,
 }
 
 impl BatchSchedule {
@@ -134,7 +135,19 @@ impl BatchSchedule {
             seed,
             batcher: None,
             current: None,
+            sampling: Sampling::Epochs,
         })
+    }
+
+    /// How the batches are drawn (default [`Sampling::Epochs`]).
+    pub fn sampling(&self) -> Sampling {
+        self.sampling
+    }
+
+    /// Draws the batches the way `sampling` says, from the next `init` on.
+    pub fn set_sampling(&mut self, sampling: Sampling) {
+        self.sampling = sampling;
+        self.batcher = None;
     }
 
     /// The batch size.
@@ -161,7 +174,8 @@ impl BatchSchedule {
             }
             .into());
         }
-        self.batcher = Some(MiniBatcher::new(n, self.batch_size, self.seed)?);
+        self.batcher =
+            Some(MiniBatcher::new(n, self.batch_size, self.seed)?.with_sampling(self.sampling));
         self.current = None;
         Ok(())
     }
@@ -182,6 +196,23 @@ impl BatchSchedule {
         set_batch(problem, Some(&batch))?;
         self.current = Some(batch);
         Ok(())
+    }
+}
+
+/// A solver with a stochastic mode, whose mini-batches can be drawn in
+/// shuffled epochs or independently ([`Sampling`]).
+pub trait BatchSampling: Sized {
+    /// The solver's gradient-batch schedule, if it runs in stochastic mode.
+    fn batch_schedule_mut(&mut self) -> Option<&mut BatchSchedule>;
+
+    /// Draws the gradient's mini-batches the way `sampling` says (no effect
+    /// on a full-batch solver). Call after `with_minibatch`.
+    #[must_use]
+    fn with_sampling(mut self, sampling: Sampling) -> Self {
+        if let Some(b) = self.batch_schedule_mut() {
+            b.set_sampling(sampling);
+        }
+        self
     }
 }
 

@@ -21,7 +21,7 @@ use ndarray::Array1;
 
 use super::common::{
     all_finite, current_cost_grad, diverged, finish_iter, init_state, next_batch, set_batch,
-    take_param, BatchSchedule, VecState,
+    take_param, BatchSampling, BatchSchedule, VecState,
 };
 use super::damping::{reduction_ratio, Damping};
 use crate::curvature::MiniBatched;
@@ -363,5 +363,11 @@ where
             state.param(param).cost(cost).gradient(grad)
         };
         Ok((state, Some(log)))
+    }
+}
+
+impl<R> BatchSampling for Damped<R> {
+    fn batch_schedule_mut(&mut self) -> Option<&mut BatchSchedule> {
+        self.batches.as_mut()
     }
 }

@@ -8,7 +8,7 @@ use ndarray::Array1;
 
 use super::common::{
     all_finite, current_cost_grad, diverged, finish_iter, init_state, next_batch, take_param,
-    BatchSchedule, VecState,
+    BatchSampling, BatchSchedule, VecState,
 };
 use crate::curvature::MiniBatched;
 
@@ -123,5 +123,11 @@ where
         let next = param + &step;
         let state = finish_iter(problem, state, next, None, stochastic)?;
         Ok((state, Some(argmin::kv!("step_norm" => step_norm;))))
+    }
+}
+
+impl<R: UpdateRule> BatchSampling for FirstOrder<R> {
+    fn batch_schedule_mut(&mut self) -> Option<&mut BatchSchedule> {
+        self.batches.as_mut()
     }
 }

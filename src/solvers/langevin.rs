@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{
     check_positive, current_cost_grad, finish_iter, grad_tol_status, init_state, next_batch,
-    take_param, BatchSchedule, VecState,
+    take_param, BatchSampling, BatchSchedule, VecState,
 };
 use crate::curvature::MiniBatched;
 
@@ -265,6 +265,12 @@ where
 
     fn terminate(&mut self, state: &VecState) -> TerminationStatus {
         grad_tol_status(state, self.grad_tol)
+    }
+}
+
+impl BatchSampling for LangevinGd {
+    fn batch_schedule_mut(&mut self) -> Option<&mut BatchSchedule> {
+        self.batches.as_mut()
     }
 }
 

@@ -93,8 +93,8 @@ pub mod stochastic_qn;
 pub use adam::{Adam, AdamRule, AdamState};
 pub use adaptive_gd::{AdaptiveGd, AdaptiveRule, AdaptiveStep, StepScale};
 pub use common::{
-    add_count, solve_damped, BatchSchedule, VecState, CURVATURE_COUNT, DIVERGED_PREFIX,
-    LINEAR_SOLVE_COUNT,
+    add_count, solve_damped, BatchSampling, BatchSchedule, VecState, CURVATURE_COUNT,
+    DIVERGED_PREFIX, LINEAR_SOLVE_COUNT,
 };
 pub use damped::{Damped, DampedRule, ProposedStep};
 pub use damped_newton::{DampedNewton, DampedNewtonStep};

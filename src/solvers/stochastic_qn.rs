@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{
     all_finite, check_positive, diverged, finish_iter, init_state, next_batch, take_param,
-    BatchSchedule, VecState,
+    BatchSampling, BatchSchedule, VecState,
 };
 use crate::curvature::MiniBatched;
 
@@ -443,6 +443,12 @@ where
         kv.insert("skipped_pairs", KvValue::Uint(self.stats.skipped));
         let state = finish_iter(problem, state, next, None, stochastic)?;
         Ok((state, Some(kv)))
+    }
+}
+
+impl<M> BatchSampling for StochasticQuasiNewton<M> {
+    fn batch_schedule_mut(&mut self) -> Option<&mut BatchSchedule> {
+        self.batches.as_mut()
     }
 }
 

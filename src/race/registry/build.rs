@@ -15,9 +15,9 @@ use crate::race::recorder::RunOutput;
 use crate::race::runner::{execute_watched, failed, Extras, Ist, RaceProblem};
 use crate::race::RaceConfig;
 use crate::solvers::{
-    Adam, AdaptiveGd, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac,
-    KfacDampingMode, LangevinGd, PairBatch, RmsProp, SaddleFreeNewton, StochasticBfgs,
-    StochasticLbfgs,
+    Adam, AdaptiveGd, BatchSampling, DampedNewton, Damping, GaussNewton, GradientDescent,
+    HessianFree, Kfac, KfacDampingMode, LangevinGd, PairBatch, RmsProp, SaddleFreeNewton,
+    StochasticBfgs, StochasticLbfgs,
 };
 use crate::trace::Settings;
 
@@ -61,7 +61,9 @@ pub(crate) fn run_kind<P: RaceProblem>(
     macro_rules! batched {
         ($s:ident) => {
             match batch {
-                Some(b) => $s.with_minibatch(b, seed),
+                Some(b) => $s
+                    .with_minibatch(b, seed)
+                    .map(|s| s.with_sampling(settings.sampling)),
                 None => Ok($s),
             }
         };
