@@ -3,6 +3,7 @@
 //! fails and the prose must be updated with it.
 
 use quad_vs_grad::experiments::noise::*;
+use quad_vs_grad::experiments::sampling::sampling_study;
 use quad_vs_grad::prelude::*;
 use quad_vs_grad::race::multistart::uniform_starts;
 use quad_vs_grad::race::OptimizerKind;
@@ -165,38 +166,64 @@ fn minibatch_noise_and_sgd_against_langevin() {
         1e-9,
     );
 
-    let mut sgd = Vec::new();
-    let mut langevin = Vec::new();
-    for seed in 0..5 {
-        let cfg = RaceConfig {
-            max_iters: 300,
-            tol: 0.0,
-            batch_size: Some(10),
-            seed,
-            ..RaceConfig::default()
-        };
-        sgd.push(run(
-            &xor,
-            &start,
-            &OptimizerSpec::new(OptimizerKind::Gd).lr(0.8),
-            &cfg,
-        ));
-        let cfg = RaceConfig {
-            batch_size: None,
-            ..cfg
-        };
-        langevin.push(run(
-            &xor,
-            &start,
-            &OptimizerSpec::new(OptimizerKind::Langevin)
-                .lr(0.8)
-                .noise(n10.measured),
-            &cfg,
-        ));
+    // The three ways of adding noise of that size.
+    let study = sampling_study(&xor, &start, 0.8, 10, 300, 40).unwrap();
+    close("σ", study.sigma, 0.0902, 5e-5);
+    close("λ1", study.eigenvalues[0], 0.0797, 5e-5);
+    close("λ2", study.eigenvalues[1], 0.0983, 5e-5);
+    close("κ", study.eigenvalues[1] / study.eigenvalues[0], 1.23, 5e-3);
+    close("prediction", study.predicted, 3.38e-3, 5e-6);
+    let arm = |label: &str| study.arm(label).expect("an arm").clone();
+    let (epochs, independent, langevin) = (
+        arm("SGD, shuffled epochs"),
+        arm("SGD, independent batches"),
+        arm("Langevin, same σ"),
+    );
+    close("epochs", epochs.stationary, 1.36e-3, 5e-6);
+    close("independent", independent.stationary, 3.32e-3, 5e-6);
+    close("Langevin", langevin.stationary, 3.47e-3, 5e-6);
+    close("epochs at 300", epochs.last, 6.2e-4, 5e-6);
+    close(
+        "ratio",
+        independent.stationary / epochs.stationary,
+        2.4,
+        0.05,
+    );
+    // "within one or two standard errors of each other and of the formula"
+    let se = independent.stationary_se.hypot(langevin.stationary_se);
+    assert!((independent.stationary - langevin.stationary).abs() < 2.0 * se);
+    for a in [&independent, &langevin] {
+        assert!(
+            (a.stationary - study.predicted).abs() < 2.0 * a.stationary_se,
+            "{}",
+            a.label
+        );
     }
-    let (a, b) = (final_loss_stats(&sgd), final_loss_stats(&langevin));
-    close("SGD excess", a.mean - gd.final_loss(), 3.8e-4, 5e-6);
-    close("Langevin excess", b.mean - gd.final_loss(), 4.4e-3, 5e-5);
-    assert!((b.mean - gd.final_loss()) > 10.0 * (a.mean - gd.final_loss()));
-    close("spread ratio", b.std / a.std, 15.0, 1.0);
+    // The saw-tooth: the epochs arm is lowest at the ends of epochs.
+    let ends: f64 = (12..=15).map(|e| epochs.curve[20 * e]).sum::<f64>() / 4.0;
+    let mids: f64 = (12..15).map(|e| epochs.curve[20 * e + 10]).sum::<f64>() / 3.0;
+    assert!(ends < 0.5 * mids, "ends {ends}, middles {mids}");
+}
+
+#[test]
+fn exercise_3_fewer_batches_per_epoch_cancel_sooner() {
+    let xor = XorProblem::reference();
+    let study = sampling_study(&xor, &array![2.0, -2.0], 0.8, 50, 300, 40).unwrap();
+    close("σ", study.sigma, 0.0372, 5e-5);
+    close("prediction", study.predicted, 5.75e-4, 5e-7);
+    let level = |label: &str| study.arm(label).expect("an arm").stationary;
+    close(
+        "independent",
+        level("SGD, independent batches"),
+        5.74e-4,
+        5e-7,
+    );
+    close("Langevin", level("Langevin, same σ"), 5.89e-4, 5e-7);
+    close("epochs", level("SGD, shuffled epochs"), 6.4e-5, 5e-7);
+    close(
+        "ratio",
+        level("SGD, independent batches") / level("SGD, shuffled epochs"),
+        8.9,
+        0.05,
+    );
 }
