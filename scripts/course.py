@@ -70,7 +70,10 @@ companion rather than a lesson) has its goal line, summary and exercises:
 * a ``## Summary`` section with content;
 * a ``## Exercises`` section with at least two numbered items (``1.``, ``2.``),
   each naming a crate call in backticks and carrying a hint as
-  ``<details><summary>Hint</summary>`` … ``</details>``.
+  ``<details><summary>Hint</summary>`` … ``</details>`` and, after it, the
+  answer as ``<details><summary>Answer</summary>`` … ``</details>`` (the hint
+  helps without giving the answer away; the answer quotes the numbers, which
+  ``tests/course/chNN.rs`` pins).
 
 Standard library only: it runs before anything is installed.
 """
@@ -112,6 +115,7 @@ IMAGE_TYPES = {"image/png": "png", "image/gif": "gif", "image/svg+xml": "svg"}
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 FIGURE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 HINT_OPEN = "<details><summary>Hint</summary>"
+ANSWER_OPEN = "<details><summary>Answer</summary>"
 SAFE_FLAGS = {"--force"}
 
 
@@ -700,10 +704,26 @@ def lint(text: str, name: str) -> list[str]:
     for k, item in enumerate(items, 1):
         if HINT_OPEN not in item or "</details>" not in item:
             problems.append(f"{name}: exercise {k} has no hint `{HINT_OPEN}` … `</details>`")
+        elif not has_answer_after_hint(item):
+            problems.append(
+                f"{name}: exercise {k} has no answer `{ANSWER_OPEN}` … `</details>` after its hint; "
+                "keep the numbers out of the hint and put them there"
+            )
         question = item.split(HINT_OPEN, 1)[0]
         if not re.search(r"`[^`\n]+`", question):
             problems.append(f"{name}: exercise {k} names no crate call in backticks (e.g. `XorProblem::hessian`)")
     return problems
+
+
+def has_answer_after_hint(item: str) -> bool:
+    """Whether an exercise's answer block follows its (closed) hint block."""
+    _, _, after_hint = item.partition(HINT_OPEN)
+    hint_end = after_hint.find("</details>")
+    if hint_end < 0:
+        return False
+    rest = after_hint[hint_end + len("</details>"):]
+    answer = rest.find(ANSWER_OPEN)
+    return answer >= 0 and "</details>" in rest[answer + len(ANSWER_OPEN):]
 
 
 def chapter_list(book_src: Path, summary: Path, for_readme: bool) -> str:

@@ -119,7 +119,13 @@ Some prose, and [the tour](00-tour.ipynb).
 
    <details><summary>Hint</summary>
 
-   Use $\\eta = 1.9/\\lambda_{\\max}$.
+   Try steps just below the stability limit $2/\\lambda_{\\max}$.
+
+   </details>
+
+   <details><summary>Answer</summary>
+
+   The sweep's best step is $1.9/\\lambda_{\\max}$.
 
    </details>
 
@@ -128,6 +134,12 @@ Some prose, and [the tour](00-tour.ipynb).
    <details><summary>Hint</summary>
 
    It is $\\kappa = \\lambda_{\\max}/\\lambda_{\\min}$.
+
+   </details>
+
+   <details><summary>Answer</summary>
+
+   $\\kappa = 100$.
 
    </details>
 """
@@ -361,6 +373,25 @@ class Lint(unittest.TestCase):
         problems = course.lint(text, "x.md")
         self.assertTrue(any("exercise 2 has no hint" in p for p in problems), problems)
         self.assertTrue(any("exercise 2 names no crate call" in p for p in problems), problems)
+
+    def test_exercise_without_answer(self):
+        text = LESSON.replace("<details><summary>Answer</summary>\n\n   $\\kappa = 100$.\n\n   </details>\n", "")
+        self.assertNotEqual(text, LESSON)
+        problems = course.lint(text, "x.md")
+        self.assertEqual(problems, [
+            "x.md: exercise 2 has no answer `<details><summary>Answer</summary>` … `</details>` after its hint; "
+            "keep the numbers out of the hint and put them there"])
+
+    def test_answer_must_follow_the_hint_and_be_closed(self):
+        first, second = LESSON.split("2. Print")
+        hint = "   <details><summary>Hint</summary>\n\n   Try"
+        answer = "   <details><summary>Answer</summary>\n\n   The sweep's best step is $1.9/\\lambda_{\\max}$.\n\n   </details>\n"
+        self.assertIn(hint, first)
+        self.assertIn(answer, first)
+        swapped = first.replace(answer, "").replace(hint, answer + "\n" + hint) + "2. Print" + second
+        self.assertEqual([p[:30] for p in course.lint(swapped, "x.md")], ["x.md: exercise 1 has no answer"])
+        unclosed = LESSON.rstrip().removesuffix("</details>") + "\n"
+        self.assertTrue(any("exercise 2 has no answer" in p for p in course.lint(unclosed, "x.md")))
 
     def test_headings_inside_code_blocks_do_not_count(self):
         text = LESSON.replace("## Summary", "```rust\n## Summary\n```\n\n## Recap")

@@ -164,11 +164,19 @@ fn exercise_1_the_gap_shrinks_with_the_sample() {
     let big = XorProblem::output_slice(Dataset::noisy_xor(20000, 0.2, 95).unwrap());
     let (_, l) = best_loss(&big, &array![0.0, 0.0]).unwrap();
     let gap = LN_2 - l;
+    assert_eq!(format!("{gap:.1e}"), "3.3e-5", "({TEXT})");
+    let (_, l_ref) = best_loss(&XorProblem::reference(), &array![0.0, 0.0]).unwrap();
+    let ratio = (LN_2 - l_ref) / gap;
     assert!(
-        gap > 2.5e-5 && gap < 3.5e-5,
-        "gap {gap:e} (hint: about 3e-5)"
+        ratio > 95.0 && ratio < 105.0,
+        "{ratio}: a hundred times smaller ({TEXT})"
     );
     let m = symmetry_bound(&big).unwrap().asymmetry;
+    assert_eq!(
+        format!("({:.4}, {:.4})", m[0], m[1]),
+        "(-0.0013, 0.0020)",
+        "({TEXT})"
+    );
     let small = symmetry_bound(&XorProblem::reference()).unwrap().asymmetry;
     assert!(m.fdot(&m) < small.fdot(&small) / 10.0);
 }
@@ -182,22 +190,53 @@ fn exercise_2_gradient_check_steps() {
             .max_rel_err
     };
     let (coarse, good, fine) = (err(1e-1), err(1e-5), err(1e-12));
-    assert!(coarse > 1e-6 && coarse < 1e-2, "h = 0.1: {coarse:e}");
-    assert!(fine > 1e-7 && fine < 1e-2, "h = 1e-12: {fine:e}");
-    assert!(good < coarse / 100.0 && good < fine / 100.0, "{good:e}");
+    // Truncation is smooth arithmetic: the printed digits. The two
+    // rounding-dominated errors within a factor of 2 of the quoted ones.
+    assert_eq!(format!("{coarse:.1e}"), "1.1e-4", "h = 0.1 ({TEXT})");
+    assert!(
+        fine > 4.2e-5 / 2.0 && fine < 4.2e-5 * 2.0,
+        "h = 1e-12: {fine:e} ({TEXT})"
+    );
+    assert!(
+        good > 6.3e-12 / 2.0 && good < 6.3e-12 * 2.0,
+        "h = 1e-5: {good:e} ({TEXT})"
+    );
 }
 
 #[test]
 fn exercise_3_separable_output_slice_is_flatter_and_rounder() {
+    let eig = |p: &XorProblem| {
+        let (v, _) = best_loss(p, &array![0.0, 0.0]).unwrap();
+        let ev = eigenvalues(&p.hessian(&v).unwrap()).unwrap();
+        (
+            format!("{:.4} {:.4}", ev[0], ev[1]),
+            format!("{:.2}", ev[1] / ev[0]),
+        )
+    };
     let clean = XorProblem::output_slice(Dataset::separable());
-    let (v, _) = best_loss(&clean, &array![0.0, 0.0]).unwrap();
-    let ev = eigenvalues(&clean.hessian(&v).unwrap()).unwrap();
-    println!("separable output slice: eigenvalues {ev}");
-    assert!(
-        ev.iter().all(|&l| l > 0.06 && l < 0.08),
-        "{ev} (hint: about 0.07)"
+    assert_eq!(
+        eig(&clean),
+        ("0.0716 0.0756".into(), "1.06".into()),
+        "({TEXT})"
     );
-    assert!(ev[1] / ev[0] < 1.1, "{ev}: nearly round");
+    let reference = XorProblem::reference();
+    assert_eq!(
+        eig(&reference),
+        ("0.0797 0.0983".into(), "1.23".into()),
+        "({TEXT})"
+    );
+    // Near v = 0 the Hessian is about C/4, and C about ½ tanh²(1) I on the separable data.
+    let c = symmetry_bound(&clean).unwrap().feature_moment;
+    let half_tanh2 = 0.5 * 1f64.tanh().powi(2);
+    assert_eq!(
+        format!("{:.2} {:.3}", half_tanh2, half_tanh2 / 4.0),
+        "0.29 0.073"
+    );
+    assert!(
+        (c[[0, 0]] - half_tanh2).abs() < 0.02 && (c[[1, 1]] - half_tanh2).abs() < 0.02,
+        "{c}"
+    );
+    assert!(c[[0, 1]].abs() < 0.02, "{c}");
 }
 
 #[test]

@@ -117,8 +117,11 @@ fn exercise_2_rotation_does_not_matter() {
 
 #[test]
 fn exercise_3_escape_from_1e_minus_12() {
-    let runs = saddle_escape(0.1, &[1e-12], 200).unwrap();
-    assert_eq!(runs[0].escape_step, Some(152));
+    let runs = saddle_escape(0.1, &[1e-12, 1.5e-12, 1.7e-12], 200).unwrap();
+    let steps: Vec<Option<usize>> = runs.iter().map(|r| r.escape_step).collect();
+    assert_eq!(steps, [Some(152), Some(150), Some(149)], "({TEXT})");
+    // 150 steps or more while |y0| < 1.2^-149 ≈ 1.6e-12.
+    assert_eq!(format!("{:.1e}", 1.2f64.powi(-149)), "1.6e-12");
 }
 
 #[test]

@@ -90,10 +90,6 @@ fn conditioning_table_grows_like_sqrt_kappa() {
             row.kappa
         );
     }
-    // Exercise 1.
-    let p = polyak_tuning(1.0, 1000.0).unwrap();
-    close("κ = 1000 β*", p.beta(), 0.8811, 5e-5);
-    close("κ = 1000 rate", p.rate, 0.9387, 5e-5);
 }
 
 #[test]
@@ -135,4 +131,23 @@ fn momentum_sweep_numbers() {
     close("critical β", crit, 0.81, 1e-12);
     let r = mode_rate(Momentum::HeavyBall(crit), 1.0 / hi, lo);
     close("rate at critical β", r, 0.9, 1e-6);
+}
+
+#[test]
+fn exercise_1_the_overshoot_grows_like_kappa() {
+    let peaks = |kappa: f64| {
+        let b = Quadratic::with_condition(kappa, FRAC_PI_6).unwrap();
+        let c = compare_on_bowl(&b, 1e-6, 20_000).unwrap();
+        let p: Vec<f64> = c
+            .results
+            .iter()
+            .map(|r| peak_loss_ratio(&r.trace))
+            .collect();
+        p
+    };
+    let (p100, p1000) = (peaks(100.0), peaks(1000.0));
+    close("heavy ball peak loss, κ = 1000", p1000[1], 135.5, 0.05);
+    close("Nesterov peak loss, κ = 1000", p1000[2], 1.0, 0.005);
+    // "ten times the 13.6 of κ = 100": the rise grows like κ.
+    close("ratio of the peaks", p1000[1] / p100[1], 10.0, 0.1);
 }

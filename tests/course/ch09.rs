@@ -67,8 +67,11 @@ fn newton_crossover_by_the_counts() {
     assert_eq!(d, 600.0);
     assert_eq!(format!("{:.1}", Family::Shallow.width_for_dim(d)), "149.8");
     assert_eq!(format!("{:.1}", Family::Deep.width_for_dim(d)), "22.1");
-    // exercise 1: h ≈ 150
-    assert_eq!(Family::Shallow.width_for_dim(d).round(), 150.0);
+    // exercise 1: N = 1000 examples
+    let d = newton_flop_crossover(1000);
+    assert_eq!(d, 6000.0);
+    assert_eq!(format!("{:.1}", Family::Shallow.width_for_dim(d)), "1499.8");
+    assert_eq!(format!("{:.1}", Family::Deep.width_for_dim(d)), "75.0");
 }
 
 #[test]
