@@ -1,8 +1,9 @@
-//! The facts the course text states, pinned: the book's introduction
-//! (`book/src/introduction.md`) and the notebook `notebooks/00-tour.ipynb`
-//! quote these numbers. When a change to the crate moves one of them, this
-//! test fails and the prose must be updated with it. The README's "What
-//! the main job shows" quotes the same numbers.
+//! The facts the course's opening states, pinned: the notebook
+//! `notebooks/00-tour.ipynb` (the tour, which carries the race) and the
+//! book's introduction (`book/src/introduction.md`, which quotes the
+//! ill-conditioned bowl) quote these numbers. When a change to the crate
+//! moves one of them, this test fails and the prose must be updated with
+//! it. The README's "What the main job shows" quotes the same numbers.
 
 use quad_vs_grad::experiments::learning_rate::{conditioning_study, gd_sweep, GdTheory};
 use quad_vs_grad::experiments::xor::best_loss;
@@ -21,7 +22,7 @@ fn by_name<'a>(traces: &'a [Trace], name: &str) -> &'a Trace {
 }
 
 #[test]
-fn reference_race_matches_the_introduction() {
+fn reference_race_matches_the_tour() {
     let traces = RacePreset::reference().run();
     // Every optimizer reaches the same minimum, v* ≈ (0.27, 0.005), loss ≈ 0.690 < ln 2.
     for t in &traces {
@@ -73,7 +74,7 @@ fn reference_race_matches_the_introduction() {
 }
 
 #[test]
-fn curvature_at_the_minimum_matches_the_introduction() {
+fn curvature_at_the_minimum_matches_the_tour() {
     let traces = RacePreset::reference().run();
     let problem = XorProblem::reference();
     let p = Array1::from(
@@ -83,8 +84,8 @@ fn curvature_at_the_minimum_matches_the_introduction() {
             .to_vec(),
     );
     let eig = eigenvalues(&problem.hessian(&p).expect("Hessian")).expect("eigenvalues");
-    // "about 0.08 to 0.1 in every direction", so gradient descent with step 0.8
-    // shrinks its distance by 6 to 8% per step.
+    // The tour prints 0.0797 and 0.0983: about 0.08 to 0.1 in every direction,
+    // so gradient descent with step 0.8 shrinks its distance by 6 to 8% per step.
     assert!(
         eig.iter().all(|&l| (0.075..0.105).contains(&l)),
         "eigenvalues {eig} ({TEXT})"
@@ -94,7 +95,7 @@ fn curvature_at_the_minimum_matches_the_introduction() {
 
 #[test]
 fn reference_bowl_is_nearly_round_and_the_race_measures_the_learning_rate() {
-    // The intro, README and tour: "eigenvalues 0.080 and 0.098, κ ≈ 1.23,
+    // The tour and README: "eigenvalues 0.080 and 0.098, κ ≈ 1.23,
     // best fixed step ≈ 11.2, stability limit ≈ 20; per-step factor 0.94 at
     // η = 0.8, 0.10 at the best step; GD needs 8 steps at η = 11.24 and 6 at
     // η = 12, as few as L-BFGS".
@@ -155,6 +156,7 @@ fn reference_bowl_is_nearly_round_and_the_race_measures_the_learning_rate() {
 
 #[test]
 fn ill_conditioned_bowl_numbers_match_the_introduction() {
+    // The introduction, quoting chapter 2:
     // "κ = 1000: gradient descent at its best step needs 6908 steps to cut its
     // distance to the minimum a million-fold, undamped Newton 1, L-BFGS 3."
     let rows = conditioning_study(&[1000.0], 0.5, 1e-6).expect("study");
