@@ -92,6 +92,79 @@ fn noise_of_gradient_and_curvature() {
     assert_eq!(err(&weak, 2), ("1.139".into(), "4.641".into()));
     // the gradient's noise does not depend on λ
     assert_eq!(strong.rows[1].grad_error, weak.rows[1].grad_error);
+    // the damped Gauss–Newton step: no heavy tail, but Ĝ_B has rank ≤ B
+    let ggn = |b: &BatchNoise, i: usize| {
+        let r = &b.rows[i];
+        (
+            r.ggn_below_damping.median as usize,
+            format!("{:.2}", r.ggn_error.median),
+            format!("{:.2}", r.ggn_error.q90),
+        )
+    };
+    assert_eq!(ggn(&strong, 0), (10, "1.65".into(), "2.25".into()));
+    assert_eq!(ggn(&weak, 0), (9, "1.14".into(), "1.69".into()));
+    // the Newton step's tail beside it (13.73 and 12.79 in the prose)
+    assert_eq!(
+        (err(&strong, 0).1, err(&weak, 0).1),
+        ("13.728".into(), "12.786".into())
+    );
+    for r in strong.rows.iter().chain(&weak.rows) {
+        // at least D − B of the 13 eigenvalues are zero, so below any λ > 0
+        assert!(r.ggn_below_damping.min as usize >= 13usize.saturating_sub(r.batch_size));
+    }
+    // the full G: 10 eigenvalues below 0.1, 7 below 0.01
+    assert_eq!(ggn(&strong, 4), (10, "0.00".into(), "0.00".into()));
+    assert_eq!(ggn(&weak, 4), (7, "0.00".into(), "0.00".into()));
+    assert!(b5.ggn_error.q90 < b5.newton_error.q90 / 5.0);
+}
+
+/// The sweep's winners on 10 fresh seeds, compared seed by seed with the
+/// best first-order method.
+#[test]
+fn fresh_seeds_confirm_the_ranking() {
+    let (problem, start) = network();
+    let s = batch_damping_sweep(&problem, &start, &SweepConfig::reduced()).unwrap();
+    let kinds = [OptimizerKind::Ggn, OptimizerKind::Adam, OptimizerKind::Gd];
+    let fresh = confirm_best(&problem, &start, &s, &kinds, 3..13).unwrap();
+    assert_eq!(fresh.batch_sizes(), vec![5, 10, 20, 50, 100, 200]);
+    let mut decided = Vec::new();
+    let mut lower = Vec::new();
+    for b in fresh.batch_sizes() {
+        let first = fresh
+            .best_of(&[OptimizerKind::Adam, OptimizerKind::Gd], b)
+            .unwrap();
+        let d = fresh.paired(OptimizerKind::Ggn, first.kind, b).unwrap();
+        assert_eq!(d.seeds, 10);
+        decided.push(d.mean < 0.0 && d.mean.abs() > 2.0 * d.se);
+        lower.push(d.a_lower);
+        if !perturbed() {
+            let quoted = [
+                (5, "+0.0205 ± 0.0280"),
+                (10, "-0.0160 ± 0.0121"),
+                (20, "-0.0107 ± 0.0044"),
+                (50, "-0.0602 ± 0.0263"),
+            ];
+            if let Some((_, q)) = quoted.iter().find(|(x, _)| *x == b) {
+                assert_eq!(&format!("{:+.4} ± {:.4}", d.mean, d.se), q, "B = {b}");
+            }
+        }
+    }
+    // "more than twice its standard error from B = 20 up"; within noise at 5 and 10
+    assert_eq!(decided, [false, false, true, true, true, true]);
+    if !perturbed() {
+        assert_eq!(lower, [6, 9, 9, 9, 9, 10]);
+        // the winner's curse: the sweep's winners got worse on fresh seeds
+        let mean = |k, b| format!("{:.4}", fresh.get(k, b).unwrap().mean_se().0);
+        assert_eq!(mean(OptimizerKind::Ggn, 10), "0.3475");
+        assert_eq!(mean(OptimizerKind::Adam, 5), "0.3881");
+        assert_eq!(
+            fresh
+                .best_of(&[OptimizerKind::Adam, OptimizerKind::Gd], 5)
+                .unwrap()
+                .kind,
+            OptimizerKind::Adam
+        );
+    }
 }
 
 #[test]

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::spread::Spread;
-use crate::curvature::{eigenvalues, MiniBatched};
+use crate::curvature::{eigenvalues, CurvatureProducts, MiniBatched};
 use crate::error::{Error, Result};
 use crate::experiments::checks::{check_batch_sizes, config_error};
 use crate::problem::XorProblem;
@@ -90,6 +90,19 @@ pub struct NoiseRow {
     /// `Δ = −(H + λI)⁻¹ g`, over the draws (`+∞` where `Ĥ_B + λI` is
     /// singular).
     pub newton_error: Spread,
+    /// Relative error of the damped Gauss–Newton step (what GGN, K-FAC's
+    /// target and Hessian-free run), `‖ŝ − s‖ / ‖s‖` with
+    /// `ŝ = −(Ĝ_B + λI)⁻¹ ĝ_B` and `s = −(G + λI)⁻¹ g`, over the draws.
+    /// `Ĝ_B + λI` is positive definite for every `λ > 0`: this error is all
+    /// noise, never indefiniteness.
+    #[serde(default = "Spread::empty")]
+    pub ggn_error: Spread,
+    /// Number of eigenvalues of `Ĝ_B` below `λ` (directions in which the
+    /// damping, not the curvature, sets the step) over the draws. `Ĝ_B`
+    /// has rank at most `B` (one rank-one term per example of a
+    /// one-output network), so at least `D − B` of them are zero.
+    #[serde(default = "Spread::empty")]
+    pub ggn_below_damping: Spread,
 }
 
 /// The noise of mini-batch gradients, Hessians and Newton steps at one
@@ -245,6 +258,9 @@ pub fn batch_noise(problem: &XorProblem, p: &Array1<f64>, cfg: &NoiseConfig) -> 
     let full_ev = eigenvalues(&h)?;
     let newton = solve_damped(&h, cfg.damping, &g).map_err(config_error)?;
     let newton_norm = newton.fdot(&newton).sqrt();
+    let full_ggn = work.ggn(p).map_err(config_error)?;
+    let ggn_step = solve_damped(&full_ggn, cfg.damping, &g).map_err(config_error)?;
+    let ggn_norm = ggn_step.fdot(&ggn_step).sqrt();
     let grad_norm = g.fdot(&g).sqrt();
     // per-example gradients: σ²
     let mut sigma2 = 0.0;
@@ -260,6 +276,7 @@ pub fn batch_noise(problem: &XorProblem, p: &Array1<f64>, cfg: &NoiseConfig) -> 
         let (mut sq, mut errs, mut mins, mut maxs, mut steps) =
             (0.0, vec![], vec![], vec![], vec![]);
         let mut indefinite = 0usize;
+        let (mut ggn_errs, mut ggn_small) = (vec![], vec![]);
         for _ in 0..cfg.draws {
             let mut batch = rand::seq::index::sample(&mut rng, n, b).into_vec();
             batch.sort_unstable();
@@ -285,6 +302,16 @@ pub fn batch_noise(problem: &XorProblem, p: &Array1<f64>, cfg: &NoiseConfig) -> 
                 Err(_) => f64::INFINITY,
             };
             steps.push(err);
+            let gg = work.ggn(p).map_err(config_error)?;
+            let gev = eigenvalues(&gg)?;
+            ggn_small.push(gev.iter().filter(|&&v| v < cfg.damping).count() as f64);
+            ggn_errs.push(match solve_damped(&gg, cfg.damping, &gb) {
+                Ok(step) => {
+                    let e = &step - &ggn_step;
+                    e.fdot(&e).sqrt() / ggn_norm
+                }
+                Err(_) => f64::INFINITY,
+            });
         }
         let exact = if n > 1 {
             sigma2 / b as f64 * (n - b) as f64 / (n - 1) as f64
@@ -300,6 +327,8 @@ pub fn batch_noise(problem: &XorProblem, p: &Array1<f64>, cfg: &NoiseConfig) -> 
             eig_max: Spread::of(&maxs),
             indefinite: indefinite as f64 / cfg.draws as f64,
             newton_error: Spread::of(&steps),
+            ggn_error: Spread::of(&ggn_errs),
+            ggn_below_damping: Spread::of(&ggn_small),
         });
     }
     Ok(BatchNoise {

@@ -19,6 +19,12 @@ pub struct Spread {
 }
 
 impl Spread {
+    /// All quantiles NaN: the spread of no sample (the default of fields
+    /// read from records written before they existed).
+    pub fn empty() -> Self {
+        Self::of(&[])
+    }
+
     /// The quantiles of `values` (NaNs sort last).
     pub fn of(values: &[f64]) -> Self {
         let mut v = values.to_vec();

@@ -19,9 +19,11 @@
 //! the 2-3-1 XOR network.)
 
 mod config;
+mod confirm;
 mod results;
 mod run;
 
 pub use config::{log_grid, SweepConfig, SweepMethod};
+pub use confirm::{confirm_best, Confirmation, Confirmed, Paired};
 pub use results::{format_param, BatchSweep, MethodSweep, SweepCell};
 pub use run::batch_damping_sweep;

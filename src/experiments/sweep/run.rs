@@ -2,12 +2,14 @@
 
 use ndarray::Array1;
 
-use super::config::SweepConfig;
+use super::config::{SweepConfig, SweepMethod};
 use super::results::{BatchSweep, MethodSweep, SweepCell};
 use crate::curvature::MiniBatched;
 use crate::error::{Error, Result};
 use crate::experiments::checks::{check_batch_sizes, config_error};
 use crate::problem::XorProblem;
+use std::ops::Range;
+
 use crate::race::{run, RaceConfig};
 
 /// Runs the batch size × hyperparameter sweep of `cfg` from `start` on
@@ -77,37 +79,8 @@ pub fn batch_damping_sweep(
     for m in &cfg.methods {
         let mut cells = Vec::with_capacity(cfg.batch_sizes.len() * m.values.len());
         for &b in &cfg.batch_sizes {
-            let iterations = (cfg.budget / b) as u64;
             for &v in &m.values {
-                let spec = m.spec(v);
-                let mut losses = Vec::new();
-                let (mut diverged, mut max_steps) = (0, 0);
-                for seed in 0..cfg.seeds {
-                    let race = RaceConfig {
-                        max_iters: iterations,
-                        tol: 0.0,
-                        batch_size: Some(b),
-                        seed,
-                        max_seconds: f64::INFINITY,
-                        ..RaceConfig::default()
-                    };
-                    let t = run(problem, start, &spec, &race);
-                    max_steps = max_steps.max(t.steps());
-                    if t.stop.is_failure() || !t.final_loss().is_finite() {
-                        diverged += 1;
-                    } else {
-                        losses.push(t.final_loss());
-                    }
-                }
-                cells.push(SweepCell {
-                    batch_size: b,
-                    value: v,
-                    iterations,
-                    max_steps,
-                    runs: cfg.seeds as usize,
-                    diverged,
-                    losses,
-                });
+                cells.push(run_cell(problem, start, m, v, b, cfg.budget, 0..cfg.seeds).0);
             }
         }
         methods.push(MethodSweep {
@@ -125,4 +98,51 @@ pub fn batch_damping_sweep(
         seeds: cfg.seeds,
         methods,
     })
+}
+
+/// Runs `method` with value `v` on batches of `b` for `⌊budget / b⌋` iterations, once per
+/// seed of `seeds`: the cell, and each seed's final loss (`None` where the
+/// run diverged or failed), in seed order.
+pub(super) fn run_cell(
+    problem: &XorProblem,
+    start: &Array1<f64>,
+    method: &SweepMethod,
+    v: f64,
+    b: usize,
+    budget: usize,
+    seeds: Range<u64>,
+) -> (SweepCell, Vec<Option<f64>>) {
+    let iterations = (budget / b) as u64;
+    let spec = method.spec(v);
+    let (mut losses, mut per_seed) = (Vec::new(), Vec::new());
+    let (mut diverged, mut max_steps) = (0, 0);
+    for seed in seeds {
+        let race = RaceConfig {
+            max_iters: iterations,
+            tol: 0.0,
+            batch_size: Some(b),
+            seed,
+            max_seconds: f64::INFINITY,
+            ..RaceConfig::default()
+        };
+        let t = run(problem, start, &spec, &race);
+        max_steps = max_steps.max(t.steps());
+        if t.stop.is_failure() || !t.final_loss().is_finite() {
+            diverged += 1;
+            per_seed.push(None);
+        } else {
+            losses.push(t.final_loss());
+            per_seed.push(Some(t.final_loss()));
+        }
+    }
+    let cell = SweepCell {
+        batch_size: b,
+        value: v,
+        iterations,
+        max_steps,
+        runs: per_seed.len(),
+        diverged,
+        losses,
+    };
+    (cell, per_seed)
 }
