@@ -14,6 +14,7 @@
 //! | [`adaptive`] | 4. RMSprop and Adam | what a diagonal preconditioner can and cannot fix, Adam's bias correction and its effective step size |
 //! | [`noise`] | 5. Noise as a tool | noisy gradient descent from many starts (success fraction, final-loss spread, distance from stopping), the measured noise of mini-batch gradients |
 //! | [`sampling`] | 5. Noise as a tool | mini-batch SGD on shuffled epochs and on independent batches against Langevin descent with the same noise size, and the stationary excess loss that independent noise predicts |
+//! | [`network_starts`] | 11. The bake-off | the full-network race from several seeded starts: starts that reach the target, iterations to it, and the Hessian inertia where a run got stuck |
 //! | [`newton`] | 6. Newton and the curvature zoo | undamped Newton's quadratic convergence and what damping costs near a minimum, the curvature zoo (Hessian, GGN, Fishers, K-FAC) as a table, the Monte-Carlo Fisher against the number of samples, the empirical Fisher along a run, BFGS learning an inverse Hessian, L-BFGS memories |
 //! | [`nonconvex`] | 7. Non-convexity | Newton on `x·cos(πx)` and on the saddle `x² − y²`, detailed runs with their diagnostics for the quadratic-model figures, how well Newton's model predicts the loss along a run |
 //! | [`damping`] | 8. Damping | the adaptive methods' damping histories, the smallest damping that makes Newton's step descend, the damped Newton step probed, Levenberg–Marquardt factor sweeps |
@@ -30,6 +31,7 @@ pub mod damping;
 pub mod derivatives;
 pub mod learning_rate;
 pub mod momentum;
+pub mod network_starts;
 pub mod newton;
 pub mod noise;
 pub mod nonconvex;

@@ -336,3 +336,78 @@ fn exercise_adagrad() {
         "{TEXT}"
     );
 }
+
+/// Section 3: the network race from eight starts, and where the runs that
+/// missed loss 0.01 stopped.
+#[test]
+fn network_race_over_eight_starts() {
+    use quad_vs_grad::experiments::network_starts::network_starts;
+    let kinds = [
+        K::Gd,
+        K::Momentum,
+        K::Adam,
+        K::Newton,
+        K::SaddleFree,
+        K::GgnLm,
+        K::KfacLm,
+        K::HessianFreeLm,
+        K::Bfgs,
+        K::Lbfgs,
+    ];
+    let rows = network_starts(&[3], &kinds, 0..8, 1000, 0.01).unwrap();
+    let table: Vec<(usize, Option<u64>)> = rows
+        .iter()
+        .map(|r| (r.reached(), r.median_iterations()))
+        .collect();
+    assert_eq!(
+        table,
+        [
+            (8, Some(414)),
+            (8, Some(331)),
+            (8, Some(154)),
+            (6, Some(33)),
+            (8, Some(40)),
+            (8, Some(10)),
+            (8, Some(12)),
+            (8, Some(10)),
+            (4, Some(12)),
+            (7, Some(12)),
+        ],
+        "{TEXT}"
+    );
+    // Every stuck run sits on a flat, nearly singular plateau: one
+    // eigenvalue of about 0.5 (1.0 at ln 2), the other twelve smaller than
+    // a thousandth of it, none clearly negative.
+    let mut stuck = Vec::new();
+    for r in &rows {
+        for s in &r.stuck {
+            let (neg, zero, pos) = s.inertia(1e-3);
+            assert_eq!(neg, 0, "{} seed {}", r.optimizer, s.seed);
+            assert!(zero >= 11 && pos <= 2, "{} seed {}", r.optimizer, s.seed);
+            let top = s.eigenvalues[12];
+            let level = if s.loss > 0.5 {
+                2f64.ln()
+            } else {
+                2f64.ln() / 2.0
+            };
+            close("plateau loss", s.loss, level, 5e-4);
+            close(
+                "top eigenvalue",
+                top,
+                if s.loss > 0.5 { 1.0 } else { 0.5 },
+                0.05,
+            );
+            assert!(s.eigenvalues[0].abs() < 1e-5);
+            stuck.push((r.optimizer.clone(), s.seed));
+        }
+    }
+    let newton: Vec<u64> = stuck
+        .iter()
+        .filter(|(o, _)| o == "Newton")
+        .map(|s| s.1)
+        .collect();
+    assert_eq!(newton, [0, 7], "{TEXT}");
+    let newton_rows = &rows[3].stuck;
+    assert_eq!(format!("{:.1e}", newton_rows[0].eigenvalues[0]), "-1.0e-6");
+    assert_eq!(format!("{:.1e}", newton_rows[1].eigenvalues[0]), "-5.0e-6");
+}
