@@ -20,13 +20,16 @@ use super::colour::rgb;
 use super::draw_err as de;
 use super::kit::{point_runs, INK};
 use super::{
-    landscape_colour, path_colour, render_png, ColourScale, CurvatureGrid, Figure, LossGrid,
-    PlotError, Result, FONT,
+    ensure_fonts, landscape_colour, path_colour, render_png, ColourScale, CurvatureGrid, Figure,
+    LossGrid, PlotError, Result, FONT,
 };
 use crate::landscapes::{Landscape, Minimum};
 // The multi-start runner's result, wherever the runner lives.
 use crate::prelude::Bakeoff;
 use crate::trace::Trace;
+
+mod end_key;
+use end_key::{draw_end_key, MISSED, REACHED};
 
 /// The heatmap colour of `v` on `scale`: the figure library's landscape
 /// colour map, so these figures match [`crate::plot::paths_figure`].
@@ -136,8 +139,9 @@ fn legend<'a, DB: DrawingBackend + 'a>(
 /// Draws the landscape as a heatmap with every run's path (thin,
 /// translucent), its start (small grey dot) and its end point (green if it
 /// lies within `radius` of the global minimum, red otherwise), and the
-/// global minimum as a white-edged black cross. Paths leaving the view are
-/// cut; non-finite iterates are skipped.
+/// global minimum as a white-edged black cross; a key in a row under the
+/// chart names the four. Paths leaving the view are cut; non-finite iterates
+/// are skipped.
 ///
 /// # Errors
 /// [`PlotError::Drawing`] if the backend fails.
@@ -150,6 +154,11 @@ pub fn draw_batch_paths<DB: DrawingBackend>(
     title: &str,
 ) -> Result<()> {
     root.fill(&WHITE).map_err(de)?;
+    ensure_fonts();
+    let key_h = 34;
+    let (plot_area, key_area) = root.split_vertically(root.dim_in_pixel().1.saturating_sub(key_h));
+    draw_end_key(&key_area, global.is_some(), radius)?;
+    let root = &plot_area;
     let (xr, yr) = (grid.x_range(), grid.y_range());
     let mut chart = ChartBuilder::on(root)
         .caption(title, (FONT, 20))
@@ -229,11 +238,7 @@ pub fn draw_batch_paths<DB: DrawingBackend>(
                 .filter_map(|t| t.final_point())
                 .filter(|p| in_view(p))
                 .map(|p| {
-                    let c = if reached(p) {
-                        RGBColor(0x1a, 0x9e, 0x3a)
-                    } else {
-                        RGBColor(0xd6, 0x27, 0x28)
-                    };
+                    let c = if reached(p) { REACHED } else { MISSED };
                     Circle::new((p[0], p[1]), 4, c.filled())
                 }),
         )
