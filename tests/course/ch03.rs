@@ -190,8 +190,11 @@ fn rate_map_of_the_heavy_ball() {
         p.beta(),
         1e-12,
     );
-    let (_, _, best) = map.best_on_grid();
+    let (lr, beta, best) = map.best_on_grid();
     assert!(best >= p.rate - 1e-9, "a grid point beats Polyak's optimum");
+    close("best grid η", lr, 0.0328, 5e-5);
+    close("best grid β", beta, 0.671, 5e-4);
+    close("best grid rate", best, 0.8190, 5e-5);
     assert!(
         quad_vs_grad::plot::field_map_figure(&map.chart().unwrap(), 300, 200).is_ok(),
         "the figure draws"
