@@ -139,9 +139,9 @@ fn legend<'a, DB: DrawingBackend + 'a>(
 /// Draws the landscape as a heatmap with every run's path (thin,
 /// translucent), its start (small grey dot) and its end point (green if it
 /// lies within `radius` of the global minimum, red otherwise), and the
-/// global minimum as a white-edged black cross; a key in a row under the
-/// chart names the four. Paths leaving the view are cut; non-finite iterates
-/// are skipped.
+/// global minimum as a white-edged black cross, with equal units on both
+/// axes; a key in a row under the chart names the four. Paths leaving the
+/// view are cut; non-finite iterates are skipped.
 ///
 /// # Errors
 /// [`PlotError::Drawing`] if the backend fails.
@@ -160,9 +160,30 @@ pub fn draw_batch_paths<DB: DrawingBackend>(
     draw_end_key(&key_area, global.is_some(), radius)?;
     let root = &plot_area;
     let (xr, yr) = (grid.x_range(), grid.y_range());
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 20))
-        .margin(12)
+    let body = root.titled(title, (FONT, 20)).map_err(de)?;
+    // Equal units on both axes: measure the plot rectangle with plain
+    // margins (building a chart without a caption draws nothing), then
+    // widen the margins on the long side.
+    let (ew, eh) = {
+        let probe = ChartBuilder::on(&body)
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)
+            .map_err(de)?;
+        let (px, py) = probe.plotting_area().get_pixel_range();
+        let (pw, ph) = (f64::from(px.end - px.start), f64::from(py.end - py.start));
+        let unit = (pw / (xr.1 - xr.0)).min(ph / (yr.1 - yr.0));
+        (
+            (pw - unit * (xr.1 - xr.0)).max(0.0) as u32,
+            (ph - unit * (yr.1 - yr.0)).max(0.0) as u32,
+        )
+    };
+    let mut chart = ChartBuilder::on(&body)
+        .margin_top(12 + eh / 2)
+        .margin_bottom(12 + eh - eh / 2)
+        .margin_left(12 + ew / 2)
+        .margin_right(12 + ew - ew / 2)
         .x_label_area_size(40)
         .y_label_area_size(50)
         .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)
