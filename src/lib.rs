@@ -96,8 +96,8 @@ pub mod prelude {
     pub use crate::mlp::Mlp;
     pub use crate::plot::{
         bakeoff_figure, condition_figure, curvature_ellipses_figure, curvature_zoo, data_figure,
-        eigen_sign_figure, journey_animation, loss_curves_figure, paths_figure, pca_plane,
-        small_multiples_figure, view_bounds, Animation, AnimationOptions, BakeoffMetric,
+        eigen_sign_figure, field_map_figure, journey_animation, loss_curves_figure, paths_figure,
+        pca_plane, small_multiples_figure, view_bounds, Animation, AnimationOptions, BakeoffMetric,
         CurvatureGrid, CurveAxis, EllipseStyle, Figure, LossGrid, ModelCurvature, ModelOverlay,
         ModelShape, NamedMatrix, PathsStyle, QuadraticModel,
     };

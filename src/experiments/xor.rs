@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::plot::{FieldLine, FieldLineShape, FieldMap, FieldMark, LossGrid};
 use crate::problem::XorProblem;
 use crate::race::{run, OptimizerKind, OptimizerSpec, RaceConfig};
 
@@ -128,6 +129,44 @@ pub fn best_loss(problem: &XorProblem, start: &Array1<f64>) -> Result<(Array1<f6
             "Newton did not find a minimum: {stop:?}"
         ))),
     }
+}
+
+/// The loss over a 2-D slice of `problem` (the output-weight slice, say) on
+/// `[−half_width, half_width]²` with equal units on both axes, the level
+/// `L = ln 2` highlighted, `v = 0` (the all-zero output: `p = ½` for every
+/// point, loss `ln 2`) and the slice's minimum `v*` ([`best_loss`] from 0)
+/// marked: on the output-weight slice, nested convex loops around a
+/// minimum just below `ln 2`.
+///
+/// # Errors
+/// As [`LossGrid::for_problem`] (a slice that is not 2-D, `n < 2`) and
+/// [`best_loss`].
+pub fn slice_floor_map(problem: &XorProblem, half_width: f64, n: usize) -> Result<FieldMap> {
+    let r = (-half_width, half_width);
+    let grid =
+        LossGrid::for_problem(problem, r, r, n).map_err(|e| Error::InvalidConfig(e.to_string()))?;
+    let (v, loss) = best_loss(problem, &Array1::zeros(2))?;
+    let ln2 = std::f64::consts::LN_2;
+    let mut map = FieldMap::new(grid, "The loss over the output-weight slice", "loss");
+    map.equal_aspect = true;
+    map.lines = vec![FieldLine {
+        label: "loss = ln 2 (chance level)".into(),
+        colour: 1,
+        shape: FieldLineShape::Level(ln2),
+    }];
+    map.marks = vec![
+        FieldMark {
+            label: format!("v = 0: p = ½, loss {ln2:.4}"),
+            point: (0.0, 0.0),
+            colour: 0,
+        },
+        FieldMark {
+            label: format!("minimum v*: loss {loss:.4}"),
+            point: (v[0], v[1]),
+            colour: 3,
+        },
+    ];
+    Ok(map)
 }
 
 #[cfg(test)]

@@ -20,13 +20,16 @@ use super::colour::rgb;
 use super::draw_err as de;
 use super::kit::{point_runs, INK};
 use super::{
-    landscape_colour, path_colour, render_png, ColourScale, CurvatureGrid, Figure, LossGrid,
-    PlotError, Result, FONT,
+    ensure_fonts, landscape_colour, path_colour, render_png, ColourScale, CurvatureGrid, Figure,
+    LossGrid, PlotError, Result, FONT,
 };
 use crate::landscapes::{Landscape, Minimum};
 // The multi-start runner's result, wherever the runner lives.
 use crate::prelude::Bakeoff;
 use crate::trace::Trace;
+
+mod end_key;
+use end_key::{draw_end_key, MISSED, REACHED};
 
 /// The heatmap colour of `v` on `scale`: the figure library's landscape
 /// colour map, so these figures match [`crate::plot::paths_figure`].
@@ -136,8 +139,9 @@ fn legend<'a, DB: DrawingBackend + 'a>(
 /// Draws the landscape as a heatmap with every run's path (thin,
 /// translucent), its start (small grey dot) and its end point (green if it
 /// lies within `radius` of the global minimum, red otherwise), and the
-/// global minimum as a white-edged black cross. Paths leaving the view are
-/// cut; non-finite iterates are skipped.
+/// global minimum as a white-edged black cross, with equal units on both
+/// axes; a key in a row under the chart names the four. Paths leaving the
+/// view are cut; non-finite iterates are skipped.
 ///
 /// # Errors
 /// [`PlotError::Drawing`] if the backend fails.
@@ -150,10 +154,36 @@ pub fn draw_batch_paths<DB: DrawingBackend>(
     title: &str,
 ) -> Result<()> {
     root.fill(&WHITE).map_err(de)?;
+    ensure_fonts();
+    let key_h = 34;
+    let (plot_area, key_area) = root.split_vertically(root.dim_in_pixel().1.saturating_sub(key_h));
+    draw_end_key(&key_area, global.is_some(), radius)?;
+    let root = &plot_area;
     let (xr, yr) = (grid.x_range(), grid.y_range());
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 20))
-        .margin(12)
+    let body = root.titled(title, (FONT, 20)).map_err(de)?;
+    // Equal units on both axes: measure the plot rectangle with plain
+    // margins (building a chart without a caption draws nothing), then
+    // widen the margins on the long side.
+    let (ew, eh) = {
+        let probe = ChartBuilder::on(&body)
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)
+            .map_err(de)?;
+        let (px, py) = probe.plotting_area().get_pixel_range();
+        let (pw, ph) = (f64::from(px.end - px.start), f64::from(py.end - py.start));
+        let unit = (pw / (xr.1 - xr.0)).min(ph / (yr.1 - yr.0));
+        (
+            (pw - unit * (xr.1 - xr.0)).max(0.0) as u32,
+            (ph - unit * (yr.1 - yr.0)).max(0.0) as u32,
+        )
+    };
+    let mut chart = ChartBuilder::on(&body)
+        .margin_top(12 + eh / 2)
+        .margin_bottom(12 + eh - eh / 2)
+        .margin_left(12 + ew / 2)
+        .margin_right(12 + ew - ew / 2)
         .x_label_area_size(40)
         .y_label_area_size(50)
         .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)
@@ -229,11 +259,7 @@ pub fn draw_batch_paths<DB: DrawingBackend>(
                 .filter_map(|t| t.final_point())
                 .filter(|p| in_view(p))
                 .map(|p| {
-                    let c = if reached(p) {
-                        RGBColor(0x1a, 0x9e, 0x3a)
-                    } else {
-                        RGBColor(0xd6, 0x27, 0x28)
-                    };
+                    let c = if reached(p) { REACHED } else { MISSED };
                     Circle::new((p[0], p[1]), 4, c.filled())
                 }),
         )

@@ -125,6 +125,7 @@ mod curvature_maps;
 mod dashboard;
 mod data;
 pub mod ellipses;
+mod field_map;
 mod gif_frames;
 mod gif_lzw;
 mod grid;
@@ -161,6 +162,10 @@ pub use ellipses::{
     auto_half_width, curvature_ellipses_figure, curvature_zoo, draw_curvature_ellipses,
     project_curvature, top_eigen_basis, unit_curves, CurveKind, EllipseStyle, NamedMatrix,
     UnitCurves,
+};
+pub use field_map::{
+    draw_field_map, field_map_figure, FieldLine, FieldLineShape, FieldMap, FieldMark,
+    CEILING_COLOUR,
 };
 pub use grid::{LossGrid, MAX_GRID_POINTS};
 pub use heat_table::{draw_heat_tables, heat_table_figure, HeatTable};

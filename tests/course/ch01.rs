@@ -258,3 +258,25 @@ fn data_figure_decodes_is_sized_and_deterministic() {
     assert_ne!(a.bytes(), other.bytes());
     assert!(data_figure(&data, "x", 0, 10).is_err());
 }
+
+#[test]
+fn the_output_slice_floor_figure() {
+    use quad_vs_grad::experiments::xor::slice_floor_map;
+    use quad_vs_grad::plot::{FieldLineShape, LossGrid};
+    let map = slice_floor_map(&XorProblem::reference(), 2.0, 201).unwrap();
+    assert!(map.equal_aspect);
+    assert_eq!(map.lines[0].shape, FieldLineShape::Level(LN_2));
+    assert_eq!(map.marks[0].point, (0.0, 0.0));
+    let (v1, v2) = map.marks[1].point;
+    assert!(
+        close(v1, 0.2705, 5e-5) && close(v2, 0.0050, 5e-5),
+        "v* ({TEXT})"
+    );
+    // The grid's lowest value is the minimum's loss, 0.6899 to 4 decimals,
+    // and v = 0 lies on the level ln 2.
+    let (lo, _) = map.grid.finite_range().unwrap();
+    assert!(close(lo, 0.6899, 5e-5), "lowest grid value {lo} ({TEXT})");
+    let g: &LossGrid = &map.grid;
+    assert!(close(g.interpolate(0.0, 0.0), LN_2, 1e-12));
+    assert!(field_map_figure(&map, 300, 220).is_ok());
+}

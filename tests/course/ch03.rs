@@ -151,3 +151,52 @@ fn exercise_1_the_overshoot_grows_like_kappa() {
     // "ten times the 13.6 of κ = 100": the rise grows like κ.
     close("ratio of the peaks", p1000[1] / p100[1], 10.0, 0.1);
 }
+
+#[test]
+fn rate_map_of_the_heavy_ball() {
+    let (lo, hi) = bowl().eigenvalues();
+    let map = heavy_ball_rate_map(&[lo, hi], 4.4 / hi, 241).unwrap();
+    close(
+        "share of the plane that converges (%)",
+        100.0 * map.converging_fraction(),
+        67.4,
+        0.05,
+    );
+    let p = map.polyak;
+    close("η* on the map", p.lr, 0.0331, 5e-5);
+    close("β* on the map", p.beta(), 0.669, 5e-4);
+    close(
+        "rate at (η*, β*)",
+        heavy_ball_rate(p.lr, p.beta(), &[lo, hi]),
+        0.8182,
+        5e-5,
+    );
+    close(
+        "gradient descent on the β = 0 edge",
+        map.gd.rate,
+        0.9802,
+        5e-5,
+    );
+    // The optimum is where the two critical-damping curves cross.
+    close(
+        "critical damping of λmin at η*",
+        critical_damping_beta(p.lr, lo),
+        p.beta(),
+        1e-12,
+    );
+    close(
+        "critical damping of λmax at η*",
+        critical_damping_beta(p.lr, hi),
+        p.beta(),
+        1e-12,
+    );
+    let (lr, beta, best) = map.best_on_grid();
+    assert!(best >= p.rate - 1e-9, "a grid point beats Polyak's optimum");
+    close("best grid η", lr, 0.0328, 5e-5);
+    close("best grid β", beta, 0.671, 5e-4);
+    close("best grid rate", best, 0.8190, 5e-5);
+    assert!(
+        quad_vs_grad::plot::field_map_figure(&map.chart().unwrap(), 300, 200).is_ok(),
+        "the figure draws"
+    );
+}

@@ -7,7 +7,8 @@
 //! ([`gd_tuning`], [`polyak_tuning`], [`nesterov_tuning`]), and the
 //! measurements that check them on real runs of the crate's
 //! [`GradientDescent`](crate::solvers::GradientDescent) through the race
-//! ([`compare_on_bowl`], [`momentum_sweep`]).
+//! ([`compare_on_bowl`], [`momentum_sweep`]), and the map of the heavy
+//! ball's rate over the whole `(η, β)` plane ([`heavy_ball_rate_map`]).
 //!
 //! # The rates
 //! Along an eigendirection with eigenvalue `λ`, write `e_k` for the error.
@@ -44,6 +45,7 @@
 //! - G. Goh, *Why momentum really works*, Distill, 2017.
 
 mod compare;
+mod rate_map;
 mod rates;
 mod runs;
 mod sweep;
@@ -52,6 +54,7 @@ pub use crate::solvers::Momentum;
 pub use compare::{
     compare_on_bowl, conditioning_table, BowlComparison, ConditioningTable, MethodResult,
 };
+pub use rate_map::{critical_damping_beta, heavy_ball_rate, heavy_ball_rate_map, RateMap};
 pub(crate) use rates::in_open_unit;
 pub use rates::{
     gd_tuning, mode_rate, nesterov_tuning, polyak_tuning, predicted_rate, predicted_steps, Tuning,

@@ -154,7 +154,7 @@ pub(crate) const ISO_ALPHA: f64 = 0.32;
 /// buffer covering the plot rectangle of `l`. Coverage is accumulated with
 /// `max` and blended once, so joints and crossings of a translucent line do
 /// not show darker dots (Xiaolin Wu's line sampling).
-fn blend_lines(
+pub(crate) fn blend_lines(
     buf: &mut [u8],
     pw: usize,
     ph: usize,

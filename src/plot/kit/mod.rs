@@ -16,8 +16,8 @@ mod text;
 pub(crate) use chart::{font_scale, titled};
 pub(crate) use colour_bar::draw_colour_bar;
 pub(crate) use geometry::{clip_segment, point_runs, split_sharp_turns};
-pub(crate) use heatmap::draw_heatmap;
 pub use heatmap::HeatmapRender;
+pub(crate) use heatmap::{blend_lines, draw_heatmap};
 pub(crate) use layout::Layout;
 pub(crate) use legend::{
     draw_legend, draw_legend_detail, draw_legend_details, format_loss, legend_detail, run_summary,
