@@ -497,12 +497,15 @@ def read_json(path: Path) -> dict:
 
 
 def cell_signature(nb: dict) -> list[tuple]:
-    return [(c.get("cell_type"), text_of(c.get("source"))) for c in nb.get("cells", [])]
+    """What decides a run's outputs: the code cells, in order. Markdown cells
+    do not run, so prose can change without a new run."""
+    return [text_of(c.get("source")) for c in nb.get("cells", []) if c.get("cell_type") == "code"]
 
 
 def executed_copy(notebook: Path, executed_dir: Path) -> dict:
-    """The executed copy of `notebook`, checked to be a clean run of its current cells,
-    with the cells' metadata (tags, figure, caption) of the notebook as it is now."""
+    """The executed copy of `notebook`, checked to be a clean run of its current code
+    cells, with the notebook's markdown cells and cell metadata (tags, figure,
+    caption) as they are now."""
     stem = notebook.stem
     path = executed_dir / notebook.name
     status_file = executed_dir / "status.json"
@@ -516,10 +519,18 @@ def executed_copy(notebook: Path, executed_dir: Path) -> dict:
         raise CourseError(
             f"{rel(path)} was executed from an older version of {rel(notebook)}; run `make course`"
         )
-    # Tags and figure metadata only decide how outputs are shown: take them
-    # from the notebook as it is now, so changing them needs no new run.
-    for executed, cell in zip(nb["cells"], source["cells"]):
-        executed["metadata"] = {k: v for k, v in cell.get("metadata", {}).items() if k != "execution"}
+    # Prose, tags and figure metadata only decide how outputs are shown: take
+    # them from the notebook as it is now, so changing them needs no new run.
+    ran = iter(c for c in nb["cells"] if c.get("cell_type") == "code")
+    cells = []
+    for cell in source["cells"]:
+        if cell.get("cell_type") == "code":
+            executed = dict(next(ran))
+            executed["metadata"] = {k: v for k, v in cell.get("metadata", {}).items() if k != "execution"}
+            cells.append(executed)
+        else:
+            cells.append(cell)
+    nb["cells"] = cells
     return nb
 
 

@@ -324,6 +324,10 @@ class Stale(unittest.TestCase):
         self.assertFalse((self.book / "figures/02-gd/old.png").exists())
 
 
+def text_of_cell(cell: dict) -> str:
+    return course.text_of(cell.get("source"))
+
+
 class ExecutedCopy(unittest.TestCase):
     def test_only_clean_runs_of_the_current_cells(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -346,7 +350,16 @@ class ExecutedCopy(unittest.TestCase):
             clean["cells"][6]["metadata"]["tags"] = []  # metadata comes from the notebook, no new run needed
             (tmp / "nb/02-gd.ipynb").write_text(json.dumps(clean))
             self.assertEqual(course.executed_copy(tmp / "nb/02-gd.ipynb", tmp / "run")["cells"][6]["metadata"]["tags"], [])
-            clean["cells"][0]["source"] += " edited"
+            markdown = next(i for i, c in enumerate(clean["cells"]) if c["cell_type"] == "markdown")
+            clean["cells"][markdown]["source"] += " edited"  # prose does not run: no new run needed
+            clean["cells"].insert(markdown + 1, {"cell_type": "markdown", "metadata": {}, "source": "new prose"})
+            (tmp / "nb/02-gd.ipynb").write_text(json.dumps(clean))
+            copy = course.executed_copy(tmp / "nb/02-gd.ipynb", tmp / "run")
+            self.assertTrue(text_of_cell(copy["cells"][markdown]).endswith(" edited"))
+            self.assertEqual(text_of_cell(copy["cells"][markdown + 1]), "new prose")
+            self.assertEqual(copy["cells"][3]["outputs"][0]["text"], "x = 1\n")
+            code = next(i for i, c in enumerate(clean["cells"]) if c["cell_type"] == "code")
+            clean["cells"][code]["source"] += " // edited"
             (tmp / "nb/02-gd.ipynb").write_text(json.dumps(clean))
             with self.assertRaisesRegex(course.CourseError, "older version"):
                 course.executed_copy(tmp / "nb/02-gd.ipynb", tmp / "run")
