@@ -125,7 +125,9 @@ fn a_diverging_optimizer_is_reported_not_fatal() {
         .arg(dir.path())
         .assert()
         .success()
-        .stdout(predicate::str::contains("DIVERGED").and(predicate::str::contains("Newton")));
+        .stdout(
+            predicate::str::contains("DIVERGED").and(predicate::str::contains("Newton (λ = 0.1)")),
+        );
     assert!(dir.path().join("journey.gif").exists());
 }
 
@@ -501,7 +503,7 @@ fn stochastic_mode_runs_every_listed_optimizer_on_mini_batches() {
         let label = t["optimizer"].as_str().unwrap();
         assert_eq!(t["settings"]["batch_size"].as_u64(), Some(20), "{label}");
         let curvature = t["settings"]["curvature_batch_size"].as_u64();
-        let damped = label == "Newton" || label == "K-FAC";
+        let damped = label == "Newton (λ = 0.1)" || label == "K-FAC";
         assert_eq!(curvature, damped.then_some(10), "{label}");
     }
     let csv = std::fs::read_to_string(dir.path().join("traces.csv")).unwrap();

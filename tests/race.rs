@@ -48,7 +48,7 @@ fn reference_race_converges_together() {
         [
             "GD",
             "Adam",
-            "Newton",
+            "Newton (λ = 0.1)",
             "BFGS",
             "L-BFGS",
             "GGN",
@@ -68,7 +68,7 @@ fn reference_race_converges_together() {
     }
     // the curvature methods take far fewer steps than the first-order ones
     let steps = |l: &str| traces.iter().find(|t| t.optimizer == l).unwrap().steps();
-    for fast in ["Newton", "BFGS", "L-BFGS", "GGN", "K-FAC"] {
+    for fast in ["Newton (λ = 0.1)", "BFGS", "L-BFGS", "GGN", "K-FAC"] {
         assert!(steps(fast) * 3 < steps("GD"), "{fast} vs GD");
     }
 }

@@ -6,13 +6,13 @@ use plotters::element::{BitMapElement, PathElement, Rectangle};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::colour::{landscape_colour, path_colour, rgb, tick, ColourScale, Rgb, NO_VALUE};
+use super::colour::{landscape_colour, path_colour, rgb, ColourScale, Rgb, NO_VALUE};
 use super::kit::{
-    draw_colour_bar, fit_text, font_scale, fsize, note, text, titled, HeatmapRender, Layout,
-    Marker, INK, MUTED,
+    draw_colour_bar, draw_map_axes, fit_text, font_scale, note, text, titled, HeatmapRender,
+    Layout, Marker, INK, MUTED,
 };
 use super::paths::draw_traces;
-use super::{draw_err, ensure_fonts, CurvatureGrid, Figure, PathsStyle, PlotError, Result, FONT};
+use super::{draw_err, ensure_fonts, CurvatureGrid, Figure, PathsStyle, PlotError, Result};
 use crate::trace::Trace;
 
 /// Colours of the eigenvalue-sign classes: both positive (a bowl), mixed
@@ -64,18 +64,7 @@ fn field_chart<DB: DrawingBackend>(
         .y_label_area_size((60.0 * s) as i32)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(draw_err)?;
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .x_desc(grid.x_label.as_str())
-        .y_desc(grid.y_label.as_str())
-        .x_label_formatter(&|v| tick(*v, x1 - x0))
-        .y_label_formatter(&|v| tick(*v, y1 - y0))
-        .axis_desc_style((FONT, fsize(14.0 * s)))
-        .label_style((FONT, fsize(12.0 * s)))
-        .axis_style(INK)
-        .draw()
-        .map_err(draw_err)?;
+    draw_map_axes(&mut chart, (&grid.x_label, &grid.y_label), s)?;
     let layout = Layout::of_chart(root, &chart, s);
     // Nearest grid point for every pixel (cells are honest for classes).
     let idx = |v: &[f64], t: f64| -> usize {

@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::RGBAColor;
 
 use super::colour::{rgb, tick, OKABE_ITO};
-use super::kit::{centred_line, fsize, INK, MUTED};
+use super::kit::{book_scale, centred_line, fsize, INK, MUTED};
 use super::{draw_err, ensure_fonts, Figure, Result, FONT};
 use crate::data::{xor_label, Dataset};
 
@@ -30,7 +30,7 @@ pub fn draw_data<DB: DrawingBackend>(
     ensure_fonts();
     root.fill(&WHITE).map_err(draw_err)?;
     let (w, h) = root.dim_in_pixel();
-    let s = ((w as f64 * h as f64).sqrt() / 640.0).clamp(0.6, 2.0);
+    let s = book_scale(((w as f64 * h as f64).sqrt() / 640.0).clamp(0.6, 2.0), w);
     let n = data.len();
     let disagree: Vec<bool> = (0..n)
         .map(|i| xor_label(data.x[[i, 0]], data.x[[i, 1]]) != data.y[i])

@@ -12,12 +12,12 @@ use plotters::element::{BitMapElement, PathElement, Rectangle};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::colour::{landscape_colour, path_colour, rgb, tick, ColourScale, Rgb, NO_VALUE};
+use super::colour::{landscape_colour, path_colour, rgb, ColourScale, Rgb, NO_VALUE};
 use super::kit::{
-    blend_lines, clip_segment, draw_colour_bar, fit_text, font_scale, fsize, note, text, titled,
-    HeatmapRender, Layout, Marker, INK,
+    blend_lines, clip_segment, draw_colour_bar, draw_map_axes, fit_text, font_scale, note, text,
+    titled, HeatmapRender, Layout, Marker, INK,
 };
-use super::{contour_segments, draw_err, render_png, Figure, LossGrid, PlotError, Result, FONT};
+use super::{contour_segments, draw_err, render_png, Figure, LossGrid, PlotError, Result};
 
 /// A line drawn over the field and named in the key.
 #[derive(Clone, Debug, PartialEq)]
@@ -158,18 +158,7 @@ pub fn draw_field_map<DB: DrawingBackend>(
         .y_label_area_size(lx)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(draw_err)?;
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .x_desc(grid.x_label.as_str())
-        .y_desc(grid.y_label.as_str())
-        .x_label_formatter(&|v| tick(*v, x1 - x0))
-        .y_label_formatter(&|v| tick(*v, y1 - y0))
-        .axis_desc_style((FONT, fsize(15.0 * s)))
-        .label_style((FONT, fsize(13.0 * s)))
-        .axis_style(INK)
-        .draw()
-        .map_err(draw_err)?;
+    draw_map_axes(&mut chart, (&grid.x_label, &grid.y_label), s)?;
     let l = Layout::of_chart(root, &chart, s);
     let scale = map.colour_scale();
     let cap = map.ceiling.as_ref().map_or(f64::INFINITY, |c| c.0);

@@ -170,7 +170,9 @@ pub use field_map::{
 pub use grid::{LossGrid, MAX_GRID_POINTS};
 pub use heat_table::{draw_heat_tables, heat_table_figure, HeatTable};
 pub use kit::HeatmapRender;
-pub use loss_curves::{draw_loss_curves, loss_curves_figure, loss_curves_svg, CurveAxis};
+pub use loss_curves::{
+    draw_loss_curves, loss_curves_figure, loss_curves_svg, CurveAxis, LOG_AXIS_SPREAD,
+};
 pub use output::{render_png, render_svg, Animation, Figure};
 pub use paths::{draw_paths, paths_figure, paths_svg, PathsStyle};
 pub use pca::{landscape, pca_plane, PcaPlane, PcaProjection};

@@ -2,18 +2,19 @@
 //! the background of every `journey.gif` frame.
 
 use plotters::coord::Shift;
-use plotters::element::{Circle, PathElement, Rectangle};
+use plotters::element::{Circle, DashedPathElement, PathElement, Rectangle};
 use plotters::prelude::*;
 use plotters::style::RGBAColor;
 
-use super::colour::{path_colour, rgb, tick, ColourScale};
+use super::colour::{path_colour, rgb, ColourScale};
 use super::contour::march;
 use super::kit::{
-    centred_line, clip_segment, draw_colour_bar, draw_heatmap, draw_legend, draw_legend_details,
-    fsize, split_sharp_turns, HeatmapRender, Layout, LegendKey, Marker, INK, MUTED,
+    book_scale, centred_line, clip_segment, dash_patterns, draw_colour_bar, draw_heatmap,
+    draw_legend, draw_legend_details, draw_map_axes, split_sharp_turns, HeatmapRender, Layout,
+    LegendKey, Marker, INK, MUTED,
 };
 use super::quadratic_model::{draw_model, ModelLayer};
-use super::{draw_err, ensure_fonts, Figure, LossGrid, ModelOverlay, PlotError, Result, FONT};
+use super::{draw_err, ensure_fonts, Figure, LossGrid, ModelOverlay, PlotError, Result};
 use crate::trace::Trace;
 
 /// Options of [`draw_paths`] and [`paths_figure`].
@@ -124,7 +125,7 @@ pub(crate) fn draw_background<DB: DrawingBackend>(
     check_inputs(grid, traces)?;
     let (w, h) = root.dim_in_pixel();
     let (w, h) = (w as i32, h as i32);
-    let s = (h as f64 / 720.0).clamp(0.6, 2.0); // font scale
+    let s = book_scale((h as f64 / 720.0).clamp(0.6, 2.0), w as u32); // font scale
     root.fill(&WHITE).map_err(draw_err)?;
 
     // Title block.
@@ -153,7 +154,7 @@ pub(crate) fn draw_background<DB: DrawingBackend>(
     }
 
     // Column widths: chart | colour bar | legend.
-    let legend_w = ((w as f64 * 0.24) as i32).clamp(150, 260);
+    let legend_w = ((w as f64 * 0.27) as i32).clamp((150.0 * s) as i32, (300.0 * s) as i32);
     let cbar_w = (86.0 * s) as i32;
     let chart_right = w - legend_w - cbar_w;
     let (chart_area, _) = root.split_horizontally(chart_right);
@@ -171,20 +172,7 @@ pub(crate) fn draw_background<DB: DrawingBackend>(
         .y_label_area_size((60.0 * s) as i32)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(draw_err)?;
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .x_desc(grid.x_label.as_str())
-        .y_desc(grid.y_label.as_str())
-        .x_labels(8)
-        .y_labels(8)
-        .x_label_formatter(&|v| tick(*v, x1 - x0))
-        .y_label_formatter(&|v| tick(*v, y1 - y0))
-        .axis_desc_style((FONT, fsize(15.0 * s)))
-        .label_style((FONT, fsize(13.0 * s)))
-        .axis_style(INK)
-        .draw()
-        .map_err(draw_err)?;
+    draw_map_axes(&mut chart, (&grid.x_label, &grid.y_label), s)?;
     let layout_base = Layout {
         legend_detail,
         subtitle_at: (w / 2, (42.0 * s) as i32),
@@ -386,11 +374,14 @@ pub(crate) fn draw_traces<DB: DrawingBackend>(
         ))
         .map_err(draw_err)?;
     }
+    // A path that runs on top of an earlier one is dashed, so both show.
+    let dashes = dash_patterns(traces, l.x_range, l.y_range);
     for (i, pl) in &polylines {
-        root.draw(&PathElement::new(
-            pl.clone(),
-            rgb(path_colour(*i)).stroke_width(lw),
-        ))
+        let style = rgb(path_colour(*i)).stroke_width(lw);
+        match dashes[*i] {
+            Some((dash, gap)) => root.draw(&DashedPathElement::new(pl.clone(), dash, gap, style)),
+            None => root.draw(&PathElement::new(pl.clone(), style)),
+        }
         .map_err(draw_err)?;
     }
     // Dots at the iterates of short runs.

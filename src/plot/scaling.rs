@@ -13,7 +13,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::RGBAColor;
 
 use super::colour::{format_value, path_colour, rgb};
-use super::kit::{centred_line, fsize, note, text_width, INK, MUTED};
+use super::kit::{book_scale, centred_line, fsize, note, text_width, INK, MUTED};
 use super::{draw_err, ensure_fonts, Figure, Result, FONT};
 
 /// One point of a series.
@@ -54,7 +54,10 @@ pub struct ScalingPanel {
 
 fn font_scale<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>) -> f64 {
     let (w, h) = root.dim_in_pixel();
-    ((w as f64 * h as f64).sqrt() / (900.0f64 * 760.0).sqrt()).clamp(0.7, 2.0)
+    book_scale(
+        ((w as f64 * h as f64).sqrt() / (900.0f64 * 760.0).sqrt()).clamp(0.7, 2.0),
+        w,
+    )
 }
 
 /// A log range covering `values` with a margin; `(1, 10)` if none is positive.

@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::element::BitMapElement;
 use plotters::prelude::*;
 
-use super::kit::{centred_line, INK};
+use super::kit::{book_scale, centred_line, INK};
 use super::paths::draw_paths;
 use super::{draw_err, ensure_fonts, Figure, LossGrid, PathsStyle, PlotError, Result};
 use crate::trace::{StopReason, Trace};
@@ -46,7 +46,7 @@ pub fn draw_small_multiples<DB: DrawingBackend>(
     ensure_fonts();
     root.fill(&WHITE).map_err(draw_err)?;
     let (w, _) = root.dim_in_pixel();
-    let s = (w as f64 / 1200.0).clamp(0.7, 2.0);
+    let s = book_scale((w as f64 / 1200.0).clamp(0.7, 2.0), w);
     centred_line(
         root,
         title,

@@ -33,7 +33,7 @@ pub struct OptimizerSpec {
     /// Momentum coefficient for `momentum` / `nesterov`. `None`: the registry
     /// default (0.9).
     pub momentum: Option<f64>,
-    /// Gradient-noise scale `σ ≥ 0` for `langevin`. `None`: the registry
+    /// Gradient-noise scale `ν ≥ 0` for `langevin`. `None`: the registry
     /// default (0.2).
     #[serde(default)]
     pub noise: Option<f64>,
@@ -70,7 +70,7 @@ impl OptimizerSpec {
         self
     }
 
-    /// Sets the gradient-noise scale `σ` of `langevin`.
+    /// Sets the gradient-noise scale `ν` of `langevin`.
     pub fn noise(mut self, noise: f64) -> Self {
         self.noise = Some(noise);
         self
@@ -119,12 +119,31 @@ impl OptimizerSpec {
         }
     }
 
-    /// The label the trace gets under `cfg`: the spec's label. (No kind runs
-    /// on the full batch in stochastic mode: a kind without a stochastic
-    /// mode is refused, [`OptimizerSpec::check`].)
+    /// The label the trace gets under `cfg`: the spec's label, except that
+    /// damped Newton under its default label names its damping, "Newton
+    /// (λ = 0.1)", because a reader takes plain "Newton" for the undamped
+    /// step `H⁻¹g`; with `λ = 0` the label stays "Newton". (No kind runs on
+    /// the full batch in stochastic mode: a kind without a stochastic mode
+    /// is refused, [`OptimizerSpec::check`].)
+    ///
+    /// ```
+    /// use quad_vs_grad::race::{OptimizerKind, OptimizerSpec, RaceConfig};
+    /// let cfg = RaceConfig::default();
+    /// let newton = OptimizerSpec::new(OptimizerKind::Newton);
+    /// assert_eq!(newton.display_label(&cfg), "Newton (λ = 0.1)");
+    /// assert_eq!(newton.clone().damping(0.0).display_label(&cfg), "Newton");
+    /// assert_eq!(newton.label("mine").display_label(&cfg), "mine");
+    /// ```
     pub fn display_label(&self, cfg: &RaceConfig) -> String {
-        let _ = cfg;
-        self.label.clone()
+        let damping = self.damping.unwrap_or(cfg.damping);
+        if self.kind == OptimizerKind::Newton
+            && self.label == self.kind.default_label()
+            && damping > 0.0
+        {
+            format!("{} (λ = {})", self.label, fmt_number(damping))
+        } else {
+            self.label.clone()
+        }
     }
 
     /// Whether this optimizer can run under `cfg`: in stochastic mode

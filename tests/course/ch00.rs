@@ -36,7 +36,7 @@ fn exercise_1_a_farther_start() {
     let expect = [
         ("GD", 153, 162),
         ("Adam", 146, 215),
-        ("Newton", 21, 22),
+        ("Newton (λ = 0.1)", 21, 22),
         ("BFGS", 9, 10),
         ("L-BFGS", 6, 6),
     ];
@@ -90,7 +90,10 @@ fn exercise_2_damping_newton_on_the_hidden_slice() {
         );
         hidden.cfg.damping = lambda;
         let traces = hidden.run();
-        let newton = traces.iter().find(|t| t.optimizer == "Newton").unwrap();
+        let newton = traces
+            .iter()
+            .find(|t| t.optimizer == "Newton (λ = 0.1)")
+            .unwrap();
         assert_eq!(newton.steps(), 500);
         assert!(
             (newton.loss[1] - first).abs() < 0.002 * first,

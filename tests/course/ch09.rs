@@ -85,7 +85,7 @@ fn ledger_of_the_full_network() {
     assert_eq!(to("Adam"), Some(37));
     assert_eq!(to("BFGS"), Some(12));
     assert_eq!(to("L-BFGS"), Some(9));
-    assert_eq!(to("Newton"), Some(24));
+    assert_eq!(to("Newton (λ = 0.1)"), Some(24));
     assert_eq!(to("GGN"), Some(12));
     assert_eq!(to("Hessian-free"), Some(12));
     assert_eq!(to("K-FAC"), Some(11));
@@ -96,7 +96,7 @@ fn ledger_of_the_full_network() {
     );
     assert_eq!(f2(per("BFGS").gradient), "2.00");
     assert_eq!(f2(per("L-BFGS").gradient), "2.42");
-    let newton = per("Newton");
+    let newton = per("Newton (λ = 0.1)");
     assert_eq!((newton.hessian, newton.linear_solve), (1.0, 1.0));
     let ggn = per("GGN");
     assert_eq!(

@@ -52,7 +52,7 @@ fn wells_bakeoff_and_its_seeds() {
             "Adam",
             "Langevin GD",
             "Adaptive GD (κ)",
-            "Newton",
+            "Newton (λ = 0.1)",
             "Saddle-free Newton",
             "BFGS",
             "L-BFGS"
@@ -240,7 +240,7 @@ fn network_race_and_its_axes() {
             "Adam",
             "Momentum",
             "GD",
-            "Newton",
+            "Newton (λ = 0.1)",
             "BFGS"
         ],
         "{TEXT}"
@@ -403,7 +403,7 @@ fn network_race_over_eight_starts() {
     }
     let newton: Vec<u64> = stuck
         .iter()
-        .filter(|(o, _)| o == "Newton")
+        .filter(|(o, _)| o == "Newton (λ = 0.1)")
         .map(|s| s.1)
         .collect();
     assert_eq!(newton, [0, 7], "{TEXT}");

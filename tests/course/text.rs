@@ -45,7 +45,7 @@ fn reference_race_matches_the_tour() {
     for (name, steps) in [
         ("GD", 153),
         ("Adam", 146),
-        ("Newton", 21),
+        ("Newton (λ = 0.1)", 21),
         ("GGN", 21),
         ("K-FAC", 22),
         ("BFGS", 9),
@@ -58,7 +58,10 @@ fn reference_race_matches_the_tour() {
         );
     }
     // Newton and Gauss–Newton coincide on this slice, step for step.
-    let (newton, ggn) = (by_name(&traces, "Newton"), by_name(&traces, "GGN"));
+    let (newton, ggn) = (
+        by_name(&traces, "Newton (λ = 0.1)"),
+        by_name(&traces, "GGN"),
+    );
     for (a, b) in newton.iterates.iter().zip(&ggn.iterates) {
         assert!(
             a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-9),
@@ -78,7 +81,7 @@ fn curvature_at_the_minimum_matches_the_tour() {
     let traces = RacePreset::reference().run();
     let problem = XorProblem::reference();
     let p = Array1::from(
-        by_name(&traces, "Newton")
+        by_name(&traces, "Newton (λ = 0.1)")
             .final_point()
             .expect("a point")
             .to_vec(),
@@ -193,7 +196,7 @@ fn hidden_slice_race_matches_the_tour() {
     );
 
     let traces = preset.run();
-    let newton = by_name(&traces, "Newton");
+    let newton = by_name(&traces, "Newton (λ = 0.1)");
     assert!(
         newton.final_loss() > l0,
         "Newton ends above its start ({TEXT})"

@@ -2,11 +2,11 @@
 //! marker, name, detail line) and the key to the markers.
 
 use plotters::coord::Shift;
-use plotters::element::{Circle, PathElement};
+use plotters::element::{Circle, DashedPathElement, PathElement};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::{fit_text, note, text, Layout, Marker, INK, MUTED};
+use super::{dash_patterns, fit_text, note, text, Layout, Marker, INK, MUTED};
 use crate::plot::colour::{path_colour, rgb};
 use crate::plot::{draw_err, Result};
 use crate::trace::Trace;
@@ -55,7 +55,7 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
     s: f64,
 ) -> Result<()> {
     let detail = layout.legend_detail;
-    let avail = layout.bottom - y - (60.0 * s) as i32;
+    let avail = layout.bottom - y - (80.0 * s) as i32;
     let full_dy = if detail {
         (40.0 * s) as i32
     } else {
@@ -95,14 +95,17 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
     layout.legend_w = w;
     layout.legend_detail = detail;
     layout.legend_shown = shown;
+    let dashes = dash_patterns(traces, layout.x_range, layout.y_range);
     for (i, t) in traces.iter().enumerate().take(shown) {
         let c = rgb(path_colour(i));
         let ey = y0 + i as i32 * dy;
         let cy = ey + if detail { (10.0 * s) as i32 } else { dy / 2 };
-        root.draw(&PathElement::new(
-            vec![(x, cy), (x + (26.0 * s) as i32, cy)],
-            c.stroke_width(key.line_width + 1),
-        ))
+        let sample = vec![(x, cy), (x + (26.0 * s) as i32, cy)];
+        let style = c.stroke_width(key.line_width + 1);
+        match dashes[i] {
+            Some((dash, gap)) => root.draw(&DashedPathElement::new(sample, dash, gap, style)),
+            None => root.draw(&PathElement::new(sample, style)),
+        }
         .map_err(draw_err)?;
         Marker::nth(i).draw(root, (x + (26.0 * s) as i32, cy), 4.5 * s, &c)?;
         let name = fit_text(
@@ -126,18 +129,25 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
     }
     // Key to the markers and the cross, at the bottom of the legend column.
     let ky = layout.bottom - (34.0 * s) as i32;
+    let ky0 = ky - (20.0 * s) as i32;
     let ring = Circle::new(
-        (x + (8.0 * s) as i32, ky),
+        (x + (8.0 * s) as i32, ky0),
         (5.5 * s) as i32,
         INK.stroke_width(2),
     );
     root.draw(&ring).map_err(draw_err)?;
-    note(root, "start", (x + (20.0 * s) as i32, ky), 12.0 * s, &MUTED)?;
-    Marker::Circle.draw(root, (x + (72.0 * s) as i32, ky), 4.5 * s, &MUTED)?;
     note(
         root,
-        "end (shape per optimizer)",
-        (x + (84.0 * s) as i32, ky),
+        "start",
+        (x + (20.0 * s) as i32, ky0),
+        12.0 * s,
+        &MUTED,
+    )?;
+    Marker::Circle.draw(root, (x + (8.0 * s) as i32, ky), 4.5 * s, &MUTED)?;
+    note(
+        root,
+        "end (shape per run)",
+        (x + (20.0 * s) as i32, ky),
         12.0 * s,
         &MUTED,
     )?;
