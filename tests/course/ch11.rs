@@ -271,7 +271,7 @@ fn grid_search_and_its_extrapolation() {
 #[derive(Clone)]
 struct AdaGrad {
     lr: f64,
-    eps: f64,
+    delta: f64,
     sum_sq: Option<Array1<f64>>,
 }
 
@@ -290,7 +290,7 @@ impl<O: Gradient<Param = Array1<f64>, Gradient = Array1<f64>>> Solver<O, Ist<()>
         let g = problem.gradient(&p)?;
         let s = self.sum_sq.get_or_insert_with(|| Array1::zeros(p.len()));
         *s += &g.mapv(|v| v * v);
-        let step = &g / &(s.mapv(f64::sqrt) + self.eps);
+        let step = &g / &(s.mapv(f64::sqrt) + self.delta);
         Ok((state.param(&p - &(self.lr * &step)), None))
     }
 }
@@ -299,7 +299,7 @@ impl<O: Gradient<Param = Array1<f64>, Gradient = Array1<f64>>> Solver<O, Ist<()>
 fn exercise_adagrad() {
     let ada = AdaGrad {
         lr: 0.5,
-        eps: 1e-8,
+        delta: 1e-8,
         sum_sq: None,
     };
     let wells = GaussianWells::course();
