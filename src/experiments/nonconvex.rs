@@ -1,4 +1,4 @@
-//! The runs of the non-convexity lesson (`notebooks/07-non-convexity.ipynb`):
+//! The runs of the non-convexity lesson (`notebooks/08-non-convexity.ipynb`):
 //! Newton on `x·cos(πx)` and on the saddle `x² − y²`, one detailed run of
 //! a preset (for its per-step diagnostics), and how well Newton's quadratic
 //! model predicts the loss along a run.

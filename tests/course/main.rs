@@ -19,4 +19,5 @@ mod ch09;
 mod ch10;
 mod ch11;
 mod ch12;
+mod ch14;
 mod text;
