@@ -169,8 +169,8 @@ fn minibatch_noise_and_sgd_against_langevin() {
     // The three ways of adding noise of that size.
     let study = sampling_study(&xor, &start, 0.8, 10, 300, 40).unwrap();
     close("σ", study.sigma, 0.0902, 5e-5);
-    close("λ1", study.eigenvalues[0], 0.0797, 5e-5);
-    close("λ2", study.eigenvalues[1], 0.0983, 5e-5);
+    close("μ1", study.eigenvalues[0], 0.0797, 5e-5);
+    close("μ2", study.eigenvalues[1], 0.0983, 5e-5);
     close("κ", study.eigenvalues[1] / study.eigenvalues[0], 1.23, 5e-3);
     close("prediction", study.predicted, 3.38e-3, 5e-6);
     let arm = |label: &str| study.arm(label).expect("an arm").clone();
