@@ -9,7 +9,7 @@
 //!   ([`damping_dashboard_figure`](crate::plot::damping_dashboard_figure));
 //! - [`DescentThreshold`]: the Hessian's eigenvalues at a point and the
 //!   smallest `λ` above which the damped Newton step `−(H + λI)⁻¹g` is a
-//!   descent direction for every larger `λ`, `λ > −λ_min(H)`;
+//!   descent direction for every larger `λ`, `λ > −μ_min(H)`;
 //! - [`probe_damped_newton`] and [`step_profile_chart`]: what such a step
 //!   does to the loss (predicted against actual change, `ρ`, the loss along
 //!   the step), because descending is not the same as a good step;
@@ -133,12 +133,12 @@ pub fn damping_table(runs: &[DampingHistory], target: f64) -> String {
 pub struct DescentThreshold {
     /// Eigenvalues of `H`, ascending.
     pub eigenvalues: Vec<f64>,
-    /// `λ_min(H)`.
-    pub lambda_min: f64,
-    /// `max(0, −λ_min(H))`: for every `λ` above it `H + λI` is positive
+    /// `μ_min(H)`.
+    pub mu_min: f64,
+    /// `max(0, −μ_min(H))`: for every `λ` above it `H + λI` is positive
     /// definite, so `gᵀΔ = −gᵀ(H + λI)⁻¹g < 0` for any `g ≠ 0` (a descent
-    /// direction). Just below it (`λ → −λ_min` from below) the step along
-    /// the eigenvector of `λ_min` blows up with the wrong sign, and `gᵀΔ > 0`
+    /// direction). Just below it (`λ → −μ_min` from below) the step along
+    /// the eigenvector of `μ_min` blows up with the wrong sign, and `gᵀΔ > 0`
     /// whenever `g` has a component along it.
     pub threshold: f64,
     /// The gradient's norm at the point.
@@ -154,16 +154,16 @@ impl DescentThreshold {
         let h = problem.hessian(p)?;
         let g = problem.gradient(p)?;
         let ev = eigenvalues(&h)?;
-        let lambda_min = ev.iter().copied().fold(f64::INFINITY, f64::min);
-        if !lambda_min.is_finite() {
+        let mu_min = ev.iter().copied().fold(f64::INFINITY, f64::min);
+        if !mu_min.is_finite() {
             return Err(Error::Linalg("non-finite Hessian eigenvalues".into()));
         }
         let mut eigenvalues = ev.to_vec();
         eigenvalues.sort_by(f64::total_cmp);
         Ok(Self {
             eigenvalues,
-            lambda_min,
-            threshold: (-lambda_min).max(0.0),
+            mu_min,
+            threshold: (-mu_min).max(0.0),
             grad_norm: g.fdot(&g).sqrt(),
         })
     }
@@ -453,7 +453,7 @@ mod tests {
         let problem = XorProblem::hidden_slice();
         let p = array![-2.5, 1.5];
         let t = DescentThreshold::at(&problem, &p).unwrap();
-        assert!(t.lambda_min < 0.0, "{t:?}");
+        assert!(t.mu_min < 0.0, "{t:?}");
         let above = [1.001, 1.1, 2.0, 10.0].map(|f| t.threshold * f);
         for probe in probe_damped_newton(&problem, &p, &above, 4).unwrap() {
             assert!(probe.descends(), "{probe:?}");

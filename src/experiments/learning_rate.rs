@@ -1,14 +1,14 @@
 //! Gradient descent and its learning rate (chapter 2).
 //!
-//! Near a minimum `x*` with Hessian `H`, gradient descent with step `η`,
-//! `x_{k+1} = x_k − η ∇L(x_k)`, acts on the error `e_k = x_k − x*` as
-//! `e_{k+1} ≈ (I − ηH) e_k`. Along the eigenvector of eigenvalue `λ` the
-//! error is multiplied by `1 − ηλ` every step, so
+//! Near a minimum `θ⋆` with Hessian `H`, gradient descent with step `η`,
+//! `θ_{k+1} = θ_k − η ∇L(θ_k)`, acts on the error `e_k = θ_k − θ⋆` as
+//! `e_{k+1} ≈ (I − ηH) e_k`. Along the eigenvector of eigenvalue `μ` the
+//! error is multiplied by `1 − ημ` every step, so
 //!
 //! ```text
-//! stable            ⇔  |1 − ηλ| < 1 for every λ  ⇔  η < 2/λ_max
-//! per-step factor   ρ(η) = max(|1 − ηλ_min|, |1 − ηλ_max|)
-//! best fixed step   η* = 2/(λ_min + λ_max),   ρ(η*) = (κ − 1)/(κ + 1),   κ = λ_max/λ_min
+//! stable            ⇔  |1 − ημ| < 1 for every μ  ⇔  η < 2/μ_max
+//! per-step factor   q(η) = max(|1 − ημ_min|, |1 − ημ_max|)
+//! best fixed step   η⋆ = 2/(μ_min + μ_max),   q(η⋆) = (κ − 1)/(κ + 1),   κ = μ_max/μ_min
 //! ```
 //!
 //! [`GdTheory`] computes these from a Hessian; [`gd_sweep`] runs the crate's
@@ -31,13 +31,13 @@ use crate::race::{run, OptimizerKind, OptimizerSpec, RaceConfig, RaceProblem};
 use crate::trace::Trace;
 
 /// What the quadratic model says about fixed-step gradient descent, from the
-/// extreme eigenvalues `λ_min ≤ λ_max` of a positive definite Hessian.
+/// extreme eigenvalues `μ_min ≤ μ_max` of a positive definite Hessian.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GdTheory {
-    /// The smallest Hessian eigenvalue `λ_min > 0`.
-    pub lambda_min: f64,
-    /// The largest Hessian eigenvalue `λ_max`.
-    pub lambda_max: f64,
+    /// The smallest Hessian eigenvalue `μ_min > 0`.
+    pub mu_min: f64,
+    /// The largest Hessian eigenvalue `μ_max`.
+    pub mu_max: f64,
 }
 
 impl GdTheory {
@@ -61,8 +61,8 @@ impl GdTheory {
             )));
         }
         Ok(Self {
-            lambda_min: lo,
-            lambda_max: hi,
+            mu_min: lo,
+            mu_max: hi,
         })
     }
 
@@ -80,49 +80,49 @@ impl GdTheory {
         Self::from_hessian(&h)
     }
 
-    /// The condition number `κ = λ_max / λ_min`.
+    /// The condition number `κ = μ_max / μ_min`.
     pub fn condition_number(&self) -> f64 {
-        self.lambda_max / self.lambda_min
+        self.mu_max / self.mu_min
     }
 
-    /// The stability limit `2/λ_max`: steps above it make the error grow in
+    /// The stability limit `2/μ_max`: steps above it make the error grow in
     /// the steepest direction.
     pub fn stability_limit(&self) -> f64 {
-        2.0 / self.lambda_max
+        2.0 / self.mu_max
     }
 
-    /// The best fixed step `η* = 2/(λ_min + λ_max)`.
+    /// The best fixed step `η⋆ = 2/(μ_min + μ_max)`.
     pub fn best_step(&self) -> f64 {
-        2.0 / (self.lambda_min + self.lambda_max)
+        2.0 / (self.mu_min + self.mu_max)
     }
 
-    /// The per-step error factors `(1 − ηλ_min, 1 − ηλ_max)` along the two
+    /// The per-step error factors `(1 − ημ_min, 1 − ημ_max)` along the two
     /// extreme eigendirections (negative: the error changes sign every step).
     pub fn error_factors(&self, lr: f64) -> (f64, f64) {
-        (1.0 - lr * self.lambda_min, 1.0 - lr * self.lambda_max)
+        (1.0 - lr * self.mu_min, 1.0 - lr * self.mu_max)
     }
 
-    /// The worst per-step factor `ρ(η) = max(|1 − ηλ_min|, |1 − ηλ_max|)`.
+    /// The worst per-step factor `q(η) = max(|1 − ημ_min|, |1 − ημ_max|)`.
     pub fn contraction(&self, lr: f64) -> f64 {
         let (a, b) = self.error_factors(lr);
         a.abs().max(b.abs())
     }
 
-    /// `ρ(η*) = (κ − 1)/(κ + 1)`, the best any fixed step can do.
+    /// `q(η⋆) = (κ − 1)/(κ + 1)`, the best any fixed step can do.
     pub fn best_contraction(&self) -> f64 {
         let k = self.condition_number();
         (k - 1.0) / (k + 1.0)
     }
 
     /// Steps until the worst-direction error has shrunk by `factor` (for
-    /// example `1e-6`): `⌈ln factor / ln ρ(η)⌉`; `Some(1)` when `ρ = 0`,
-    /// `None` when `ρ ≥ 1` (no convergence) or `factor ∉ (0, 1)`.
+    /// example `1e-6`): `⌈ln factor / ln q(η)⌉`; `Some(1)` when `q = 0`,
+    /// `None` when `q ≥ 1` (no convergence) or `factor ∉ (0, 1)`.
     pub fn steps_to_shrink(&self, lr: f64, factor: f64) -> Option<usize> {
         predicted_steps(self.contraction(lr), factor)
     }
 }
 
-/// `⌈ln factor / ln ρ⌉` (see [`GdTheory::steps_to_shrink`]).
+/// `⌈ln factor / ln q⌉` (see [`GdTheory::steps_to_shrink`]).
 fn predicted_steps(rho: f64, factor: f64) -> Option<usize> {
     let valid = factor > 0.0 && factor < 1.0 && rho.is_finite() && rho < 1.0;
     if !valid {
@@ -165,7 +165,7 @@ pub fn gd_sweep<P: RaceProblem>(
         .collect()
 }
 
-/// The first iteration `k` at which `‖x_k − x*‖ ≤ rel · ‖x_0 − x*‖`, or
+/// The first iteration `k` at which `‖x_k − x⋆‖ ≤ rel · ‖x_0 − x⋆‖`, or
 /// `None` if the run never gets there (or its iterates are not the size of
 /// `minimum`).
 pub fn steps_to_distance(trace: &Trace, minimum: &[f64], rel: f64) -> Option<usize> {
@@ -200,7 +200,7 @@ pub struct ConditioningRow {
     /// The measured average factor `(‖e_k‖/‖e_0‖)^{1/k}` of gradient descent
     /// at `k = gd_steps`.
     pub measured_factor: f64,
-    /// Steps the theory predicts, `⌈ln(shrink)/ln ρ⌉`.
+    /// Steps the theory predicts, `⌈ln(shrink)/ln q⌉`.
     pub predicted_steps: usize,
     /// Steps gradient descent at its best step needed.
     pub gd_steps: Option<usize>,
@@ -216,7 +216,7 @@ pub struct ConditioningRow {
 /// needs until its distance to the minimum is at most `shrink` times the
 /// initial distance (for example `1e-6`).
 ///
-/// On this bowl the theory is exact: gradient descent at `η*` shrinks both
+/// On this bowl the theory is exact: gradient descent at `η⋆` shrinks both
 /// error components by `(κ − 1)/(κ + 1)` in size every step, so its
 /// measured factor equals the predicted one; Newton lands on the minimum in
 /// one step whatever `κ`.
@@ -235,8 +235,8 @@ pub fn conditioning_study(kappas: &[f64], angle: f64, shrink: f64) -> Result<Vec
         .map(|&kappa| {
             let bowl = Quadratic::with_condition(kappa, angle)?;
             let theory = GdTheory {
-                lambda_min: 1.0,
-                lambda_max: kappa,
+                mu_min: 1.0,
+                mu_max: kappa,
             };
             let eta = bowl.best_step();
             let rho = theory.best_contraction();
@@ -384,7 +384,7 @@ mod tests {
     #[test]
     fn theory_of_a_diagonal_hessian() {
         let t = GdTheory::from_hessian(&array![[4.0, 0.0], [0.0, 1.0]]).unwrap();
-        assert_eq!((t.lambda_min, t.lambda_max), (1.0, 4.0));
+        assert_eq!((t.mu_min, t.mu_max), (1.0, 4.0));
         assert!((t.best_step() - 0.4).abs() < 1e-15);
         assert!((t.stability_limit() - 0.5).abs() < 1e-15);
         assert!((t.best_contraction() - 0.6).abs() < 1e-15);

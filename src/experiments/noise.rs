@@ -3,7 +3,7 @@
 //!
 //! Two kinds of noise are compared honestly here:
 //! - **Langevin noise**, added by hand to every gradient
-//!   ([`LangevinGd`]): `p ← p − η (∇L(p) + σ_k ξ_k)`, `ξ_k ~ N(0, I)`. It
+//!   ([`LangevinGd`]): `p ← p − η (∇L(p) + ν_k ξ_k)`, `ξ_k ~ N(0, I)`. It
 //!   works on any landscape, including the analytic ones that have no data
 //!   ([`noise_study`]).
 //! - **Mini-batch noise**, which only exists where there is data: the
@@ -12,7 +12,7 @@
 //!   `s² (N − B) / (B (N − 1))` (sampling without replacement, `s²` the
 //!   variance of the per-example gradients). [`minibatch_gradient_noise`]
 //!   measures it on the XOR problem and compares it with that formula, so a
-//!   Langevin `σ` can be calibrated to it.
+//!   Langevin `ν` can be calibrated to it.
 //!
 //! # References
 //! - M. Welling and Y. W. Teh, *Bayesian learning via stochastic gradient
@@ -46,14 +46,14 @@ pub struct NoisyGd {
     pub label: String,
     /// Learning rate `η`.
     pub lr: f64,
-    /// Initial noise scale `σ₀` (gradient units).
+    /// Initial noise scale `ν₀` (gradient units).
     pub noise: f64,
-    /// How `σ` decays.
+    /// How `ν` decays.
     pub schedule: NoiseSchedule,
 }
 
 impl NoisyGd {
-    /// Plain gradient descent (`σ = 0`).
+    /// Plain gradient descent (`ν = 0`).
     pub fn plain(lr: f64) -> Self {
         Self {
             label: format!("GD (η = {lr})"),
@@ -63,20 +63,20 @@ impl NoisyGd {
         }
     }
 
-    /// Constant noise `σ`.
+    /// Constant noise `ν`.
     pub fn constant(lr: f64, noise: f64) -> Self {
         Self {
-            label: format!("Langevin (σ = {noise})"),
+            label: format!("Langevin (ν = {noise})"),
             lr,
             noise,
             schedule: NoiseSchedule::Constant,
         }
     }
 
-    /// Noise `σ_k = σ₀ (1 + k/τ)^{−γ}`.
+    /// Noise `ν_k = ν₀ (1 + k/τ)^{−γ}`.
     pub fn annealed(lr: f64, noise: f64, tau: f64, gamma: f64) -> Self {
         Self {
-            label: format!("annealed (σ₀ = {noise}, τ = {tau}, γ = {gamma})"),
+            label: format!("annealed (ν₀ = {noise}, τ = {tau}, γ = {gamma})"),
             lr,
             noise,
             schedule: NoiseSchedule::Polynomial { tau, gamma },
@@ -275,7 +275,7 @@ impl Default for StudyConfig {
 ///
 /// # Errors
 /// [`Error::InvalidConfig`] for no contenders or starts, a start of the wrong
-/// dimension, invalid settings (a contender with `η ≤ 0` or `σ < 0`, a bad
+/// dimension, invalid settings (a contender with `η ≤ 0` or `ν < 0`, a bad
 /// schedule), or a non-positive radius.
 pub fn noise_study<P: RaceProblem + Landscape>(
     problem: &P,

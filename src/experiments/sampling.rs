@@ -1,18 +1,18 @@
 //! Chapter 5, the last section: mini-batch SGD against Langevin gradient
 //! descent with the same noise size, and what makes them differ.
 //!
-//! Near a minimum with Hessian `H` (eigenvalues `λᵢ`), constant-step noisy
+//! Near a minimum with Hessian `H` (eigenvalues `μᵢ`), constant-step noisy
 //! gradient descent `p ← p − η (∇L(p) + ξ_k)` with *independent* zero-mean
 //! errors `ξ_k` of covariance `C` settles into a stationary cloud. Along an
-//! eigendirection the error obeys `e ← (1 − ηλᵢ) e − η ξ`, whose stationary
-//! variance is `η cᵢ / (λᵢ (2 − ηλᵢ))` (`cᵢ` the noise variance along that
-//! direction), so the mean excess loss `½ Σ λᵢ Var eᵢ` is
+//! eigendirection the error obeys `e ← (1 − ημᵢ) e − η ξ`, whose stationary
+//! variance is `η cᵢ / (μᵢ (2 − ημᵢ))` (`cᵢ` the noise variance along that
+//! direction), so the mean excess loss `½ Σ μᵢ Var eᵢ` is
 //!
 //! ```text
-//! E[L − L*] = Σᵢ η cᵢ / (2 (2 − ηλᵢ)).
+//! E[L − L*] = Σᵢ η cᵢ / (2 (2 − ημᵢ)).
 //! ```
 //!
-//! With `ηλᵢ ≪ 2` only the trace of `C` matters, not its shape. Independent
+//! With `ημᵢ ≪ 2` only the trace of `C` matters, not its shape. Independent
 //! mini-batches and Langevin noise of the same per-coordinate size then give
 //! the same excess loss. Training loops do not draw independent batches:
 //! they shuffle the data once per epoch and cut it into batches
@@ -68,10 +68,10 @@ pub struct SamplingStudy {
     /// The Hessian's eigenvalues at the minimum, ascending.
     pub eigenvalues: Vec<f64>,
     /// Measured root-mean-square batch-gradient error per coordinate at the
-    /// minimum: the Langevin arm's `σ`.
+    /// minimum: the Langevin arm's `ν`.
     pub sigma: f64,
     /// The stationary excess loss that independent noise of that size
-    /// predicts, `Σᵢ η σ² / (2 (2 − ηλᵢ))`.
+    /// predicts, `Σᵢ η ν² / (2 (2 − ημᵢ))`.
     pub predicted: f64,
     /// Mini-batches per epoch, `N / B`.
     pub batches_per_epoch: usize,
@@ -91,13 +91,13 @@ impl SamplingStudy {
 pub const SAMPLING_ARMS: [&str; 3] = [
     "SGD, shuffled epochs",
     "SGD, independent batches",
-    "Langevin, same σ",
+    "Langevin, same ν",
 ];
 
 /// Runs gradient descent with step `lr` from `start` for `steps`
 /// iterations, `seeds` times each: on mini-batches of `batch_size` drawn
 /// in shuffled epochs, on independent mini-batches, and on the full batch
-/// with Langevin noise whose `σ` is the measured batch-gradient error at the
+/// with Langevin noise whose `ν` is the measured batch-gradient error at the
 /// minimum ([`minibatch_gradient_noise`], 200 draws, seed 0). Reports each
 /// arm's excess loss over the minimum and the independent-noise prediction.
 ///
@@ -240,7 +240,7 @@ mod tests {
         // … and shuffled epochs settle lower.
         assert!(epochs.stationary < 0.6 * independent.stationary);
         assert_eq!(study.batches_per_epoch, 20);
-        assert!(study.arm("Langevin, same σ").is_some());
+        assert!(study.arm("Langevin, same ν").is_some());
         assert!(
             sampling_study(&XorProblem::reference(), &array![2.0, -2.0], 0.8, 10, 1, 1).is_err()
         );

@@ -9,54 +9,55 @@ use serde::{Deserialize, Serialize};
 use super::{check_len, Landscape, Minimum};
 use crate::error::{Error, Result};
 
-/// `f(x) = ½ (x − x*)ᵀ A (x − x*)` in two dimensions, with
-/// `A = R(θ) diag(λ_min, λ_max) R(θ)ᵀ` positive definite, minimum `f(x*) = 0`.
+/// `f(x) = ½ (x − x⋆)ᵀ H (x − x⋆)` in two dimensions, with
+/// `H = R(φ) diag(μ_min, μ_max) R(φ)ᵀ` positive definite (`R(φ)` the rotation
+/// by `φ = angle`), minimum `f(x⋆) = 0`.
 ///
-/// Its Hessian is `A` everywhere, so every statement about gradient descent
-/// near a minimum holds here exactly: along the eigendirection of `λ` the
-/// error is multiplied by `1 − ηλ` per step, the step is stable for
-/// `η < 2/λ_max`, the best fixed step is `η* = 2/(λ_min + λ_max)` with
-/// contraction `(κ − 1)/(κ + 1)` per step, where `κ = λ_max/λ_min` is the
-/// condition number. Undamped Newton lands on `x*` in one step from anywhere.
+/// Its Hessian is `H` everywhere, so every statement about gradient descent
+/// near a minimum holds here exactly: along the eigendirection of `μ` the
+/// error is multiplied by `1 − ημ` per step, the step is stable for
+/// `η < 2/μ_max`, the best fixed step is `η⋆ = 2/(μ_min + μ_max)` with
+/// contraction `(κ − 1)/(κ + 1)` per step, where `κ = μ_max/μ_min` is the
+/// condition number. Undamped Newton lands on `x⋆` in one step from anywhere.
 ///
-/// It is also a sum of squares, `f = ½‖A^{1/2}(x − x*)‖²`, with residual
-/// Jacobian `A^{1/2}`: its Gauss–Newton matrix is `A`, the Hessian.
+/// It is also a sum of squares, `f = ½‖H^{1/2}(x − x⋆)‖²`, with residual
+/// Jacobian `H^{1/2}`: its Gauss–Newton matrix is `H`, the Hessian.
 ///
 /// ```text
-/// ∇f = A (x − x*),   ∇²f = A
+/// ∇f = H (x − x⋆),   ∇²f = H
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Quadratic {
     a: Array2<f64>,
     centre: Array1<f64>,
-    lambda: (f64, f64),
+    mu: (f64, f64),
     angle: f64,
 }
 
 impl Quadratic {
-    /// The bowl with eigenvalues `lambda_min ≤ lambda_max` (both `> 0`), its
-    /// long axis (the eigenvector of `lambda_min`) at `angle` radians from the
+    /// The bowl with eigenvalues `mu_min ≤ mu_max` (both `> 0`), its
+    /// long axis (the eigenvector of `mu_min`) at `angle` radians from the
     /// `x` axis, minimum at the origin.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] unless `0 < lambda_min ≤ lambda_max` are
+    /// [`Error::InvalidConfig`] unless `0 < mu_min ≤ mu_max` are
     /// finite and `angle` is finite.
-    pub fn new(lambda_min: f64, lambda_max: f64, angle: f64) -> Result<Self> {
-        if !(lambda_min.is_finite()
-            && lambda_max.is_finite()
-            && lambda_min > 0.0
-            && lambda_min <= lambda_max
+    pub fn new(mu_min: f64, mu_max: f64, angle: f64) -> Result<Self> {
+        if !(mu_min.is_finite()
+            && mu_max.is_finite()
+            && mu_min > 0.0
+            && mu_min <= mu_max
             && angle.is_finite())
         {
             return Err(Error::InvalidConfig(format!(
-                "a quadratic bowl needs finite eigenvalues 0 < λ_min ≤ λ_max and a finite angle, \
-                 got λ_min = {lambda_min}, λ_max = {lambda_max}, angle = {angle}"
+                "a quadratic bowl needs finite eigenvalues 0 < μ_min ≤ μ_max and a finite angle, \
+                 got μ_min = {mu_min}, μ_max = {mu_max}, angle = {angle}"
             )));
         }
         let (c, s) = (angle.cos(), angle.sin());
-        // Columns of R: the long axis (λ_min) and the short axis (λ_max).
+        // Columns of R: the long axis (μ_min) and the short axis (μ_max).
         let r = array![[c, -s], [s, c]];
-        let d = Array2::from_diag(&array![lambda_min, lambda_max]);
+        let d = Array2::from_diag(&array![mu_min, mu_max]);
         let mut a = r.fdot(&d).fdot(&r.t());
         // Exactly symmetric.
         let off = 0.5 * (a[[0, 1]] + a[[1, 0]]);
@@ -65,7 +66,7 @@ impl Quadratic {
         Ok(Self {
             a,
             centre: array![0.0, 0.0],
-            lambda: (lambda_min, lambda_max),
+            mu: (mu_min, mu_max),
             angle,
         })
     }
@@ -94,37 +95,37 @@ impl Quadratic {
         Ok(self)
     }
 
-    /// The matrix `A` (the Hessian everywhere).
+    /// The matrix `H` (the Hessian everywhere).
     pub fn matrix(&self) -> &Array2<f64> {
         &self.a
     }
 
-    /// `(λ_min, λ_max)`.
+    /// `(μ_min, μ_max)`.
     pub fn eigenvalues(&self) -> (f64, f64) {
-        self.lambda
+        self.mu
     }
 
-    /// The condition number `κ = λ_max / λ_min`.
+    /// The condition number `κ = μ_max / μ_min`.
     pub fn condition_number(&self) -> f64 {
-        self.lambda.1 / self.lambda.0
+        self.mu.1 / self.mu.0
     }
 
-    /// The largest stable fixed step of gradient descent, `2/λ_max`.
+    /// The largest stable fixed step of gradient descent, `2/μ_max`.
     pub fn stability_limit(&self) -> f64 {
-        2.0 / self.lambda.1
+        2.0 / self.mu.1
     }
 
-    /// The best fixed step of gradient descent, `2/(λ_min + λ_max)`.
+    /// The best fixed step of gradient descent, `2/(μ_min + μ_max)`.
     pub fn best_step(&self) -> f64 {
-        2.0 / (self.lambda.0 + self.lambda.1)
+        2.0 / (self.mu.0 + self.mu.1)
     }
 
     /// The per-step error factor of gradient descent with step `lr` in the
-    /// worst eigendirection, `max(|1 − ηλ_min|, |1 − ηλ_max|)`.
+    /// worst eigendirection, `max(|1 − ημ_min|, |1 − ημ_max|)`.
     pub fn gd_contraction(&self, lr: f64) -> f64 {
-        (1.0 - lr * self.lambda.0)
+        (1.0 - lr * self.mu.0)
             .abs()
-            .max((1.0 - lr * self.lambda.1).abs())
+            .max((1.0 - lr * self.mu.1).abs())
     }
 
     fn offset(&self, p: &Array1<f64>) -> std::result::Result<Array1<f64>, ArgminError> {
@@ -174,7 +175,7 @@ impl crate::curvature::CurvatureProducts for Quadratic {
         Ok(self.a.fdot(v))
     }
 
-    /// The residual `A^{1/2}(x − x*)` has Jacobian `A^{1/2}`: the GGN is `A`.
+    /// The residual `H^{1/2}(x − x⋆)` has Jacobian `H^{1/2}`: the GGN is `H`.
     fn ggn_vec(
         &self,
         p: &Array1<f64>,

@@ -15,11 +15,11 @@ pub struct CurvatureGrid {
     pub xs: Vec<f64>,
     /// Grid ordinates, increasing.
     pub ys: Vec<f64>,
-    /// Smaller eigenvalue `λ₁` of the 2 × 2 Hessian, `ny × nx` (NaN where
+    /// Smaller eigenvalue `μ₁` of the 2 × 2 Hessian, `ny × nx` (NaN where
     /// the Hessian could not be evaluated).
-    pub lambda_min: Array2<f64>,
-    /// Larger eigenvalue `λ₂`, `ny × nx`.
-    pub lambda_max: Array2<f64>,
+    pub mu_min: Array2<f64>,
+    /// Larger eigenvalue `μ₂`, `ny × nx`.
+    pub mu_max: Array2<f64>,
     /// Name of the horizontal coordinate.
     pub x_label: String,
     /// Name of the vertical coordinate.
@@ -31,7 +31,7 @@ pub struct CurvatureGrid {
 impl CurvatureGrid {
     /// Eigenvalues of a symmetric-matrix field `h(x, y) = [[a, b], [b, d]]`
     /// (returned as `(a, b, d)`) on an `n × n` grid, in closed form:
-    /// `λ = (a + d)/2 ∓ √(((a − d)/2)² + b²)`.
+    /// `μ = (a + d)/2 ∓ √(((a − d)/2)² + b²)`.
     ///
     /// # Errors
     /// [`PlotError::InvalidInput`] if `n < 2` or a range is bad.
@@ -46,13 +46,13 @@ impl CurvatureGrid {
             let (a, b, d) = h(xs[i], ys[j]);
             sym2_eigenvalues(a, b, d)
         });
-        let lambda_min = eig.mapv(|e| e.0);
-        let lambda_max = eig.mapv(|e| e.1);
+        let mu_min = eig.mapv(|e| e.0);
+        let mu_max = eig.mapv(|e| e.1);
         Ok(Self {
             xs,
             ys,
-            lambda_min,
-            lambda_max,
+            mu_min,
+            mu_max,
             x_label: "p1".into(),
             y_label: "p2".into(),
             title: String::new(),
@@ -103,9 +103,9 @@ impl CurvatureGrid {
     /// The inertia class at grid point `(j, i)`: `2` both eigenvalues
     /// positive (locally convex), `1` one negative (saddle-shaped), `0` both
     /// negative (locally concave), `None` if an eigenvalue is non-finite or
-    /// zero within `tol · max|λ|` (flat / degenerate).
+    /// zero within `tol · max|μ|` (flat / degenerate).
     pub fn class(&self, j: usize, i: usize, tol: f64) -> Option<u8> {
-        let (lo, hi) = (self.lambda_min[[j, i]], self.lambda_max[[j, i]]);
+        let (lo, hi) = (self.mu_min[[j, i]], self.mu_max[[j, i]]);
         if !(lo.is_finite() && hi.is_finite()) {
             return None;
         }
@@ -116,12 +116,12 @@ impl CurvatureGrid {
         Some((lo > 0.0) as u8 + (hi > 0.0) as u8)
     }
 
-    /// `log₁₀ κ` with `κ = max|λ| / min|λ|`, `ny × nx` (`+∞` where singular,
+    /// `log₁₀ κ` with `κ = max|μ| / min|μ|`, `ny × nx` (`+∞` where singular,
     /// NaN where undefined).
     pub fn log10_condition(&self) -> Array2<f64> {
-        let mut out = Array2::from_elem(self.lambda_min.dim(), f64::NAN);
+        let mut out = Array2::from_elem(self.mu_min.dim(), f64::NAN);
         for ((j, i), o) in out.indexed_iter_mut() {
-            let (a, b) = (self.lambda_min[[j, i]].abs(), self.lambda_max[[j, i]].abs());
+            let (a, b) = (self.mu_min[[j, i]].abs(), self.mu_max[[j, i]].abs());
             if a.is_finite() && b.is_finite() {
                 let (lo, hi) = (a.min(b), a.max(b));
                 *o = if lo == 0.0 {
@@ -170,7 +170,7 @@ impl CurvatureGrid {
     }
 }
 
-/// Eigenvalues `(λ_min, λ_max)` of `[[a, b], [b, d]]`, in a form that keeps
+/// Eigenvalues `(μ_min, μ_max)` of `[[a, b], [b, d]]`, in a form that keeps
 /// full relative accuracy for the larger-magnitude one.
 pub(crate) fn sym2_eigenvalues(a: f64, b: f64, d: f64) -> (f64, f64) {
     if !(a.is_finite() && b.is_finite() && d.is_finite()) {
@@ -178,8 +178,8 @@ pub(crate) fn sym2_eigenvalues(a: f64, b: f64, d: f64) -> (f64, f64) {
     }
     let m = 0.5 * (a + d);
     let r = (0.5 * (a - d)).hypot(b);
-    // λ_big = m ± r with the sign of m avoids cancellation; the other one
-    // from the determinant, λ₁ λ₂ = a d − b².
+    // μ_big = m ± r with the sign of m avoids cancellation; the other one
+    // from the determinant, μ₁ μ₂ = a d − b².
     let det = a * d - b * b;
     let big = if m >= 0.0 { m + r } else { m - r };
     let small = if big != 0.0 { det / big } else { 0.0 };

@@ -10,27 +10,27 @@ use super::first_order::{FirstOrder, UpdateRule};
 /// Which momentum, if any, gradient descent uses.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Momentum {
-    /// Plain gradient descent: `Δ_k = −η g_k`.
+    /// Plain gradient descent: `s_k = −η g_k`.
     None,
-    /// Polyak's heavy ball with coefficient `μ ∈ [0, 1)`.
+    /// Polyak's heavy ball with coefficient `β ∈ [0, 1)`.
     HeavyBall(f64),
-    /// Nesterov's accelerated gradient with coefficient `μ ∈ [0, 1)`.
+    /// Nesterov's accelerated gradient with coefficient `β ∈ [0, 1)`.
     Nesterov(f64),
 }
 
 /// The arithmetic of gradient descent (PyTorch's `SGD` conventions, no
 /// dampening, no weight decay).
 ///
-/// With learning rate `η = lr`, momentum `μ` and velocity `b` (`b_0 = 0`):
+/// With learning rate `η = lr`, momentum `β` and velocity `w` (`w_0 = 0`):
 ///
 /// ```text
-/// none:       Δ_k = −η g_k
-/// heavy ball: b_k = μ b_{k−1} + g_k,   Δ_k = −η b_k
-/// Nesterov:   b_k = μ b_{k−1} + g_k,   Δ_k = −η (g_k + μ b_k)
+/// none:       s_k = −η g_k
+/// heavy ball: w_k = β w_{k−1} + g_k,   s_k = −η w_k
+/// Nesterov:   w_k = β w_{k−1} + g_k,   s_k = −η (g_k + β w_k)
 /// ```
 ///
 /// For a constant `η` the heavy-ball form equals Polyak's
-/// `v_k = μ v_{k−1} − η g_k, p_{k+1} = p_k + v_k` with `v = −η b`, and the
+/// `v_k = β v_{k−1} − η g_k, p_{k+1} = p_k + v_k` with `v = −η w`, and the
 /// Nesterov form is Sutskever et al.'s look-ahead method rewritten so that the
 /// gradient is taken at the current iterate (as PyTorch does).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -44,7 +44,7 @@ pub struct Sgd {
 /// The memory of [`Sgd`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct SgdState {
-    /// Velocity `b_k` (zero before the first step).
+    /// Velocity `w_k` (zero before the first step).
     pub velocity: Array1<f64>,
     /// Steps taken.
     pub count: u64,
@@ -72,13 +72,13 @@ impl UpdateRule for Sgd {
         state.count += 1;
         match self.momentum {
             Momentum::None => grad * (-self.lr),
-            Momentum::HeavyBall(mu) => {
-                state.velocity = &state.velocity * mu + grad;
+            Momentum::HeavyBall(beta) => {
+                state.velocity = &state.velocity * beta + grad;
                 &state.velocity * (-self.lr)
             }
-            Momentum::Nesterov(mu) => {
-                state.velocity = &state.velocity * mu + grad;
-                (grad + &(&state.velocity * mu)) * (-self.lr)
+            Momentum::Nesterov(beta) => {
+                state.velocity = &state.velocity * beta + grad;
+                (grad + &(&state.velocity * beta)) * (-self.lr)
             }
         }
     }
@@ -92,8 +92,8 @@ impl UpdateRule for Sgd {
 ///
 /// ```text
 /// p_{k+1} = p_k − η g_k                                      (plain)
-/// b_k = μ b_{k−1} + g_k,  p_{k+1} = p_k − η b_k              (heavy ball)
-/// b_k = μ b_{k−1} + g_k,  p_{k+1} = p_k − η (g_k + μ b_k)    (Nesterov)
+/// w_k = β w_{k−1} + g_k,  p_{k+1} = p_k − η w_k              (heavy ball)
+/// w_k = β w_{k−1} + g_k,  p_{k+1} = p_k − η (g_k + β w_k)    (Nesterov)
 /// ```
 ///
 /// With [`FirstOrder::with_minibatch`] it is stochastic gradient descent: `g_k`
@@ -105,7 +105,7 @@ impl UpdateRule for Sgd {
 ///
 /// ## Hyperparameters
 /// - learning rate `η` (required, > 0);
-/// - momentum `μ ∈ [0, 1)`: none by default ([`GradientDescent::with_momentum`],
+/// - momentum `β ∈ [0, 1)`: none by default ([`GradientDescent::with_momentum`],
 ///   [`GradientDescent::with_nesterov`]);
 /// - mini-batch size and seed: full batch by default.
 ///
@@ -130,25 +130,25 @@ impl FirstOrder<Sgd> {
         }))
     }
 
-    /// Heavy-ball momentum with coefficient `mu ∈ [0, 1)` (default: none).
+    /// Heavy-ball momentum with coefficient `beta ∈ [0, 1)` (default: none).
     ///
     /// # Errors
-    /// `InvalidParameter` unless `mu ∈ [0, 1)`.
-    pub fn with_momentum(self, mu: f64) -> Result<Self, Error> {
-        let mu = check_unit("GradientDescent", "momentum", mu)?;
+    /// `InvalidParameter` unless `beta ∈ [0, 1)`.
+    pub fn with_momentum(self, beta: f64) -> Result<Self, Error> {
+        let beta = check_unit("GradientDescent", "momentum", beta)?;
         let mut this = self;
-        this.rule_mut().momentum = Momentum::HeavyBall(mu);
+        this.rule_mut().momentum = Momentum::HeavyBall(beta);
         Ok(this)
     }
 
-    /// Nesterov momentum with coefficient `mu ∈ [0, 1)` (default: none).
+    /// Nesterov momentum with coefficient `beta ∈ [0, 1)` (default: none).
     ///
     /// # Errors
-    /// `InvalidParameter` unless `mu ∈ [0, 1)`.
-    pub fn with_nesterov(self, mu: f64) -> Result<Self, Error> {
-        let mu = check_unit("GradientDescent", "momentum", mu)?;
+    /// `InvalidParameter` unless `beta ∈ [0, 1)`.
+    pub fn with_nesterov(self, beta: f64) -> Result<Self, Error> {
+        let beta = check_unit("GradientDescent", "momentum", beta)?;
         let mut this = self;
-        this.rule_mut().momentum = Momentum::Nesterov(mu);
+        this.rule_mut().momentum = Momentum::Nesterov(beta);
         Ok(this)
     }
 }
@@ -176,8 +176,8 @@ mod tests {
 
     #[test]
     fn heavy_ball_by_hand() {
-        // η = 0.1, μ = 0.9, gradients 1, 2, 3 (1-D):
-        // b1 = 1, Δ1 = −0.1; b2 = 0.9 + 2 = 2.9, Δ2 = −0.29; b3 = 2.61 + 3 = 5.61, Δ3 = −0.561
+        // η = 0.1, β = 0.9, gradients 1, 2, 3 (1-D):
+        // w1 = 1, s1 = −0.1; w2 = 0.9 + 2 = 2.9, s2 = −0.29; w3 = 2.61 + 3 = 5.61, s3 = −0.561
         let rule = Sgd {
             lr: 0.1,
             momentum: Momentum::HeavyBall(0.9),
@@ -191,8 +191,8 @@ mod tests {
 
     #[test]
     fn nesterov_by_hand() {
-        // η = 0.1, μ = 0.9, gradients 1, 2:
-        // b1 = 1, Δ1 = −0.1 (1 + 0.9) = −0.19; b2 = 2.9, Δ2 = −0.1 (2 + 2.61) = −0.461
+        // η = 0.1, β = 0.9, gradients 1, 2:
+        // w1 = 1, s1 = −0.1 (1 + 0.9) = −0.19; w2 = 2.9, s2 = −0.1 (2 + 2.61) = −0.461
         let rule = Sgd {
             lr: 0.1,
             momentum: Momentum::Nesterov(0.9),

@@ -16,12 +16,12 @@ use super::common::{
 };
 use crate::curvature::MiniBatched;
 
-/// How the noise scale `σ_k` changes with the step count `k`.
+/// How the noise scale `ν_k` changes with the step count `k`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum NoiseSchedule {
-    /// `σ_k = σ₀` (as in *Optimization in many dimensions*).
+    /// `ν_k = ν₀` (as in *Optimization in many dimensions*).
     Constant,
-    /// `σ_k = σ₀ (1 + k/τ)^(−γ)`, the polynomial decay of stochastic-gradient
+    /// `ν_k = ν₀ (1 + k/τ)^(−γ)`, the polynomial decay of stochastic-gradient
     /// Langevin dynamics (Welling & Teh 2011 use `γ ∈ (0.5, 1]`): noise that
     /// explores early and lets the iterate settle late.
     Polynomial {
@@ -34,17 +34,17 @@ pub enum NoiseSchedule {
 
 /// The arithmetic of Langevin gradient descent, free of any problem.
 ///
-/// With learning rate `η = lr`, noise scale `σ_k` (from `noise = σ₀` and
+/// With learning rate `η = lr`, noise scale `ν_k` (from `noise = ν₀` and
 /// the [`NoiseSchedule`]) and `ξ_k ~ N(0, I)` drawn from a `ChaCha8Rng`
 /// seeded with `seed`:
 ///
 /// ```text
-/// Δ_k = −η (g_k + σ_k ξ_k),      p_{k+1} = p_k + Δ_k
+/// Δ_k = −η (g_k + ν_k ξ_k),      p_{k+1} = p_k + Δ_k
 /// ```
 ///
 /// This is the Euler–Maruyama discretisation of the overdamped Langevin
 /// equation `dp = −∇L dt + √(2T) dW` with time step `η` and temperature
-/// `T = η σ² / 2`: the iterate samples, at small `η`, the Gibbs density
+/// `T = η ν² / 2`: the iterate samples, at small `η`, the Gibbs density
 /// `∝ exp(−L/T)` instead of stopping at the first minimum, which lets it hop
 /// out of shallow wells. Unlike mini-batch SGD, which jitters the landscape,
 /// this noise jitters the iterate.
@@ -52,9 +52,9 @@ pub enum NoiseSchedule {
 pub struct LangevinRule {
     /// Learning rate `η > 0`.
     pub lr: f64,
-    /// Initial noise scale `σ₀ ≥ 0` (in gradient units).
+    /// Initial noise scale `ν₀ ≥ 0` (in gradient units).
     pub noise: f64,
-    /// Annealing of `σ`.
+    /// Annealing of `ν`.
     pub schedule: NoiseSchedule,
     /// Seed of the noise generator.
     pub seed: u64,
@@ -78,7 +78,7 @@ impl LangevinRule {
         }
     }
 
-    /// `σ_k` for step `k` (0-based).
+    /// `ν_k` for step `k` (0-based).
     pub fn noise_at(&self, k: u64) -> f64 {
         match self.schedule {
             NoiseSchedule::Constant => self.noise,
@@ -88,7 +88,7 @@ impl LangevinRule {
         }
     }
 
-    /// The step `Δ_k = −η (g_k + σ_k ξ_k)`, advancing `state`.
+    /// The step `Δ_k = −η (g_k + ν_k ξ_k)`, advancing `state`.
     pub fn update(&self, grad: &Array1<f64>, state: &mut LangevinState) -> Array1<f64> {
         let sigma = self.noise_at(state.count);
         state.count += 1;
@@ -108,7 +108,7 @@ impl LangevinRule {
 /// update rule is [`LangevinRule`]:
 ///
 /// ```text
-/// p_{k+1} = p_k − η (∇L(p_k) + σ_k ξ_k),   ξ_k ~ N(0, I)
+/// p_{k+1} = p_k − η (∇L(p_k) + ν_k ξ_k),   ξ_k ~ N(0, I)
 /// ```
 ///
 /// Each iteration costs one gradient and one loss evaluation (the loss of
@@ -121,7 +121,7 @@ impl LangevinRule {
 ///
 /// ## Hyperparameters
 /// - learning rate `η` (required, > 0);
-/// - noise scale `σ₀` (required, ≥ 0; `σ₀ = 0` is plain gradient descent);
+/// - noise scale `ν₀` (required, ≥ 0; `ν₀ = 0` is plain gradient descent);
 /// - seed (default 0, [`LangevinGd::with_seed`]);
 /// - schedule: constant by default ([`LangevinGd::with_schedule`]);
 /// - gradient-norm tolerance: none by default ([`LangevinGd::with_grad_tol`];
@@ -174,7 +174,7 @@ impl LangevinGd {
     /// Stochastic mode: the gradient from a fresh seeded mini-batch of
     /// `batch_size` examples at every iteration, plus the Langevin noise
     /// (stochastic-gradient Langevin dynamics, Welling & Teh 2011): two
-    /// noises, the sampling noise of the batch and the injected `σ_k ξ_k`.
+    /// noises, the sampling noise of the batch and the injected `ν_k ξ_k`.
     /// Default: full batch.
     ///
     /// # Errors
@@ -306,7 +306,7 @@ mod tests {
         let zero = Array1::zeros(4000);
         let sa = rule.update(&zero, &mut a);
         assert_eq!(sa, rule.update(&zero, &mut b));
-        // Δ = −σ ξ: mean 0, variance σ² = 4 (4000 draws: standard errors 0.03 and 0.09).
+        // Δ = −ν ξ: mean 0, variance ν² = 4 (4000 draws: standard errors 0.03 and 0.09).
         let mean = sa.mean().unwrap();
         let var = sa.mapv(|v| (v - mean).powi(2)).mean().unwrap();
         assert!(

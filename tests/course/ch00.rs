@@ -58,15 +58,15 @@ fn exercise_1_a_farther_start() {
 }
 
 /// Exercise 2: more damping for Newton on the hidden slice. Just above
-/// −λ_min the direction goes downhill but the step is enormous.
+/// −μ_min the direction goes downhill but the step is enormous.
 #[test]
 fn exercise_2_damping_newton_on_the_hidden_slice() {
     let mut hidden = RacePreset::hidden_slice();
     let p0 = hidden.start.clone();
     let g0 = hidden.problem.gradient(&p0).unwrap();
     let h0 = hidden.problem.hessian(&p0).unwrap();
-    let lambda_min = eigenvalues(&h0).unwrap()[0];
-    assert!((lambda_min + 0.483).abs() < 5e-4, "{lambda_min} ({TEXT})");
+    let mu_min = eigenvalues(&h0).unwrap()[0];
+    assert!((mu_min + 0.483).abs() < 5e-4, "{mu_min} ({TEXT})");
     let loss0 = hidden.problem.cost(&p0).unwrap();
     assert!((loss0 - 1.067).abs() < 5e-4);
 

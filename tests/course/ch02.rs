@@ -23,7 +23,7 @@ fn reference_theory() -> (RacePreset, GdTheory, f64) {
 #[test]
 fn the_theory_on_the_reference_slice_matches_the_chapter() {
     let (_, th, _) = reference_theory();
-    assert!(close(th.lambda_min, 0.0797, 5e-5) && close(th.lambda_max, 0.0983, 5e-5));
+    assert!(close(th.mu_min, 0.0797, 5e-5) && close(th.mu_max, 0.0983, 5e-5));
     assert!(close(th.condition_number(), 1.234, 5e-4), "({TEXT})");
     assert!(close(th.stability_limit(), 20.34, 5e-3), "({TEXT})");
     assert!(close(th.best_step(), 11.24, 5e-3), "({TEXT})");

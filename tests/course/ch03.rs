@@ -28,13 +28,13 @@ fn tunings_on_the_bowl() {
     let hb = polyak_tuning(lo, hi).unwrap();
     let nag = nesterov_tuning(lo, hi).unwrap();
     close("GD rate", gd.rate, 0.9802, 5e-5);
-    close("Polyak η*", hb.lr, 0.0331, 5e-5);
-    close("Polyak β*", hb.beta(), 0.669, 5e-4);
+    close("Polyak η⋆", hb.lr, 0.0331, 5e-5);
+    close("Polyak β⋆", hb.beta(), 0.669, 5e-4);
     close("Polyak rate", hb.rate, 0.8182, 5e-5);
     close("Nesterov rate", nag.rate, 0.9, 5e-5);
-    // Stability of the heavy ball at η*: η λmax < 2 (1 + β) ⇔ β > 0.653.
+    // Stability of the heavy ball at η⋆: η μmax < 2 (1 + β) ⇔ β > 0.653.
     close("stability edge", hb.lr * hi / 2.0 - 1.0, 0.653, 5e-4);
-    // Look-ahead: the steepest direction is removed at η = 1/λmax.
+    // Look-ahead: the steepest direction is removed at η = 1/μmax.
     let b = nag.beta();
     close(
         "heavy ball, steep mode",
@@ -100,7 +100,7 @@ fn momentum_sweep_numbers() {
     let betas = beta_grid(50, 0.98).unwrap();
     let at_polyak = momentum_sweep(&q, hb.lr, &betas, 1e-6, 5000).unwrap();
     let best = at_polyak.best().unwrap();
-    close("best β at η*", best.beta, 0.68, 1e-9);
+    close("best β at η⋆", best.beta, 0.68, 1e-9);
     assert_eq!(best.steps, Some(83), "{TEXT}");
     close(
         "smallest stable β",
@@ -117,7 +117,7 @@ fn momentum_sweep_numbers() {
     let at_safe = momentum_sweep(&q, 1.0 / hi, &betas, 1e-6, 5000).unwrap();
     assert_eq!(at_safe.points[0].steps, Some(1341), "{TEXT}");
     let best = at_safe.best().unwrap();
-    close("best β at 1/λmax", best.beta, 0.82, 1e-9);
+    close("best β at 1/μmax", best.beta, 0.82, 1e-9);
     assert_eq!(best.steps, Some(146), "{TEXT}");
     // Momentum helps for every β up to 0.96.
     let gd_steps = at_safe.points[0].steps.unwrap();
@@ -163,10 +163,10 @@ fn rate_map_of_the_heavy_ball() {
         0.05,
     );
     let p = map.polyak;
-    close("η* on the map", p.lr, 0.0331, 5e-5);
-    close("β* on the map", p.beta(), 0.669, 5e-4);
+    close("η⋆ on the map", p.lr, 0.0331, 5e-5);
+    close("β⋆ on the map", p.beta(), 0.669, 5e-4);
     close(
-        "rate at (η*, β*)",
+        "rate at (η⋆, β⋆)",
         heavy_ball_rate(p.lr, p.beta(), &[lo, hi]),
         0.8182,
         5e-5,
@@ -179,13 +179,13 @@ fn rate_map_of_the_heavy_ball() {
     );
     // The optimum is where the two critical-damping curves cross.
     close(
-        "critical damping of λmin at η*",
+        "critical damping of μmin at η⋆",
         critical_damping_beta(p.lr, lo),
         p.beta(),
         1e-12,
     );
     close(
-        "critical damping of λmax at η*",
+        "critical damping of μmax at η⋆",
         critical_damping_beta(p.lr, hi),
         p.beta(),
         1e-12,

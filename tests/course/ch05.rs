@@ -74,8 +74,8 @@ fn cosine_well_study() {
         .count();
     assert_eq!(right, 41, "{TEXT}");
     close("GD last step", s.summaries[0].mean_last_step, 6.8e-7, 5e-8);
-    close("σ = 2 last step", s.summaries[1].mean_last_step, 0.10, 5e-3);
-    close("σ = 4 last step", s.summaries[2].mean_last_step, 0.21, 5e-3);
+    close("ν = 2 last step", s.summaries[1].mean_last_step, 0.10, 5e-3);
+    close("ν = 4 last step", s.summaries[2].mean_last_step, 0.21, 5e-3);
     close(
         "annealed last step",
         s.summaries[3].mean_last_step,
@@ -168,16 +168,16 @@ fn minibatch_noise_and_sgd_against_langevin() {
 
     // The three ways of adding noise of that size.
     let study = sampling_study(&xor, &start, 0.8, 10, 300, 40).unwrap();
-    close("σ", study.sigma, 0.0902, 5e-5);
-    close("λ1", study.eigenvalues[0], 0.0797, 5e-5);
-    close("λ2", study.eigenvalues[1], 0.0983, 5e-5);
+    close("ν", study.sigma, 0.0902, 5e-5);
+    close("μ1", study.eigenvalues[0], 0.0797, 5e-5);
+    close("μ2", study.eigenvalues[1], 0.0983, 5e-5);
     close("κ", study.eigenvalues[1] / study.eigenvalues[0], 1.23, 5e-3);
     close("prediction", study.predicted, 3.38e-3, 5e-6);
     let arm = |label: &str| study.arm(label).expect("an arm").clone();
     let (epochs, independent, langevin) = (
         arm("SGD, shuffled epochs"),
         arm("SGD, independent batches"),
-        arm("Langevin, same σ"),
+        arm("Langevin, same ν"),
     );
     close("epochs", epochs.stationary, 1.36e-3, 5e-6);
     close("independent", independent.stationary, 3.32e-3, 5e-6);
@@ -209,7 +209,7 @@ fn minibatch_noise_and_sgd_against_langevin() {
 fn exercise_3_fewer_batches_per_epoch_cancel_sooner() {
     let xor = XorProblem::reference();
     let study = sampling_study(&xor, &array![2.0, -2.0], 0.8, 50, 300, 40).unwrap();
-    close("σ", study.sigma, 0.0372, 5e-5);
+    close("ν", study.sigma, 0.0372, 5e-5);
     close("prediction", study.predicted, 5.75e-4, 5e-7);
     let level = |label: &str| study.arm(label).expect("an arm").stationary;
     close(
@@ -218,7 +218,7 @@ fn exercise_3_fewer_batches_per_epoch_cancel_sooner() {
         5.74e-4,
         5e-7,
     );
-    close("Langevin", level("Langevin, same σ"), 5.89e-4, 5e-7);
+    close("Langevin", level("Langevin, same ν"), 5.89e-4, 5e-7);
     close("epochs", level("SGD, shuffled epochs"), 6.4e-5, 5e-7);
     close(
         "ratio",

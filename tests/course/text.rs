@@ -106,7 +106,7 @@ fn reference_bowl_is_nearly_round_and_the_race_measures_the_learning_rate() {
     let (v_star, _) = best_loss(&preset.problem, &preset.start).expect("minimum");
     let th = GdTheory::at(&preset.problem, &v_star).expect("theory");
     assert!(
-        (th.lambda_min - 0.080).abs() < 5e-4 && (th.lambda_max - 0.098).abs() < 5e-4,
+        (th.mu_min - 0.080).abs() < 5e-4 && (th.mu_max - 0.098).abs() < 5e-4,
         "eigenvalues {th:?} ({TEXT})"
     );
     assert!(
@@ -146,7 +146,7 @@ fn reference_bowl_is_nearly_round_and_the_race_measures_the_learning_rate() {
         [153, 8, 6],
         "GD steps at 0.8, 11.24, 12 ({TEXT})"
     );
-    // "above 2/λ_max ≈ 20 it stops converging"
+    // "above 2/μ_max ≈ 20 it stops converging"
     assert_eq!(sweep[3].stop, StopReason::MaxIters, "GD at 21 ({TEXT})");
     assert!(sweep[3].final_loss() > 0.7, "GD at 21 ({TEXT})");
     let sweep = &sweep[..3];

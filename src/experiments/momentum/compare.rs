@@ -32,7 +32,7 @@ pub struct BowlComparison {
     pub kappa: f64,
     /// The relative distance that counts as arrived.
     pub rel_tol: f64,
-    /// Gradient descent at `2/(λ_min + λ_max)`, heavy ball at Polyak's
+    /// Gradient descent at `2/(μ_min + μ_max)`, heavy ball at Polyak's
     /// tuning, Nesterov at its tuning, in this order.
     pub results: Vec<MethodResult>,
 }

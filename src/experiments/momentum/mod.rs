@@ -1,8 +1,8 @@
 //! Chapter 3: heavy-ball and Nesterov momentum on the quadratic bowl.
 //!
-//! On `f(x) = ½ xᵀAx` every first-order method with fixed hyperparameters
+//! On `f(x) = ½ xᵀHx` every first-order method with fixed hyperparameters
 //! is a linear recurrence, so its speed is the spectral radius of a small
-//! matrix per eigendirection of `A`. This module gives those radii
+//! matrix per eigendirection of `H`. This module gives those radii
 //! ([`mode_rate`], [`predicted_rate`]), the classical tunings
 //! ([`gd_tuning`], [`polyak_tuning`], [`nesterov_tuning`]), and the
 //! measurements that check them on real runs of the crate's
@@ -11,27 +11,27 @@
 //! ball's rate over the whole `(η, β)` plane ([`heavy_ball_rate_map`]).
 //!
 //! # The rates
-//! Along an eigendirection with eigenvalue `λ`, write `e_k` for the error.
+//! Along an eigendirection with eigenvalue `μ`, write `e_k` for the error.
 //!
-//! - Gradient descent: `e_{k+1} = (1 − ηλ) e_k`, rate `|1 − ηλ|`.
+//! - Gradient descent: `e_{k+1} = (1 − ημ) e_k`, rate `|1 − ημ|`.
 //! - Heavy ball, `p_{k+1} = p_k − η∇f(p_k) + β(p_k − p_{k−1})`:
-//!   `e_{k+1} = (1 + β − ηλ) e_k − β e_{k−1}`, whose characteristic
-//!   polynomial is `z² − (1 + β − ηλ) z + β`; the rate is its largest root
+//!   `e_{k+1} = (1 + β − ημ) e_k − β e_{k−1}`, whose characteristic
+//!   polynomial is `ζ² − (1 + β − ημ) ζ + β`; the rate is its largest root
 //!   in modulus, `√β` when the roots are complex (an underdamped mode).
 //! - Nesterov (the crate's PyTorch form, iterates at the look-ahead points):
-//!   `z² − (1 + β) q z + β q` with `q = 1 − ηλ`.
+//!   `ζ² − (1 + β) q ζ + β q` with `q = 1 − ημ`.
 //!
-//! Gradient descent at its best step `2/(λ_min + λ_max)` contracts by
+//! Gradient descent at its best step `2/(μ_min + μ_max)` contracts by
 //! `(κ − 1)/(κ + 1)`. The heavy ball is fastest when both extreme modes are
-//! critically damped (a double root), `√β = 1 − √(ηλ_min) = √(ηλ_max) − 1`,
+//! critically damped (a double root), `√β = 1 − √(ημ_min) = √(ημ_max) − 1`,
 //! which gives Polyak's
 //!
 //! ```text
-//! η = 4/(√λ_max + √λ_min)²,   β = ((√κ − 1)/(√κ + 1))²,   rate (√κ − 1)/(√κ + 1).
+//! η = 4/(√μ_max + √μ_min)²,   β = ((√κ − 1)/(√κ + 1))²,   rate (√κ − 1)/(√κ + 1).
 //! ```
 //!
-//! Nesterov's tuning for `λ_min`-strongly convex, `λ_max`-smooth functions,
-//! `η = 1/λ_max`, `β = (√κ − 1)/(√κ + 1)`, has rate `1 − 1/√κ` on a quadratic.
+//! Nesterov's tuning for `μ_min`-strongly convex, `μ_max`-smooth functions,
+//! `η = 1/μ_max`, `β = (√κ − 1)/(√κ + 1)`, has rate `1 − 1/√κ` on a quadratic.
 //!
 //! # References
 //! - B. T. Polyak, *Some methods of speeding up the convergence of iteration

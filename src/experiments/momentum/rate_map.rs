@@ -1,21 +1,21 @@
 //! The heavy ball's convergence rate over the whole `(η, β)` plane of a
 //! quadratic, after G. Goh, *Why momentum really works* (Distill, 2017).
 //!
-//! Along an eigendirection with eigenvalue `λ` the heavy ball's error pair
+//! Along an eigendirection with eigenvalue `μ` the heavy ball's error pair
 //! `(e_k, e_{k−1})` is multiplied at every step by
 //!
 //! ```text
-//! M(λ) = ⎡1 + β − ηλ   −β⎤
+//! M(μ) = ⎡1 + β − ημ   −β⎤
 //!        ⎣    1         0⎦ ,
 //! ```
 //!
-//! whose characteristic polynomial is `z² − (1 + β − ηλ) z + β`, so the
-//! spectral radius `ρ(M(λ))` is [`mode_rate`]. The rate on the whole bowl is
-//! the slowest direction's, `max_i ρ(M(λ_i))`. It is below 1 exactly on the
-//! stability triangle `0 < ηλ_max < 2(1 + β)`, `0 ≤ β < 1`, and smallest at
-//! Polyak's `(η*, β*)` ([`polyak_tuning`]), where it is `(√κ − 1)/(√κ + 1)`.
+//! whose characteristic polynomial is `ζ² − (1 + β − ημ) ζ + β`, so the
+//! spectral radius `ρ(M(μ))` is [`mode_rate`]. The rate on the whole bowl is
+//! the slowest direction's, `max_i ρ(M(μ_i))`. It is below 1 exactly on the
+//! stability triangle `0 < ημ_max < 2(1 + β)`, `0 ≤ β < 1`, and smallest at
+//! Polyak's `(η⋆, β⋆)` ([`polyak_tuning`]), where it is `(√κ − 1)/(√κ + 1)`.
 //! A direction is critically damped (a double root) on the curve
-//! `β = (1 − √(ηλ))²` ([`critical_damping_beta`]): underdamped above it,
+//! `β = (1 − √(ημ))²` ([`critical_damping_beta`]): underdamped above it,
 //! overdamped below.
 
 use ndarray::Array2;
@@ -27,8 +27,8 @@ use crate::plot::{ColourScale, FieldLine, FieldLineShape, FieldMap, FieldMark, L
 use crate::solvers::Momentum;
 
 /// The heavy ball's contraction per step on a quadratic with Hessian
-/// eigenvalues `eigenvalues`: `max_i ρ(M(λ_i))`, the largest spectral radius
-/// of the iteration matrices `M(λ_i) = [[1 + β − ηλ_i, −β], [1, 0]]`
+/// eigenvalues `eigenvalues`: `max_i ρ(M(μ_i))`, the largest spectral radius
+/// of the iteration matrices `M(μ_i) = [[1 + β − ημ_i, −β], [1, 0]]`
 /// (module doc). 1 or more means the run does not converge; an empty
 /// spectrum gives 0.
 pub fn heavy_ball_rate(lr: f64, beta: f64, eigenvalues: &[f64]) -> f64 {
@@ -38,19 +38,19 @@ pub fn heavy_ball_rate(lr: f64, beta: f64, eigenvalues: &[f64]) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// The momentum `β = (1 − √(ηλ))²` at which the direction with eigenvalue
-/// `λ` is critically damped for the step `η`: the discriminant
-/// `(1 + β − ηλ)² − 4β` of its characteristic polynomial vanishes, with the
-/// double root `z = 1 − √(ηλ)`. NaN for `ηλ < 0`.
-pub fn critical_damping_beta(lr: f64, lambda: f64) -> f64 {
-    (1.0 - (lr * lambda).sqrt()).powi(2)
+/// The momentum `β = (1 − √(ημ))²` at which the direction with eigenvalue
+/// `μ` is critically damped for the step `η`: the discriminant
+/// `(1 + β − ημ)² − 4β` of its characteristic polynomial vanishes, with the
+/// double root `ζ = 1 − √(ημ)`. NaN for `ημ < 0`.
+pub fn critical_damping_beta(lr: f64, mu: f64) -> f64 {
+    (1.0 - (lr * mu).sqrt()).powi(2)
 }
 
 /// [`heavy_ball_rate`] on a regular grid of steps `η` and momenta `β`, with
 /// the quadratic's eigenvalues and its two classical tunings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RateMap {
-    /// The Hessian eigenvalues `λ_i` of the quadratic (positive).
+    /// The Hessian eigenvalues `μ_i` of the quadratic (positive).
     pub eigenvalues: Vec<f64>,
     /// Step sizes `η` (columns), evenly spaced.
     pub lrs: Vec<f64>,
@@ -128,7 +128,7 @@ impl RateMap {
     }
 
     /// The map as a [`FieldMap`]: `log₁₀ rate` in colour, rate ≥ 1 in the
-    /// ceiling colour, the critical-damping curves of `λ_min` and `λ_max`,
+    /// ceiling colour, the critical-damping curves of `μ_min` and `μ_max`,
     /// Polyak's optimum and gradient descent's best step marked.
     ///
     /// # Errors
@@ -143,13 +143,13 @@ impl RateMap {
         .map_err(|e| Error::InvalidConfig(e.to_string()))?
         .with_labels("step size η", "momentum β")
         .with_title(format!(
-            "Heavy ball on a quadratic with λ from {lo} to {hi} (κ = {})",
+            "Heavy ball on a quadratic with μ from {lo} to {hi} (κ = {})",
             hi / lo
         ));
-        let curve = |lambda: f64| -> Vec<(f64, f64)> {
+        let curve = |mu: f64| -> Vec<(f64, f64)> {
             (0..=400)
                 .map(|k| lr_max * k as f64 / 400.0)
-                .map(|lr| (lr, critical_damping_beta(lr, lambda)))
+                .map(|lr| (lr, critical_damping_beta(lr, mu)))
                 .collect()
         };
         let mut map = FieldMap::new(grid, "Convergence rate of the heavy ball", "log₁₀ rate");
@@ -161,19 +161,19 @@ impl RateMap {
         map.ceiling = Some((0.0, "rate ≥ 1: no convergence".into()));
         map.lines = vec![
             FieldLine {
-                label: format!("critical damping, λmin = {lo}"),
+                label: format!("critical damping, μmin = {lo}"),
                 colour: 0,
                 shape: FieldLineShape::Curve(curve(lo)),
             },
             FieldLine {
-                label: format!("critical damping, λmax = {hi}"),
+                label: format!("critical damping, μmax = {hi}"),
                 colour: 1,
                 shape: FieldLineShape::Curve(curve(hi)),
             },
         ];
         map.marks = vec![
             FieldMark {
-                label: format!("Polyak (η*, β*), rate {:.4}", self.polyak.rate),
+                label: format!("Polyak (η⋆, β⋆), rate {:.4}", self.polyak.rate),
                 point: (self.polyak.lr, self.polyak.beta()),
                 colour: 3,
             },
@@ -193,8 +193,8 @@ mod tests {
 
     /// `‖Mᵏ‖^{1/k}` for the 2 × 2 iteration matrix: Gelfand's formula for its
     /// spectral radius, computed without the characteristic polynomial.
-    fn gelfand_radius(lr: f64, beta: f64, lambda: f64) -> f64 {
-        let m = [[1.0 + beta - lr * lambda, -beta], [1.0, 0.0]];
+    fn gelfand_radius(lr: f64, beta: f64, mu: f64) -> f64 {
+        let m = [[1.0 + beta - lr * mu, -beta], [1.0, 0.0]];
         let mut p = [[1.0, 0.0], [0.0, 1.0]];
         let mut log_scale = 0.0;
         let k = 4000;
@@ -218,12 +218,12 @@ mod tests {
 
     #[test]
     fn rate_is_the_spectral_radius_of_the_iteration_matrix() {
-        for (lr, beta, lambda) in [(0.01, 0.5, 100.0), (0.03, 0.7, 1.0), (0.015, 0.1, 50.0)] {
-            let want = gelfand_radius(lr, beta, lambda);
-            let got = heavy_ball_rate(lr, beta, &[lambda]);
+        for (lr, beta, mu) in [(0.01, 0.5, 100.0), (0.03, 0.7, 1.0), (0.015, 0.1, 50.0)] {
+            let want = gelfand_radius(lr, beta, mu);
+            let got = heavy_ball_rate(lr, beta, &[mu]);
             assert!(
                 (got - want).abs() < 5e-3,
-                "{lr} {beta} {lambda}: {got} vs {want}"
+                "{lr} {beta} {mu}: {got} vs {want}"
             );
         }
     }
@@ -246,11 +246,11 @@ mod tests {
 
     #[test]
     fn stability_region_and_critical_damping() {
-        // Stable iff η λmax < 2 (1 + β) (and η > 0, β < 1).
+        // Stable iff η μmax < 2 (1 + β) (and η > 0, β < 1).
         assert!(heavy_ball_rate(0.039, 0.96, &[1.0, 100.0]) < 1.0);
         assert!(heavy_ball_rate(0.03, 0.49, &[1.0, 100.0]) > 1.0);
         assert!(heavy_ball_rate(0.03, 0.51, &[1.0, 100.0]) < 1.0);
-        // At critical damping the double root is 1 − √(ηλ).
+        // At critical damping the double root is 1 − √(ημ).
         let b = critical_damping_beta(0.0025, 100.0);
         assert!((b - 0.25).abs() < 1e-15);
         assert!((heavy_ball_rate(0.0025, b, &[100.0]) - 0.5).abs() < 1e-7);

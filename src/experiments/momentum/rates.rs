@@ -33,37 +33,33 @@ pub(crate) fn in_open_unit(x: f64) -> bool {
     x > 0.0 && x < 1.0
 }
 
-fn check_spectrum(lambda_min: f64, lambda_max: f64) -> Result<()> {
-    if lambda_min.is_finite()
-        && lambda_max.is_finite()
-        && 0.0 < lambda_min
-        && lambda_min <= lambda_max
-    {
+fn check_spectrum(mu_min: f64, mu_max: f64) -> Result<()> {
+    if mu_min.is_finite() && mu_max.is_finite() && 0.0 < mu_min && mu_min <= mu_max {
         Ok(())
     } else {
         Err(Error::InvalidConfig(format!(
-            "a tuning needs finite eigenvalues 0 < λ_min ≤ λ_max, got {lambda_min} and {lambda_max}"
+            "a tuning needs finite eigenvalues 0 < μ_min ≤ μ_max, got {mu_min} and {mu_max}"
         )))
     }
 }
 
-/// Gradient descent at its best fixed step `η = 2/(λ_min + λ_max)`, rate
+/// Gradient descent at its best fixed step `η = 2/(μ_min + μ_max)`, rate
 /// `(κ − 1)/(κ + 1)`.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] unless `0 < lambda_min ≤ lambda_max` are finite.
-pub fn gd_tuning(lambda_min: f64, lambda_max: f64) -> Result<Tuning> {
-    check_spectrum(lambda_min, lambda_max)?;
-    let lr = 2.0 / (lambda_min + lambda_max);
+/// [`Error::InvalidConfig`] unless `0 < mu_min ≤ mu_max` are finite.
+pub fn gd_tuning(mu_min: f64, mu_max: f64) -> Result<Tuning> {
+    check_spectrum(mu_min, mu_max)?;
+    let lr = 2.0 / (mu_min + mu_max);
     let momentum = Momentum::None;
     Ok(Tuning {
         lr,
         momentum,
-        rate: predicted_rate(momentum, lr, (lambda_min, lambda_max)),
+        rate: predicted_rate(momentum, lr, (mu_min, mu_max)),
     })
 }
 
-/// Polyak's optimal heavy ball: `η = 4/(√λ_max + √λ_min)²`,
+/// Polyak's optimal heavy ball: `η = 4/(√μ_max + √μ_min)²`,
 /// `β = ((√κ − 1)/(√κ + 1))²`, rate `(√κ − 1)/(√κ + 1)`.
 ///
 /// Both extreme eigendirections are critically damped (their characteristic
@@ -71,38 +67,38 @@ pub fn gd_tuning(lambda_min: f64, lambda_max: f64) -> Result<Tuning> {
 /// underdamped with modulus `√β`.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] unless `0 < lambda_min ≤ lambda_max` are finite.
-pub fn polyak_tuning(lambda_min: f64, lambda_max: f64) -> Result<Tuning> {
-    check_spectrum(lambda_min, lambda_max)?;
-    let (a, b) = (lambda_min.sqrt(), lambda_max.sqrt());
+/// [`Error::InvalidConfig`] unless `0 < mu_min ≤ mu_max` are finite.
+pub fn polyak_tuning(mu_min: f64, mu_max: f64) -> Result<Tuning> {
+    check_spectrum(mu_min, mu_max)?;
+    let (a, b) = (mu_min.sqrt(), mu_max.sqrt());
     let lr = 4.0 / (a + b).powi(2);
     let r = (b - a) / (b + a);
     let momentum = Momentum::HeavyBall(r * r);
     Ok(Tuning {
         lr,
         momentum,
-        rate: predicted_rate(momentum, lr, (lambda_min, lambda_max)),
+        rate: predicted_rate(momentum, lr, (mu_min, mu_max)),
     })
 }
 
-/// Nesterov's constant-momentum tuning: `η = 1/λ_max`,
+/// Nesterov's constant-momentum tuning: `η = 1/μ_max`,
 /// `β = (√κ − 1)/(√κ + 1)`, rate `1 − 1/√κ` on a quadratic.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] unless `0 < lambda_min ≤ lambda_max` are finite.
-pub fn nesterov_tuning(lambda_min: f64, lambda_max: f64) -> Result<Tuning> {
-    check_spectrum(lambda_min, lambda_max)?;
-    let sk = (lambda_max / lambda_min).sqrt();
-    let lr = 1.0 / lambda_max;
+/// [`Error::InvalidConfig`] unless `0 < mu_min ≤ mu_max` are finite.
+pub fn nesterov_tuning(mu_min: f64, mu_max: f64) -> Result<Tuning> {
+    check_spectrum(mu_min, mu_max)?;
+    let sk = (mu_max / mu_min).sqrt();
+    let lr = 1.0 / mu_max;
     let momentum = Momentum::Nesterov((sk - 1.0) / (sk + 1.0));
     Ok(Tuning {
         lr,
         momentum,
-        rate: predicted_rate(momentum, lr, (lambda_min, lambda_max)),
+        rate: predicted_rate(momentum, lr, (mu_min, mu_max)),
     })
 }
 
-/// The largest modulus of the roots of `z² − a z + c` (real `a`, `c`).
+/// The largest modulus of the roots of `ζ² − a ζ + c` (real `a`, `c`).
 fn root_modulus(a: f64, c: f64) -> f64 {
     let d = a * a - 4.0 * c;
     if d < 0.0 {
@@ -113,27 +109,27 @@ fn root_modulus(a: f64, c: f64) -> f64 {
     }
 }
 
-/// The contraction per step of one eigendirection (eigenvalue `lambda`) of a
+/// The contraction per step of one eigendirection (eigenvalue `mu`) of a
 /// quadratic under gradient descent with step `lr` and `momentum`: the
 /// spectral radius of the method's linear recurrence on that direction
 /// (see the module doc). A value above 1 means the direction diverges.
-pub fn mode_rate(momentum: Momentum, lr: f64, lambda: f64) -> f64 {
-    let q = 1.0 - lr * lambda;
+pub fn mode_rate(momentum: Momentum, lr: f64, mu: f64) -> f64 {
+    let q = 1.0 - lr * mu;
     match momentum {
         Momentum::None => q.abs(),
-        Momentum::HeavyBall(b) => root_modulus(1.0 + b - lr * lambda, b),
+        Momentum::HeavyBall(b) => root_modulus(1.0 + b - lr * mu, b),
         Momentum::Nesterov(b) => root_modulus((1.0 + b) * q, b * q),
     }
 }
 
 /// The contraction per step on a quadratic with eigenvalues in
-/// `[λ_min, λ_max]`: the larger of the two extreme directions' rates.
+/// `[μ_min, μ_max]`: the larger of the two extreme directions' rates.
 ///
 /// For the three methods here the rate of an intermediate eigenvalue never
 /// exceeds the larger of the two ends (the modulus is `√β` or `√(βq)` in the
-/// complex range and monotone in `λ` outside it), so two evaluations suffice.
-pub fn predicted_rate(momentum: Momentum, lr: f64, (lambda_min, lambda_max): (f64, f64)) -> f64 {
-    mode_rate(momentum, lr, lambda_min).max(mode_rate(momentum, lr, lambda_max))
+/// complex range and monotone in `μ` outside it), so two evaluations suffice.
+pub fn predicted_rate(momentum: Momentum, lr: f64, (mu_min, mu_max): (f64, f64)) -> f64 {
+    mode_rate(momentum, lr, mu_min).max(mode_rate(momentum, lr, mu_max))
 }
 
 /// The number of steps `ln(rel_tol) / ln(rate)` that a contraction `rate`
@@ -188,13 +184,13 @@ mod tests {
 
     #[test]
     fn mode_rates_by_hand() {
-        // GD: |1 − ηλ|.
+        // GD: |1 − ημ|.
         assert_eq!(mode_rate(Momentum::None, 0.5, 3.0), 0.5);
         // Heavy ball, underdamped: √β.
         assert!((mode_rate(Momentum::HeavyBall(0.81), 0.1, 1.0) - 0.9).abs() < 1e-15);
         // Heavy ball, β = 0: gradient descent.
         assert!((mode_rate(Momentum::HeavyBall(0.0), 0.1, 4.0) - 0.6).abs() < 1e-15);
-        // Nesterov with ηλ = 1 kills the mode at once.
+        // Nesterov with ημ = 1 kills the mode at once.
         assert_eq!(mode_rate(Momentum::Nesterov(0.9), 0.5, 2.0), 0.0);
         assert_eq!(predicted_steps(0.5, 0.25), 2.0);
         assert!(predicted_steps(1.2, 0.1).is_infinite());

@@ -61,7 +61,7 @@ pub const RATE_WINDOW: (f64, f64) = (1e-3, 1e-9);
 /// The race's divergence factor for runs on the bowl: a run counts as
 /// diverged once its loss exceeds `10⁸` times the start's (or turns
 /// non-finite). The race's default (10) is too tight here: with a step
-/// beyond `2/λ_max`, Polyak's heavy ball first overshoots along the stiff
+/// beyond `2/μ_max`, Polyak's heavy ball first overshoots along the stiff
 /// direction and its loss rises more than tenfold before it falls
 /// ([`peak_loss_ratio`]), which is a transient, not a divergence.
 pub const BOWL_DIVERGENCE_FACTOR: f64 = 1e8;

@@ -91,7 +91,7 @@ impl MomentumSweep {
 }
 
 /// The chart of several sweeps on one bowl: steps to tolerance against `β`
-/// (log scale), measured and predicted, with Polyak's `β*` marked.
+/// (log scale), measured and predicted, with Polyak's `β⋆` marked.
 ///
 /// # Errors
 /// [`Error::InvalidConfig`] if `sweeps` is empty.
@@ -109,7 +109,7 @@ pub fn sweep_chart(sweeps: &[MomentumSweep], beta_star: f64) -> Result<SeriesCha
     )
     .log_y()
     .legend_at(LegendCorner::LowerLeft)
-    .with_marker(beta_star, format!("β* = {beta_star:.3}"));
+    .with_marker(beta_star, format!("β⋆ = {beta_star:.3}"));
     for (i, s) in sweeps.iter().enumerate() {
         for series in s.series(i + 1) {
             chart = chart.with_series(series);
@@ -200,7 +200,7 @@ mod tests {
         let hb = polyak_tuning(1.0, 100.0).unwrap();
         let betas = beta_grid(34, 0.99).unwrap();
         let sweep = momentum_sweep(&bowl, hb.lr, &betas, 1e-6, 3000).unwrap();
-        // η* > 2/λ_max: without enough momentum the run diverges.
+        // η⋆ > 2/μ_max: without enough momentum the run diverges.
         assert!(sweep.points[0].diverged);
         let best = sweep.best().unwrap();
         assert!((best.beta - hb.beta()).abs() < 0.07, "{best:?}");

@@ -38,7 +38,7 @@ pub(crate) fn run_kind<P: RaceProblem>(
     // Every `Some` below is guaranteed by `OptimizerSpec::settings` for the
     // kinds that have the hyperparameter; NaN makes a constructor refuse.
     let lr = settings.lr.unwrap_or(f64::NAN);
-    let mu = settings.momentum.unwrap_or(f64::NAN);
+    let beta = settings.momentum.unwrap_or(f64::NAN);
     let lambda = settings.damping.unwrap_or(f64::NAN);
     let noise = settings.noise.unwrap_or(f64::NAN);
     let batch = settings.batch_size;
@@ -91,10 +91,10 @@ pub(crate) fn run_kind<P: RaceProblem>(
     match kind {
         K::Gd => go!(GradientDescent::new(lr).and_then(|s| batched!(s))),
         K::Momentum => go!(GradientDescent::new(lr)
-            .and_then(|s| s.with_momentum(mu))
+            .and_then(|s| s.with_momentum(beta))
             .and_then(|s| batched!(s))),
         K::Nesterov => go!(GradientDescent::new(lr)
-            .and_then(|s| s.with_nesterov(mu))
+            .and_then(|s| s.with_nesterov(beta))
             .and_then(|s| batched!(s))),
         K::RmsProp => go!(RmsProp::new(lr).and_then(|s| batched!(s))),
         K::Adam => go!(Adam::new(lr).and_then(|s| batched!(s))),
