@@ -19,5 +19,6 @@ mod ch09;
 mod ch10;
 mod ch11;
 mod ch12;
+mod ch13;
 mod ch14;
 mod text;
