@@ -1,4 +1,4 @@
-//! Chapter 11, the bake-off: whether the wells bake-off's ranking survives
+//! Chapter 12, the bake-off: whether the wells bake-off's ranking survives
 //! other seeds of starts ([`SeedStudy`]), what an optimizer pays to reach a
 //! target loss on each axis a user might care about ([`AxisRanking`]), and
 //! what the exhaustive alternative, a grid of `N^d` points, costs
@@ -252,7 +252,7 @@ pub fn seed_bakeoffs<P: RaceProblem + Landscape>(
 
 /// [`seed_bakeoffs`] on the course's landscape ([`GaussianWells::course`])
 /// with the contenders of [`wells_contenders`] and starts uniform in
-/// `[−3, 3]²`: the bake-offs of chapter 11, one per seed.
+/// `[−3, 3]²`: the bake-offs of chapter 12, one per seed.
 ///
 /// A concrete (non-generic) function: the race is compiled once, with the
 /// crate, for the wells. A notebook cell that called the generic

@@ -1,4 +1,4 @@
-//! Chapter 8: damping — Levenberg–Marquardt as trust in the quadratic model.
+//! Chapter 9: damping — Levenberg–Marquardt as trust in the quadratic model.
 //!
 //! A damped second-order step solves `(C + λI) Δ = −g`. How large `λ` must
 //! be, and how it should move, is this module's subject:

@@ -1,4 +1,4 @@
-//! Chapter 11, section 3: the full-network race from several seeded
+//! Chapter 12, section 3: the full-network race from several seeded
 //! initialisations, so that a ranking rests on more than one start.
 //!
 //! [`network_starts`] races the same optimizers from the Glorot starts of

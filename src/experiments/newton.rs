@@ -1,4 +1,4 @@
-//! Newton's method and the curvature zoo (chapter 6).
+//! Newton's method and the curvature zoo (chapters 6 and 7).
 //!
 //! The second-order Taylor model of the loss at `x`,
 //!

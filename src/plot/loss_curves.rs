@@ -1,12 +1,15 @@
 //! Loss against iterations, evaluations or time, one curve per run.
 
 use plotters::coord::Shift;
-use plotters::element::PathElement;
+use plotters::element::{DashedPathElement, PathElement};
 use plotters::prelude::*;
 use plotters::style::RGBAColor;
 
 use super::colour::{format_value, path_colour, rgb, tick};
-use super::kit::{fit_text, font_scale, fsize, note, point_runs, run_summary, titled, INK, MUTED};
+use super::kit::{
+    coincident_dashes, fit_text, font_scale, fsize, note, point_runs, run_summary, titled, INK,
+    MUTED,
+};
 use super::{draw_err, Figure, Result, FONT};
 use crate::trace::Trace;
 
@@ -116,6 +119,28 @@ pub fn draw_loss_curves<DB: DrawingBackend>(
         (y_lo / 1.6, y_hi * 1.6)
     };
     let x_hi = if x_hi > 0.0 { x_hi * 1.02 } else { 1.0 };
+    let x_lo = if x_lo.is_finite() { x_lo / 1.2 } else { 1.0 };
+    // Curves that run on top of earlier ones are dashed (judged in the
+    // chart's own, logarithmic, coordinates).
+    let unit = |(x, y): (f64, f64)| {
+        let u = if x_log {
+            (x / x_lo).ln() / (x_hi * 1.2 / x_lo).ln()
+        } else {
+            x / x_hi
+        };
+        (u, (y / y_lo).ln() / (y_hi / y_lo).ln())
+    };
+    let dashes = coincident_dashes(
+        &traces
+            .iter()
+            .map(|t| {
+                (0..t.loss.len())
+                    .filter_map(|k| point(t, k))
+                    .map(unit)
+                    .collect()
+            })
+            .collect::<Vec<_>>(),
+    );
     let x_desc = if x_log {
         format!("{} (log scale)", axis.label())
     } else {
@@ -157,12 +182,16 @@ pub fn draw_loss_curves<DB: DrawingBackend>(
                     (0..t.loss.len()).map(|k| point(t, k).map(|(x, y)| (x, y.clamp(y_lo, y_hi)))),
                 );
                 for r in runs {
-                    chart
-                        .draw_series(std::iter::once(PathElement::new(
+                    match dashes[i] {
+                        Some((dash, gap)) => chart.draw_series(std::iter::once(
+                            DashedPathElement::new(r.clone(), dash, gap, c.stroke_width(2)),
+                        )),
+                        None => chart.draw_series(std::iter::once(PathElement::new(
                             r.clone(),
                             c.stroke_width(2),
-                        )))
-                        .map_err(draw_err)?;
+                        ))),
+                    }
+                    .map_err(draw_err)?;
                     if let Some(&(x, y)) = r.last() {
                         chart
                             .draw_series(std::iter::once(Circle::new((x, y), 4, c.filled())))
@@ -173,12 +202,11 @@ pub fn draw_loss_curves<DB: DrawingBackend>(
         }};
     }
     if x_log {
-        let x_lo = if x_lo.is_finite() { x_lo / 1.2 } else { 1.0 };
         curves!((x_lo..x_hi * 1.2).log_scale());
     } else {
         curves!(0.0..x_hi);
     }
-    draw_curve_legend(&legend, traces, s)
+    draw_curve_legend(&legend, traces, &dashes, s)
 }
 
 /// The ratio between the longest and the shortest run along the horizontal
@@ -206,6 +234,7 @@ fn log_axis(traces: &[Trace], axis: CurveAxis) -> bool {
 fn draw_curve_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     traces: &[Trace],
+    dashes: &[Option<(u32, u32)>],
     s: f64,
 ) -> Result<()> {
     if traces.is_empty() {
@@ -220,10 +249,16 @@ fn draw_curve_legend<DB: DrawingBackend>(
         let y = top + (i as f64 * dy) as i32 + (8.0 * s) as i32;
         let c = rgb(path_colour(i));
         let x0 = (6.0 * s) as i32;
-        area.draw(&PathElement::new(
-            vec![(x0, y), (x0 + (22.0 * s) as i32, y)],
-            c.stroke_width(3),
-        ))
+        let sample = vec![(x0, y), (x0 + (22.0 * s) as i32, y)];
+        match dashes[i] {
+            Some((dash, gap)) => area.draw(&DashedPathElement::new(
+                sample,
+                dash,
+                gap,
+                c.stroke_width(3),
+            )),
+            None => area.draw(&PathElement::new(sample, c.stroke_width(3))),
+        }
         .map_err(draw_err)?;
         let tx = x0 + (30.0 * s) as i32;
         let summary = run_summary(t);

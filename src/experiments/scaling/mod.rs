@@ -1,4 +1,4 @@
-//! The scaling study of chapter 9: what each optimizer pays per iteration,
+//! The scaling study of chapter 10: what each optimizer pays per iteration,
 //! in time and in memory, as the network grows from `D ≈ 10` to `D ≥ 10⁵`
 //! parameters, measured on this crate's own code.
 //!

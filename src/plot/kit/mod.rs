@@ -15,7 +15,9 @@ mod text;
 
 pub(crate) use chart::{book_scale, draw_map_axes, font_scale, titled};
 pub(crate) use colour_bar::draw_colour_bar;
-pub(crate) use geometry::{clip_segment, dash_patterns, point_runs, split_sharp_turns};
+pub(crate) use geometry::{
+    clip_segment, coincident_dashes, dash_patterns, point_runs, split_sharp_turns,
+};
 pub use heatmap::HeatmapRender;
 pub(crate) use heatmap::{blend_lines, draw_heatmap};
 pub(crate) use layout::Layout;
