@@ -111,6 +111,124 @@ pub(crate) fn snap_px(v: f64) -> i32 {
     ((k + SNAP / 2.0) / SNAP).floor() as i32
 }
 
+/// A dash pattern, `(dash, gap)` in pixels.
+pub(crate) type Dash = (u32, u32);
+
+/// Which paths of a figure to draw dashed: a path that runs on top of an
+/// earlier one for most of its length would hide it, so the `k`-th path
+/// that coincides with earlier ones gets dashes with gaps that grow with
+/// `k` (the earlier colours show through the gaps); every other path is
+/// solid (`None`). "Coincides": at least 60 % of its length, sampled evenly
+/// along the path, lies within 1.2 % of the view's size of an earlier path
+/// (so a cluster of iterates at a shared end point does not count). The
+/// view is `x_range × y_range`, each axis measured relative to its span.
+pub(crate) fn dash_patterns(
+    traces: &[crate::trace::Trace],
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+) -> Vec<Option<Dash>> {
+    let (sx, sy) = (x_range.1 - x_range.0, y_range.1 - y_range.0);
+    if sx <= 0.0 || sy <= 0.0 {
+        return vec![None; traces.len()];
+    }
+    let paths: Vec<Vec<(f64, f64)>> = traces
+        .iter()
+        .map(|t| {
+            t.iterates
+                .iter()
+                .filter(|p| p.len() >= 2 && p[0].is_finite() && p[1].is_finite())
+                .map(|p| ((p[0] - x_range.0) / sx, (p[1] - y_range.0) / sy))
+                .filter(|q| (-0.01..=1.01).contains(&q.0) && (-0.01..=1.01).contains(&q.1))
+                .collect()
+        })
+        .collect();
+    coincident_dashes(&paths)
+}
+
+/// [`dash_patterns`] for paths already in the unit square.
+pub(crate) fn coincident_dashes(paths: &[Vec<(f64, f64)>]) -> Vec<Option<Dash>> {
+    // Each path thinned to at most 400 vertices, for the distance tests.
+    let thin: Vec<Vec<(f64, f64)>> = paths
+        .iter()
+        .map(|pts| {
+            let step = pts.len().div_ceil(400).max(1);
+            let mut kept: Vec<(f64, f64)> = pts.iter().step_by(step).copied().collect();
+            if let (Some(&last), Some(&end)) = (kept.last(), pts.last()) {
+                if last != end {
+                    kept.push(end);
+                }
+            }
+            kept
+        })
+        .collect();
+    let near = |q: (f64, f64), path: &[(f64, f64)]| match path {
+        [] => false,
+        [only] => segment_distance(q, *only, *only) < 0.012,
+        _ => path
+            .windows(2)
+            .any(|w| segment_distance(q, w[0], w[1]) < 0.012),
+    };
+    let mut dashed = 0u32;
+    thin.iter()
+        .enumerate()
+        .map(|(i, path)| {
+            let samples = along(path, 100);
+            if samples.is_empty() {
+                return None;
+            }
+            let covered = samples
+                .iter()
+                .filter(|&&q| thin[..i].iter().any(|earlier| near(q, earlier)))
+                .count();
+            (covered as f64 >= 0.6 * samples.len() as f64).then(|| {
+                dashed += 1;
+                (8, 6 + 6 * (dashed - 1))
+            })
+        })
+        .collect()
+}
+
+/// `n + 1` points evenly spaced by arc length along `path` (none for a path
+/// shorter than 1 % of the view).
+fn along(path: &[(f64, f64)], n: usize) -> Vec<(f64, f64)> {
+    let seg = |w: &[(f64, f64)]| ((w[1].0 - w[0].0).powi(2) + (w[1].1 - w[0].1).powi(2)).sqrt();
+    let total: f64 = path.windows(2).map(seg).sum();
+    if total < 0.01 {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(n + 1);
+    let (mut k, mut walked) = (0usize, 0.0f64);
+    for j in 0..=n {
+        let at = total * j as f64 / n as f64;
+        while k + 2 < path.len() && walked + seg(&path[k..k + 2]) < at {
+            walked += seg(&path[k..k + 2]);
+            k += 1;
+        }
+        let len = seg(&path[k..k + 2]);
+        let t = if len > 0.0 {
+            ((at - walked) / len).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let (a, b) = (path[k], path[k + 1]);
+        out.push((a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1)));
+    }
+    out
+}
+
+/// Distance from `q` to the segment `a`–`b`.
+fn segment_distance(q: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((q.0 - a.0) * dx + (q.1 - a.1) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (px, py) = (a.0 + t * dx, a.1 + t * dy);
+    ((q.0 - px).powi(2) + (q.1 - py).powi(2)).sqrt()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,122 +350,4 @@ mod tests {
         assert_eq!(snap_px(10.51), 11);
         assert_eq!(snap_px(f64::INFINITY), 1_000_000_000);
     }
-}
-
-/// A dash pattern, `(dash, gap)` in pixels.
-pub(crate) type Dash = (u32, u32);
-
-/// Which paths of a figure to draw dashed: a path that runs on top of an
-/// earlier one for most of its length would hide it, so the `k`-th path
-/// that coincides with earlier ones gets dashes with gaps that grow with
-/// `k` (the earlier colours show through the gaps); every other path is
-/// solid (`None`). "Coincides": at least 60 % of its length, sampled evenly
-/// along the path, lies within 1.2 % of the view's size of an earlier path
-/// (so a cluster of iterates at a shared end point does not count). The
-/// view is `x_range × y_range`, each axis measured relative to its span.
-pub(crate) fn dash_patterns(
-    traces: &[crate::trace::Trace],
-    x_range: (f64, f64),
-    y_range: (f64, f64),
-) -> Vec<Option<Dash>> {
-    let (sx, sy) = (x_range.1 - x_range.0, y_range.1 - y_range.0);
-    if sx <= 0.0 || sy <= 0.0 {
-        return vec![None; traces.len()];
-    }
-    let paths: Vec<Vec<(f64, f64)>> = traces
-        .iter()
-        .map(|t| {
-            t.iterates
-                .iter()
-                .filter(|p| p.len() >= 2 && p[0].is_finite() && p[1].is_finite())
-                .map(|p| ((p[0] - x_range.0) / sx, (p[1] - y_range.0) / sy))
-                .filter(|q| (-0.01..=1.01).contains(&q.0) && (-0.01..=1.01).contains(&q.1))
-                .collect()
-        })
-        .collect();
-    coincident_dashes(&paths)
-}
-
-/// [`dash_patterns`] for paths already in the unit square.
-pub(crate) fn coincident_dashes(paths: &[Vec<(f64, f64)>]) -> Vec<Option<Dash>> {
-    // Each path thinned to at most 400 vertices, for the distance tests.
-    let thin: Vec<Vec<(f64, f64)>> = paths
-        .iter()
-        .map(|pts| {
-            let step = pts.len().div_ceil(400).max(1);
-            let mut kept: Vec<(f64, f64)> = pts.iter().step_by(step).copied().collect();
-            if let (Some(&last), Some(&end)) = (kept.last(), pts.last()) {
-                if last != end {
-                    kept.push(end);
-                }
-            }
-            kept
-        })
-        .collect();
-    let near = |q: (f64, f64), path: &[(f64, f64)]| match path {
-        [] => false,
-        [only] => segment_distance(q, *only, *only) < 0.012,
-        _ => path
-            .windows(2)
-            .any(|w| segment_distance(q, w[0], w[1]) < 0.012),
-    };
-    let mut dashed = 0u32;
-    thin.iter()
-        .enumerate()
-        .map(|(i, path)| {
-            let samples = along(path, 100);
-            if samples.is_empty() {
-                return None;
-            }
-            let covered = samples
-                .iter()
-                .filter(|&&q| thin[..i].iter().any(|earlier| near(q, earlier)))
-                .count();
-            (covered as f64 >= 0.6 * samples.len() as f64).then(|| {
-                dashed += 1;
-                (8, 6 + 6 * (dashed - 1))
-            })
-        })
-        .collect()
-}
-
-/// `n + 1` points evenly spaced by arc length along `path` (none for a path
-/// shorter than 1 % of the view).
-fn along(path: &[(f64, f64)], n: usize) -> Vec<(f64, f64)> {
-    let seg = |w: &[(f64, f64)]| ((w[1].0 - w[0].0).powi(2) + (w[1].1 - w[0].1).powi(2)).sqrt();
-    let total: f64 = path.windows(2).map(seg).sum();
-    if total < 0.01 {
-        return Vec::new();
-    }
-    let mut out = Vec::with_capacity(n + 1);
-    let (mut k, mut walked) = (0usize, 0.0f64);
-    for j in 0..=n {
-        let at = total * j as f64 / n as f64;
-        while k + 2 < path.len() && walked + seg(&path[k..k + 2]) < at {
-            walked += seg(&path[k..k + 2]);
-            k += 1;
-        }
-        let len = seg(&path[k..k + 2]);
-        let t = if len > 0.0 {
-            ((at - walked) / len).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        let (a, b) = (path[k], path[k + 1]);
-        out.push((a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1)));
-    }
-    out
-}
-
-/// Distance from `q` to the segment `a`–`b`.
-fn segment_distance(q: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
-    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-    let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 {
-        (((q.0 - a.0) * dx + (q.1 - a.1) * dy) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let (px, py) = (a.0 + t * dx, a.1 + t * dy);
-    ((q.0 - px).powi(2) + (q.1 - py).powi(2)).sqrt()
 }
