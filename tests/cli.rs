@@ -513,7 +513,10 @@ fn stochastic_mode_runs_every_listed_optimizer_on_mini_batches() {
         .unwrap()
         .contains(",batch_size,curvature_batch_size,curvature_seed,seed,tol,"));
     // the curvature batch is in the CSV export too: 10 for Newton and K-FAC
-    let newton = csv.lines().find(|l| l.starts_with("Newton,")).unwrap();
+    let newton = csv
+        .lines()
+        .find(|l| l.starts_with("Newton (λ = 0.1),"))
+        .unwrap();
     assert!(newton.contains(",20,10,3,7,"), "{newton}");
 }
 

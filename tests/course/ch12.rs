@@ -52,7 +52,7 @@ fn wells_bakeoff_and_its_seeds() {
             "Adam",
             "Langevin GD",
             "Adaptive GD (κ)",
-            "Newton (λ = 0.1)",
+            "Newton",
             "Saddle-free Newton",
             "BFGS",
             "L-BFGS"
