@@ -241,3 +241,21 @@ impl Trace {
             .map(|i| self.iteration(i))
     }
 }
+
+/// A trace through `points` of the plane with loss 1 everywhere, for the
+/// plot module's unit tests.
+#[cfg(test)]
+pub(crate) fn test_trace(points: &[(f64, f64)], stop: StopReason) -> Trace {
+    let n = points.len();
+    Trace {
+        optimizer: "t".into(),
+        problem: "p".into(),
+        iterates: points.iter().map(|&(x, y)| vec![x, y]).collect(),
+        loss: vec![1.0; n],
+        grad_norm: vec![1.0; n],
+        counts: vec![Counts::default(); n],
+        elapsed_ms: vec![0.0; n],
+        stop,
+        settings: Default::default(),
+    }
+}

@@ -316,21 +316,12 @@ pub fn loss_curves_svg(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{Counts, StopReason};
+    use crate::trace::{test_trace, StopReason};
 
     fn run(steps: usize) -> Trace {
-        let n = steps + 1;
-        Trace {
-            optimizer: "t".into(),
-            problem: "p".into(),
-            iterates: vec![vec![0.0, 0.0]; n],
-            loss: (0..n).map(|k| 1.0 / (k + 1) as f64).collect(),
-            grad_norm: vec![1.0; n],
-            counts: vec![Counts::default(); n],
-            elapsed_ms: vec![0.0; n],
-            stop: StopReason::StepNorm,
-            settings: Default::default(),
-        }
+        let mut t = test_trace(&vec![(0.0, 0.0); steps + 1], StopReason::StepNorm);
+        t.loss = (0..=steps).map(|k| 1.0 / (k + 1) as f64).collect();
+        t
     }
 
     #[test]

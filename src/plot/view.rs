@@ -117,21 +117,10 @@ fn snap_view((x0, x1): (f64, f64), (y0, y1): (f64, f64)) -> ((f64, f64), (f64, f
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{Counts, StopReason};
+    use crate::trace::{test_trace, StopReason};
 
     fn trace(points: &[(f64, f64)], stop: StopReason) -> Trace {
-        let n = points.len();
-        Trace {
-            optimizer: "t".into(),
-            problem: "p".into(),
-            iterates: points.iter().map(|&(x, y)| vec![x, y]).collect(),
-            loss: vec![1.0; n],
-            grad_norm: vec![1.0; n],
-            counts: vec![Counts::default(); n],
-            elapsed_ms: vec![0.0; n],
-            stop,
-            settings: Default::default(),
-        }
+        test_trace(points, stop)
     }
 
     #[test]

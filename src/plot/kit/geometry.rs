@@ -232,22 +232,11 @@ fn segment_distance(q: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{Counts, StopReason, Trace};
+    use crate::trace::{test_trace, StopReason, Trace};
     use proptest::prelude::*;
 
     fn trace(points: &[(f64, f64)]) -> Trace {
-        let n = points.len();
-        Trace {
-            optimizer: "t".into(),
-            problem: "p".into(),
-            iterates: points.iter().map(|&(x, y)| vec![x, y]).collect(),
-            loss: vec![1.0; n],
-            grad_norm: vec![1.0; n],
-            counts: vec![Counts::default(); n],
-            elapsed_ms: vec![0.0; n],
-            stop: StopReason::StepNorm,
-            settings: Default::default(),
-        }
+        test_trace(points, StopReason::StepNorm)
     }
 
     #[test]
