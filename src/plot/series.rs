@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::colour::rgb;
-use super::kit::{fsize, INK};
+use super::kit::{font_scale, fsize, INK};
 use super::{draw_err, format_value, path_colour, Figure, PlotError, Result, FONT};
 
 /// How a [`Series`] is drawn.
@@ -205,33 +205,35 @@ pub fn draw_series_chart<DB: DrawingBackend>(
     chart: &SeriesChart,
 ) -> Result<()> {
     root.fill(&WHITE).map_err(draw_err)?;
+    let fs = font_scale(root);
     let ((x0, x1), (y0, y1)) = chart.ranges();
     let builder = |root| {
         let mut b = ChartBuilder::on(root);
-        b.caption(chart.title.as_str(), (FONT, fsize(20.0)))
-            .margin(14)
-            .x_label_area_size(44)
-            .y_label_area_size(70);
+        b.caption(chart.title.as_str(), (FONT, fsize(20.0 * fs)))
+            .margin((14.0 * fs) as i32)
+            .x_label_area_size((44.0 * fs) as i32)
+            .y_label_area_size((70.0 * fs) as i32);
         b
     };
     if chart.log_y {
         let mut c = builder(root)
             .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
             .map_err(draw_err)?;
-        mesh(&mut c, chart)?;
-        draw_body(&mut c, chart, y1)
+        mesh(&mut c, chart, fs)?;
+        draw_body(&mut c, chart, y1, fs)
     } else {
         let mut c = builder(root)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(draw_err)?;
-        mesh(&mut c, chart)?;
-        draw_body(&mut c, chart, y1)
+        mesh(&mut c, chart, fs)?;
+        draw_body(&mut c, chart, y1, fs)
     }
 }
 
 fn mesh<'a, DB, X, Y>(
     c: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
     chart: &SeriesChart,
+    fs: f64,
 ) -> Result<()>
 where
     DB: DrawingBackend + 'a,
@@ -241,8 +243,8 @@ where
     c.configure_mesh()
         .x_desc(chart.x_label.as_str())
         .y_desc(chart.y_label.as_str())
-        .axis_desc_style((FONT, fsize(14.0)))
-        .label_style((FONT, fsize(12.0)))
+        .axis_desc_style((FONT, fsize(14.0 * fs)))
+        .label_style((FONT, fsize(13.0 * fs)))
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| tick(*v))
         .light_line_style(RGBAColor(0, 0, 0, 0.05))
@@ -267,6 +269,7 @@ fn draw_body<'a, DB, X, Y>(
     c: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
     chart: &SeriesChart,
     top: f64,
+    fs: f64,
 ) -> Result<()>
 where
     DB: DrawingBackend + 'a,
@@ -292,7 +295,7 @@ where
         c.draw_series(std::iter::once(Text::new(
             m.label.clone(),
             (m.x, top),
-            (FONT, fsize(13.0)).into_font().color(&INK),
+            (FONT, fsize(13.0 * fs)).into_font().color(&INK),
         )))
         .map_err(draw_err)?;
     }
@@ -359,7 +362,7 @@ where
     c.configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(RGBColor(0xcc, 0xcc, 0xcc))
-        .label_font((FONT, fsize(13.0)))
+        .label_font((FONT, fsize(13.0 * fs)))
         .position(match chart.legend {
             LegendCorner::UpperRight => SeriesLabelPosition::UpperRight,
             LegendCorner::UpperLeft => SeriesLabelPosition::UpperLeft,
