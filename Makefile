@@ -56,6 +56,7 @@ course-deps: deps
 course-check:
 	python3 scripts/test_course.py
 	python3 scripts/course.py static
+	python3 scripts/layers.py
 
 notebooks: deps
 	@bash scripts/notebooks.sh $(NB)

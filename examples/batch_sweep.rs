@@ -14,8 +14,8 @@ use std::error::Error;
 use std::time::Instant;
 
 use quad_vs_grad::data::Dataset;
-use quad_vs_grad::experiments::sweep::{batch_damping_sweep, SweepConfig};
-use quad_vs_grad::plot::heat_table_figure;
+use quad_vs_grad::lessons::stochasticity::heat_table_figure;
+use quad_vs_grad::lessons::stochasticity::{batch_damping_sweep, SweepConfig};
 use quad_vs_grad::problem::XorProblem;
 
 fn main() -> Result<(), Box<dyn Error>> {

@@ -18,6 +18,7 @@
 
 use quad_vs_grad::prelude::*;
 use quad_vs_grad::race::Stochastic;
+use quad_vs_grad::race::REGISTRY;
 
 /// FNV-1a, 64 bits.
 struct Fnv(u64);

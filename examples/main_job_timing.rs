@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let preset = RacePreset::reference();
     let (traces, race_min, race_med) = time(|| preset.run());
     let ((grid, shown), grid_min, grid_med) =
-        time(|| plot::landscape(&preset.problem, &traces, None, 200).expect("2-D problem"));
+        time(|| plot::path_view(&preset.problem, &traces, None, 200).expect("2-D problem"));
     let (png, png_min, png_med) =
         time(|| plot::paths_figure(&grid, &shown, &PathsStyle::default()).expect("drawable"));
     let (gif, gif_min, gif_med) = time(|| {

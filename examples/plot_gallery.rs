@@ -4,9 +4,12 @@
 //! The runs are plain gradient descent and damped Newton written inline
 //! (the crate's optimizers live elsewhere); one of them diverges on purpose.
 
+use quad_vs_grad::lessons::bake_off::bakeoff_figure;
+use quad_vs_grad::lessons::bake_off::BakeoffMetric;
 use quad_vs_grad::linalg::FixedDot;
 use quad_vs_grad::plot::*;
 use quad_vs_grad::prelude::*;
+use quad_vs_grad::trace::Counts;
 
 fn run(
     name: &str,

@@ -10,7 +10,7 @@
 
 use std::path::PathBuf;
 
-use quad_vs_grad::plot::landscape;
+use quad_vs_grad::plot::path_view;
 use quad_vs_grad::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", Summary::new(&traces));
 
     // The loss on a 200 × 200 grid over the region the paths visit.
-    let (grid, shown) = landscape(&preset.problem, &traces, None, 200)?;
+    let (grid, shown) = path_view(&preset.problem, &traces, None, 200)?;
     paths_figure(&grid, &shown, &PathsStyle::default())?.save(out.join("paths.png"))?;
     journey_animation(&grid, &shown, &AnimationOptions::default())?
         .save(out.join("journey.gif"))?;

@@ -16,9 +16,7 @@
 use std::error::Error;
 use std::time::Instant;
 
-use quad_vs_grad::experiments::scaling::{
-    format_bytes, format_seconds, provenance_label, ScalingConfig, ScalingStudy,
-};
+use quad_vs_grad::lessons::cost_of_curvature::{provenance_label, ScalingConfig, ScalingStudy};
 
 fn usage() -> &'static str {
     "usage: scaling [--quick] [--csv PATH] [--figure PATH]"
@@ -47,8 +45,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     };
     println!(
         "budget per iteration: {} and {} (peak memory); {} timed iterations per point (median)",
-        format_seconds(cfg.budget.seconds_per_iter),
-        format_bytes(cfg.budget.bytes),
+        quad_vs_grad::fmt::seconds(cfg.budget.seconds_per_iter),
+        quad_vs_grad::fmt::bytes(cfg.budget.bytes),
         cfg.repeats
     );
     let t0 = Instant::now();
@@ -58,7 +56,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             p.optimizer,
             p.family.label(),
             p.dim,
-            format_seconds(p.seconds_per_iter),
+            quad_vs_grad::fmt::seconds(p.seconds_per_iter),
             provenance_label(p.provenance)
         );
     })?;

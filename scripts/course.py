@@ -97,6 +97,8 @@ EXECUTED = ROOT / "target" / "notebooks"
 BOOK_SRC = ROOT / "book" / "src"
 SUMMARY = BOOK_SRC / "SUMMARY.md"
 README = ROOT / "README.md"
+PINS = ROOT / "tests" / "course"
+LESSONS = ROOT / "src" / "lessons"
 INTRODUCTION = BOOK_SRC / "introduction.md"
 
 LINT_EXEMPT = {"00-tour"}
@@ -651,6 +653,59 @@ def summary_problems(summary: Path, notebooks_dir: Path, book_src: Path) -> list
     return problems
 
 
+def lesson_name(stem: str) -> str:
+    """`03-momentum` -> `momentum`: the lesson module of a notebook."""
+    return re.sub(r"^\d\d-", "", stem).replace("-", "_")
+
+
+def lesson_problems(notebooks_dir: Path, pins_dir: Path, lessons_dir: Path) -> list[str]:
+    """A lesson is four things: its notebook, its pins (`tests/course/chNN.rs`,
+    declared in `tests/course/main.rs`), its SUMMARY line (checked by
+    `summary_problems`) and, when it has library code, its lesson module
+    (`src/lessons/<name>.rs` or `src/lessons/<name>/mod.rs`). A notebook
+    imports the prelude and its own lesson module, nothing else, and every
+    lesson module belongs to a notebook."""
+    problems = []
+    main = pins_dir / "main.rs"
+    declared = set(re.findall(r"^mod (ch\d\d);", main.read_text(encoding="utf-8"), flags=re.M)) if main.exists() else set()
+    names = set()
+    for nb in notebook_paths(notebooks_dir):
+        nn, name = nb.stem[:2], lesson_name(nb.stem)
+        names.add(name)
+        pins = pins_dir / f"ch{nn}.rs"
+        if not pins.exists():
+            problems.append(f"{rel(nb)} has no pins: add {rel(pins)} (the numbers its prose quotes) "
+                            f"and `mod ch{nn};` to {rel(main)}")
+        elif f"ch{nn}" not in declared:
+            problems.append(f"{rel(pins)} is not declared: add `mod ch{nn};` to {rel(main)}")
+        try:
+            cells = json.loads(nb.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, json.JSONDecodeError) as e:
+            problems.append(f"{rel(nb)} cannot be read: {e}")
+            continue
+        code = "\n".join("".join(c.get("source", [])) for c in cells if c.get("cell_type") == "code")
+        allowed = {"quad_vs_grad::prelude::*", f"quad_vs_grad::lessons::{name}::*"}
+        for use in re.findall(r"^\s*use\s+(quad_vs_grad::[^;]+);", code, flags=re.M):
+            use = re.sub(r"\s+", "", use)
+            if use not in allowed:
+                problems.append(f"{rel(nb)} imports `{use}`: a notebook imports `quad_vs_grad::prelude::*` "
+                                f"and its own lesson, `quad_vs_grad::lessons::{name}::*` (re-export there "
+                                "what it borrows)")
+        module = [lessons_dir / f"{name}.rs", lessons_dir / name / "mod.rs"]
+        if re.search(rf"quad_vs_grad::lessons::{name}::\*", code) and not any(m.exists() for m in module):
+            problems.append(f"{rel(nb)} imports lessons::{name}, but src/lessons/{name}.rs "
+                            f"(or src/lessons/{name}/mod.rs) does not exist")
+    if lessons_dir.is_dir():
+        for p in sorted(lessons_dir.iterdir()):
+            mod = p.stem if p.suffix == ".rs" else p.name
+            if mod in ("mod", "checks") or (p.suffix != ".rs" and not p.is_dir()):
+                continue
+            if mod not in names:
+                problems.append(f"src/lessons/{p.name} belongs to no notebook (expected notebooks/NN-"
+                                f"{mod.replace('_', '-')}.ipynb)")
+    return problems
+
+
 def strip_code(text: str) -> str:
     """The Markdown without fenced code blocks (so `# comment` lines are not headings)."""
     out, fence = [], None
@@ -854,6 +909,7 @@ def cmd_lists(args) -> int:
 
 def cmd_static(args) -> int:
     problems = summary_problems(SUMMARY, NOTEBOOKS, BOOK_SRC)
+    problems += lesson_problems(NOTEBOOKS, PINS, LESSONS)
     for notebook in notebook_paths(NOTEBOOKS):
         chapter = chapter_path(notebook.stem, BOOK_SRC)
         if not chapter.exists():

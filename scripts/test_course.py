@@ -431,6 +431,42 @@ class Summary(unittest.TestCase):
             self.assertIn("03-momentum.md, but notebooks/03-momentum.ipynb does not exist", problems[1])
 
 
+class Lessons(unittest.TestCase):
+    @staticmethod
+    def notebook(*lines):
+        return json.dumps({"cells": [{"cell_type": "code", "source": [l + "\n" for l in lines]}]})
+
+    def test_a_lesson_needs_its_pins_and_imports_only_its_own_module(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            for d in ("nb", "pins", "lessons/momentum"):
+                (tmp / d).mkdir(parents=True)
+            (tmp / "nb/03-momentum.ipynb").write_text(self.notebook(
+                "use quad_vs_grad::prelude::*;", "use quad_vs_grad::lessons::momentum::*;"))
+            (tmp / "nb/04-adam.ipynb").write_text(self.notebook(
+                "use quad_vs_grad::prelude::*;", "use quad_vs_grad::plot::series_figure;",
+                "use quad_vs_grad::lessons::adam::*;"))
+            (tmp / "lessons/momentum/mod.rs").write_text("")
+            (tmp / "lessons/mod.rs").write_text("")
+            (tmp / "lessons/checks.rs").write_text("")
+            (tmp / "lessons/orphan.rs").write_text("")
+            (tmp / "pins/main.rs").write_text("mod ch03;\n")
+            (tmp / "pins/ch03.rs").write_text("")
+            problems = course.lesson_problems(tmp / "nb", tmp / "pins", tmp / "lessons")
+            self.assertEqual(len(problems), 4, problems)
+            self.assertIn("04-adam.ipynb has no pins", problems[0])
+            self.assertIn("imports `quad_vs_grad::plot::series_figure`", problems[1])
+            self.assertIn("imports lessons::adam, but src/lessons/adam.rs", problems[2])
+            self.assertIn("src/lessons/orphan.rs belongs to no notebook", problems[3])
+            (tmp / "pins/ch04.rs").write_text("")
+            problems = course.lesson_problems(tmp / "nb", tmp / "pins", tmp / "lessons")
+            self.assertIn("ch04.rs is not declared", problems[0])
+
+    def test_lesson_names_follow_the_notebook(self):
+        self.assertEqual(course.lesson_name("10-cost-of-curvature"), "cost_of_curvature")
+        self.assertEqual(course.lesson_name("00-tour"), "tour")
+
+
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=1).result
     failed = len(result.failures) + len(result.errors)

@@ -50,7 +50,7 @@ use ndarray::{s, Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::problem::Parameterisation;
+use crate::mlp::Parameterisation;
 
 /// Which Fisher (or Fisher-like) matrix to form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,6 +183,34 @@ pub trait MiniBatched:
         p: &Array1<f64>,
     ) -> std::result::Result<Array1<f64>, ArgminError> {
         self.gradient(p)
+    }
+}
+
+/// A problem whose runs the race can record: what the [`PathRecorder`](crate::race::PathRecorder)
+/// needs, and nothing about curvature.
+///
+/// The recorder evaluates the full-batch loss and gradient of each iterate
+/// ([`MiniBatched::full_batch_cost`], [`MiniBatched::full_batch_gradient`]) on
+/// its own clone of the problem. A learner's own problem implements argmin's
+/// `CostFunction` / `Gradient` (and whatever its solver needs), plus
+/// [`MiniBatched`] and this trait (an empty `impl` keeps the type's name as
+/// the display name); [`run_solver`](crate::race::run_solver) then races any argmin solver on it.
+pub trait Recordable: MiniBatched + Clone + 'static {
+    /// The display name written into [`Trace::problem`](crate::trace::Trace::problem); by default the
+    /// type's name.
+    fn race_name(&self) -> String {
+        std::any::type_name::<Self>()
+            .rsplit("::")
+            .next()
+            .unwrap_or("problem")
+            .to_string()
+    }
+
+    /// Where a race starts when it is given no start point (the lesson's
+    /// start of a landscape, the reference start of an XOR slice); by
+    /// default none, and [`Raceable`](crate::race::Raceable) then asks for one.
+    fn default_start(&self) -> Option<Array1<f64>> {
+        None
     }
 }
 

@@ -43,7 +43,10 @@
 //! - [`linalg`]: products, solves and eigendecompositions in one fixed order
 //!   (the same bits on every machine), and [`simd`]: the kernels' instruction
 //!   set and the `QVG_SIMD` switch that forces one;
-//! - [`experiments`]: the measurements behind the course's lessons.
+//! - [`lessons`]: each chapter's experiments and its own figures, one module
+//!   per chapter, named after its notebook;
+//! - [`fmt`]: numbers as text, one formatter per kind of number;
+//! - [`prelude`]: what a notebook needs, in one `use`.
 #![warn(missing_docs)]
 
 #[macro_use]
@@ -52,9 +55,10 @@ pub mod simd;
 pub mod curvature;
 pub mod data;
 pub mod error;
-pub mod experiments;
+pub mod fmt;
 pub mod gradcheck;
 pub mod landscapes;
+pub mod lessons;
 pub mod linalg;
 pub mod mlp;
 pub mod outputs;
@@ -75,49 +79,61 @@ pub use ndarray_linalg;
 pub use rand;
 pub use rand_chacha;
 
-/// Everything a notebook or example usually needs, in one `use`.
+/// What a notebook needs to build a problem, run any optimizer and draw the
+/// standard figures, in one `use`; nothing lesson-specific (each lesson's
+/// own helpers are in its module of [`lessons`], which a chapter's notebook
+/// imports beside this one).
+///
+/// - problems: [`XorProblem`](crate::problem::XorProblem) and its data and network, the landscapes;
+/// - derivatives and curvature: argmin's traits, the eigenvalue helpers,
+///   the finite-difference checks;
+/// - racing: by name
+///   ([`Raceable::run`](crate::race::Raceable::run),
+///   [`Raceable::race`](crate::race::Raceable::race)), or with settings
+///   ([`run`](crate::race::run), [`race`](crate::race::race),
+///   [`run_solver`](crate::race::run_solver),
+///   [`RacePreset`](crate::race::RacePreset));
+/// - the crate's solvers, to configure by hand for
+///   [`run_solver`](crate::race::run_solver), and argmin's `Solver` contract
+///   ([`Solver`](argmin::core::Solver), [`Problem`](argmin::core::Problem),
+///   [`SolverState`](crate::race::SolverState), [`KV`](argmin::core::KV),
+///   [`ArgminError`](argmin::core::Error)) to write one of your own;
+/// - the standard figures: paths on a landscape, its animation, loss
+///   curves, series charts, curvature maps and ellipses;
+/// - numbers as text: the [`fmt`] module.
 pub mod prelude {
     pub use crate::curvature::{
-        abs_sym, condition_number, eigenvalues, inertia, CurvatureProducts, FisherKind,
-        KfacCurvature, KfacFactors, MiniBatched,
+        condition_number, eigenvalues, inertia, CurvatureProducts, FisherKind, KfacCurvature,
+        MiniBatched,
     };
-    pub use crate::data::{Dataset, MiniBatcher, Sampling};
-    pub use crate::experiments::learning_rate::{gd_sweep, GdTheory};
-    pub use crate::experiments::scaling::{ScalingConfig, ScalingStudy};
-    pub use crate::experiments::stochastic::{
-        batch_noise, kfac_averaging, AveragingConfig, NoiseConfig,
-    };
-    pub use crate::gradcheck::{check_gradient, check_hessian, GradCheck, HessCheck};
+    pub use crate::data::Dataset;
+    pub use crate::fmt;
+    pub use crate::gradcheck::{check_gradient, check_hessian, DEFAULT_STEP};
     pub use crate::landscapes::{
-        CoshValley, CosineWell, GaussianWells, Landscape, Minimum, Quadratic, Rosenbrock, Saddle,
-        TanhSlope,
+        CoshValley, CosineWell, GaussianWells, Landscape, Quadratic, Rosenbrock, Saddle, TanhSlope,
     };
-    pub use crate::linalg::{FixedDot, FixedSolve};
     pub use crate::mlp::Mlp;
+    pub use crate::plot::landscape_figures::{curvature_grid, loss_grid};
     pub use crate::plot::{
-        bakeoff_figure, condition_figure, curvature_ellipses_figure, curvature_zoo, data_figure,
-        eigen_sign_figure, field_map_figure, journey_animation, loss_curves_figure, paths_figure,
-        pca_plane, small_multiples_figure, view_bounds, Animation, AnimationOptions, BakeoffMetric,
-        CurvatureGrid, CurveAxis, EllipseStyle, Figure, LossGrid, ModelCurvature, ModelOverlay,
-        ModelShape, NamedMatrix, PathsStyle, QuadraticModel,
+        condition_figure, curvature_ellipses_figure, curvature_zoo, eigen_sign_figure,
+        field_map_figure, journey_animation, loss_curves_figure, path_view, paths_figure,
+        series_figure, top_eigen_basis, AnimationOptions, CurvatureGrid, CurveAxis, EllipseStyle,
+        LegendCorner, LossGrid, NamedMatrix, PathsStyle, Series, SeriesChart, SeriesStyle,
     };
-    pub use crate::problem::{Parameterisation, Plane, XorProblem};
-    pub use crate::race::multistart::{
-        bakeoff, run_starts, uniform_starts, Bakeoff, BakeoffConfig, Contender,
-    };
-    pub use crate::race::Stochastic;
+    pub use crate::problem::XorProblem;
+    pub use crate::race::multistart::uniform_starts;
     pub use crate::race::{
-        race, reference_race, run, run_solver, run_solver_with, OptimizerKind, OptimizerSpec,
-        PathRecorder, RaceConfig, RacePreset, RaceProblem, Recordable, REGISTRY,
+        race, run, run_detailed, run_solver, OptimizerKind, OptimizerSpec, RaceConfig, RacePreset,
+        Raceable, SolverState,
     };
     pub use crate::report::Summary;
     pub use crate::solvers::{
-        Adam, AdaptiveGd, CgSettings, Damped, DampedNewton, Damping, GaussNewton, GradientDescent,
-        HessianFree, HfCurvature, Kfac, KfacDampingMode, LangevinGd, LevenbergMarquardt,
-        NoiseSchedule, RmsProp, SaddleFreeNewton, StepScale,
+        Adam, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac,
+        LevenbergMarquardt, RmsProp, SaddleFreeNewton,
     };
-    pub use crate::solvers::{PairBatch, StochasticBfgs, StochasticLbfgs};
-    pub use crate::trace::{Counts, Settings, StopReason, Trace};
-    pub use argmin::core::{CostFunction, Executor, Gradient, Hessian, State};
+    pub use crate::trace::{StopReason, Trace};
+    pub use argmin::core::{
+        CostFunction, Error as ArgminError, Executor, Gradient, Hessian, Problem, Solver, State, KV,
+    };
     pub use ndarray::{array, Array1, Array2};
 }

@@ -50,8 +50,8 @@ impl<'a> Summary<'a> {
                 [
                     t.optimizer.clone(),
                     t.steps().to_string(),
-                    fmt_num(t.final_loss(), 6),
-                    fmt_sci(t.final_grad_norm()),
+                    crate::fmt::decimals(t.final_loss(), 6),
+                    crate::fmt::sci(t.final_grad_norm()),
                     c.cost.to_string(),
                     c.gradient.to_string(),
                     c.hessian.to_string(),
@@ -121,43 +121,6 @@ impl fmt::Display for Summary<'_> {
             }
         }
         Ok(())
-    }
-}
-
-fn fmt_num(v: f64, decimals: usize) -> String {
-    if v.is_finite() && v != 0.0 && !(1e-3..1e6).contains(&v.abs()) {
-        format!("{v:.3e}")
-    } else if v.is_finite() {
-        format!("{v:.decimals$}")
-    } else {
-        format!("{v}")
-    }
-}
-
-fn fmt_sci(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v:.2e}")
-    } else {
-        format!("{v}")
-    }
-}
-
-/// A number for a message or a label, never longer than one short line:
-/// plain (`0.8`, `-2`, `1000`) for `1e-4 ≤ |v| < 1e6` and zero, scientific
-/// otherwise (`1e300`, `-2.5e-7`); `NaN`, `inf`, `-inf` as Rust prints them.
-///
-/// ```
-/// use quad_vs_grad::report::fmt_number;
-/// assert_eq!(fmt_number(0.8), "0.8");
-/// assert_eq!(fmt_number(-1e300), "-1e300");
-/// assert_eq!(fmt_number(f64::MAX), "1.7976931348623157e308");
-/// assert_eq!(fmt_number(2.5e-7), "2.5e-7");
-/// ```
-pub fn fmt_number(v: f64) -> String {
-    if !v.is_finite() || v == 0.0 || (1e-4..1e6).contains(&v.abs()) {
-        format!("{v}")
-    } else {
-        format!("{v:e}")
     }
 }
 

@@ -7,6 +7,8 @@ use proptest::strategy::ValueTree;
 use quad_vs_grad::curvature::{CurvatureProducts, FisherKind, KfacCurvature, MiniBatched};
 use quad_vs_grad::plot;
 use quad_vs_grad::prelude::*;
+use quad_vs_grad::problem::Parameterisation;
+use quad_vs_grad::problem::Plane;
 
 fn vector(len: usize) -> Array1<f64> {
     Array1::from_iter((0..len).map(|i| 0.3 - 0.1 * i as f64))
@@ -109,7 +111,7 @@ proptest! {
     fn loss_grids_of_any_size(n in prop_oneof![Just(0usize), Just(1), 2usize..12,
                                                Just(4097), Just(100_000), Just(usize::MAX)]) {
         let p = RacePreset::reference();
-        let r = plot::landscape(&p.problem, &[], Some(((-1.0, 1.0), (-1.0, 1.0))), n);
+        let r = plot::path_view(&p.problem, &[], Some(((-1.0, 1.0), (-1.0, 1.0))), n);
         match r {
             Ok((grid, _)) => {
                 prop_assert!((2..=plot::MAX_GRID_POINTS).contains(&n));
@@ -143,7 +145,7 @@ fn the_issue_s_cases_are_errors() {
         );
         assert!(r.is_err(), "{rows} rows, {labels} labels");
     }
-    let r = plot::landscape(&pr, &[], None, 100_000);
+    let r = plot::path_view(&pr, &[], None, 100_000);
     assert!(r.is_err());
     let t = run(
         &pr,

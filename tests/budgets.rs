@@ -3,6 +3,7 @@
 //! honest ledgers for budget-stopped runs, and stop reasons from the race's
 //! own vocabulary.
 
+use quad_vs_grad::race::REGISTRY;
 use std::time::Instant;
 
 use quad_vs_grad::prelude::*;

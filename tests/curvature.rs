@@ -10,6 +10,7 @@ use quad_vs_grad::curvature::kron;
 use quad_vs_grad::linalg::FixedDot;
 use quad_vs_grad::ndarray::{s, Array1, Array2};
 use quad_vs_grad::prelude::*;
+use quad_vs_grad::problem::Parameterisation;
 
 fn config() -> ProptestConfig {
     ProptestConfig {

@@ -12,6 +12,7 @@ use common::*;
 use proptest::prelude::*;
 use quad_vs_grad::linalg::FixedDot;
 use quad_vs_grad::prelude::*;
+use quad_vs_grad::problem::Parameterisation;
 
 const CASES: u32 = 200;
 const MAX_DIM: usize = 105; // parameters of 2-8-8-1

@@ -14,13 +14,14 @@
 //! problem.
 
 use quad_vs_grad::linalg::FixedDot;
+use quad_vs_grad::race::REGISTRY;
 use std::cell::RefCell;
 use std::time::Instant;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
 use quad_vs_grad::prelude::*;
-use quad_vs_grad::race::{DampingUse, Descriptor, Family, RaceProblem};
+use quad_vs_grad::race::{DampingUse, Descriptor, OptimizerFamily, RaceProblem};
 
 /// Number of cases of [`every_optimizer_returns_a_trace_within_its_budget`].
 const CASES: u32 = 192;
@@ -154,7 +155,12 @@ fn expect(
     if !which.has_ggn() && ggn && moderate_start {
         return Expect::Refused("");
     }
-    if which == Which::Saddle && matches!(d.family, Family::LineSearch | Family::QuasiNewton) {
+    if which == Which::Saddle
+        && matches!(
+            d.family,
+            OptimizerFamily::LineSearch | OptimizerFamily::QuasiNewton
+        )
+    {
         // the saddle is unbounded below: a line search along a descent
         // direction never ends, and the budget stops the first one
         return Expect::Any;

@@ -1,14 +1,18 @@
 //! Figures: formats, sizes, determinism, robustness and the numbers behind
 //! them (grids, PCA projection).
 
+use quad_vs_grad::lessons::bake_off::{bakeoff_figure, BakeoffMetric};
 use quad_vs_grad::linalg::FixedDot;
 use quad_vs_grad::plot::{
-    bakeoff_figure, condition_figure, curvature_zoo, eigen_sign_figure, eigen_sign_svg,
-    frame_schedule, journey_animation, landscape_colour, loss_curves_figure, path_colour,
-    paths_figure, paths_svg, pca_plane, view_bounds, AnimationOptions, BakeoffMetric,
-    CurvatureGrid, CurveAxis, Figure, LossGrid, PathsStyle, PlotError,
+    condition_figure, curvature_zoo, eigen_sign_figure, eigen_sign_svg, frame_schedule,
+    journey_animation, landscape_colour, loss_curves_figure, path_colour, paths_figure, paths_svg,
+    pca_plane, view_bounds, AnimationOptions, CurvatureGrid, CurveAxis, Figure, LossGrid,
+    PathsStyle, PlotError,
 };
 use quad_vs_grad::prelude::*;
+use quad_vs_grad::problem::Parameterisation;
+use quad_vs_grad::problem::Plane;
+use quad_vs_grad::trace::Counts;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -172,7 +176,7 @@ fn pca_plane_reconstructs_planar_iterates() {
     let fig = paths_figure(&grid, &pca.traces, &PathsStyle::default()).unwrap();
     assert_eq!(decode_png(fig.bytes()).0, 960);
     // The one-call helper takes the PCA route for a 9-D problem.
-    let (g2, t2) = quad_vs_grad::plot::landscape(&problem, &traces, None, 20).unwrap();
+    let (g2, t2) = quad_vs_grad::plot::path_view(&problem, &traces, None, 20).unwrap();
     assert!(g2.note.contains("principal components"));
     assert_eq!(t2, pca.traces);
     // No finite iterate: nothing to project.
@@ -478,7 +482,7 @@ fn figures_ignore_the_last_bits_of_the_iterates() {
     let traces = preset.run();
     let draw = |traces: &[Trace]| {
         let (grid, shown) =
-            quad_vs_grad::plot::landscape(&preset.problem, traces, None, 200).unwrap();
+            quad_vs_grad::plot::path_view(&preset.problem, traces, None, 200).unwrap();
         let png = paths_figure(&grid, &shown, &PathsStyle::default()).unwrap();
         let opts = AnimationOptions {
             frames: 30,
@@ -504,7 +508,7 @@ fn figures_ignore_the_last_bits_of_the_iterates() {
 
 #[test]
 fn damping_dashboard_draws_rejected_diverged_and_empty_runs() {
-    use quad_vs_grad::plot::{
+    use quad_vs_grad::lessons::damping::{
         damping_dashboard_figure, damping_dashboard_svg, DampingHistory, DampingQuantity,
     };
     use quad_vs_grad::race::run_detailed;
@@ -1092,7 +1096,7 @@ fn the_zoo_of_the_reference_slice_has_hessian_equal_to_ggn() {
 
 #[test]
 fn heat_tables_validate_their_shape_and_render() {
-    use quad_vs_grad::plot::{heat_table_figure, HeatTable};
+    use quad_vs_grad::lessons::stochasticity::{heat_table_figure, HeatTable};
     let t = HeatTable {
         title: "t".into(),
         row_title: "B".into(),

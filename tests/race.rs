@@ -6,6 +6,11 @@ use ndarray::{Array1, Array2};
 use quad_vs_grad::curvature::{CurvatureProducts, FisherKind, KfacCurvature, KfacFactors};
 use quad_vs_grad::linalg::FixedDot;
 use quad_vs_grad::prelude::*;
+use quad_vs_grad::problem::{Parameterisation, Plane};
+use quad_vs_grad::race::reference_race;
+use quad_vs_grad::race::PathRecorder;
+use quad_vs_grad::race::Recordable;
+use quad_vs_grad::race::REGISTRY;
 use quad_vs_grad::race::{run_detailed, DampingUse, Stochastic};
 use quad_vs_grad::solvers::GradientDescent;
 
@@ -1140,4 +1145,65 @@ fn step_counts_beyond_the_maximum_are_refused() {
     .unwrap_err()
     .to_string();
     assert!(e.contains("-1e300"), "{e}");
+}
+
+/// The one-call front door: names and defaults fill in what the full form
+/// spells out, and every mistake is a message, not a panic.
+#[test]
+fn one_call_race_matches_the_full_form_and_names_its_mistakes() {
+    let problem = XorProblem::reference();
+    let quick = problem.run("lbfgs").unwrap();
+    let full = run(
+        &problem,
+        &array![2.0, -2.0],
+        &OptimizerSpec::new(OptimizerKind::Lbfgs),
+        &RaceConfig::default(),
+    );
+    assert_eq!(quick.iterates, full.iterates);
+    assert_eq!(quick.optimizer, "L-BFGS");
+
+    let traces = problem
+        .race()
+        .with("gd")
+        .with_spec(
+            OptimizerSpec::new(OptimizerKind::Gd)
+                .lr(12.0)
+                .label("GD η = 12"),
+        )
+        .config(RaceConfig {
+            max_iters: 50,
+            ..RaceConfig::default()
+        })
+        .run()
+        .unwrap();
+    assert_eq!(traces.len(), 2);
+    assert_eq!(traces[1].optimizer, "GD η = 12");
+    assert!(traces[1].steps() < traces[0].steps());
+
+    let unknown = problem.run("newtn").unwrap_err().to_string();
+    assert!(
+        unknown.contains("unknown optimizer `newtn`") && unknown.contains("newton"),
+        "{unknown}"
+    );
+    let empty = problem.race().run().unwrap_err().to_string();
+    assert!(empty.contains("no optimizer"), "{empty}");
+    // A plane built by hand has no lesson start until it is given one.
+    let (mlp, theta) = XorProblem::xor_solution();
+    let plane = Plane::coordinate(theta, &[0, 1]).unwrap();
+    let bare = XorProblem::new(Dataset::separable(), mlp, Parameterisation::Plane(plane)).unwrap();
+    let no_start = bare.run("gd").unwrap_err().to_string();
+    assert!(no_start.contains("no default start"), "{no_start}");
+    let from = bare
+        .race()
+        .with("gd")
+        .from(array![0.1, -0.1])
+        .run()
+        .unwrap();
+    assert_eq!(from[0].iterates[0], vec![0.1, -0.1]);
+    // Landscapes start where their lesson does.
+    let saddle = Saddle.run("newton").unwrap();
+    assert_eq!(
+        saddle.iterates[0],
+        quad_vs_grad::landscapes::Landscape::start(&Saddle).to_vec()
+    );
 }

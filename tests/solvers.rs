@@ -4,6 +4,7 @@
 
 use argmin::core::{Error as ArgminError, Executor, IterState, Solver, TerminationReason};
 use ndarray::{s, Array1, Array2};
+use quad_vs_grad::curvature::abs_sym;
 use quad_vs_grad::curvature::{kron, FisherKind, KfacCurvature, KfacFactors};
 use quad_vs_grad::linalg::FixedDot;
 use quad_vs_grad::linalg::FixedSolve;

@@ -24,7 +24,7 @@ use quad_vs_grad::outputs::commit_all;
 use quad_vs_grad::plot::{self, AnimationOptions, PathsStyle};
 use quad_vs_grad::prelude::*;
 use quad_vs_grad::race::{self, OptimizerSpec};
-use quad_vs_grad::report::{dataset_csv, fmt_number, traces_csv, traces_json, Summary};
+use quad_vs_grad::report::{dataset_csv, traces_csv, traces_json, Summary};
 
 /// `println!` that ignores a closed stdout (`quad-vs-grad | head`) instead of panicking.
 macro_rules! say {
@@ -94,7 +94,7 @@ fn run(plan: Plan) -> Result<(), String> {
     let t1 = Instant::now();
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     if plan.figures {
-        let (grid, shown) = plot::landscape(problem, &traces, None, 200)
+        let (grid, shown) = plot::path_view(problem, &traces, None, 200)
             .map_err(|e| format!("evaluating the loss landscape failed: {e}"))?;
         // paths.png is drawn on its own thread while journey.gif renders
         // (which spreads its frames over the cores): the two share only the
@@ -157,7 +157,7 @@ fn run(plan: Plan) -> Result<(), String> {
 }
 
 fn fmt_point(p: &Array1<f64>) -> String {
-    let parts: Vec<String> = p.iter().map(|&v| fmt_number(v)).collect();
+    let parts: Vec<String> = p.iter().map(|&v| quad_vs_grad::fmt::number(v)).collect();
     format!("({})", parts.join(", "))
 }
 

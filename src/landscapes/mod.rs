@@ -167,6 +167,16 @@ macro_rules! impl_dataless {
             }
         }
 
+        impl $crate::curvature::Recordable for $ty {
+            fn race_name(&self) -> String {
+                $crate::landscapes::Landscape::name(self)
+            }
+
+            fn default_start(&self) -> Option<ndarray::Array1<f64>> {
+                Some($crate::landscapes::Landscape::start(self))
+            }
+        }
+
         impl $crate::curvature::MiniBatched for $ty {
             fn num_examples(&self) -> usize {
                 0

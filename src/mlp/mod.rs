@@ -69,7 +69,10 @@ mod dense;
 mod fastmath;
 mod kernels;
 mod layout;
+mod params;
 pub mod reference;
+
+pub use params::{Parameterisation, Plane};
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};

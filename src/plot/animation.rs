@@ -25,12 +25,15 @@ use gif::{Encoder, Frame, Repeat};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
+use super::error::{draw_err, PlotError, Result};
 use super::gif_frames::{Quantiser, Rect};
+use super::grid::LossGrid;
 use super::kit::{draw_legend_detail, legend_detail, text, Layout, INK};
 use super::output::render_rgb;
+use super::output::Animation;
+use super::paths::PathsStyle;
 use super::paths::{draw_background, draw_overlay, draw_traces};
 use super::quadratic_model::ModelLayer;
-use super::{draw_err, Animation, LossGrid, PathsStyle, PlotError, Result};
 use crate::trace::Trace;
 
 /// Options of [`journey_animation`].
@@ -557,7 +560,7 @@ mod tests {
     fn the_bytes_do_not_depend_on_the_threads() {
         let preset = crate::race::RacePreset::reference();
         let traces = preset.run();
-        let (grid, shown) = crate::plot::landscape(&preset.problem, &traces, None, 60).unwrap();
+        let (grid, shown) = crate::plot::path_view(&preset.problem, &traces, None, 60).unwrap();
         let opts = AnimationOptions {
             width: 400,
             height: 320,

@@ -249,30 +249,7 @@ pub fn tick(v: f64, span: f64) -> String {
     if v.abs() <= 1e-9 * span.abs() {
         "0".into()
     } else {
-        format_value(v)
-    }
-}
-
-/// A compact label for a value: up to 4 significant digits, scientific
-/// notation outside `[1e-3, 1e5)`.
-pub fn format_value(v: f64) -> String {
-    if v == 0.0 {
-        return "0".into();
-    }
-    if !v.is_finite() {
-        return format!("{v}");
-    }
-    let a = v.abs();
-    if !(1e-3..1e5).contains(&a) {
-        let s = format!("{v:.1e}");
-        return s.replace(".0e", "e");
-    }
-    let digits = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;
-    let s = format!("{v:.digits$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
+        crate::fmt::compact(v)
     }
 }
 
@@ -321,10 +298,10 @@ mod tests {
 
     #[test]
     fn value_labels() {
-        assert_eq!(format_value(0.6870123), "0.687");
-        assert_eq!(format_value(2.5), "2.5");
-        assert_eq!(format_value(1234.0), "1234");
-        assert_eq!(format_value(1.0e-5), "1e-5");
-        assert_eq!(format_value(0.0), "0");
+        assert_eq!(crate::fmt::compact(0.6870123), "0.687");
+        assert_eq!(crate::fmt::compact(2.5), "2.5");
+        assert_eq!(crate::fmt::compact(1234.0), "1234");
+        assert_eq!(crate::fmt::compact(1.0e-5), "1e-5");
+        assert_eq!(crate::fmt::compact(0.0), "0");
     }
 }

@@ -2,7 +2,7 @@
 
 use ndarray::Array2;
 
-use super::LossGrid;
+use super::grid::LossGrid;
 
 /// The iso-line `value = level` of a grid, as straight segments
 /// `[(x, y), (x, y)]`, by marching squares with linear interpolation along

@@ -4,8 +4,8 @@
 use argmin::core::Hessian;
 use ndarray::Array2;
 
+use super::error::{PlotError, Result};
 use super::grid::{grid_axes, titles};
-use super::{PlotError, Result};
 use crate::problem::XorProblem;
 
 /// The Hessian's eigenvalues on a regular grid over a 2-D slice.

@@ -7,12 +7,16 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::colour::{landscape_colour, path_colour, rgb, ColourScale, Rgb, NO_VALUE};
+use super::curvature_grid::CurvatureGrid;
+use super::error::{draw_err, PlotError, Result};
+use super::font::ensure_fonts;
 use super::kit::{
     draw_colour_bar, draw_map_axes, fit_text, font_scale, note, text, titled, HeatmapRender,
     Layout, Marker, INK, MUTED,
 };
+use super::output::Figure;
 use super::paths::draw_traces;
-use super::{draw_err, ensure_fonts, CurvatureGrid, Figure, PathsStyle, PlotError, Result};
+use super::paths::PathsStyle;
 use crate::trace::Trace;
 
 /// Colours of the eigenvalue-sign classes: both positive (a bowl), mixed

@@ -13,11 +13,14 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::colour::{landscape_colour, path_colour, rgb, ColourScale, Rgb, NO_VALUE};
+use super::contour::contour_segments;
+use super::error::{draw_err, PlotError, Result};
+use super::grid::LossGrid;
 use super::kit::{
     blend_lines, clip_segment, draw_colour_bar, draw_map_axes, fit_text, font_scale, note, text,
     titled, HeatmapRender, Layout, Marker, INK,
 };
-use super::{contour_segments, draw_err, render_png, Figure, LossGrid, PlotError, Result};
+use super::output::{render_png, Figure};
 
 /// A line drawn over the field and named in the key.
 #[derive(Clone, Debug, PartialEq)]

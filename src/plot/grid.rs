@@ -3,7 +3,7 @@
 
 use ndarray::Array2;
 
-use super::{PlotError, Result};
+use super::error::{PlotError, Result};
 use crate::problem::XorProblem;
 
 /// `n ≥ 2` equally spaced points from `lo` to `hi`, both included.

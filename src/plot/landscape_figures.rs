@@ -17,15 +17,17 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::colour::rgb;
+use super::colour::{landscape_colour, path_colour, ColourScale};
+use super::curvature_grid::CurvatureGrid;
 use super::draw_err as de;
+use super::error::{PlotError, Result};
+use super::font::{ensure_fonts, FONT};
+use super::grid::LossGrid;
 use super::kit::{point_runs, INK};
-use super::{
-    ensure_fonts, landscape_colour, path_colour, render_png, ColourScale, CurvatureGrid, Figure,
-    LossGrid, PlotError, Result, FONT,
-};
+use super::output::{render_png, Figure};
 use crate::landscapes::{Landscape, Minimum};
 // The multi-start runner's result, wherever the runner lives.
-use crate::prelude::Bakeoff;
+use crate::race::multistart::Bakeoff;
 use crate::trace::Trace;
 
 mod end_key;

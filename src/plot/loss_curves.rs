@@ -5,12 +5,14 @@ use plotters::element::{DashedPathElement, PathElement};
 use plotters::prelude::*;
 use plotters::style::RGBAColor;
 
-use super::colour::{format_value, path_colour, rgb, tick};
+use super::colour::{path_colour, rgb, tick};
+use super::error::{draw_err, Result};
+use super::font::FONT;
 use super::kit::{
     coincident_dashes, fit_text, font_scale, fsize, note, point_runs, run_summary, titled, INK,
     MUTED,
 };
-use super::{draw_err, Figure, Result, FONT};
+use super::output::Figure;
 use crate::trace::Trace;
 
 /// What the horizontal axis of [`draw_loss_curves`] counts.
@@ -77,12 +79,12 @@ pub fn draw_loss_curves<DB: DrawingBackend>(
 ) -> Result<()> {
     let s = font_scale(root);
     let what = match baseline {
-        Some(b) => format!("loss − {}", format_value(b)),
+        Some(b) => format!("loss − {}", crate::fmt::compact(b)),
         None => "loss".into(),
     };
     let axis_name = axis.label().split(" (").next().unwrap_or("");
     let title = match baseline {
-        Some(b) => format!("Loss above {} vs {axis_name}", format_value(b)),
+        Some(b) => format!("Loss above {} vs {axis_name}", crate::fmt::compact(b)),
         None => format!("Loss vs {axis_name}"),
     };
     let problem = traces.first().map(|t| t.problem.as_str()).unwrap_or("");
@@ -165,12 +167,12 @@ pub fn draw_loss_curves<DB: DrawingBackend>(
                 .label_style((FONT, fsize(13.0 * s)))
                 .x_label_formatter(&|v| {
                     if x_log {
-                        format_value(*v)
+                        crate::fmt::compact(*v)
                     } else {
                         tick(*v, x_hi)
                     }
                 })
-                .y_label_formatter(&|v| format_value(*v))
+                .y_label_formatter(&|v| crate::fmt::compact(*v))
                 .light_line_style(RGBAColor(0, 0, 0, 0.05))
                 .bold_line_style(RGBAColor(0, 0, 0, 0.12))
                 .axis_style(INK)

@@ -117,128 +117,58 @@
 //! ```
 
 mod animation;
-mod bakeoff;
-mod colour;
+pub(crate) mod colour;
 mod contour;
 mod curvature_grid;
 mod curvature_maps;
-mod dashboard;
-mod data;
 pub mod ellipses;
+mod error;
 mod field_map;
+mod font;
 mod gif_frames;
 mod gif_lzw;
 mod grid;
-mod heat_table;
-mod kit;
+pub(crate) mod kit;
 pub mod landscape_figures;
 mod loss_curves;
-mod output;
+pub(crate) mod output;
 mod paths;
 mod pca;
 pub mod quadratic_model;
-pub mod scaling;
 mod series;
-mod small_multiples;
 mod view;
 
 pub use animation::{frame_schedule, journey_animation, AnimationOptions};
-pub use bakeoff::{bakeoff_figure, bakeoff_svg, draw_bakeoff_bars, BakeoffMetric};
-pub use colour::{
-    format_value, landscape_colour, path_colour, ColourScale, Rgb, NO_VALUE, OKABE_ITO, TABLEAU10,
-};
+pub use colour::{landscape_colour, path_colour, ColourScale, Rgb, NO_VALUE, OKABE_ITO, TABLEAU10};
 pub use contour::contour_segments;
 pub use curvature_grid::CurvatureGrid;
 pub use curvature_maps::{
     condition_figure, condition_svg, draw_condition_map, draw_eigen_sign_map, eigen_sign_figure,
     eigen_sign_svg,
 };
-pub use dashboard::{
-    damping_dashboard_figure, damping_dashboard_svg, draw_damping_dashboard, DampingHistory,
-    DampingQuantity, ACCEPTED_KEY, CG_KEY, DAMPING_KEY, RADIUS_KEY, RHO_KEY, RHO_RANGE,
-};
-pub use data::{data_figure, draw_data};
 pub use ellipses::{
     auto_half_width, curvature_ellipses_figure, curvature_zoo, draw_curvature_ellipses,
     project_curvature, top_eigen_basis, unit_curves, CurveKind, EllipseStyle, NamedMatrix,
     UnitCurves,
 };
+pub(crate) use error::draw_err;
+pub use error::{PlotError, Result};
 pub use field_map::{
     draw_field_map, field_map_figure, FieldLine, FieldLineShape, FieldMap, FieldMark,
     CEILING_COLOUR,
 };
+pub use font::{ensure_fonts, FONT};
 pub use grid::{LossGrid, MAX_GRID_POINTS};
-pub use heat_table::{draw_heat_tables, heat_table_figure, HeatTable};
 pub use kit::HeatmapRender;
 pub use loss_curves::{
     draw_loss_curves, loss_curves_figure, loss_curves_svg, CurveAxis, LOG_AXIS_SPREAD,
 };
 pub use output::{render_png, render_svg, Animation, Figure};
 pub use paths::{draw_paths, paths_figure, paths_svg, PathsStyle};
-pub use pca::{landscape, pca_plane, PcaPlane, PcaProjection};
+pub use pca::{path_view, pca_plane, PcaPlane, PcaProjection};
 pub use quadratic_model::{ModelCurvature, ModelOverlay, ModelShape, QuadraticModel};
 pub use series::{
     draw_series_chart, series_figure, LegendCorner, Series, SeriesChart, SeriesStyle,
     VerticalMarker,
 };
-pub use small_multiples::{draw_small_multiples, run_status, small_multiples_figure};
 pub use view::view_bounds;
-
-use std::sync::Once;
-
-/// Errors of the plotting layer.
-#[derive(Debug, thiserror::Error)]
-pub enum PlotError {
-    /// Drawing on a plotters backend failed.
-    #[error("drawing failed: {0}")]
-    Drawing(String),
-    /// Encoding a PNG or GIF failed.
-    #[error("encoding failed: {0}")]
-    Encode(String),
-    /// The inputs cannot be drawn (wrong dimension, empty grid, …).
-    #[error("invalid plot input: {0}")]
-    InvalidInput(String),
-    /// Evaluating the problem failed.
-    #[error(transparent)]
-    Problem(#[from] crate::error::Error),
-    /// Writing a file failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The path involved.
-        path: String,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-}
-
-/// `Result` of the plotting layer.
-pub type Result<T> = std::result::Result<T, PlotError>;
-
-/// Converts any plotters drawing error into [`PlotError::Drawing`].
-pub(crate) fn draw_err<E: std::fmt::Display>(e: E) -> PlotError {
-    PlotError::Drawing(e.to_string())
-}
-
-/// The font family every figure uses; [`ensure_fonts`] binds it to the
-/// embedded DejaVu Sans.
-pub const FONT: &str = "sans-serif";
-
-static FONTS: Once = Once::new();
-
-/// Registers the embedded DejaVu Sans (regular, bold, oblique) as the font
-/// family [`FONT`] (`"sans-serif"`) with plotters, once per process.
-///
-/// Every figure function calls this; call it yourself only before drawing on
-/// a backend with your own code.
-pub fn ensure_fonts() {
-    use plotters::style::{register_font, FontStyle};
-    FONTS.call_once(|| {
-        // The bytes are DejaVu's own TTF files compiled into the binary, so
-        // parsing cannot fail; if it ever did, text would be missing rather
-        // than the program aborting.
-        let _ = register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
-        let _ = register_font(FONT, FontStyle::Bold, dejavu::sans::bold());
-        let _ = register_font(FONT, FontStyle::Oblique, dejavu::sans::oblique());
-        let _ = register_font(FONT, FontStyle::Italic, dejavu::sans::oblique());
-    });
-}

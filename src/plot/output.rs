@@ -8,7 +8,8 @@ use base64::Engine;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{draw_err, ensure_fonts, PlotError, Result};
+use super::error::{draw_err, PlotError, Result};
+use super::font::ensure_fonts;
 
 /// A rendered still image (PNG bytes).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,13 +8,17 @@ use plotters::style::RGBAColor;
 
 use super::colour::{path_colour, rgb, ColourScale};
 use super::contour::march;
+use super::error::{draw_err, PlotError, Result};
+use super::font::ensure_fonts;
+use super::grid::LossGrid;
 use super::kit::{
     book_scale, centred_line, clip_segment, dash_patterns, draw_colour_bar, draw_heatmap,
     draw_legend, draw_legend_details, draw_map_axes, split_sharp_turns, HeatmapRender, Layout,
     LegendKey, Marker, INK, MUTED,
 };
+use super::output::Figure;
+use super::quadratic_model::ModelOverlay;
 use super::quadratic_model::{draw_model, ModelLayer};
-use super::{draw_err, ensure_fonts, Figure, LossGrid, ModelOverlay, PlotError, Result};
 use crate::trace::Trace;
 
 /// Options of [`draw_paths`] and [`paths_figure`].

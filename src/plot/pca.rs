@@ -5,7 +5,8 @@
 use crate::linalg::FixedDot;
 use ndarray::{Array1, Array2, Axis};
 
-use super::{LossGrid, PlotError, Result};
+use super::error::{PlotError, Result};
+use super::grid::LossGrid;
 use crate::curvature::sym_eig;
 use crate::problem::{Plane, XorProblem};
 use crate::trace::Trace;
@@ -215,10 +216,10 @@ pub fn pca_plane(problem: &XorProblem, traces: &[Trace]) -> Result<PcaPlane> {
 /// traces projected onto it and the figure labelled accordingly.
 ///
 /// ```
-/// use quad_vs_grad::plot::{landscape, paths_figure, PathsStyle};
+/// use quad_vs_grad::plot::{path_view, paths_figure, PathsStyle};
 /// use quad_vs_grad::prelude::*;
 /// let problem = XorProblem::reference();
-/// let (grid, traces) = landscape(&problem, &[], Some(((-3.0, 3.0), (-3.0, 3.0))), 50)?;
+/// let (grid, traces) = path_view(&problem, &[], Some(((-3.0, 3.0), (-3.0, 3.0))), 50)?;
 /// assert_eq!(grid.values.dim(), (50, 50));
 /// let fig = paths_figure(&grid, &traces, &PathsStyle::default())?;
 /// # Ok::<(), quad_vs_grad::plot::PlotError>(())
@@ -227,7 +228,7 @@ pub fn pca_plane(problem: &XorProblem, traces: &[Trace]) -> Result<PcaPlane> {
 /// # Errors
 /// As [`LossGrid::for_problem`] and [`pca_plane`] (e.g. a full-network
 /// problem without any finite iterate).
-pub fn landscape(
+pub fn path_view(
     problem: &XorProblem,
     traces: &[Trace],
     include: Option<((f64, f64), (f64, f64))>,

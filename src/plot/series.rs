@@ -8,9 +8,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::colour::path_colour;
 use super::colour::rgb;
+use super::error::{draw_err, PlotError, Result};
+use super::font::FONT;
 use super::kit::{font_scale, fsize, INK};
-use super::{draw_err, format_value, path_colour, Figure, PlotError, Result, FONT};
+use super::output::Figure;
 
 /// How a [`Series`] is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -254,14 +257,14 @@ where
         .map_err(draw_err)
 }
 
-/// A tick label: whole numbers without decimals, others as [`format_value`]
+/// A tick label: whole numbers without decimals, others as [`crate::fmt::compact`]
 /// (a tick at `1e−10` on a log axis is not the whole number 0).
 fn tick(v: f64) -> String {
     let whole = v == 0.0 || (v.abs() >= 1.0 && (v - v.round()).abs() < 1e-9 * v.abs());
     if v.abs() < 1e6 && whole {
         format!("{v:.0}")
     } else {
-        format_value(v)
+        crate::fmt::compact(v)
     }
 }
 

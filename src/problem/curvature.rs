@@ -14,6 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::{Parameterisation, XorProblem};
+use crate::curvature::Recordable;
 use crate::curvature::{
     CurvatureProducts, FisherKind, KfacCurvature, KfacFactors, KfacLayer, MiniBatched,
 };
@@ -309,6 +310,16 @@ impl MiniBatched for XorProblem {
         p: &Array1<f64>,
     ) -> std::result::Result<Array1<f64>, ArgminError> {
         Ok(self.gradient_on(p, true)?)
+    }
+}
+
+impl Recordable for XorProblem {
+    fn race_name(&self) -> String {
+        self.name().to_string()
+    }
+
+    fn default_start(&self) -> Option<Array1<f64>> {
+        self.start().cloned()
     }
 }
 

@@ -39,13 +39,14 @@
 //!   solves the separable XOR, where the loss is non-convex;
 //! - [`XorProblem::full`]: every weight and bias of any architecture.
 
-use crate::linalg::FixedDot;
-use ndarray::{array, Array1, Array2};
+use ndarray::{array, Array1};
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::mlp::Mlp;
+
+pub use crate::mlp::{Parameterisation, Plane};
 
 mod curvature;
 
@@ -55,152 +56,6 @@ pub use grid_eval::MAX_GRID_CELLS;
 mod frozen_head;
 use frozen_head::FrozenHead;
 use std::sync::{Arc, OnceLock};
-
-/// An affine plane (of any dimension `k`) through parameter space.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Plane {
-    /// The point `θ₀` the plane passes through (also the frozen values).
-    pub origin: Array1<f64>,
-    /// The directions, one per row (`k × D_θ`).
-    pub directions: Array2<f64>,
-}
-
-impl Plane {
-    /// A plane through `origin` spanned by the coordinate axes `axes`: those
-    /// weights move, `θ_{axes[r]} = origin_{axes[r]} + p_r`, the rest stay
-    /// frozen at `origin`. With zeros at the free coordinates of `origin`, `p`
-    /// is simply the value of the free weights.
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if an axis index is out of range or repeated, or no axis is given.
-    pub fn coordinate(origin: Array1<f64>, axes: &[usize]) -> Result<Self> {
-        let d = origin.len();
-        if axes.is_empty() {
-            return Err(Error::Shape("a plane needs at least one axis".into()));
-        }
-        let mut dirs = Array2::zeros((axes.len(), d));
-        for (r, &a) in axes.iter().enumerate() {
-            if a >= d || axes[..r].contains(&a) {
-                return Err(Error::Shape(format!(
-                    "axis {a} is out of range or repeated (θ has {d} entries)"
-                )));
-            }
-            dirs[[r, a]] = 1.0;
-        }
-        Ok(Self {
-            origin,
-            directions: dirs,
-        })
-    }
-}
-
-/// How the optimizer's parameter `p` maps to the network's weights `θ`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum Parameterisation {
-    /// `p = θ`: every weight and bias is trained.
-    Full,
-    /// `θ = θ₀ + Dᵀ p`: a plane through parameter space, the rest frozen.
-    Plane(Plane),
-}
-
-impl Parameterisation {
-    /// Dimension of `p` for a network with `d_theta` parameters.
-    pub fn dim(&self, d_theta: usize) -> usize {
-        match self {
-            Self::Full => d_theta,
-            Self::Plane(pl) => pl.directions.nrows(),
-        }
-    }
-
-    /// `θ(p)`.
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if `p` does not have one entry per direction of a
-    /// plane.
-    pub fn theta(&self, p: &Array1<f64>) -> Result<Array1<f64>> {
-        match self {
-            Self::Full => Ok(p.clone()),
-            Self::Plane(pl) => {
-                Self::check_len("p", p.len(), pl.directions.nrows())?;
-                Ok(&pl.origin + &pl.directions.t().fdot(p))
-            }
-        }
-    }
-
-    /// Maps a θ-space direction or gradient to p-space: `D v` (identity when full).
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if `v` does not have one entry per weight of a plane's network.
-    pub fn reduce_vec(&self, v: Array1<f64>) -> Result<Array1<f64>> {
-        match self {
-            Self::Full => Ok(v),
-            Self::Plane(pl) => {
-                Self::check_len("a θ-space vector", v.len(), pl.directions.ncols())?;
-                Ok(pl.directions.fdot(&v))
-            }
-        }
-    }
-
-    /// Maps a p-space direction to θ-space: `Dᵀ v` (identity when full).
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if `v` does not have one entry per direction of a
-    /// plane.
-    pub fn expand_vec(&self, v: &Array1<f64>) -> Result<Array1<f64>> {
-        match self {
-            Self::Full => Ok(v.clone()),
-            Self::Plane(pl) => {
-                Self::check_len("a p-space vector", v.len(), pl.directions.nrows())?;
-                Ok(pl.directions.t().fdot(v))
-            }
-        }
-    }
-
-    fn check_len(what: &str, got: usize, want: usize) -> Result<()> {
-        if got == want {
-            Ok(())
-        } else {
-            Err(Error::Shape(format!(
-                "{what} has {got} entries, the plane needs {want}"
-            )))
-        }
-    }
-
-    /// Maps a θ-space matrix to p-space: `D M Dᵀ` (identity when full).
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if `m` is not square, or not `D_θ × D_θ` for a plane.
-    pub fn reduce_mat(&self, m: Array2<f64>) -> Result<Array2<f64>> {
-        if !m.is_square() {
-            return Err(Error::Shape(format!(
-                "a curvature matrix must be square, got {}×{}",
-                m.nrows(),
-                m.ncols()
-            )));
-        }
-        match self {
-            Self::Full => Ok(m),
-            Self::Plane(pl) => {
-                Self::check_len("a θ-space matrix's side", m.nrows(), pl.directions.ncols())?;
-                Ok(pl.directions.fdot(&m).fdot(&pl.directions.t()))
-            }
-        }
-    }
-
-    /// Maps a θ-space Jacobian (`N × D_θ`) to p-space: `J Dᵀ`.
-    ///
-    /// # Errors
-    /// [`Error::Shape`] if `j` does not have `D_θ` columns for a plane.
-    pub fn reduce_jacobian(&self, j: Array2<f64>) -> Result<Array2<f64>> {
-        match self {
-            Self::Full => Ok(j),
-            Self::Plane(pl) => {
-                Self::check_len("a Jacobian's row", j.ncols(), pl.directions.ncols())?;
-                Ok(j.fdot(&pl.directions.t()))
-            }
-        }
-    }
-}
 
 /// The XOR classification problem as an optimization problem in `p`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -212,6 +67,10 @@ pub struct XorProblem {
     batch: Option<Dataset>,
     name: String,
     axis_labels: Vec<String>,
+    /// The start of the problem's lesson, used when a race is given none
+    /// ([`Recordable::default_start`](crate::curvature::Recordable::default_start)).
+    #[serde(skip)]
+    start: Option<Array1<f64>>,
     /// The full-batch fast path of an output-layer-only plane, built on
     /// first use (see `frozen_head.rs`); `None` inside for other problems.
     #[serde(skip)]
@@ -265,6 +124,7 @@ impl XorProblem {
             batch: None,
             name,
             axis_labels: (1..=k).map(|i| format!("p{i}")).collect(),
+            start: None,
             head: OnceLock::new(),
         })
     }
@@ -273,6 +133,20 @@ impl XorProblem {
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
         self
+    }
+
+    /// Sets the start point a race uses when it is given none (for example
+    /// [`Raceable::run`](crate::race::Raceable::run)).
+    pub fn with_start(mut self, start: Array1<f64>) -> Self {
+        self.start = Some(start);
+        self
+    }
+
+    /// The start point a race uses when it is given none: `(2, −2)` on the
+    /// output-weight slice, `(−2.5, 1.5)` on the hidden-weight slice, the
+    /// seeded initialisation [`Mlp::init`]`(0)` on a full network.
+    pub fn start(&self) -> Option<&Array1<f64>> {
+        self.start.as_ref()
     }
 
     /// The display name.
@@ -330,6 +204,7 @@ impl XorProblem {
         Self::new(data, mlp, Parameterisation::Plane(plane))
             .expect("valid plane")
             .with_name("output-weight slice (v1, v2), hidden layer frozen")
+            .with_start(array![2.0, -2.0])
             .with_axis_labels(["v1", "v2"])
             .expect("two labels")
     }
@@ -369,6 +244,7 @@ impl XorProblem {
         Self::new(Dataset::separable(), mlp, Parameterisation::Plane(plane))
             .expect("valid plane")
             .with_name("hidden-weight slice (W1[0,0], W1[0,1]) of a 2-2-1 net, separable XOR")
+            .with_start(array![-2.5, 1.5])
             .with_axis_labels(["ΔW1[0,0]", "ΔW1[0,1]"])
             .expect("two labels")
     }
@@ -380,7 +256,10 @@ impl XorProblem {
     pub fn full(data: Dataset, hidden: &[usize]) -> Result<Self> {
         let mlp = Mlp::with_hidden(hidden)?;
         let name = format!("full network {:?}", mlp.widths());
-        Ok(Self::new(data, mlp, Parameterisation::Full)?.with_name(name))
+        let start = mlp.init(0);
+        Ok(Self::new(data, mlp, Parameterisation::Full)?
+            .with_name(name)
+            .with_start(start))
     }
 
     /// The full data set.

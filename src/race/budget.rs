@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian};
 use ndarray::{Array1, Array2};
 
-use super::runner::Recordable;
+use crate::curvature::Recordable;
 use crate::curvature::{CurvatureProducts, FisherKind, KfacCurvature, KfacFactors, MiniBatched};
 
 /// The error a [`Budgeted`] problem returns once its run's budget is spent;
@@ -160,14 +160,14 @@ impl Meter {
             HIT_EVALS => format!("evaluation limit of {}", self.max_evals),
             HIT_TOTAL => format!(
                 "whole-run time limit of {} s",
-                fmt_seconds(self.deadline.map_or(f64::INFINITY, |d| d.seconds))
+                crate::fmt::number(self.deadline.map_or(f64::INFINITY, |d| d.seconds))
             ),
             _ if self.evals() > self.max_evals => {
                 format!("evaluation limit of {}", self.max_evals)
             }
             _ => format!(
                 "wall time limit of {} s",
-                fmt_seconds(self.max_wall.as_secs_f64())
+                crate::fmt::number(self.max_wall.as_secs_f64())
             ),
         }
     }
@@ -235,14 +235,6 @@ impl Meter {
             return Err(self.refuse(HIT_EVALS));
         }
         self.check_time()
-    }
-}
-
-fn fmt_seconds(s: f64) -> String {
-    if s < 1e6 {
-        format!("{s}")
-    } else {
-        format!("{s:.3e}")
     }
 }
 

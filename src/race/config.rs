@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use super::registry::{DampingUse, OptimizerKind, Stochastic};
 use crate::data::Sampling;
 use crate::error::{Error, Result};
-use crate::report::fmt_number;
 use crate::trace::Settings;
 
 /// One entry of a race: which optimizer, its label, and the hyperparameters
@@ -140,7 +139,7 @@ impl OptimizerSpec {
             && self.label == self.kind.default_label()
             && damping > 0.0
         {
-            format!("{} (λ = {})", self.label, fmt_number(damping))
+            format!("{} (λ = {})", self.label, crate::fmt::number(damping))
         } else {
             self.label.clone()
         }
@@ -394,7 +393,7 @@ impl RaceConfig {
         let bad = |what: &str, v: f64| {
             Err(Error::InvalidConfig(format!(
                 "{what} must be a finite number >= 0, got {}",
-                fmt_number(v)
+                crate::fmt::number(v)
             )))
         };
         if self.max_iters == 0 {
@@ -412,14 +411,14 @@ impl RaceConfig {
             if !(lr.is_finite() && lr > 0.0) {
                 return Err(Error::InvalidConfig(format!(
                     "learning rate must be a finite number > 0, got {}",
-                    fmt_number(lr)
+                    crate::fmt::number(lr)
                 )));
             }
         }
         if !(self.divergence_factor.is_finite() && self.divergence_factor > 0.0) {
             return Err(Error::InvalidConfig(format!(
                 "divergence factor must be a finite number > 0, got {}",
-                fmt_number(self.divergence_factor)
+                crate::fmt::number(self.divergence_factor)
             )));
         }
         if self.batch_size == Some(0) {
@@ -444,14 +443,14 @@ impl RaceConfig {
         if self.max_seconds.is_nan() || self.max_seconds <= 0.0 {
             return Err(Error::InvalidConfig(format!(
                 "the wall-time budget must be > 0 seconds, got {}",
-                fmt_number(self.max_seconds)
+                crate::fmt::number(self.max_seconds)
             )));
         }
         if let Some(t) = self.max_total_seconds {
             if t.is_nan() || t <= 0.0 {
                 return Err(Error::InvalidConfig(format!(
                     "the whole-run time limit must be > 0 seconds, got {}",
-                    fmt_number(t)
+                    crate::fmt::number(t)
                 )));
             }
         }

@@ -94,23 +94,27 @@
 
 mod budget;
 mod config;
+mod execute;
 pub mod multistart;
 mod presets;
+mod quick;
 mod recorder;
 mod registry;
 mod runner;
 mod stopping;
+mod traits;
 
+pub use crate::curvature::Recordable;
 pub use budget::{BudgetSpent, Budgeted, Deadline, EvalKind, Meter};
 pub use config::{
     OptimizerSpec, RaceConfig, EVALS_PER_ITER, MAX_DENSE_BYTES, MAX_ITERS, MAX_RECORDED,
 };
+pub use execute::abandoned_runs;
+pub(crate) use execute::failed;
 pub use presets::{reference_race, RacePreset};
+pub use quick::{Race, Raceable};
 pub use recorder::{Diagnostics, Diverged, PathRecorder, Recording, RunOutput};
-pub use registry::{DampingUse, Descriptor, Family, OptimizerKind, Stochastic, REGISTRY};
-pub(crate) use runner::failed;
-pub use runner::{
-    abandoned_runs, race, run, run_detailed, run_solver, run_solver_with, Ist, RaceProblem,
-    RaceState, Recordable, SolverResult,
-};
+pub use registry::{DampingUse, Descriptor, OptimizerFamily, OptimizerKind, Stochastic, REGISTRY};
+pub use runner::{race, run, run_detailed, run_solver, run_solver_with};
 pub use stopping::{stop_reason, StepNormStop, STEP_NORM_TEXT};
+pub use traits::{RaceProblem, RaceState, SolverResult, SolverState};

@@ -26,33 +26,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{run, OptimizerKind, OptimizerSpec, RaceConfig, RaceProblem, Recordable};
+use super::{run, OptimizerKind, OptimizerSpec, RaceConfig, RaceProblem};
 use crate::error::{Error, Result};
-use crate::landscapes::{
-    CoshValley, CosineWell, GaussianWells, Landscape, Minimum, Quadratic, Rosenbrock, Saddle,
-    TanhSlope,
-};
+use crate::landscapes::{Landscape, Minimum};
 use crate::trace::{StopReason, Trace};
-
-/// Every landscape is raced under its [`Landscape::name`].
-macro_rules! recordable_landscape {
-    ($($ty:ty),*) => {$(
-        impl Recordable for $ty {
-            fn race_name(&self) -> String {
-                Landscape::name(self)
-            }
-        }
-    )*};
-}
-recordable_landscape!(
-    GaussianWells,
-    CosineWell,
-    Saddle,
-    TanhSlope,
-    CoshValley,
-    Rosenbrock,
-    Quadratic
-);
 
 /// One optimizer of a multi-start run or bake-off: a race entry. Langevin GD and
 /// condition-adaptive GD, the two optimizers of document 002 that are not

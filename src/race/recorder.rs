@@ -12,7 +12,7 @@ use ndarray::Array1;
 
 use super::budget::{BudgetSpent, Meter};
 use super::config::MAX_RECORDED;
-use super::runner::RaceState;
+use super::traits::RaceState;
 use crate::curvature::MiniBatched;
 use crate::solvers::{CURVATURE_COUNT, LINEAR_SOLVE_COUNT};
 use crate::trace::{Counts, Settings, StopReason, Trace};

@@ -4,7 +4,7 @@
 use crate::linalg::FixedDot;
 use argmin::core::{Problem, Solver, State, TerminationReason, TerminationStatus};
 
-use super::runner::{RaceState, SolverResult};
+use super::traits::{RaceState, SolverResult};
 use crate::solvers::common::DIVERGED_PREFIX;
 use crate::trace::StopReason;
 

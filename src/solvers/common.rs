@@ -8,7 +8,6 @@ use argmin::core::{
 };
 use ndarray::{Array1, Array2};
 
-use super::hessian_rule::finite_hessian;
 use crate::curvature::MiniBatched;
 use crate::data::{MiniBatcher, Sampling};
 
@@ -438,6 +437,19 @@ pub fn solve_damped(c: &Array2<f64>, damping: f64, b: &Array1<f64>) -> Result<Ar
         .and_then(|lu| lu.solve(b))
         .map_err(|e| crate::Error::Linalg(format!("singular damped curvature: {e}")))?;
     Ok(x)
+}
+
+/// The dense Hessian at `param` (counted as one Hessian evaluation), or
+/// `None` if it has a non-finite entry.
+pub(crate) fn finite_hessian<O>(
+    problem: &mut Problem<O>,
+    param: &Array1<f64>,
+) -> Result<Option<Array2<f64>>, Error>
+where
+    O: Hessian<Param = Array1<f64>, Hessian = Array2<f64>>,
+{
+    let hessian = problem.hessian(param)?;
+    Ok(hessian.iter().all(|h| h.is_finite()).then_some(hessian))
 }
 
 #[cfg(test)]

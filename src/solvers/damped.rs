@@ -76,7 +76,8 @@ impl ProposedStep {
 /// ```
 /// use quad_vs_grad::argmin::core::{Error, Problem, KV};
 /// use quad_vs_grad::prelude::*;
-/// use quad_vs_grad::solvers::{DampedRule, ProposedStep};
+/// use quad_vs_grad::linalg::FixedDot;
+/// use quad_vs_grad::solvers::{Damped, DampedRule, ProposedStep};
 ///
 /// /// Curvature `c I`: a damped gradient step `Δ = −g / (c + λ)`.
 /// struct ScaledGradient(f64);

@@ -3,12 +3,14 @@
 //! solver [`FirstOrder`].
 
 use crate::linalg::FixedDot;
-use argmin::core::{CostFunction, Error, Gradient, Problem, Solver, State, KV};
+use argmin::core::{
+    CostFunction, Error, Gradient, KvValue, Problem, Solver, State, TerminationStatus, KV,
+};
 use ndarray::Array1;
 
 use super::common::{
-    all_finite, current_cost_grad, diverged, finish_iter, init_state, next_batch, take_param,
-    BatchSampling, BatchSchedule, VecState,
+    all_finite, check_positive, current_cost_grad, diverged, finish_iter, grad_tol_status,
+    init_state, next_batch, take_param, BatchSampling, BatchSchedule, VecState,
 };
 use crate::curvature::MiniBatched;
 
@@ -26,6 +28,10 @@ pub trait UpdateRule {
     fn init(&self, dim: usize) -> Self::State;
     /// The step `Δ_k` for gradient `grad`, advancing `state`.
     fn update(&self, grad: &Array1<f64>, state: &mut Self::State) -> Array1<f64>;
+    /// Extra diagnostics of the step about to be taken from `state`, added
+    /// to the iteration's key-value record beside `step_norm` (default:
+    /// none; Langevin's rule records its noise scale `ν_k`).
+    fn annotate(&self, _state: &Self::State, _kv: &mut KV) {}
 }
 
 /// A first-order optimizer: an [`UpdateRule`] run as an argmin [`Solver`].
@@ -37,12 +43,16 @@ pub trait UpdateRule {
 /// iteration, and the state always holds the loss of its iterate, so argmin's
 /// `target_cost` works.
 ///
-/// Use it through the aliases [`super::GradientDescent`], [`super::RmsProp`]
-/// and [`super::Adam`].
+/// It stops at argmin's `max_iters`, or when `‖∇L(p_k)‖ < tol` once a
+/// tolerance is set ([`FirstOrder::with_grad_tol`]).
+///
+/// Use it through the aliases [`super::GradientDescent`], [`super::RmsProp`],
+/// [`super::Adam`] and [`super::LangevinGd`].
 #[derive(Clone, Debug)]
 pub struct FirstOrder<R: UpdateRule> {
     rule: R,
     memory: Option<R::State>,
+    grad_tol: Option<f64>,
     batches: Option<BatchSchedule>,
 }
 
@@ -52,6 +62,7 @@ impl<R: UpdateRule> FirstOrder<R> {
         Self {
             rule,
             memory: None,
+            grad_tol: None,
             batches: None,
         }
     }
@@ -74,6 +85,16 @@ impl<R: UpdateRule> FirstOrder<R> {
     /// `InvalidParameter` if `batch_size` is zero.
     pub fn with_minibatch(mut self, batch_size: usize, seed: u64) -> Result<Self, Error> {
         self.batches = Some(BatchSchedule::new(batch_size, seed)?);
+        Ok(self)
+    }
+
+    /// Stop when `‖∇L(p_k)‖ < tol` (default: never; the race's own
+    /// step-norm rule stops its runs).
+    ///
+    /// # Errors
+    /// `InvalidParameter` unless `tol` is finite and ≥ 0.
+    pub fn with_grad_tol(mut self, tol: f64) -> Result<Self, Error> {
+        self.grad_tol = Some(check_positive(self.rule.name(), "tolerance", tol, true)?);
         Ok(self)
     }
 }
@@ -118,11 +139,18 @@ where
         }
         let dim = param.len();
         let memory = self.memory.get_or_insert_with(|| self.rule.init(dim));
+        let mut kv = KV::new();
+        self.rule.annotate(memory, &mut kv);
         let step = self.rule.update(&grad, memory);
         let step_norm = step.fdot(&step).sqrt();
+        kv.insert("step_norm", KvValue::Float(step_norm));
         let next = param + &step;
         let state = finish_iter(problem, state, next, None, stochastic)?;
-        Ok((state, Some(argmin::kv!("step_norm" => step_norm;))))
+        Ok((state, Some(kv)))
+    }
+
+    fn terminate(&mut self, state: &VecState) -> TerminationStatus {
+        grad_tol_status(state, self.grad_tol)
     }
 }
 

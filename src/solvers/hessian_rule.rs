@@ -5,7 +5,7 @@
 use argmin::core::{Error, Hessian, Problem, KV};
 use ndarray::{Array1, Array2};
 
-use super::common::{add_count, LINEAR_SOLVE_COUNT};
+use super::common::{add_count, finite_hessian, LINEAR_SOLVE_COUNT};
 use super::damped::{DampedRule, ProposedStep};
 
 /// The arithmetic of a Hessian-based damped step, free of any problem:
@@ -37,19 +37,6 @@ pub struct HessianStep {
     pub model_curvature: f64,
     /// Diagnostics (argmin KV entries).
     pub kv: KV,
-}
-
-/// The dense Hessian at `param` (counted as one Hessian evaluation), or
-/// `None` if it has a non-finite entry.
-pub(crate) fn finite_hessian<O>(
-    problem: &mut Problem<O>,
-    param: &Array1<f64>,
-) -> Result<Option<Array2<f64>>, Error>
-where
-    O: Hessian<Param = Array1<f64>, Hessian = Array2<f64>>,
-{
-    let hessian = problem.hessian(param)?;
-    Ok(hessian.iter().all(|h| h.is_finite()).then_some(hessian))
 }
 
 /// Every [`HessianRule`] is a [`DampedRule`] on a problem with a Hessian:

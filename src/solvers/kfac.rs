@@ -11,7 +11,7 @@ use super::damping::Damping;
 use crate::curvature::{
     kron, sym_eig, CurvatureProducts, FisherKind, KfacCurvature, KfacFactors, KfacLayer,
 };
-use crate::problem::Parameterisation;
+use crate::mlp::Parameterisation;
 
 /// How the damping `λ` enters K-FAC's curvature.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

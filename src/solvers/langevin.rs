@@ -2,19 +2,15 @@
 //! every gradient (the "stochastic gradient descent" of the course notebook
 //! *Optimization in many dimensions*, The University of Texas at Austin).
 
-use crate::linalg::FixedDot;
-use argmin::core::{CostFunction, Error, Gradient, Problem, Solver, TerminationStatus, KV};
+use argmin::core::{Error, KvValue, KV};
 use ndarray::Array1;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use super::common::{
-    check_positive, current_cost_grad, finish_iter, grad_tol_status, init_state, next_batch,
-    take_param, BatchSampling, BatchSchedule, VecState,
-};
-use crate::curvature::MiniBatched;
+use super::common::check_positive;
+use super::first_order::{FirstOrder, UpdateRule};
 
 /// How the noise scale `ν_k` changes with the step count `k`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -70,14 +66,6 @@ pub struct LangevinState {
 }
 
 impl LangevinRule {
-    /// The state before the first step.
-    pub fn init(&self) -> LangevinState {
-        LangevinState {
-            rng: ChaCha8Rng::seed_from_u64(self.seed),
-            count: 0,
-        }
-    }
-
     /// `ν_k` for step `k` (0-based).
     pub fn noise_at(&self, k: u64) -> f64 {
         match self.schedule {
@@ -87,9 +75,25 @@ impl LangevinRule {
             }
         }
     }
+}
+
+impl UpdateRule for LangevinRule {
+    type State = LangevinState;
+
+    fn name(&self) -> &'static str {
+        "LangevinGd"
+    }
+
+    /// The generator seeded with [`LangevinRule::seed`], no step taken.
+    fn init(&self, _dim: usize) -> LangevinState {
+        LangevinState {
+            rng: ChaCha8Rng::seed_from_u64(self.seed),
+            count: 0,
+        }
+    }
 
     /// The step `Δ_k = −η (g_k + ν_k ξ_k)`, advancing `state`.
-    pub fn update(&self, grad: &Array1<f64>, state: &mut LangevinState) -> Array1<f64> {
+    fn update(&self, grad: &Array1<f64>, state: &mut LangevinState) -> Array1<f64> {
         let sigma = self.noise_at(state.count);
         state.count += 1;
         let rng = &mut state.rng;
@@ -97,6 +101,11 @@ impl LangevinRule {
             let xi: f64 = StandardNormal.sample(rng);
             -self.lr * (g + sigma * xi)
         })
+    }
+
+    /// Records the noise scale `ν_k` of the step.
+    fn annotate(&self, state: &LangevinState, kv: &mut KV) {
+        kv.insert("noise", KvValue::Float(self.noise_at(state.count)));
     }
 }
 
@@ -117,14 +126,17 @@ impl LangevinRule {
 ///
 /// ## Requirements on the optimization problem
 /// `CostFunction` and `Gradient` on `Array1<f64>` (cost `f64`), and
-/// [`MiniBatched`] (its defaults suffice: only the stochastic mode uses it).
+/// [`MiniBatched`](crate::curvature::MiniBatched) (its defaults suffice: only the stochastic mode uses it).
 ///
 /// ## Hyperparameters
 /// - learning rate `η` (required, > 0);
 /// - noise scale `ν₀` (required, ≥ 0; `ν₀ = 0` is plain gradient descent);
 /// - seed (default 0, [`LangevinGd::with_seed`]);
 /// - schedule: constant by default ([`LangevinGd::with_schedule`]);
-/// - gradient-norm tolerance: none by default ([`LangevinGd::with_grad_tol`];
+/// - stochastic mode ([`FirstOrder::with_minibatch`]): the gradient of a
+///   fresh seeded mini-batch plus the injected noise, two noises at once
+///   (stochastic-gradient Langevin dynamics, Welling & Teh 2011);
+/// - gradient-norm tolerance: none by default ([`FirstOrder::with_grad_tol`];
 ///   with noise the iterate rarely meets one, so runs usually end at
 ///   argmin's `max_iters`).
 ///
@@ -137,19 +149,13 @@ impl LangevinRule {
 /// *Exponential convergence of Langevin distributions and their discrete
 /// approximations*, Bernoulli 2(4), 1996; *Optimization in many dimensions*, course notebook,
 /// The University of Texas at Austin (its noisy-gradient bake-off).
-#[derive(Clone, Debug)]
-pub struct LangevinGd {
-    rule: LangevinRule,
-    memory: Option<LangevinState>,
-    grad_tol: Option<f64>,
-    batches: Option<BatchSchedule>,
-}
+pub type LangevinGd = FirstOrder<LangevinRule>;
 
 fn invalid(text: String) -> Error {
     argmin::core::ArgminError::InvalidParameter { text }.into()
 }
 
-impl LangevinGd {
+impl FirstOrder<LangevinRule> {
     /// Langevin gradient descent with learning rate `lr` and noise scale
     /// `noise`, seed 0, constant noise.
     ///
@@ -158,35 +164,17 @@ impl LangevinGd {
     pub fn new(lr: f64, noise: f64) -> Result<Self, Error> {
         check_positive("LangevinGd", "learning rate", lr, false)?;
         check_positive("LangevinGd", "noise", noise, true)?;
-        Ok(Self {
-            rule: LangevinRule {
-                lr,
-                noise,
-                schedule: NoiseSchedule::Constant,
-                seed: 0,
-            },
-            memory: None,
-            grad_tol: None,
-            batches: None,
-        })
-    }
-
-    /// Stochastic mode: the gradient from a fresh seeded mini-batch of
-    /// `batch_size` examples at every iteration, plus the Langevin noise
-    /// (stochastic-gradient Langevin dynamics, Welling & Teh 2011): two
-    /// noises, the sampling noise of the batch and the injected `ν_k ξ_k`.
-    /// Default: full batch.
-    ///
-    /// # Errors
-    /// `InvalidParameter` if `batch_size` is zero.
-    pub fn with_minibatch(mut self, batch_size: usize, seed: u64) -> Result<Self, Error> {
-        self.batches = Some(BatchSchedule::new(batch_size, seed)?);
-        Ok(self)
+        Ok(Self::from_rule(LangevinRule {
+            lr,
+            noise,
+            schedule: NoiseSchedule::Constant,
+            seed: 0,
+        }))
     }
 
     /// Seed of the noise (default 0).
     pub fn with_seed(mut self, seed: u64) -> Self {
-        self.rule.seed = seed;
+        self.rule_mut().seed = seed;
         self
     }
 
@@ -202,75 +190,8 @@ impl LangevinGd {
                 )));
             }
         }
-        self.rule.schedule = schedule;
+        self.rule_mut().schedule = schedule;
         Ok(self)
-    }
-
-    /// Stop when `‖∇L(p_k)‖ < tol` (default: never).
-    ///
-    /// # Errors
-    /// `InvalidParameter` unless `tol` is finite and ≥ 0.
-    pub fn with_grad_tol(mut self, tol: f64) -> Result<Self, Error> {
-        self.grad_tol = Some(check_positive("LangevinGd", "tolerance", tol, true)?);
-        Ok(self)
-    }
-
-    /// The update rule.
-    pub fn rule(&self) -> &LangevinRule {
-        &self.rule
-    }
-}
-
-impl<O> Solver<O, VecState> for LangevinGd
-where
-    O: CostFunction<Param = Array1<f64>, Output = f64>
-        + Gradient<Param = Array1<f64>, Gradient = Array1<f64>>
-        + MiniBatched,
-{
-    fn name(&self) -> &str {
-        "Langevin gradient descent"
-    }
-
-    fn init(
-        &mut self,
-        problem: &mut Problem<O>,
-        state: VecState,
-    ) -> Result<(VecState, Option<KV>), Error> {
-        self.memory = Some(self.rule.init());
-        Ok((
-            init_state(problem, state, &mut self.batches, "LangevinGd")?,
-            None,
-        ))
-    }
-
-    fn next_iter(
-        &mut self,
-        problem: &mut Problem<O>,
-        mut state: VecState,
-    ) -> Result<(VecState, Option<KV>), Error> {
-        let param = take_param(&mut state, "LangevinGd")?;
-        let stochastic = next_batch(&mut self.batches, problem)?;
-        let (_, grad) = current_cost_grad(problem, &mut state, &param, stochastic)?;
-        let memory = self.memory.get_or_insert_with(|| self.rule.init());
-        let sigma = self.rule.noise_at(memory.count);
-        let step = self.rule.update(&grad, memory);
-        let step_norm = step.fdot(&step).sqrt();
-        let next = param + &step;
-        let state = finish_iter(problem, state, next, None, stochastic)?;
-        Ok((
-            state,
-            Some(argmin::kv!("step_norm" => step_norm; "noise" => sigma;)),
-        ))
-    }
-
-    fn terminate(&mut self, state: &VecState) -> TerminationStatus {
-        grad_tol_status(state, self.grad_tol)
-    }
-}
-
-impl BatchSampling for LangevinGd {
-    fn batch_schedule_mut(&mut self) -> Option<&mut BatchSchedule> {
-        self.batches.as_mut()
     }
 }
 
@@ -289,7 +210,7 @@ mod tests {
             schedule: NoiseSchedule::Constant,
             seed: 3,
         };
-        let mut s = rule.init();
+        let mut s = rule.init(0);
         assert_eq!(rule.update(&array![2.0, -1.0], &mut s), array![-0.2, 0.1]);
         assert_eq!(s.count, 1);
     }
@@ -302,7 +223,7 @@ mod tests {
             schedule: NoiseSchedule::Constant,
             seed: 11,
         };
-        let (mut a, mut b) = (rule.init(), rule.init());
+        let (mut a, mut b) = (rule.init(0), rule.init(0));
         let zero = Array1::zeros(4000);
         let sa = rule.update(&zero, &mut a);
         assert_eq!(sa, rule.update(&zero, &mut b));

@@ -4,6 +4,8 @@
 
 use quad_vs_grad::linalg::FixedDot;
 use quad_vs_grad::prelude::*;
+use quad_vs_grad::problem::Parameterisation;
+use quad_vs_grad::problem::Plane;
 
 /// The architectures every derivative property is checked on.
 pub const ARCHITECTURES: [&[usize]; 2] = [&[2, 2, 1], &[2, 8, 8, 1]];

@@ -1,8 +1,7 @@
 //! Chapter 0, "A tour of quad-vs-grad" (`notebooks/00-tour.ipynb`): the
 //! numbers its exercises and their hints quote.
 
-use quad_vs_grad::experiments::learning_rate::GdTheory;
-use quad_vs_grad::experiments::xor::best_loss;
+use quad_vs_grad::lessons::tour::*;
 use quad_vs_grad::linalg::FixedDot;
 use quad_vs_grad::linalg::FixedSolve;
 use quad_vs_grad::prelude::*;
@@ -122,7 +121,7 @@ fn exercise_2_damping_newton_on_the_hidden_slice() {
 fn the_eigen_sign_share_names_its_box() {
     let hidden = RacePreset::hidden_slice();
     let traces = hidden.run();
-    let (grid, _) = quad_vs_grad::plot::landscape(
+    let (grid, _) = quad_vs_grad::plot::path_view(
         &hidden.problem,
         &traces,
         Some(((-3.0, 3.0), (-3.0, 3.0))),

@@ -1,11 +1,8 @@
 //! Chapter 1, "The XOR problem and the MLP" (`notebooks/01-xor-mlp.ipynb`):
 //! the numbers its prose and exercises quote, and its new figure.
 
-use quad_vs_grad::experiments::xor::{best_loss, mirrored, symmetry_bound};
-use quad_vs_grad::gradcheck::DEFAULT_STEP;
+use quad_vs_grad::lessons::xor_mlp::*;
 use quad_vs_grad::linalg::FixedDot;
-use quad_vs_grad::mlp::bce_from_logit;
-use quad_vs_grad::plot::data_figure;
 use quad_vs_grad::prelude::*;
 use std::f64::consts::LN_2;
 
@@ -261,7 +258,7 @@ fn data_figure_decodes_is_sized_and_deterministic() {
 
 #[test]
 fn the_output_slice_floor_figure() {
-    use quad_vs_grad::experiments::xor::slice_floor_map;
+    use quad_vs_grad::lessons::xor_mlp::slice_floor_map;
     use quad_vs_grad::plot::{FieldLineShape, LossGrid};
     let map = slice_floor_map(&XorProblem::reference(), 2.0, 201).unwrap();
     assert!(map.equal_aspect);

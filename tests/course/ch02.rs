@@ -2,9 +2,7 @@
 //! (`notebooks/02-gradient-descent.ipynb`): the numbers its prose and
 //! exercises quote, and its small-multiples figure.
 
-use quad_vs_grad::experiments::learning_rate::{conditioning_study, saddle_escape};
-use quad_vs_grad::experiments::xor::best_loss;
-use quad_vs_grad::plot::{run_status, small_multiples_figure};
+use quad_vs_grad::lessons::gradient_descent::*;
 use quad_vs_grad::prelude::*;
 
 const TEXT: &str = "stated in notebooks/02-gradient-descent.ipynb: update the text";

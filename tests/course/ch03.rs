@@ -2,7 +2,7 @@
 //! Nesterov") quotes, pinned. When a change to the crate moves one of them,
 //! this test fails and the prose must be updated with it.
 
-use quad_vs_grad::experiments::momentum::*;
+use quad_vs_grad::lessons::momentum::*;
 use quad_vs_grad::prelude::*;
 use std::f64::consts::FRAC_PI_6;
 

@@ -2,9 +2,8 @@
 //! quotes, pinned. When a change to the crate moves one of them, this test
 //! fails and the prose must be updated with it.
 
-use quad_vs_grad::experiments::adaptive::*;
+use quad_vs_grad::lessons::adam::*;
 use quad_vs_grad::prelude::*;
-use quad_vs_grad::race::OptimizerKind;
 use quad_vs_grad::solvers::{AdamRule, UpdateRule};
 
 const TEXT: &str = "stated in notebooks/04-adam.ipynb: update the text";

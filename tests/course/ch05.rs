@@ -2,11 +2,8 @@
 //! quotes, pinned. When a change to the crate moves one of them, this test
 //! fails and the prose must be updated with it.
 
-use quad_vs_grad::experiments::noise::*;
-use quad_vs_grad::experiments::sampling::sampling_study;
+use quad_vs_grad::lessons::noise::*;
 use quad_vs_grad::prelude::*;
-use quad_vs_grad::race::multistart::uniform_starts;
-use quad_vs_grad::race::OptimizerKind;
 
 const TEXT: &str = "stated in notebooks/05-noise.ipynb: update the text";
 

@@ -2,9 +2,9 @@
 //! method, `notebooks/06-newton.ipynb`) quote. None depends on timing; all
 //! are computed as the notebook computes them.
 
-use quad_vs_grad::experiments::newton::*;
+use quad_vs_grad::landscapes::Minimum;
+use quad_vs_grad::lessons::newton::*;
 use quad_vs_grad::prelude::*;
-use quad_vs_grad::race::OptimizerKind;
 
 fn f(x: f64, d: usize) -> String {
     format!("{x:.d$}")

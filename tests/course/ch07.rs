@@ -2,10 +2,8 @@
 //! curvature zoo, `notebooks/07-curvature-zoo.ipynb`) quote. None depends
 //! on timing; all are computed as the notebook computes them.
 
-use quad_vs_grad::experiments::newton::*;
-use quad_vs_grad::plot::{curvature_zoo, top_eigen_basis, NamedMatrix};
+use quad_vs_grad::lessons::curvature_zoo::*;
 use quad_vs_grad::prelude::*;
-use quad_vs_grad::race::OptimizerKind;
 
 fn f(x: f64, d: usize) -> String {
     format!("{x:.d$}")

@@ -3,11 +3,9 @@
 //! as the notebook prints them. When a change to the crate moves one of
 //! them, this test fails and the prose must be updated with it.
 
-use quad_vs_grad::experiments::nonconvex::{cosine_runs, detailed_run, model_fit, saddle_runs};
+use quad_vs_grad::lessons::non_convexity::*;
 use quad_vs_grad::linalg::FixedDot;
-use quad_vs_grad::plot::landscape_figures::curvature_grid;
 use quad_vs_grad::prelude::*;
-use quad_vs_grad::race::OptimizerKind;
 
 const TEXT: &str = "stated in notebooks/08-non-convexity.ipynb: update the text";
 

@@ -1,8 +1,7 @@
 //! Pins every number the prose, the summary and the exercises of chapter 9
 //! (damping, `notebooks/09-damping.ipynb`) quote.
 
-use quad_vs_grad::experiments::damping::*;
-use quad_vs_grad::plot::DampingHistory;
+use quad_vs_grad::lessons::damping::*;
 use quad_vs_grad::prelude::*;
 
 fn f(x: f64, d: usize) -> String {

@@ -3,10 +3,8 @@
 //! time: the chapter quotes arithmetic, memory from the data structures and
 //! evaluation counts, which are the same on every machine.
 
-use quad_vs_grad::data::Dataset;
-use quad_vs_grad::experiments::scaling::*;
-use quad_vs_grad::mlp::Mlp;
-use quad_vs_grad::race::OptimizerKind;
+use quad_vs_grad::lessons::cost_of_curvature::*;
+use quad_vs_grad::prelude::*;
 
 #[test]
 fn dense_hessian_arithmetic() {
@@ -15,9 +13,9 @@ fn dense_hessian_arithmetic() {
     let rate = 1e10;
     let row = |d: f64| {
         (
-            format_bytes(dense_bytes(d)),
-            format_duration(form_work(d, n) / rate),
-            format_duration(solve_work(d) / rate),
+            quad_vs_grad::fmt::bytes(dense_bytes(d)),
+            quad_vs_grad::fmt::duration(form_work(d, n) / rate),
+            quad_vs_grad::fmt::duration(solve_work(d) / rate),
         )
     };
     let (m, _, _) = row(1e3);
@@ -40,22 +38,22 @@ fn dense_hessian_arithmetic() {
 #[test]
 fn memory_slopes() {
     let full = ScalingConfig::full();
-    let slope = |k, f: Family| memory_slope(k, f, full.widths(f)).unwrap();
-    for f in Family::ALL {
+    let slope = |k, f: NetworkFamily| memory_slope(k, f, full.widths(f)).unwrap();
+    for f in NetworkFamily::ALL {
         assert_eq!(format!("{:.2}", slope(OptimizerKind::Gd, f)), "1.00");
         assert_eq!(format!("{:.2}", slope(OptimizerKind::Lbfgs, f)), "1.00");
         assert_eq!(format!("{:.2}", slope(OptimizerKind::Newton, f)), "2.00");
     }
     assert_eq!(
-        format!("{:.2}", slope(OptimizerKind::Kfac, Family::Shallow)),
+        format!("{:.2}", slope(OptimizerKind::Kfac, NetworkFamily::Shallow)),
         "1.95"
     );
     assert_eq!(
-        format!("{:.2}", slope(OptimizerKind::Kfac, Family::Deep)),
+        format!("{:.2}", slope(OptimizerKind::Kfac, NetworkFamily::Deep)),
         "1.06"
     );
     // the full sweep reaches D ≥ 10⁵ in both families
-    for f in Family::ALL {
+    for f in NetworkFamily::ALL {
         let top = *full.widths(f).last().unwrap();
         assert!(f.dim(top) >= 100_000, "{f:?}");
     }
@@ -65,13 +63,25 @@ fn memory_slopes() {
 fn newton_crossover_by_the_counts() {
     let d = newton_flop_crossover(Dataset::separable().len());
     assert_eq!(d, 600.0);
-    assert_eq!(format!("{:.1}", Family::Shallow.width_for_dim(d)), "149.8");
-    assert_eq!(format!("{:.1}", Family::Deep.width_for_dim(d)), "22.1");
+    assert_eq!(
+        format!("{:.1}", NetworkFamily::Shallow.width_for_dim(d)),
+        "149.8"
+    );
+    assert_eq!(
+        format!("{:.1}", NetworkFamily::Deep.width_for_dim(d)),
+        "22.1"
+    );
     // exercise 1: N = 1000 examples
     let d = newton_flop_crossover(1000);
     assert_eq!(d, 6000.0);
-    assert_eq!(format!("{:.1}", Family::Shallow.width_for_dim(d)), "1499.8");
-    assert_eq!(format!("{:.1}", Family::Deep.width_for_dim(d)), "75.0");
+    assert_eq!(
+        format!("{:.1}", NetworkFamily::Shallow.width_for_dim(d)),
+        "1499.8"
+    );
+    assert_eq!(
+        format!("{:.1}", NetworkFamily::Deep.width_for_dim(d)),
+        "75.0"
+    );
 }
 
 #[test]
@@ -107,9 +117,12 @@ fn ledger_of_the_full_network() {
     assert_eq!(per("Hessian-free").hessian, 0.0);
     assert_eq!(f2(per("K-FAC").linear_solve), "4.00");
     assert_eq!(per("K-FAC").curvature, 1.0);
-    assert_eq!(format_bytes(row("BFGS").state_bytes), "8.7 kB");
-    assert_eq!(format_bytes(row("L-BFGS").state_bytes), "5.4 kB");
-    assert_eq!(format_bytes(row("K-FAC").state_bytes), "1.2 kB");
+    assert_eq!(quad_vs_grad::fmt::bytes(row("BFGS").state_bytes), "8.7 kB");
+    assert_eq!(
+        quad_vs_grad::fmt::bytes(row("L-BFGS").state_bytes),
+        "5.4 kB"
+    );
+    assert_eq!(quad_vs_grad::fmt::bytes(row("K-FAC").state_bytes), "1.2 kB");
     // the table prints without wall times: the same text every time
     assert_eq!(
         ledger_table(&rows),
@@ -121,14 +134,14 @@ fn ledger_of_the_full_network() {
 fn exercise_answers() {
     // 2: the widest 2-h-h-1 whose dense Hessian fits in 24 GiB
     let gib24 = 24.0 * (1u64 << 30) as f64;
-    assert_eq!(max_dense_width(Family::Deep, gib24), 235);
-    assert_eq!(Family::Deep.dim(235), 56_401);
-    assert!(dense_bytes(Family::Deep.dim(236) as f64) > gib24);
+    assert_eq!(max_dense_width(NetworkFamily::Deep, gib24), 235);
+    assert_eq!(NetworkFamily::Deep.dim(235), 56_401);
+    assert!(dense_bytes(NetworkFamily::Deep.dim(236) as f64) > gib24);
     // 3: K-FAC's factors on one wide layer against two narrow ones, both D ≈ 10⁵
     let kfac = |hidden: &[usize]| {
         let mlp = Mlp::with_hidden(hidden).unwrap();
         assert!(mlp.num_params() > 100_000 && mlp.num_params() < 102_000);
-        format_bytes(curvature_memory(OptimizerKind::Kfac, &mlp, 100).state_bytes)
+        quad_vs_grad::fmt::bytes(curvature_memory(OptimizerKind::Kfac, &mlp, 100).state_bytes)
     };
     assert_eq!(kfac(&[25_000]), "10.0 GB");
     assert_eq!(kfac(&[316, 316]), "3.2 MB");
@@ -151,7 +164,7 @@ fn quick_study_runs_and_reports_honestly() {
         }
     }
     // every optimizer is measured at the smallest size of both families
-    for family in Family::ALL {
+    for family in NetworkFamily::ALL {
         for spec in &study.config.optimizers {
             let first = study.series(&spec.label, family)[0];
             assert_eq!(first.provenance, Provenance::Measured, "{}", spec.label);
@@ -162,7 +175,7 @@ fn quick_study_runs_and_reports_honestly() {
     // machine's speed: at QVG_SIMD=portable, with software FMA, they do not)
     for name in ["GD", "Adam"] {
         assert!(study
-            .series(name, Family::Deep)
+            .series(name, NetworkFamily::Deep)
             .iter()
             .filter(|p| p.width <= 16)
             .all(|p| p.provenance == Provenance::Measured));

@@ -4,12 +4,8 @@
 //! count, the best value per batch size, determinism and validation.
 
 use quad_vs_grad::data::perturbed;
-use quad_vs_grad::data::Dataset;
-use quad_vs_grad::experiments::stochastic::*;
-use quad_vs_grad::experiments::sweep::*;
-use quad_vs_grad::plot::heat_table_figure;
-use quad_vs_grad::problem::XorProblem;
-use quad_vs_grad::race::{run, run_detailed, OptimizerKind, OptimizerSpec, RaceConfig};
+use quad_vs_grad::lessons::stochasticity::*;
+use quad_vs_grad::prelude::*;
 
 use ndarray::{array, Array1};
 
@@ -247,7 +243,7 @@ fn best_values(s: &BatchSweep, kind: OptimizerKind) -> Vec<String> {
     m.batch_sizes
         .iter()
         .map(|&b| match m.best(b) {
-            Some(c) => format!("{} {:.4}", format_param(c.value), c.median()),
+            Some(c) => format!("{} {:.4}", quad_vs_grad::fmt::param(c.value), c.median()),
             None => "none".into(),
         })
         .collect()
@@ -493,7 +489,7 @@ fn the_chapter_sweep_agrees_on_the_damping() {
         let m = s.method(kind).unwrap();
         m.batch_sizes
             .iter()
-            .map(|&b| format_param(m.best(b).unwrap().value))
+            .map(|&b| quad_vs_grad::fmt::param(m.best(b).unwrap().value))
             .collect::<Vec<_>>()
     };
     assert_eq!(

@@ -4,11 +4,10 @@
 //! never pinned. When a change to the crate moves one of these numbers, the
 //! test fails and the prose must be updated with it.
 
-use quad_vs_grad::argmin::core::{Error, Gradient, Problem, Solver, KV};
-use quad_vs_grad::experiments::bakeoff::*;
+use quad_vs_grad::lessons::bake_off::*;
 use quad_vs_grad::prelude::*;
 use quad_vs_grad::race::multistart::BakeoffRow;
-use quad_vs_grad::race::{Ist, OptimizerKind as K};
+use OptimizerKind as K;
 
 const TEXT: &str = "stated in notebooks/12-bake-off.ipynb: update the text";
 
@@ -275,18 +274,20 @@ struct AdaGrad {
     sum_sq: Option<Array1<f64>>,
 }
 
-impl<O: Gradient<Param = Array1<f64>, Gradient = Array1<f64>>> Solver<O, Ist<()>> for AdaGrad {
+impl<O: Gradient<Param = Array1<f64>, Gradient = Array1<f64>>> Solver<O, SolverState<()>>
+    for AdaGrad
+{
     fn name(&self) -> &str {
         "AdaGrad"
     }
     fn next_iter(
         &mut self,
         problem: &mut Problem<O>,
-        mut state: Ist<()>,
-    ) -> Result<(Ist<()>, Option<KV>), Error> {
+        mut state: SolverState<()>,
+    ) -> Result<(SolverState<()>, Option<KV>), ArgminError> {
         let p = state
             .take_param()
-            .ok_or_else(|| Error::msg("AdaGrad needs a start point"))?;
+            .ok_or_else(|| ArgminError::msg("AdaGrad needs a start point"))?;
         let g = problem.gradient(&p)?;
         let s = self.sum_sq.get_or_insert_with(|| Array1::zeros(p.len()));
         *s += &g.mapv(|v| v * v);
@@ -341,7 +342,7 @@ fn exercise_adagrad() {
 /// missed loss 0.01 stopped.
 #[test]
 fn network_race_over_eight_starts() {
-    use quad_vs_grad::experiments::network_starts::network_starts;
+    use quad_vs_grad::lessons::bake_off::network_starts;
     let kinds = [
         K::Gd,
         K::Momentum,

@@ -3,7 +3,6 @@
 //! depends on timing; all are computed as the notebook computes them.
 
 use quad_vs_grad::prelude::*;
-use quad_vs_grad::race::OptimizerKind;
 
 const TEXT: &str = "stated in notebooks/13-verdict.ipynb: update the text";
 

@@ -1,11 +1,8 @@
 //! Appendix A, "Checking derivatives" (`notebooks/14-checking-derivatives.ipynb`):
 //! the numbers its prose and exercises quote.
 
-use argmin::core::{CostFunction, Error as ArgminError, Gradient};
-use quad_vs_grad::experiments::derivatives::*;
-use quad_vs_grad::gradcheck::{check_gradient, check_hessian, DEFAULT_STEP};
+use quad_vs_grad::lessons::checking_derivatives::*;
 use quad_vs_grad::prelude::*;
-use quad_vs_grad::race::multistart::uniform_starts;
 
 const EPS: f64 = f64::EPSILON;
 

@@ -5,8 +5,8 @@
 //! moves one of them, this test fails and the prose must be updated with
 //! it. The README's "What the main job shows" quotes the same numbers.
 
-use quad_vs_grad::experiments::learning_rate::{conditioning_study, gd_sweep, GdTheory};
-use quad_vs_grad::experiments::xor::best_loss;
+use quad_vs_grad::lessons::gradient_descent::{conditioning_study, gd_sweep, GdTheory};
+use quad_vs_grad::lessons::xor_mlp::best_loss;
 use quad_vs_grad::linalg::FixedDot;
 use quad_vs_grad::linalg::FixedSolve;
 use quad_vs_grad::prelude::*;

@@ -10,7 +10,6 @@ use crate::selection::{check_selection, Explicit};
 use quad_vs_grad::outputs::recover;
 use quad_vs_grad::prelude::*;
 use quad_vs_grad::race::{self, OptimizerSpec, RaceConfig, RacePreset};
-use quad_vs_grad::report::fmt_number;
 
 /// A validated plan: everything the run needs, checked before any work.
 pub(crate) struct Plan {
@@ -53,9 +52,9 @@ pub(crate) fn within(flag: &str, v: f64, lo: f64, hi: f64, open: bool) -> Result
         let bracket = if open { "(" } else { "[" };
         Err(Usage(format!(
             "{flag} must be in {bracket}{}, {}], got {}",
-            fmt_number(lo),
-            fmt_number(hi),
-            fmt_number(v)
+            quad_vs_grad::fmt::number(lo),
+            quad_vs_grad::fmt::number(hi),
+            quad_vs_grad::fmt::number(v)
         )))
     }
 }
@@ -129,7 +128,7 @@ pub(crate) fn plan(args: Args) -> Result<Plan, Usage> {
     if finite("--tol", args.tol)? < 0.0 {
         return Err(Usage(format!(
             "--tol must be >= 0, got {}",
-            fmt_number(args.tol)
+            quad_vs_grad::fmt::number(args.tol)
         )));
     }
     if let Some(damping) = args.damping {

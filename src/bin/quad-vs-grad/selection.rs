@@ -4,8 +4,7 @@
 //! otherwise be accepted and silently do nothing).
 
 use quad_vs_grad::prelude::*;
-use quad_vs_grad::race::{DampingUse, Family, OptimizerSpec, Stochastic};
-use quad_vs_grad::report::fmt_number;
+use quad_vs_grad::race::{DampingUse, OptimizerFamily, OptimizerSpec, Stochastic};
 
 use crate::plan::Usage;
 
@@ -99,7 +98,10 @@ pub(crate) fn check_selection(
         .filter(|s| {
             s.damping.is_none()
                 && d(s).damping != DampingUse::None
-                && matches!(d(s).family, Family::Newton | Family::GaussNewton)
+                && matches!(
+                    d(s).family,
+                    OptimizerFamily::Newton | OptimizerFamily::GaussNewton
+                )
         })
         .collect();
     if damping > 1.0
@@ -111,8 +113,8 @@ pub(crate) fn check_selection(
         return Err(Usage(format!(
             "--damping {} with --tol {}: the first step of {} is at most ‖g₀‖/λ = {:.2e} < --tol, \
              so it would stop after one step; lower --damping or --tol",
-            fmt_number(damping),
-            fmt_number(tol),
+            quad_vs_grad::fmt::number(damping),
+            quad_vs_grad::fmt::number(tol),
             names(&newton_like),
             grad_norm / damping,
         )));

@@ -10,8 +10,10 @@ use plotters::style::RGBAColor;
 use super::geometry::unit_curves;
 use super::projection::NamedMatrix;
 use crate::plot::colour::{rgb, tick};
+use crate::plot::error::{draw_err, PlotError, Result};
+use crate::plot::font::FONT;
 use crate::plot::kit::{clip_segment, font_scale, fsize, note, titled, INK, MUTED};
-use crate::plot::{draw_err, Figure, PlotError, Result, FONT};
+use crate::plot::output::Figure;
 
 /// How [`draw_curvature_ellipses`] lays out its figure.
 #[derive(Clone, Debug, PartialEq)]
@@ -174,18 +176,6 @@ fn clip_path(path: &[(f64, f64)], h: f64) -> Vec<Vec<(f64, f64)>> {
     out
 }
 
-/// Formats an eigenvalue for the legend with 3 significant digits.
-fn fmt_eig(v: f64) -> String {
-    if v == 0.0 {
-        "0".into()
-    } else if (1e-3..1e4).contains(&v.abs()) {
-        let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
-        format!("{v:.digits$}")
-    } else {
-        format!("{v:.2e}")
-    }
-}
-
 /// Draws the unit curves of every matrix on any plotters backend: a square
 /// view with equal axes on the left, each matrix in its own colour (`+1`
 /// solid, `−1` dashed, eigenvector axes dotted when
@@ -322,8 +312,8 @@ pub fn draw_curvature_ellipses<DB: DrawingBackend>(
         y += (18.0 * s) as i32;
         let eig = format!(
             "λ = {}, {}",
-            fmt_eig(u.eigenvalues[0]),
-            fmt_eig(u.eigenvalues[1])
+            crate::fmt::three_digits(u.eigenvalues[0]),
+            crate::fmt::three_digits(u.eigenvalues[1])
         );
         note(
             &rest,

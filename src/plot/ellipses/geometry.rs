@@ -3,7 +3,7 @@
 
 use ndarray::Array2;
 
-use crate::plot::{PlotError, Result};
+use crate::plot::error::{PlotError, Result};
 
 /// What the unit curve of a 2 × 2 symmetric matrix is (see the
 /// [module docs](crate::plot::ellipses)).

@@ -5,7 +5,7 @@ use crate::linalg::FixedDot;
 use ndarray::{Array1, Array2};
 
 use crate::curvature::{sym_eig, CurvatureProducts, FisherKind, KfacCurvature};
-use crate::plot::{PlotError, Result};
+use crate::plot::error::{PlotError, Result};
 use crate::problem::XorProblem;
 use argmin::core::Hessian;
 

@@ -7,7 +7,8 @@ use plotters::coord::types::RangedCoordf64;
 
 use super::{centred_line, fsize, INK, MUTED};
 use crate::plot::colour::tick;
-use crate::plot::{draw_err, ensure_fonts, Result, FONT};
+use crate::plot::error::{draw_err, Result};
+use crate::plot::font::{ensure_fonts, FONT};
 
 /// Width in pixels of the book's text column (mdBook's default content
 /// width): a wider figure is shown scaled down to it.

@@ -8,8 +8,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::RGBAColor;
 
 use super::{fsize, note, text, HeatmapRender, INK, MUTED};
-use crate::plot::colour::{format_value, landscape_colour, rgb, ColourScale};
-use crate::plot::{draw_err, Result, FONT};
+use crate::plot::colour::{landscape_colour, rgb, ColourScale};
+use crate::plot::error::{draw_err, Result};
+use crate::plot::font::FONT;
 
 /// Draws a vertical colour bar for `scale` with its top-left corner at
 /// `(x, y)` and size `(bw, bh)`, ticks at `levels`, and `label` along it.
@@ -75,13 +76,13 @@ pub(crate) fn draw_colour_bar<DB: DrawingBackend>(
             INK.stroke_width(1),
         ))
         .map_err(draw_err)?;
-        note(root, &format_value(v), (x + bw + 7, py), font, &INK)?;
+        note(root, &crate::fmt::compact(v), (x + bw + 7, py), font, &INK)?;
         last = Some(py);
     }
     // Range ends.
     text(
         root,
-        &format_value(hi),
+        &crate::fmt::compact(hi),
         (x + bw / 2, y - (9.0 * s) as i32),
         font * 0.92,
         &MUTED,
@@ -91,7 +92,7 @@ pub(crate) fn draw_colour_bar<DB: DrawingBackend>(
     )?;
     text(
         root,
-        &format_value(lo),
+        &crate::fmt::compact(lo),
         (x + bw / 2, y + bh + (10.0 * s) as i32),
         font * 0.92,
         &MUTED,

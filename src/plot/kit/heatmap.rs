@@ -7,7 +7,8 @@ use plotters::prelude::*;
 
 use super::Layout;
 use crate::plot::colour::{landscape_colour, rgb, ColourScale, Rgb, NO_VALUE};
-use crate::plot::{draw_err, LossGrid, PlotError, Result};
+use crate::plot::error::{draw_err, PlotError, Result};
+use crate::plot::grid::LossGrid;
 
 /// How the loss heatmap is put on the backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

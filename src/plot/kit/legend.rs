@@ -8,7 +8,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{dash_patterns, fit_text, note, text, Layout, Marker, INK, MUTED};
 use crate::plot::colour::{path_colour, rgb};
-use crate::plot::{draw_err, Result};
+use crate::plot::error::{draw_err, Result};
 use crate::trace::Trace;
 
 /// What the legend's key explains besides the runs.
@@ -27,18 +27,9 @@ pub(crate) fn run_summary(t: &Trace) -> String {
     if t.diverged() {
         format!("diverged after {steps} steps")
     } else if loss.is_finite() {
-        format!("{steps} steps, loss {}", format_loss(loss))
+        format!("{steps} steps, loss {}", crate::fmt::loss(loss))
     } else {
         format!("{steps} steps")
-    }
-}
-
-/// A loss with 4 decimals (or 3 significant digits when tiny).
-pub(crate) fn format_loss(v: f64) -> String {
-    if v.is_finite() && v.abs() < 1e-3 && v != 0.0 {
-        format!("{v:.2e}")
-    } else {
-        format!("{v:.4}")
     }
 }
 
@@ -211,12 +202,12 @@ pub(crate) fn legend_detail<DB: DrawingBackend>(
                 if t.diverged() {
                     format!("diverged at step {k}")
                 } else {
-                    format!("done: {k} steps, loss {}", format_loss(loss))
+                    format!("done: {k} steps, loss {}", crate::fmt::loss(loss))
                 }
             } else {
                 // a thinned trace shows its latest kept iterate
                 let shown = t.iteration(t.entry_at(k));
-                format!("step {shown}: loss {}", format_loss(loss))
+                format!("step {shown}: loss {}", crate::fmt::loss(loss))
             }
         }
     };

@@ -4,7 +4,7 @@ use plotters::coord::Shift;
 use plotters::element::Polygon;
 use plotters::prelude::*;
 
-use crate::plot::{draw_err, Result};
+use crate::plot::error::{draw_err, Result};
 
 /// The marker shapes that tell optimizers apart besides colour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -22,8 +22,7 @@ pub use heatmap::HeatmapRender;
 pub(crate) use heatmap::{blend_lines, draw_heatmap};
 pub(crate) use layout::Layout;
 pub(crate) use legend::{
-    draw_legend, draw_legend_detail, draw_legend_details, format_loss, legend_detail, run_summary,
-    LegendKey,
+    draw_legend, draw_legend_detail, draw_legend_details, legend_detail, run_summary, LegendKey,
 };
 pub(crate) use marker::Marker;
 pub(crate) use text::{centred_line, fit_text, fsize, note, text, text_width, INK, MUTED};

@@ -6,7 +6,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
-use crate::plot::{draw_err, Result, FONT};
+use crate::plot::error::{draw_err, Result};
+use crate::plot::font::FONT;
 
 /// The colour of text, frames and axes.
 pub(crate) const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);

@@ -6,8 +6,8 @@ use plotters::prelude::*;
 
 use super::model::{ModelShape, QuadraticModel};
 use crate::plot::colour::{path_colour, rgb};
+use crate::plot::error::{draw_err, PlotError, Result};
 use crate::plot::kit::{clip_segment, fsize, note, text_width, Layout, INK};
-use crate::plot::{draw_err, PlotError, Result};
 
 /// Colour of the model's contours and arrows.
 const MODEL_INK: RGBColor = RGBColor(255, 255, 255);
@@ -170,7 +170,7 @@ fn draw_marks<DB: DrawingBackend>(
     }
     // Caption.
     let mu = &model.eigenvalues;
-    let eig: Vec<String> = mu.iter().map(|&v| crate::plot::format_value(v)).collect();
+    let eig: Vec<String> = mu.iter().map(|&v| crate::fmt::compact(v)).collect();
     let msg = format!(
         "{} at step {iteration}: {} (eigenvalues {})",
         model.caption(),

@@ -37,6 +37,7 @@
 //! Y. N. Dauphin et al., *Identifying and attacking the saddle point problem
 //! in high-dimensional non-convex optimization*, NeurIPS 2014.
 
+mod bfgs;
 mod curvature;
 mod draw;
 mod model;

@@ -7,7 +7,7 @@ use ndarray::{Array1, Array2};
 
 use super::curvature::ModelCurvature;
 use crate::curvature::{sym_eig, CurvatureProducts, KfacCurvature};
-use crate::plot::{PlotError, Result};
+use crate::plot::error::{PlotError, Result};
 
 /// The shape of a quadratic model, from the eigenvalues of `C + λI`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -287,7 +287,7 @@ impl QuadraticModel {
         let desc = if self.damping == 0.0 {
             c.to_string()
         } else {
-            format!("{c} + {} I", crate::plot::format_value(self.damping))
+            format!("{c} + {} I", crate::fmt::compact(self.damping))
         };
         if self.label.is_empty() {
             format!("model ({desc})")

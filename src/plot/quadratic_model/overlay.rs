@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use argmin::core::{Gradient, Hessian};
 use ndarray::{Array1, Array2};
 
-use super::curvature::{bfgs_models, ModelCurvature};
+use super::bfgs::bfgs_models;
+use super::curvature::ModelCurvature;
 use super::model::QuadraticModel;
 use crate::curvature::{CurvatureProducts, KfacCurvature};
-use crate::plot::{PlotError, Result};
+use crate::plot::error::{PlotError, Result};
 use crate::trace::Trace;
 
 /// The quadratic models of one trace of a figure, one per trace entry,

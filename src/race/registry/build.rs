@@ -8,11 +8,12 @@ use argmin::solver::quasinewton::{BFGS, LBFGS};
 use argmin::solver::trustregion::{Steihaug, TrustRegion};
 use ndarray::{Array1, Array2};
 
-use super::descriptor::DampingUse;
-use super::table::OptimizerKind;
+use super::table::{DampingUse, OptimizerKind};
+use crate::error::Error;
 use crate::race::budget::Deadline;
+use crate::race::execute::{execute_watched, failed, Extras};
 use crate::race::recorder::RunOutput;
-use crate::race::runner::{execute_watched, failed, Extras, Ist, RaceProblem};
+use crate::race::traits::{RaceProblem, SolverState};
 use crate::race::RaceConfig;
 use crate::solvers::{
     Adam, AdaptiveGd, BatchSampling, DampedNewton, Damping, GaussNewton, GradientDescent,
@@ -35,12 +36,20 @@ pub(crate) fn run_kind<P: RaceProblem>(
     cfg: &RaceConfig,
     deadline: Option<Deadline>,
 ) -> RunOutput {
-    // Every `Some` below is guaranteed by `OptimizerSpec::settings` for the
-    // kinds that have the hyperparameter; NaN makes a constructor refuse.
-    let lr = settings.lr.unwrap_or(f64::NAN);
-    let beta = settings.momentum.unwrap_or(f64::NAN);
-    let lambda = settings.damping.unwrap_or(f64::NAN);
-    let noise = settings.noise.unwrap_or(f64::NAN);
+    // `OptimizerSpec::settings` fills in every hyperparameter a kind has;
+    // one that is still unset (settings built by hand) fails the run with
+    // its name instead of reaching a constructor.
+    let unset = |what: &str| -> ArgminError {
+        Error::InvalidConfig(format!(
+            "{label}: no {what} set for `{}`",
+            kind.descriptor().cli_name
+        ))
+        .into()
+    };
+    let lr = || settings.lr.ok_or_else(|| unset("learning rate"));
+    let beta = || settings.momentum.ok_or_else(|| unset("momentum"));
+    let lambda = || settings.damping.ok_or_else(|| unset("damping"));
+    let noise = || settings.noise.ok_or_else(|| unset("noise scale"));
     let batch = settings.batch_size;
     let seed = settings.seed;
     let plain = Extras::default();
@@ -83,21 +92,25 @@ pub(crate) fn run_kind<P: RaceProblem>(
         _ => PairBatch::Consecutive,
     };
     let damping = || match kind.descriptor().damping {
-        DampingUse::LevenbergMarquardt => Damping::adaptive(lambda),
-        _ => Damping::fixed(lambda),
+        DampingUse::LevenbergMarquardt => Damping::adaptive(lambda()?),
+        _ => Damping::fixed(lambda()?),
     };
     let line_search = MoreThuenteLineSearch::<Array1<f64>, Array1<f64>, f64>::new;
     use OptimizerKind as K;
     match kind {
-        K::Gd => go!(GradientDescent::new(lr).and_then(|s| batched!(s))),
-        K::Momentum => go!(GradientDescent::new(lr)
-            .and_then(|s| s.with_momentum(beta))
+        K::Gd => go!(lr()
+            .and_then(GradientDescent::new)
             .and_then(|s| batched!(s))),
-        K::Nesterov => go!(GradientDescent::new(lr)
-            .and_then(|s| s.with_nesterov(beta))
+        K::Momentum => go!(lr()
+            .and_then(GradientDescent::new)
+            .and_then(|s| s.with_momentum(beta()?))
             .and_then(|s| batched!(s))),
-        K::RmsProp => go!(RmsProp::new(lr).and_then(|s| batched!(s))),
-        K::Adam => go!(Adam::new(lr).and_then(|s| batched!(s))),
+        K::Nesterov => go!(lr()
+            .and_then(GradientDescent::new)
+            .and_then(|s| s.with_nesterov(beta()?))
+            .and_then(|s| batched!(s))),
+        K::RmsProp => go!(lr().and_then(RmsProp::new).and_then(|s| batched!(s))),
+        K::Adam => go!(lr().and_then(Adam::new).and_then(|s| batched!(s))),
         K::Newton => go!(damping().and_then(|d| {
             let s = DampedNewton::new().with_damping(d);
             curved!(s)
@@ -128,7 +141,7 @@ pub(crate) fn run_kind<P: RaceProblem>(
         K::ArgminNewton => go!(
             Ok::<_, ArgminError>(Newton::<f64>::new()),
             Extras::solves(1),
-            |s: Ist<Array2<f64>>| s
+            |s: SolverState<Array2<f64>>| s
         ),
         K::Bfgs => {
             let n = start.len();
@@ -137,7 +150,7 @@ pub(crate) fn run_kind<P: RaceProblem>(
                     .with_tolerance_grad(cfg.tol)
                     .and_then(|s| s.with_tolerance_cost(0.0)),
                 plain,
-                move |s: Ist<Array2<f64>>| s.inv_hessian(Array2::eye(n))
+                move |s: SolverState<Array2<f64>>| s.inv_hessian(Array2::eye(n))
             )
         }
         K::Lbfgs => go!(
@@ -145,7 +158,7 @@ pub(crate) fn run_kind<P: RaceProblem>(
                 .with_tolerance_grad(cfg.tol)
                 .and_then(|s| s.with_tolerance_cost(0.0)),
             plain,
-            |s: Ist<()>| s
+            |s: SolverState<()>| s
         ),
         // One uncounted Steihaug CG per iteration; argmin's trust region has
         // no stopping rule of its own, so the race adds ‖g‖ < tol. Steihaug's
@@ -161,18 +174,21 @@ pub(crate) fn run_kind<P: RaceProblem>(
                 solves_per_iter: 1,
                 gradient_tol: Some(cfg.tol),
             },
-            |s: Ist<Array2<f64>>| s
+            |s: SolverState<Array2<f64>>| s
         ),
-        K::Langevin => go!(LangevinGd::new(lr, noise)
+        K::Langevin => go!(lr()
+            .and_then(|lr| LangevinGd::new(lr, noise()?))
             .map(|s| s.with_seed(seed))
             .and_then(|s| batched!(s))),
-        K::AdaptiveGd => go!(AdaptiveGd::new(lr).and_then(|s| batched!(s))),
+        K::AdaptiveGd => go!(lr().and_then(AdaptiveGd::new).and_then(|s| batched!(s))),
         // the fixed damping λ is oBFGS's model-trust term, y ← y + λ s
-        K::Sbfgs | K::Obfgs => go!(StochasticBfgs::bfgs(lr, pairs(kind))
-            .and_then(|s| s.with_regularization(lambda))
+        K::Sbfgs | K::Obfgs => go!(lr()
+            .and_then(|lr| StochasticBfgs::bfgs(lr, pairs(kind)))
+            .and_then(|s| s.with_regularization(lambda()?))
             .and_then(|s| batched!(s))),
-        K::Slbfgs | K::Olbfgs => go!(StochasticLbfgs::lbfgs(lr, 10, pairs(kind))
-            .and_then(|s| s.with_regularization(lambda))
+        K::Slbfgs | K::Olbfgs => go!(lr()
+            .and_then(|lr| StochasticLbfgs::lbfgs(lr, 10, pairs(kind)))
+            .and_then(|s| s.with_regularization(lambda()?))
             .and_then(|s| batched!(s))),
     }
 }
@@ -181,4 +197,42 @@ pub(crate) fn run_kind<P: RaceProblem>(
 /// `n` parameters: `10 n + 10` (exact CG needs at most `n`).
 pub(super) fn steihaug_max_iters(n: usize) -> u64 {
     10 * n as u64 + 10
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problem::XorProblem;
+    use crate::race::OptimizerSpec;
+    use crate::trace::StopReason;
+
+    /// A hyperparameter the kind needs but the settings lack fails the run
+    /// with its name, instead of reaching a constructor as a sentinel.
+    #[test]
+    fn an_unset_hyperparameter_is_named() {
+        let problem = XorProblem::reference();
+        let cfg = RaceConfig::default();
+        let start = ndarray::array![2.0, -2.0];
+        for (kind, what) in [
+            (OptimizerKind::Gd, "learning rate"),
+            (OptimizerKind::Momentum, "momentum"),
+            (OptimizerKind::Newton, "damping"),
+            (OptimizerKind::Langevin, "noise scale"),
+        ] {
+            let mut settings = OptimizerSpec::new(kind).settings(&cfg);
+            match what {
+                "learning rate" => settings.lr = None,
+                "momentum" => settings.momentum = None,
+                "damping" => settings.damping = None,
+                _ => settings.noise = None,
+            }
+            let out = run_kind(&problem, &start, "x", kind, settings, &cfg, None);
+            match &out.trace.stop {
+                StopReason::Failed(why) => {
+                    assert!(why.contains(&format!("no {what} set")), "{kind}: {why}")
+                }
+                other => panic!("{kind}: {other:?}"),
+            }
+        }
+    }
 }

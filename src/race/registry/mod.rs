@@ -13,9 +13,7 @@
 //! mode, the settings recorded in each trace) reads the descriptor.
 
 mod build;
-mod descriptor;
 mod table;
 
 pub(crate) use build::run_kind;
-pub use descriptor::{DampingUse, Descriptor, Family, Stochastic};
-pub use table::{OptimizerKind, REGISTRY};
+pub use table::{DampingUse, Descriptor, OptimizerFamily, OptimizerKind, Stochastic, REGISTRY};
