@@ -52,6 +52,7 @@ pub mod simd;
 pub mod curvature;
 pub mod data;
 pub mod error;
+pub mod explorables;
 pub mod experiments;
 pub mod gradcheck;
 pub mod landscapes;
