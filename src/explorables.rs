@@ -365,7 +365,13 @@ pub fn agreement_checks() -> Result<Value> {
     }
     let hidden = XorProblem::hidden_slice();
     let mut hidden_cases = Vec::new();
-    for &(x, y) in &[(-2.5, 1.5), (0.0, 0.0), (1.0, -2.0), (-1.2, 2.6), (2.2, 0.7)] {
+    for &(x, y) in &[
+        (-2.5, 1.5),
+        (0.0, 0.0),
+        (1.0, -2.0),
+        (-1.2, 2.6),
+        (2.2, 0.7),
+    ] {
         let p = array![x, y];
         let g = hidden.gradient(&p).map_err(argmin_err)?;
         let h = hidden.hessian(&p).map_err(argmin_err)?;
@@ -416,7 +422,9 @@ mod tests {
     fn data_script_is_one_assignment() {
         let f = data_script("x", &json!({"a": 0.1})).unwrap();
         assert_eq!(f.path, format!("{DATA_DIR}/x.js"));
-        assert!(f.contents.ends_with("window.QVG_DATA[\"x\"] = {\"a\":0.1};\n"));
+        assert!(f
+            .contents
+            .ends_with("window.QVG_DATA[\"x\"] = {\"a\":0.1};\n"));
     }
 
     #[test]

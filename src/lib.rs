@@ -43,7 +43,9 @@
 //! - [`linalg`]: products, solves and eigendecompositions in one fixed order
 //!   (the same bits on every machine), and [`simd`]: the kernels' instruction
 //!   set and the `QVG_SIMD` switch that forces one;
-//! - [`experiments`]: the measurements behind the course's lessons.
+//! - [`experiments`]: the measurements behind the course's lessons;
+//! - [`explorables`]: the data behind the book's interactive figures, and the
+//!   crate's values their pages must reproduce.
 #![warn(missing_docs)]
 
 #[macro_use]
@@ -52,8 +54,8 @@ pub mod simd;
 pub mod curvature;
 pub mod data;
 pub mod error;
-pub mod explorables;
 pub mod experiments;
+pub mod explorables;
 pub mod gradcheck;
 pub mod landscapes;
 pub mod linalg;

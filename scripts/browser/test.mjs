@@ -136,12 +136,18 @@ async function pages(context) {
 async function search(context) {
   const { p, problems } = await open(context, "index.html");
   await p.click("#mdbook-search-toggle");
-  await p.fill("#mdbook-searchbar", "Levenberg");
+  await p.waitForSelector("#mdbook-searchbar", { state: "visible" });
+  // mdBook loads its index on the first opening and searches on key-up:
+  // type as a reader does, again if the index was not there yet
   let n = 0;
-  try {
-    await p.waitForSelector("#mdbook-searchresults li", { timeout: 5000 });
-    n = await p.locator("#mdbook-searchresults li").count();
-  } catch (e) { /* no results */ }
+  for (let attempt = 0; attempt < 5 && n === 0; attempt++) {
+    await p.fill("#mdbook-searchbar", "");
+    await p.locator("#mdbook-searchbar").pressSequentially("Levenberg", { delay: 10 });
+    try {
+      await p.waitForSelector("#mdbook-searchresults li", { timeout: 2000 });
+      n = await p.locator("#mdbook-searchresults li").count();
+    } catch (e) { /* the index was still loading */ }
+  }
   check(`search works offline ("Levenberg": ${n} results)`, n > 0 && problems.length === 0, problems.join("; "));
   await p.close();
 }

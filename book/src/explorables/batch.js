@@ -7,7 +7,7 @@
 // dimensions.
 (function () {
   "use strict";
-  const { svg, html, scale, fmt, slider, axes, points, mount } = window.QVG.common;
+  const { svg, html, scale, round, fmt, slider, axes, ticks, points, mount } = window.QVG.common;
   const ID = "qvg-batch";
   const DATA = (window.QVG_DATA || {}).batch;
 
@@ -41,15 +41,8 @@
       const sx = scale(full[0] - half * ratio, full[0] + half * ratio, box.x0, box.x1);
       const sy = scale(full[1] - half, full[1] + half, box.y1, box.y0);
       svg("clipPath", { id: ID + "-clip-" + key }, el).appendChild(svg("rect", { x: box.x0, y: box.y0, width: box.x1 - box.x0, height: box.y1 - box.y0 }));
-      const tick = (a, b) => {
-        const step = Math.pow(10, Math.floor(Math.log10((b - a) / 3)));
-        const m = (b - a) / step > 8 ? 2 * step : step;
-        const out = [];
-        for (let v = Math.ceil(a / m) * m; v <= b; v += m) out.push(v);
-        return out;
-      };
       axes(el, {
-        box, sx, sy, xticks: tick(sx.invert(box.x0), sx.invert(box.x1)), yticks: tick(sy.invert(box.y1), sy.invert(box.y0)),
+        box, sx, sy, xticks: ticks(sx.invert(box.x0), sx.invert(box.x1), 4), yticks: ticks(sy.invert(box.y1), sy.invert(box.y0), 5),
         xfmt: (v) => fmt(v, 2), yfmt: (v) => fmt(v, 2), xlabel: "along g", ylabel: "across g (in the g–s plane)",
       });
       svg("text", { x: box.x0, y: 16, class: "qvg-title" }, el).textContent = label;
@@ -65,7 +58,7 @@
     const sp = cloudPanel("steps", DATA.step, "Gauss–Newton steps ŝ_B, λ = " + DATA.damping + " (• full s)", "qvg-cloud-step");
 
     // The spread against B, log–log, with the 1/√B law.
-    const law = svg("svg", { viewBox: "0 0 " + W + " " + H, class: "qvg-panel", role: "img", "aria-label": "Spread of the mini-batch gradients against the batch size, with the law" }, panels);
+    const law = svg("svg", { viewBox: "0 0 " + W + " " + H, class: "qvg-panel qvg-wide", role: "img", "aria-label": "Spread of the mini-batch gradients against the batch size, with the law" }, panels);
     const lbox = { x0: 56, x1: W - 12, y0: 26, y1: H - 40 };
     const finite = rows.filter((r) => r.batch_size < DATA.examples);
     const lx = scale(Math.log10(sizes[0]) - 0.1, Math.log10(finite[finite.length - 1].batch_size) + 0.1, lbox.x0, lbox.x1);
@@ -73,7 +66,7 @@
     const ly = scale(Math.log10(Math.min(...vals)) - 0.15, Math.log10(Math.max(...vals)) + 0.15, lbox.y1, lbox.y0);
     axes(law, {
       box: lbox, sx: lx, sy: ly, xticks: finite.map((r) => Math.log10(r.batch_size)), xfmt: (t) => String(Math.round(Math.pow(10, t))),
-      yticks: [-1, -0.5, 0, 0.5, 1].filter((t) => t >= ly.invert(lbox.y1) && t <= ly.invert(lbox.y0)), yfmt: (t) => fmt(Math.pow(10, t), 2),
+      yticks: [0.1, 0.3, 1, 3, 10].map(Math.log10).filter((t) => t >= ly.invert(lbox.y1) && t <= ly.invert(lbox.y0)), yfmt: (t) => String(round(Math.pow(10, t), 2)),
       xlabel: "batch size B (log)", ylabel: "RMS spread / full-batch length",
     });
     svg("text", { x: lbox.x0, y: 16, class: "qvg-title" }, law).textContent = "spread in all " + DATA.params + " dimensions";
@@ -82,6 +75,8 @@
     svg("polyline", { points: points(finite.map((r) => P(r, "grad_rms", DATA.grad_norm)), lx, ly), class: "qvg-series qvg-c-grad", fill: "none" }, law);
     svg("polyline", { points: points(finite.map((r) => P(r, "step_rms", DATA.step_norm)), lx, ly), class: "qvg-series qvg-c-step", fill: "none" }, law);
     const marker = svg("line", { class: "qvg-zero", y1: lbox.y0, y2: lbox.y1, "stroke-dasharray": "2 2" }, law);
+    const dotG = svg("circle", { r: 4, class: "qvg-optimum", stroke: "#2471a3" }, law);
+    const dotS = svg("circle", { r: 4, class: "qvg-optimum", stroke: "#c0392b" }, law);
     const lg = svg("g", { class: "qvg-legend" }, law);
     svg("text", { x: lbox.x1 - 4, y: lbox.y0 + 14, "text-anchor": "end", class: "qvg-c-grad-text" }, lg).textContent = "gradients ‖ĝ_B − g‖ / ‖g‖";
     svg("text", { x: lbox.x1 - 4, y: lbox.y0 + 29, "text-anchor": "end", class: "qvg-c-step-text" }, lg).textContent = "steps ‖ŝ_B − s‖ / ‖s‖";
@@ -100,7 +95,13 @@
       }
       const x = lx(Math.log10(Math.min(r.batch_size, finite[finite.length - 1].batch_size)));
       marker.setAttribute("x1", x); marker.setAttribute("x2", x);
-      marker.style.display = r.batch_size < DATA.examples ? "" : "none";
+      const shown = r.batch_size < DATA.examples;
+      marker.style.display = dotG.style.display = dotS.style.display = shown ? "" : "none";
+      if (shown) {
+        const [gx, gy] = P(r, "grad_rms", DATA.grad_norm), [qx, qy] = P(r, "step_rms", DATA.step_norm);
+        dotG.setAttribute("cx", lx(gx)); dotG.setAttribute("cy", ly(gy));
+        dotS.setAttribute("cx", lx(qx)); dotS.setAttribute("cy", ly(qy));
+      }
       readout.innerHTML = "";
       const span = (cls, v, text) => html("span", { class: cls, "data-value": String(v) }, readout, text);
       readout.append("B = " + r.batch_size + ", " + DATA.draws + " draws. Gradients: RMS ‖ĝ_B − g‖ = ");

@@ -38,6 +38,7 @@
   }
 
   function fmt(v, digits) {
+    if (v === 0) return "0";
     if (!isFinite(v)) return v > 0 ? "∞" : v < 0 ? "−∞" : "NaN";
     const s = Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5 ? v.toFixed(digits) : v.toExponential(Math.max(1, digits - 2));
     return s.replace("-", "−");
@@ -68,11 +69,13 @@
         if (!silent && o.onInput) o.onInput(v);
       },
       // A mark above the track at value v (e.g. a stability limit).
-      mark(key, v, text, cls) {
+      // `below`: under the track instead of above it.
+      mark(key, v, text, cls, below) {
         s.marks = s.marks || {};
         let m = s.marks[key];
         if (!m) {
           m = s.marks[key] = html("span", { class: "qvg-mark " + (cls || "") }, track);
+          if (below) track.classList.add("qvg-below");
         }
         const pos = (toPosition(v) - o.min) / (o.max - o.min);
         m.hidden = !(pos >= 0 && pos <= 1);
@@ -143,9 +146,19 @@
     if (o.ylabel) {
       svg("text", {
         x: 0, y: 0, class: "qvg-axislabel", "text-anchor": "middle",
-        transform: "translate(" + (x0 - 40) + " " + (y0 + y1) / 2 + ") rotate(-90)",
+        transform: "translate(" + (x0 - (o.ylabelOffset || 40)) + " " + (y0 + y1) / 2 + ") rotate(-90)",
       }, g).textContent = o.ylabel;
     }
+  }
+
+  // At most about `count` round tick values in [a, b] (multiples of 1, 2
+  // or 5 times a power of ten, computed as integer multiples so that 0 is 0).
+  function ticks(a, b, count) {
+    const raw = (b - a) / (count || 5), mag = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw);
+    const out = [];
+    for (let k = Math.ceil(a / step); k * step <= b + 1e-12 * Math.abs(b); k++) out.push(round(k * step, 12));
+    return out;
   }
 
   // A polyline "points" string, with points far outside the view clamped
@@ -165,5 +178,5 @@
     return root;
   }
 
-  QVG.common = { svg, html, scale, round, fmt, slider, contourPath, viridis, axes, points, mount };
+  QVG.common = { svg, html, scale, round, fmt, slider, contourPath, viridis, axes, ticks, points, mount };
 })();

@@ -148,7 +148,9 @@
 
   // ---- the page ----------------------------------------------------------
   const VIEW = [-4, 4];
-  const LEVELS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.9, 1.1, 1.3, 1.6, 2, 2.5];
+  const LEVELS = [0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.2, 1.5, 2];
+  // the model's contours: m = L + Δ around the start's loss L
+  const MODEL_DELTAS = [-0.8, -0.4, 0, 0.4, 0.8];
   const NAMES = { newton: "damped Newton", lm: "Levenberg–Marquardt (GGN)", grad: "gradient step −g/λ" };
 
   function build(root) {
@@ -168,11 +170,12 @@
     const panels = html("div", { class: "qvg-panels" }, root);
     const W = 360;
     const left = svg("svg", { viewBox: "0 0 " + W + " " + W, class: "qvg-panel", role: "img", "aria-label": "Loss contours of the hidden slice with the quadratic model and three steps from the start" }, panels);
-    const box = { x0: 40, x1: W - 12, y0: 12, y1: W - 40 };
+    const box = { x0: 52, x1: W - 12, y0: 28, y1: W - 52 };
     const sx = scale(VIEW[0], VIEW[1], box.x0, box.x1), sy = scale(VIEW[0], VIEW[1], box.y1, box.y0);
+    svg("text", { x: box.x0, y: 18, class: "qvg-title" }, left).textContent = "loss (grey); quadratic model at L, L ± 0.4, L ± 0.8 (orange)";
     svg("clipPath", { id: ID + "-clip" }, left).appendChild(svg("rect", { x: box.x0, y: box.y0, width: box.x1 - box.x0, height: box.y1 - box.y0 }));
     const labels = DATA.axis_labels || ["p1", "p2"];
-    axes(left, { box, sx, sy, xticks: [-4, -2, 0, 2, 4], yticks: [-4, -2, 0, 2, 4], xlabel: labels[0], ylabel: labels[1] });
+    axes(left, { box, sx, sy, xticks: [-4, -2, 0, 2, 4], yticks: [-4, -2, 0, 2, 4], xlabel: labels[0], ylabel: labels[1], ylabelOffset: 34 });
     const plot = svg("g", { "clip-path": "url(#" + ID + "-clip)" }, left);
     // the loss on a grid, shaded and contoured
     const n = 81, xs = [], ys = [];
@@ -203,7 +206,7 @@
 
     // Right: the loss along each step.
     const right = svg("svg", { viewBox: "0 0 " + W + " " + W, class: "qvg-panel", role: "img", "aria-label": "Loss along each step, with the quadratic models' predictions dashed" }, panels);
-    const rbox = { x0: 56, x1: W - 12, y0: 12, y1: W - 40 };
+    const rbox = { x0: 56, x1: W - 12, y0: 28, y1: W - 40 };
     const tx = scale(0, 1, rbox.x0, rbox.x1);
     svg("clipPath", { id: ID + "-clip2" }, right).appendChild(svg("rect", { x: rbox.x0, y: rbox.y0, width: rbox.x1 - rbox.x0, height: rbox.y1 - rbox.y0 }));
     const raxes = svg("g", {}, right);
@@ -213,12 +216,7 @@
       models[k] = svg("polyline", { class: "qvg-model-line qvg-step-" + k }, rplot);
       curves[k] = svg("polyline", { class: "qvg-step qvg-step-" + k }, rplot);
     }
-    const legend = svg("g", { class: "qvg-legend" }, right);
-    [["newton", "damped Newton"], ["lm", "Levenberg–Marquardt"], ["grad", "gradient step"]].forEach(([k, t], i) => {
-      svg("line", { x1: rbox.x0 + 8, x2: rbox.x0 + 26, y1: rbox.y0 + 12 + 15 * i, y2: rbox.y0 + 12 + 15 * i, class: "qvg-step qvg-step-" + k }, legend);
-      svg("text", { x: rbox.x0 + 30, y: rbox.y0 + 16 + 15 * i }, legend).textContent = t;
-    });
-    svg("text", { x: rbox.x0 + 8, y: rbox.y0 + 16 + 45 }, legend).textContent = "dashed: its quadratic model";
+    svg("text", { x: rbox.x0, y: 18, class: "qvg-title" }, right).textContent = "loss along each step (solid), its model (dashed)";
 
     const readout = html("div", { class: "qvg-readout", "aria-live": "polite" }, root);
     const instance = { state, sliders: { lambda: lam }, readout, values: null, model, handle, svgMap: left, toScreen: (p) => [sx(p[0]), sy(p[1])] };
@@ -251,14 +249,14 @@
       instance.values = a;
       handle.setAttribute("cx", sx(p[0])); handle.setAttribute("cy", sy(p[1]));
       handle.setAttribute("aria-valuetext", "start (" + p[0].toFixed(2) + ", " + p[1].toFixed(2) + ")");
-      // model contours m(s) = L + gᵀs + ½sᵀHs, within 3 of the start
+      // model contours m(s) = L + gᵀs + ½sᵀHs, within 2.5 of the start
       const g = a.gradient, H = a.hessian;
       const M = ys.map((y) => xs.map((x) => {
         const s = [x - p[0], y - p[1]];
-        return Math.hypot(s[0], s[1]) > 3 ? NaN : a.loss + dot(g, s) + 0.5 * quad(H, s);
+        return Math.hypot(s[0], s[1]) > 2.5 ? NaN : a.loss + dot(g, s) + 0.5 * quad(H, s);
       }));
       modelC.textContent = "";
-      for (const lv of LEVELS) svg("path", { d: contourPath(M, xs, ys, lv, sx, sy) }, modelC);
+      for (const dl of MODEL_DELTAS) svg("path", { d: contourPath(M, xs, ys, a.loss + dl, sx, sy) }, modelC);
       for (const k in a.steps) {
         const s = a.steps[k].s;
         const e = [p[0] + s[0], p[1] + s[1]];

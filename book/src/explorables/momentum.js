@@ -5,7 +5,7 @@
 // that setting's path.
 (function () {
   "use strict";
-  const { svg, html, scale, round, fmt, slider, axes, points, viridis, mount } = window.QVG.common;
+  const { svg, html, scale, round, fmt, slider, axes, ticks, points, viridis, mount } = window.QVG.common;
   const Q = window.QVG.quadratic;
   const ID = "qvg-momentum";
   const STEPS = 100;
@@ -20,7 +20,7 @@
     const state = { lr: opt.lr, beta: opt.beta };
 
     const controls = html("div", { class: "qvg-controls" }, root);
-    const lrStep = lrMax / 440;
+    const lrStep = round(lrMax / 440, 1);
     const lr = slider(controls, {
       id: ID + "-lr", label: "step η", min: 0, max: lrMax, step: lrStep, value: state.lr,
       toValue: (x) => round(x, 4), format: (v) => fmt(v, 5),
@@ -41,10 +41,10 @@
     preset("η = 1/μmax, β = 0.9", 1 / kappa, 0.9);
 
     const panels = html("div", { class: "qvg-panels" }, root);
-    const W = 360;
+    const W = 360, HM = 400;
     // Left: the rate map.
-    const left = svg("svg", { viewBox: "0 0 " + W + " " + W, class: "qvg-panel", role: "img", "aria-label": "Convergence rate of the heavy ball over step size and momentum; click to pick a setting" }, panels);
-    const box = { x0: 48, x1: W - 12, y0: 12, y1: W - 76 };
+    const left = svg("svg", { viewBox: "0 0 " + W + " " + HM, class: "qvg-panel", role: "img", "aria-label": "Convergence rate of the heavy ball over step size and momentum; click to pick a setting" }, panels);
+    const box = { x0: 48, x1: W - 12, y0: 12, y1: HM - 104 };
     const sx = scale(0, lrMax, box.x0, box.x1), sy = scale(0, 1, box.y1, box.y0);
     const nx = 176, ny = 136;
     const canvas = document.createElement("canvas");
@@ -99,7 +99,7 @@
     });
     // legend under the map
     const lg = svg("g", { class: "qvg-legend" }, left);
-    const ly = W - 30;
+    const ly = box.y1 + 58;
     const lx = scale(-3, -0.5, box.x0, box.x0 + 150);
     for (let k = 0; k < 50; k++) {
       const c = viridis(k / 49);
@@ -108,30 +108,49 @@
     for (const [t, label] of [[-3, "0.999"], [-2, "0.99"], [-1, "0.9"]]) {
       svg("text", { x: lx(t), y: ly + 20, "text-anchor": "middle" }, lg).textContent = label;
     }
-    svg("text", { x: box.x0, y: ly - 4 }, lg).textContent = "rate per step";
-    svg("rect", { x: box.x0 + 170, y: ly, width: 10, height: 8, fill: "rgb(190,190,190)" }, lg);
-    svg("text", { x: box.x0 + 184, y: ly + 8 }, lg).textContent = "diverges";
-    svg("text", { x: box.x0 + 170, y: ly - 4, class: "qvg-flat-text" }, lg).textContent = "— critical damping, μ = 1";
-    svg("text", { x: box.x0 + 170, y: ly + 22, class: "qvg-steep-text" }, lg).textContent = "— critical damping, μ = " + fmt(kappa, 0);
+    svg("text", { x: box.x0, y: ly - 5 }, lg).textContent = "rate per step";
+    const lx2 = box.x0 + 168;
+    svg("rect", { x: lx2, y: ly - 13, width: 16, height: 9, fill: "rgb(190,190,190)" }, lg);
+    svg("text", { x: lx2 + 22, y: ly - 5 }, lg).textContent = "diverges";
+    svg("line", { x1: lx2, x2: lx2 + 16, y1: ly + 5, y2: ly + 5, class: "qvg-bound" }, lg);
+    svg("text", { x: lx2 + 22, y: ly + 9 }, lg).textContent = "ημmax = 2(1 + β)";
+    svg("line", { x1: lx2, x2: lx2 + 16, y1: ly + 19, y2: ly + 19, class: "qvg-crit", stroke: "#e74c3c" }, lg);
+    svg("text", { x: lx2 + 22, y: ly + 23 }, lg).textContent = "critical, μ = 1";
+    svg("line", { x1: lx2, x2: lx2 + 16, y1: ly + 33, y2: ly + 33, class: "qvg-crit", stroke: "#5dade2" }, lg);
+    svg("text", { x: lx2 + 22, y: ly + 37 }, lg).textContent = "critical, μ = " + fmt(kappa, 0);
 
     // Right: the path.
-    const right = svg("svg", { viewBox: "0 0 " + W + " " + W, class: "qvg-panel", role: "img", "aria-label": "Path of the heavy ball on the bowl for the chosen step and momentum" }, panels);
-    const rbox = { x0: 40, x1: W - 12, y0: 12, y1: W - 40 };
-    const px = scale(-2, 2, rbox.x0, rbox.x1), py = scale(-2, 2, rbox.y1, rbox.y0);
+    const right = svg("svg", { viewBox: "0 0 " + W + " " + HM, class: "qvg-panel", role: "img", "aria-label": "Path of the heavy ball on the bowl for the chosen step and momentum" }, panels);
+    // the view follows the path: the square around the minimum that holds
+    // its first steps (between 2 and 20 wide each way)
+    const rbox = { x0: 44, x1: W - 12, y0: 30, y1: 30 + (W - 56) };
     svg("clipPath", { id: ID + "-clip2" }, right).appendChild(svg("rect", { x: rbox.x0, y: rbox.y0, width: rbox.x1 - rbox.x0, height: rbox.y1 - rbox.y0 }));
-    axes(right, { box: rbox, sx: px, sy: py, xticks: [-2, -1, 0, 1, 2], yticks: [-2, -1, 0, 1, 2], xlabel: "x", ylabel: "y" });
+    const raxes = svg("g", {}, right);
     const rplot = svg("g", { "clip-path": "url(#" + ID + "-clip2)" }, right);
     const ell = svg("g", { class: "qvg-contour" }, rplot);
-    for (const c of [0.02, 0.1, 0.5, 2, 8, 32, 128]) {
-      svg("ellipse", {
-        cx: px(0), cy: py(0), rx: px(Math.sqrt(2 * c)) - px(0), ry: px(Math.sqrt((2 * c) / kappa)) - px(0),
-        transform: "rotate(" + (-angle * 180) / Math.PI + " " + px(0) + " " + py(0) + ")",
-      }, ell);
-    }
     const line = svg("polyline", { class: "qvg-path", fill: "none" }, rplot);
     const dots = svg("g", { class: "qvg-dots" }, rplot);
-    svg("circle", { cx: px(0), cy: py(0), r: 3.5, class: "qvg-min" }, rplot);
-    const title = svg("text", { x: rbox.x0 + 6, y: rbox.y0 + 16, class: "qvg-title" }, right);
+    const minDot = svg("circle", { r: 3.5, class: "qvg-min" }, rplot);
+    const title = svg("text", { x: rbox.x0, y: 18, class: "qvg-title" }, right);
+    let px = null, py = null;
+    function view(pts) {
+      let r = 2;
+      for (const p of pts.slice(0, 40)) r = Math.max(r, Math.abs(p[0]), Math.abs(p[1]));
+      r = Math.min(20, [2, 3, 4, 5, 6, 8, 10, 15, 20].find((v) => v >= r * 1.02) || 20);
+      px = scale(-r, r, rbox.x0, rbox.x1); py = scale(-r, r, rbox.y1, rbox.y0);
+      raxes.textContent = "";
+      const t = ticks(-r, r, 4);
+      axes(raxes, { box: rbox, sx: px, sy: py, xticks: t, yticks: t, xlabel: "x", ylabel: "y", ylabelOffset: 32 });
+      ell.textContent = "";
+      for (const c of [0.02, 0.1, 0.5, 2, 8, 32, 128, 512, 2048]) {
+        if (Math.sqrt((2 * c) / kappa) > 1.5 * r) continue;
+        svg("ellipse", {
+          cx: px(0), cy: py(0), rx: px(Math.sqrt(2 * c)) - px(0), ry: px(Math.sqrt((2 * c) / kappa)) - px(0),
+          transform: "rotate(" + (-angle * 180) / Math.PI + " " + px(0) + " " + py(0) + ")",
+        }, ell);
+      }
+      minDot.setAttribute("cx", px(0)); minDot.setAttribute("cy", py(0));
+    }
 
     const readout = html("p", { class: "qvg-readout", "aria-live": "polite" }, root);
     const instance = { state, sliders: { lr, beta }, readout, path: [], values: {}, map: { box, lrMax }, svgMap: left };
@@ -149,10 +168,11 @@
       pickIn.setAttribute("cx", sx(l)); pickIn.setAttribute("cy", sy(b));
       const pts = Q.path(l, b, kappa, angle, STEPS);
       instance.path = pts;
+      view(pts);
       line.setAttribute("points", points(pts, px, py));
       dots.textContent = "";
       for (const p of pts.slice(0, 40)) {
-        if (Math.abs(p[0]) < 3 && Math.abs(p[1]) < 3) svg("circle", { cx: px(p[0]), cy: py(p[1]), r: 1.8 }, dots);
+        if (Math.abs(p[0]) < 25 && Math.abs(p[1]) < 25) svg("circle", { cx: px(p[0]), cy: py(p[1]), r: 1.8 }, dots);
       }
       title.textContent = "first " + STEPS + " steps, η = " + fmt(l, 5) + ", β = " + fmt(b, 4);
       const rates = eig.map((mu) => Q.modeRate(l, b, mu));

@@ -37,7 +37,7 @@
     const box = { x0: 40, x1: W - 12, y0: 12, y1: W - 40 };
     const sx = scale(-2, 2, box.x0, box.x1), sy = scale(-2, 2, box.y1, box.y0);
     svg("clipPath", { id: ID + "-clip" }, left).appendChild(svg("rect", { x: box.x0, y: box.y0, width: box.x1 - box.x0, height: box.y1 - box.y0 }));
-    axes(left, { box, sx, sy, xticks: [-2, -1, 0, 1, 2], yticks: [-2, -1, 0, 1, 2], xlabel: "x", ylabel: "y" });
+    axes(left, { box, sx, sy, xticks: [-2, -1, 0, 1, 2], yticks: [-2, -1, 0, 1, 2], xlabel: "x", ylabel: "y", ylabelOffset: 30 });
     const plot = svg("g", { "clip-path": "url(#" + ID + "-clip)" }, left);
     const ellipses = svg("g", { class: "qvg-contour" }, plot);
     const axesG = svg("g", {}, plot);
@@ -58,10 +58,10 @@
     });
     const rplot = svg("g", { "clip-path": "url(#" + ID + "-clip2)" }, right);
     const flatLine = svg("polyline", { class: "qvg-series qvg-flat", fill: "none" }, rplot);
-    const steepLine = svg("polyline", { class: "qvg-series qvg-steep", fill: "none" }, rplot);
+    const steepLine = svg("polyline", { class: "qvg-series qvg-steep", fill: "none", "stroke-dasharray": "6 3" }, rplot);
     const legend = svg("g", { class: "qvg-legend" }, right);
-    svg("text", { x: rbox.x1 - 6, y: rbox.y0 + 16, "text-anchor": "end", class: "qvg-flat-text" }, legend).textContent = "flat direction (μ = 1)";
-    const steepLabel = svg("text", { x: rbox.x1 - 6, y: rbox.y0 + 32, "text-anchor": "end", class: "qvg-steep-text" }, legend);
+    svg("text", { x: rbox.x0 + 8, y: rbox.y1 - 24, class: "qvg-flat-text" }, legend).textContent = "— flat direction (μ = 1)";
+    const steepLabel = svg("text", { x: rbox.x0 + 8, y: rbox.y1 - 8, class: "qvg-steep-text" }, legend);
 
     const readout = html("p", { class: "qvg-readout", "aria-live": "polite" }, root);
     const instance = { state, sliders: { lr, kappa, angle }, readout, path: [], values: {} };
@@ -94,13 +94,13 @@
       const series = (j) => errs.map((e, i) => [i, Math.log10(Math.max(1e-300, Math.abs(e[j])))]).filter((p) => p[1] > -12);
       flatLine.setAttribute("points", points(series(0), kx, ly));
       steepLine.setAttribute("points", points(series(1), kx, ly));
-      steepLabel.textContent = "steep direction (μ = " + fmt(k, 1) + ")";
+      steepLabel.textContent = "-- steep direction (μ = " + fmt(k, 1) + ")";
       // numbers
       const [qFlat, qSteep] = Q.factors(eta, k);
       const limit = 2 / k, best = 2 / (1 + k);
       instance.values = { factors: [qFlat, qSteep], limit, best, contraction: Math.max(qFlat, qSteep) };
       lr.mark("limit", limit, "2/μmax", "qvg-mark-limit");
-      lr.mark("best", best, "best", "qvg-mark-best");
+      lr.mark("best", best, "best step", "qvg-mark-best", true);
       const verdict = Math.max(qFlat, qSteep) < 1 ? "converges, error × " + fmt(Math.max(qFlat, qSteep), 4) + " per step"
         : "diverges: |1 − ημmax| > 1";
       readout.innerHTML = "";
