@@ -44,3 +44,33 @@ fn data_files_stay_small() {
         );
     }
 }
+
+/// What chapter 11's text says of the clouds: the gradients' spread follows
+/// the 1/B law (for its square, with the finite-population factor), and a
+/// batch of every example has none.
+#[test]
+fn batch_clouds_follow_the_law() {
+    let data = quad_vs_grad::explorables::batch_clouds().unwrap();
+    let rows = data["rows"].as_array().unwrap();
+    let n = data["examples"].as_u64().unwrap();
+    let grad_norm = data["grad_norm"].as_f64().unwrap();
+    let mut last = f64::INFINITY;
+    for row in rows {
+        let b = row["batch_size"].as_u64().unwrap();
+        let (rms, law) = (
+            row["grad_rms"].as_f64().unwrap(),
+            row["grad_law"].as_f64().unwrap(),
+        );
+        assert_eq!(row["grads"].as_array().unwrap().len(), 100);
+        assert!(rms < last, "the spread shrinks with B: {rms} at B = {b}");
+        last = rms;
+        if b < n {
+            assert!(
+                (rms / law - 1.0).abs() < 0.1,
+                "B = {b}: {rms} against the law's {law}"
+            );
+        } else {
+            assert!(rms < 1e-12 * grad_norm, "B = N: spread {rms}");
+        }
+    }
+}

@@ -172,7 +172,7 @@
     const left = svg("svg", { viewBox: "0 0 " + W + " " + W, class: "qvg-panel", role: "img", "aria-label": "Loss contours of the hidden slice with the quadratic model and three steps from the start" }, panels);
     const box = { x0: 52, x1: W - 12, y0: 28, y1: W - 52 };
     const sx = scale(VIEW[0], VIEW[1], box.x0, box.x1), sy = scale(VIEW[0], VIEW[1], box.y1, box.y0);
-    svg("text", { x: box.x0, y: 18, class: "qvg-title" }, left).textContent = "loss (grey); quadratic model at L, L ± 0.4, L ± 0.8 (orange)";
+    svg("text", { x: box.x0, y: 18, class: "qvg-title" }, left).textContent = "loss (grey) and its quadratic model at the start (orange)";
     svg("clipPath", { id: ID + "-clip" }, left).appendChild(svg("rect", { x: box.x0, y: box.y0, width: box.x1 - box.x0, height: box.y1 - box.y0 }));
     const labels = DATA.axis_labels || ["p1", "p2"];
     axes(left, { box, sx, sy, xticks: [-4, -2, 0, 2, 4], yticks: [-4, -2, 0, 2, 4], xlabel: labels[0], ylabel: labels[1], ylabelOffset: 34 });
