@@ -8,7 +8,12 @@
 # without executing anything, `book` builds the mdBook and checks its links,
 # images and offline-ness, `figures` regenerates the introduction's figures,
 # `course-deps` installs the tooling, `reproducibility` checks that the
-# numbers do not depend on the SIMD level, OpenBLAS's threads or its kernels.
+# numbers do not depend on the SIMD level, OpenBLAS's threads or its kernels,
+# `browser` opens the built book in headless Chromium (pages, images, math,
+# search, and the explorables against the crate's numbers; screenshots in
+# target/browser-screenshots/). `course` also rewrites the explorables' data
+# (book/src/explorables/data/, tests/explorables/checks.json), whose
+# staleness `cargo test --test explorables` checks.
 SHELL := /bin/bash
 CARGO ?= cargo
 
@@ -24,13 +29,13 @@ ifeq ($(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpui
 export OPENBLAS_CORETYPE := Haswell
 endif
 
-.PHONY: demo test deps lint doc unit reproducibility course-check course-deps notebooks course book figures
+.PHONY: demo test deps lint doc unit reproducibility course-check course-deps notebooks course book browser browser-deps figures
 
 demo: deps
 	$(CARGO) build --release --locked
 	./target/release/quad-vs-grad
 
-test: deps lint doc unit reproducibility course-check book notebooks
+test: deps lint doc unit reproducibility course-check book browser notebooks
 
 deps:
 	@bash scripts/install-deps.sh
@@ -62,10 +67,18 @@ notebooks: deps
 	@bash scripts/notebooks.sh $(NB)
 
 course: deps
+	QVG_WRITE_EXPLORABLES=1 $(CARGO) test --locked --test explorables
 	@bash scripts/notebooks.sh --write $(NB)
 
 book:
 	@bash scripts/book.sh
+
+browser-deps:
+	@bash scripts/browser-deps.sh
+
+# After `book`: it tests the book just built.
+browser: book browser-deps
+	node scripts/browser/test.mjs
 
 figures: deps
 	@bash scripts/figures.sh

@@ -698,7 +698,7 @@ def lesson_problems(notebooks_dir: Path, pins_dir: Path, lessons_dir: Path) -> l
     if lessons_dir.is_dir():
         for p in sorted(lessons_dir.iterdir()):
             mod = p.stem if p.suffix == ".rs" else p.name
-            if mod in ("mod", "checks") or (p.suffix != ".rs" and not p.is_dir()):
+            if mod in ("mod", "checks", "explorables") or (p.suffix != ".rs" and not p.is_dir()):
                 continue
             if mod not in names:
                 problems.append(f"src/lessons/{p.name} belongs to no notebook (expected notebooks/NN-"
