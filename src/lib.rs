@@ -100,6 +100,8 @@ pub use rand_chacha;
 ///   [`ArgminError`](argmin::core::Error)) to write one of your own;
 /// - the standard figures: paths on a landscape, its animation, loss
 ///   curves, series charts, curvature maps and ellipses;
+/// - the crate's deterministic products and solves ([`FixedDot`](crate::linalg::FixedDot),
+///   [`FixedSolve`](crate::linalg::FixedSolve): the same bits on every machine);
 /// - numbers as text: the [`fmt`] module.
 pub mod prelude {
     pub use crate::curvature::{
@@ -112,6 +114,7 @@ pub mod prelude {
     pub use crate::landscapes::{
         CoshValley, CosineWell, GaussianWells, Landscape, Quadratic, Rosenbrock, Saddle, TanhSlope,
     };
+    pub use crate::linalg::{FixedDot, FixedSolve};
     pub use crate::mlp::Mlp;
     pub use crate::plot::landscape_figures::{curvature_grid, loss_grid};
     pub use crate::plot::{
