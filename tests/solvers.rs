@@ -787,3 +787,101 @@ enum Either<L, R> {
     Left(L),
     Right(R),
 }
+
+/// A line search that records, each time the outer solver starts it, the
+/// iterate, its gradient and the search direction it was given, then lets
+/// More–Thuente do the work: the history argmin's L-BFGS saw, from outside.
+#[derive(Clone)]
+struct Recorded<L> {
+    inner: L,
+    direction: Option<Array1<f64>>,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(Array1<f64>, Array1<f64>, Array1<f64>)>>>,
+}
+
+type LsState = IterState<Array1<f64>, Array1<f64>, (), (), (), f64>;
+
+impl<L: argmin::solver::linesearch::LineSearch<Array1<f64>, f64>>
+    argmin::solver::linesearch::LineSearch<Array1<f64>, f64> for Recorded<L>
+{
+    fn search_direction(&mut self, direction: Array1<f64>) {
+        self.direction = Some(direction.clone());
+        self.inner.search_direction(direction);
+    }
+
+    fn initial_step_length(&mut self, alpha: f64) -> Result<(), ArgminError> {
+        self.inner.initial_step_length(alpha)
+    }
+}
+
+impl<O, L: Solver<O, LsState>> Solver<O, LsState> for Recorded<L> {
+    fn name(&self) -> &str {
+        "recorded line search"
+    }
+
+    fn init(
+        &mut self,
+        problem: &mut argmin::core::Problem<O>,
+        state: LsState,
+    ) -> Result<(LsState, Option<argmin::core::KV>), ArgminError> {
+        self.seen.lock().unwrap().push((
+            state.get_param().unwrap().clone(),
+            state.get_gradient().unwrap().clone(),
+            self.direction.clone().unwrap(),
+        ));
+        self.inner.init(problem, state)
+    }
+
+    fn next_iter(
+        &mut self,
+        problem: &mut argmin::core::Problem<O>,
+        state: LsState,
+    ) -> Result<(LsState, Option<argmin::core::KV>), ArgminError> {
+        self.inner.next_iter(problem, state)
+    }
+
+    fn terminate(&mut self, state: &LsState) -> argmin::core::TerminationStatus {
+        self.inner.terminate(state)
+    }
+}
+
+/// The crate's two-loop recursion, fed the curvature pairs argmin's L-BFGS
+/// built (the last `m` steps and gradient changes) and its `γ` (the newest
+/// pair's `sᵀy / yᵀy`), gives argmin's search direction at every iteration,
+/// to 1e-12.
+#[test]
+fn two_loop_equals_argmins_lbfgs_direction() {
+    use argmin::solver::linesearch::MoreThuenteLineSearch;
+    use argmin::solver::quasinewton::LBFGS;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let search = Recorded {
+        inner: MoreThuenteLineSearch::new(),
+        direction: None,
+        seen: seen.clone(),
+    };
+    let m = 3;
+    let lbfgs = LBFGS::new(search, m).with_tolerance_grad(0.0).unwrap();
+    let problem = Rosenbrock::chained(4, 100.0).unwrap();
+    Executor::new(problem, lbfgs)
+        .configure(|s| s.param(array![-1.2, 1.0, -1.2, 1.0]).max_iters(25))
+        .run()
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(seen.len() >= 20, "{} iterations", seen.len());
+    let mut worst: f64 = 0.0;
+    for k in 0..seen.len() {
+        let pairs: Vec<(Array1<f64>, Array1<f64>)> = (k.saturating_sub(m)..k)
+            .map(|i| (&seen[i + 1].0 - &seen[i].0, &seen[i + 1].1 - &seen[i].1))
+            .collect();
+        let gamma = pairs.last().map_or(1.0, |(s, y)| s.fdot(y) / y.fdot(y));
+        let (_, g, d) = &seen[k];
+        let ours = -two_loop(pairs.iter().map(|(s, y)| (s, y)), g, gamma);
+        let err = (&ours - d).mapv(f64::abs).fold(0.0_f64, |a, &b| a.max(b));
+        let scale = d.mapv(f64::abs).fold(1.0_f64, |a, &b| a.max(b));
+        worst = worst.max(err / scale);
+    }
+    eprintln!(
+        "two-loop against argmin: {worst:e} over {} iterations",
+        seen.len()
+    );
+    assert!(worst < 1e-12, "largest relative difference {worst:e}");
+}

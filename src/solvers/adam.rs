@@ -59,6 +59,7 @@ impl UpdateRule for AdamRule {
         }
     }
 
+    // ANCHOR: adam_update
     fn update(&self, grad: &Array1<f64>, state: &mut AdamState) -> Array1<f64> {
         state.count += 1;
         let k = i32::try_from(state.count).unwrap_or(i32::MAX);
@@ -71,6 +72,7 @@ impl UpdateRule for AdamRule {
         let denom = state.v.mapv(|v| v.sqrt() / sqrt_bc2 + self.eps);
         -(&state.m / &denom) * step_size
     }
+    // ANCHOR_END: adam_update
 }
 
 /// # Adam

@@ -95,6 +95,7 @@ impl AdaptiveRule {
     ///
     /// # Errors
     /// If the eigendecomposition fails (non-finite entries).
+    // ANCHOR: adaptive_update
     pub fn update(&self, grad: &Array1<f64>, hess: &Array2<f64>) -> crate::Result<AdaptiveStep> {
         let ev = eigenvalues(hess)?;
         let (rate, condition) = self.rate(&ev);
@@ -104,6 +105,7 @@ impl AdaptiveRule {
             condition,
         })
     }
+    // ANCHOR_END: adaptive_update
 }
 
 /// # Condition-number-adaptive gradient descent

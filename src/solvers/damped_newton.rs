@@ -28,6 +28,7 @@ impl HessianRule for DampedNewtonStep {
 
     /// # Errors
     /// If `H + λI` is singular or has non-finite entries, or shapes differ.
+    // ANCHOR: damped_newton_step
     fn step(
         &self,
         hessian: &Array2<f64>,
@@ -41,6 +42,7 @@ impl HessianRule for DampedNewtonStep {
             step,
         })
     }
+    // ANCHOR_END: damped_newton_step
 }
 
 /// # Damped Newton (Levenberg–Marquardt damping of the Hessian)

@@ -44,6 +44,7 @@ impl Default for LevenbergMarquardt {
 
 impl LevenbergMarquardt {
     /// The next damping after a step with reduction ratio `rho` (NaN counts as bad).
+    // ANCHOR: lm_lambda
     pub fn update(&self, lambda: f64, rho: f64) -> f64 {
         let next = if rho > 0.75 {
             lambda * self.shrink
@@ -54,6 +55,7 @@ impl LevenbergMarquardt {
         };
         next.clamp(self.min, self.max)
     }
+    // ANCHOR_END: lm_lambda
 }
 
 /// The reduction ratio `ρ = actual / predicted` (see [`LevenbergMarquardt`]).

@@ -121,6 +121,7 @@ where
         Ok((state, None))
     }
 
+    // ANCHOR: first_order_iter
     fn next_iter(
         &mut self,
         problem: &mut Problem<O>,
@@ -148,6 +149,7 @@ where
         let state = finish_iter(problem, state, next, None, stochastic)?;
         Ok((state, Some(kv)))
     }
+    // ANCHOR_END: first_order_iter
 
     fn terminate(&mut self, state: &VecState) -> TerminationStatus {
         grad_tol_status(state, self.grad_tol)

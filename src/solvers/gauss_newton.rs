@@ -22,6 +22,7 @@ impl GaussNewtonStep {
     ///
     /// # Errors
     /// If `G + λI` is singular (possible only with `λ = 0`) or not finite.
+    // ANCHOR: ggn_step
     pub fn step(
         &self,
         ggn: &Array2<f64>,
@@ -32,6 +33,7 @@ impl GaussNewtonStep {
         let curv = step.fdot(&ggn.fdot(&step));
         Ok((step, curv))
     }
+    // ANCHOR_END: ggn_step
 }
 
 /// Forms the dense GGN (one `curvature_count`) and solves (one

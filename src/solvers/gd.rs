@@ -68,6 +68,7 @@ impl UpdateRule for Sgd {
         }
     }
 
+    // ANCHOR: sgd_update
     fn update(&self, grad: &Array1<f64>, state: &mut SgdState) -> Array1<f64> {
         state.count += 1;
         match self.momentum {
@@ -82,6 +83,7 @@ impl UpdateRule for Sgd {
             }
         }
     }
+    // ANCHOR_END: sgd_update
 }
 
 /// # Gradient descent (fixed step, optional heavy-ball or Nesterov momentum)

@@ -118,6 +118,7 @@ where
     if rr.sqrt() <= threshold {
         stop = CgStop::Converged;
     } else {
+        // ANCHOR: cg_loop
         while iters < settings.max_iters {
             let ad = apply(&d)?;
             products += 1;
@@ -158,6 +159,7 @@ where
             rr = rr_new;
             d = &r + &(&d * beta);
         }
+        // ANCHOR_END: cg_loop
     }
     let residual_norm = r.fdot(&r).sqrt();
     Ok(CgOutcome {

@@ -132,6 +132,7 @@ impl KfacStep {
                         .to_owned()
                         .into_shape_with_order((rows, cols))
                         .map_err(|e| crate::Error::Shape(e.to_string()))?;
+                    // ANCHOR: kfac_step
                     let pv = match self.mode {
                         KfacDampingMode::Tikhonov => {
                             let (eg, ug) = sym_eig(&layer.g)?;
@@ -157,6 +158,7 @@ impl KfacStep {
                             inverse_spd(&g)?.fdot(&v).fdot(&inverse_spd(&a)?)
                         }
                     };
+                    // ANCHOR_END: kfac_step
                     out.slice_mut(s![o..o + rows * cols])
                         .assign(&Array1::from_iter(pv.iter().copied()));
                 }

@@ -93,6 +93,7 @@ impl UpdateRule for LangevinRule {
     }
 
     /// The step `Δ_k = −η (g_k + ν_k ξ_k)`, advancing `state`.
+    // ANCHOR: langevin_update
     fn update(&self, grad: &Array1<f64>, state: &mut LangevinState) -> Array1<f64> {
         let sigma = self.noise_at(state.count);
         state.count += 1;
@@ -102,6 +103,7 @@ impl UpdateRule for LangevinRule {
             -self.lr * (g + sigma * xi)
         })
     }
+    // ANCHOR_END: langevin_update
 
     /// Records the noise scale `ν_k` of the step.
     fn annotate(&self, state: &LangevinState, kv: &mut KV) {

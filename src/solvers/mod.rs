@@ -111,6 +111,6 @@ pub use langevin::{LangevinGd, LangevinRule, LangevinState, NoiseSchedule};
 pub use rmsprop::{RmsProp, RmsPropRule, RmsPropState};
 pub use saddle_free::{SaddleFreeNewton, SaddleFreeStep};
 pub use stochastic_qn::{
-    DenseInverse, InverseHessian, LimitedInverse, PairBatch, PairStats, StochasticBfgs,
+    two_loop, DenseInverse, InverseHessian, LimitedInverse, PairBatch, PairStats, StochasticBfgs,
     StochasticLbfgs, StochasticQuasiNewton, SKIP_EPSILON,
 };

@@ -51,12 +51,14 @@ impl UpdateRule for RmsPropRule {
         }
     }
 
+    // ANCHOR: rmsprop_update
     fn update(&self, grad: &Array1<f64>, state: &mut RmsPropState) -> Array1<f64> {
         state.count += 1;
         state.square_avg = &state.square_avg * self.alpha + &(grad * grad * (1.0 - self.alpha));
         let denom = state.square_avg.mapv(|s| s.sqrt() + self.eps);
         -(grad / &denom) * self.lr
     }
+    // ANCHOR_END: rmsprop_update
 }
 
 /// # RMSprop

@@ -31,6 +31,7 @@ impl HessianRule for SaddleFreeStep {
 
     /// # Errors
     /// If the eigendecomposition fails (non-finite `H`) or `|Λ_ii| + λ = 0`.
+    // ANCHOR: saddle_free_step
     fn step(
         &self,
         hessian: &Array2<f64>,
@@ -59,6 +60,7 @@ impl HessianRule for SaddleFreeStep {
             kv: argmin::kv!("negative_eigenvalues" => negative as u64;),
         })
     }
+    // ANCHOR_END: saddle_free_step
 }
 
 /// # Saddle-free Newton

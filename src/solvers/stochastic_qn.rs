@@ -103,6 +103,7 @@ impl InverseHessian for DenseInverse {
         }
     }
 
+    // ANCHOR: bfgs_update
     fn update(&mut self, s: &Array1<f64>, y: &Array1<f64>) {
         let sy = s.fdot(y);
         let rho = 1.0 / sy;
@@ -122,6 +123,47 @@ impl InverseHessian for DenseInverse {
         }
         self.h = Some(out);
     }
+    // ANCHOR_END: bfgs_update
+}
+
+/// The L-BFGS two-loop recursion (Nocedal & Wright, *Numerical
+/// Optimization*, 2nd ed., Algorithm 7.4): `H g` for the inverse-Hessian
+/// estimate that the curvature pairs `(s_i, y_i)` (oldest first) build from
+/// `H₀ = γ I`, in `O(m D)` work and without forming any matrix. The search
+/// direction is `−H g`.
+///
+/// ```text
+/// q ← g
+/// for i = newest … oldest:   ρ_i = 1/(s_iᵀy_i),  α_i = ρ_i s_iᵀq,  q ← q − α_i y_i
+/// r ← γ q
+/// for i = oldest … newest:   β = ρ_i y_iᵀr,  r ← r + (α_i − β) s_i
+/// return r
+/// ```
+///
+/// With `γ = s_mᵀy_m / y_mᵀy_m` of the newest pair (N&W eq. 7.20) this is
+/// the direction argmin's `LBFGS` takes (a test checks it on the same
+/// history); [`LimitedInverse`] uses the mean of that ratio over its pairs.
+pub fn two_loop<'a>(
+    pairs: impl DoubleEndedIterator<Item = (&'a Array1<f64>, &'a Array1<f64>)> + Clone,
+    g: &Array1<f64>,
+    gamma: f64,
+) -> Array1<f64> {
+    // ANCHOR: two_loop
+    let mut q = g.clone();
+    let mut alphas = Vec::new();
+    for (s, y) in pairs.clone().rev() {
+        let rho = 1.0 / s.fdot(y);
+        let a = rho * s.fdot(&q);
+        q.scaled_add(-a, y);
+        alphas.push((rho, a));
+    }
+    let mut r = q * gamma;
+    for ((s, y), (rho, a)) in pairs.zip(alphas.into_iter().rev()) {
+        let b = rho * y.fdot(&r);
+        r.scaled_add(a - b, s);
+    }
+    r
+    // ANCHOR_END: two_loop
 }
 
 /// The L-BFGS inverse Hessian: the last `memory` pairs, applied by the
@@ -165,13 +207,6 @@ impl InverseHessian for LimitedInverse {
     }
 
     fn apply(&self, g: &Array1<f64>) -> Array1<f64> {
-        let mut q = g.clone();
-        let mut alphas = Vec::with_capacity(self.pairs.len());
-        for (s, y, rho) in self.pairs.iter().rev() {
-            let a = rho * s.fdot(&q);
-            q.scaled_add(-a, y);
-            alphas.push(a);
-        }
         let gamma = if self.pairs.is_empty() {
             1.0
         } else {
@@ -182,12 +217,7 @@ impl InverseHessian for LimitedInverse {
                 .sum();
             sum / self.pairs.len() as f64
         };
-        let mut r = q * gamma;
-        for ((s, y, rho), a) in self.pairs.iter().zip(alphas.iter().rev()) {
-            let b = rho * y.fdot(&r);
-            r.scaled_add(a - b, s);
-        }
-        r
+        two_loop(self.pairs.iter().map(|(s, y, _)| (s, y)), g, gamma)
     }
 
     fn update(&mut self, s: &Array1<f64>, y: &Array1<f64>) {
@@ -409,6 +439,7 @@ where
                 None,
             ));
         }
+        // ANCHOR: obfgs_pairs
         // The naive pair (and the exact one in full-batch mode): the
         // previous iterate and gradient against this iteration's.
         let same = stochastic && self.pair_batch == PairBatch::Same;
@@ -432,6 +463,7 @@ where
         } else {
             self.previous = Some((param, grad));
         }
+        // ANCHOR_END: obfgs_pairs
         let (sy, skipped) = pair.unwrap_or((f64::NAN, false));
         let mut kv = argmin::kv!(
             "sy" => sy;
