@@ -795,8 +795,11 @@ enum Either<L, R> {
 struct Recorded<L> {
     inner: L,
     direction: Option<Array1<f64>>,
-    seen: std::sync::Arc<std::sync::Mutex<Vec<(Array1<f64>, Array1<f64>, Array1<f64>)>>>,
+    seen: Seen,
 }
+
+/// Each line search's start: iterate, gradient, search direction.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(Array1<f64>, Array1<f64>, Array1<f64>)>>>;
 
 type LsState = IterState<Array1<f64>, Array1<f64>, (), (), (), f64>;
 
