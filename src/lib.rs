@@ -97,7 +97,8 @@ pub use rand_chacha;
 ///   [`run_solver`](crate::race::run_solver), and argmin's `Solver` contract
 ///   ([`Solver`](argmin::core::Solver), [`Problem`](argmin::core::Problem),
 ///   [`SolverState`](crate::race::SolverState), [`KV`](argmin::core::KV),
-///   [`ArgminError`](argmin::core::Error)) to write one of your own;
+///   [`ArgminError`](argmin::core::Error), [`TerminationStatus`](argmin::core::TerminationStatus))
+///   to write one of your own;
 /// - the standard figures: paths on a landscape, its animation, loss
 ///   curves, series charts, curvature maps and ellipses;
 /// - the crate's deterministic products and solves ([`FixedDot`](crate::linalg::FixedDot),
@@ -136,7 +137,8 @@ pub mod prelude {
     };
     pub use crate::trace::{StopReason, Trace};
     pub use argmin::core::{
-        CostFunction, Error as ArgminError, Executor, Gradient, Hessian, Problem, Solver, State, KV,
+        CostFunction, Error as ArgminError, Executor, Gradient, Hessian, Problem, Solver, State,
+        TerminationReason, TerminationStatus, KV,
     };
     pub use ndarray::{array, Array1, Array2};
 }

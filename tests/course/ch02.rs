@@ -144,3 +144,80 @@ fn small_multiples_figure_decodes_is_sized_and_deterministic() {
     let one = small_multiples_figure(&grid, &sweep[..1], 3, (300, 240), "x").unwrap();
     assert_eq!(one.width(), 300);
 }
+
+/// Section "Gradient descent from scratch": the notebook's `MyGd` (the same
+/// code) races through `run_solver` to the crate's `gd` iterates, bit for
+/// bit, in the same 153 steps.
+#[test]
+fn gradient_descent_from_scratch_matches_the_crates() {
+    #[derive(Clone)]
+    struct MyGd {
+        lr: f64,
+        grad_tol: f64,
+    }
+
+    impl<O> Solver<O, SolverState<()>> for MyGd
+    where
+        O: CostFunction<Param = Array1<f64>, Output = f64>
+            + Gradient<Param = Array1<f64>, Gradient = Array1<f64>>,
+    {
+        fn name(&self) -> &str {
+            "my gradient descent"
+        }
+
+        fn init(
+            &mut self,
+            problem: &mut Problem<O>,
+            state: SolverState<()>,
+        ) -> Result<(SolverState<()>, Option<KV>), ArgminError> {
+            let p = state
+                .get_param()
+                .ok_or_else(|| ArgminError::msg("no start point"))?
+                .clone();
+            let (cost, grad) = (problem.cost(&p)?, problem.gradient(&p)?);
+            Ok((state.param(p).cost(cost).gradient(grad), None))
+        }
+
+        fn next_iter(
+            &mut self,
+            problem: &mut Problem<O>,
+            mut state: SolverState<()>,
+        ) -> Result<(SolverState<()>, Option<KV>), ArgminError> {
+            let p = state
+                .take_param()
+                .ok_or_else(|| ArgminError::msg("no parameter"))?;
+            let g = state
+                .take_gradient()
+                .ok_or_else(|| ArgminError::msg("no gradient"))?;
+            let next = &p - &(&g * self.lr);
+            let (cost, grad) = (problem.cost(&next)?, problem.gradient(&next)?);
+            Ok((state.param(next).cost(cost).gradient(grad), None))
+        }
+
+        fn terminate(&mut self, state: &SolverState<()>) -> TerminationStatus {
+            match state.get_gradient() {
+                Some(g) if g.fdot(g).sqrt() < self.grad_tol => {
+                    TerminationStatus::Terminated(TerminationReason::SolverConverged)
+                }
+                _ => TerminationStatus::NotTerminated,
+            }
+        }
+    }
+
+    let preset = RacePreset::reference();
+    let mine = run_solver(
+        &preset.problem,
+        &preset.start,
+        "my GD (η = 0.8)",
+        MyGd {
+            lr: 0.8,
+            grad_tol: 1e-8,
+        },
+        &preset.cfg,
+    );
+    let theirs = preset.problem.run("gd").unwrap();
+    assert_eq!(mine.iterates, theirs.iterates);
+    assert_eq!(mine.steps(), 153);
+    assert_eq!(mine.stop, theirs.stop);
+    assert_eq!(mine.counts.last(), theirs.counts.last());
+}
