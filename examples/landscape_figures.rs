@@ -9,10 +9,10 @@ use std::error::Error;
 use std::path::PathBuf;
 
 use quad_vs_grad::landscapes::{CoshValley, CosineWell, GaussianWells, Landscape, TanhSlope};
-use quad_vs_grad::plot::landscape_figures::{
-    bakeoff_summary_figure, batch_losses_figure, batch_paths_figure, curvature_grid, loss_grid,
-    toy_1d_figure,
-};
+use quad_vs_grad::lessons::bake_off::bakeoff_summary_figure;
+use quad_vs_grad::lessons::noise::{batch_losses_figure, batch_paths_figure};
+use quad_vs_grad::lessons::non_convexity::toy_1d_figure;
+use quad_vs_grad::plot::landscape_figures::{curvature_grid, loss_grid};
 use quad_vs_grad::plot::{condition_figure, eigen_sign_figure};
 use quad_vs_grad::prelude::*;
 use quad_vs_grad::race::multistart::{

@@ -387,10 +387,10 @@ mod batched {
     }
     #[test]
     fn figures_render_deterministically() {
-        use quad_vs_grad::plot::landscape_figures::{
-            bakeoff_summary_figure, batch_losses_figure, batch_paths_figure, curvature_grid,
-            loss_grid, toy_1d_figure,
-        };
+        use quad_vs_grad::lessons::bake_off::bakeoff_summary_figure;
+        use quad_vs_grad::lessons::noise::{batch_losses_figure, batch_paths_figure};
+        use quad_vs_grad::lessons::non_convexity::toy_1d_figure;
+        use quad_vs_grad::plot::landscape_figures::{curvature_grid, loss_grid};
         use quad_vs_grad::race::multistart::run_start;
         let wells = GaussianWells::course();
         let global = wells.global_minimum();

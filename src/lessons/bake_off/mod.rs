@@ -33,11 +33,13 @@ use crate::trace::Trace;
 mod bars;
 mod cost;
 mod network_starts;
+mod summary;
 
 pub use crate::race::multistart::{bakeoff, run_starts, Bakeoff, BakeoffConfig, Contender};
 pub use bars::{bakeoff_figure, bakeoff_svg, draw_bakeoff_bars, BakeoffMetric};
 pub use cost::cost_to_target;
 pub use network_starts::{network_starts, NetworkRow, StuckEnd};
+pub use summary::{bakeoff_summary_figure, draw_bakeoff_summary};
 
 /// The ranks (1 = best) of `values`, the largest best when `descending`;
 /// tied values share the mean of their ranks (so Spearman's ρ is defined

@@ -35,10 +35,12 @@ use crate::race::{run_solver, RaceConfig, RaceProblem};
 use crate::solvers::{LangevinGd, NoiseSchedule};
 use crate::trace::{StopReason, Trace};
 
+mod end_key;
+mod figures;
 mod gradient_noise;
 mod sampling;
 
-pub use crate::plot::landscape_figures::{batch_losses_figure, batch_paths_figure};
+pub use figures::{batch_losses_figure, batch_paths_figure, draw_batch_losses, draw_batch_paths};
 pub use gradient_noise::{minibatch_gradient_noise, GradientNoise};
 pub use sampling::{sampling_study, ExcessLoss, SamplingStudy, SAMPLING_ARMS};
 

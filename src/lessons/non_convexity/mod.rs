@@ -6,8 +6,10 @@
 //! Each function is concrete (no type parameter), so a notebook that calls it
 //! does not compile the race's generic machinery for its problem type again.
 
-pub use crate::plot::landscape_figures::toy_1d_figure;
+mod figures;
+
 pub use crate::plot::{ModelCurvature, ModelOverlay, ModelShape, QuadraticModel};
+pub use figures::{draw_toy_1d, toy_1d_figure};
 
 use ndarray::{array, Array1};
 

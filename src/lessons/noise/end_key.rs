@@ -5,8 +5,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::plot::draw_err as de;
-use crate::plot::error::Result;
 use crate::plot::kit::{note, text_width, INK};
+use crate::plot::Result;
 
 /// Green, the colour of an end point near the global minimum.
 pub(super) const REACHED: RGBColor = RGBColor(0x1a, 0x9e, 0x3a);
