@@ -186,3 +186,22 @@ fn bfgs_terminates_whatever_the_condition_number() {
     assert_eq!(e(rows[2].inverse_error, 1), "9.0e-15");
     assert!(rows[1].loss > 1e-3, "not at the minimum after one step");
 }
+
+/// Exercise 3: a pair with `sᵀy < 0` makes the BFGS estimate indefinite.
+#[test]
+fn exercise_bfgs_bad_pair() {
+    use quad_vs_grad::solvers::{DenseInverse, InverseHessian};
+    let mut h = DenseInverse::default();
+    h.update(&array![1.0, 0.0], &array![2.0, 0.3]);
+    let good = eigenvalues(h.matrix().unwrap()).unwrap();
+    assert!(
+        (good[0] - 0.426).abs() < 5e-4 && (good[1] - 0.574).abs() < 5e-4,
+        "{good}"
+    );
+    h.update(&array![0.0, 1.0], &array![0.5, -1.0]);
+    let bad = eigenvalues(h.matrix().unwrap()).unwrap();
+    assert!(
+        (bad[0] + 0.918).abs() < 5e-4 && (bad[1] - 0.557).abs() < 5e-4,
+        "{bad}"
+    );
+}

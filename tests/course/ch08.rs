@@ -283,3 +283,13 @@ fn curvature_shares_of_the_fixed_views() {
     // "more than four times out of five"
     assert!(saddle + dome > 0.8);
 }
+
+/// Exercise 4: the eigen-sign map of the classic Rosenbrock function.
+#[test]
+fn exercise_rosenbrock_is_not_convex() {
+    let grid = curvature_grid(&Rosenbrock::classic(), 81).unwrap();
+    let [dome, saddle, bowl] = grid.class_shares(0.0);
+    assert_eq!(dome, 0.0);
+    assert!((saddle - 0.426).abs() < 5e-4, "{saddle}");
+    assert!((bowl - 0.574).abs() < 5e-4, "{bowl}");
+}

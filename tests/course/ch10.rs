@@ -185,3 +185,40 @@ fn quick_study_runs_and_reports_honestly() {
     let fig = study.figure(900, 760).unwrap();
     assert_eq!((fig.width(), fig.height()), (900, 760));
 }
+
+/// Exercise 4: CG iterations against κ on a diagonal 100 × 100 system,
+/// eigenvalues spread geometrically and evenly.
+#[test]
+fn exercise_cg_iterations_against_kappa() {
+    use ndarray::Array1;
+    use quad_vs_grad::solvers::{truncated_cg, CgSettings};
+    let n = 100;
+    let settings = CgSettings {
+        max_iters: 1000,
+        tol: 1e-8,
+        progress_eps: None,
+    };
+    let b = Array1::from_elem(n, 1.0);
+    let iters = |d: Array1<f64>| {
+        truncated_cg(
+            |v: &Array1<f64>| Ok(&d * v),
+            &b,
+            &Array1::zeros(n),
+            &settings,
+        )
+        .unwrap()
+        .iters
+    };
+    let mut geometric = Vec::new();
+    let mut even = Vec::new();
+    for kappa in [10.0_f64, 100.0, 1000.0, 1e4] {
+        geometric.push(iters(Array1::from_shape_fn(n, |i| {
+            kappa.powf(i as f64 / (n - 1) as f64)
+        })));
+        even.push(iters(Array1::from_shape_fn(n, |i| {
+            1.0 + (kappa - 1.0) * i as f64 / (n - 1) as f64
+        })));
+    }
+    assert_eq!(geometric, vec![29, 75, 168, 349]);
+    assert_eq!(even, vec![28, 55, 63, 67]);
+}
