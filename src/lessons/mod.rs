@@ -17,14 +17,14 @@
 //! | [`gradient_descent`] | 2. Gradient descent and the learning rate | step-size theory from a Hessian, learning-rate sweeps, steps to a tolerance against the condition number, escaping a saddle; the small-multiples figure |
 //! | [`momentum`] | 3. Momentum and Nesterov | Polyak's and Nesterov's tunings on the quadratic bowl, predicted and measured contraction per step, the momentum sweep, the rate map |
 //! | [`adam`] | 4. RMSprop and Adam | what a diagonal preconditioner can and cannot fix, Adam's bias correction and its effective step size |
-//! | [`noise`] | 5. Noise as a tool | noisy gradient descent from many starts, the measured noise of mini-batch gradients, mini-batch SGD against Langevin descent with the same noise size |
+//! | [`noise`] | 5. Noise as a tool | noisy gradient descent from many starts, the measured noise of mini-batch gradients, mini-batch SGD against Langevin descent with the same noise size; the many-start paths and loss figures |
 //! | [`newton`] | 6. Newton's method | undamped Newton's quadratic convergence and what damping costs near a minimum |
 //! | [`curvature_zoo`] | 7. The curvature zoo | the zoo (Hessian, GGN, Fishers, K-FAC) as a table, the Monte-Carlo Fisher against the number of samples, the empirical Fisher along a run, BFGS learning an inverse Hessian, L-BFGS memories |
-//! | [`non_convexity`] | 8. Non-convexity | Newton on `x·cos(πx)` and on the saddle `x² − y²`, detailed runs with their diagnostics, how well Newton's model predicts the loss along a run; the quadratic-model figures |
+//! | [`non_convexity`] | 8. Non-convexity | Newton on `x·cos(πx)` and on the saddle `x² − y²`, detailed runs with their diagnostics, how well Newton's model predicts the loss along a run; the 1-D toy figures (the quadratic-model overlay is the paths figure's, in `plot`) |
 //! | [`damping`] | 9. Damping | the adaptive methods' damping histories, the smallest damping that makes Newton's step descend, the damped Newton step probed, Levenberg–Marquardt factor sweeps; the damping dashboard |
 //! | [`cost_of_curvature`] | 10. The cost of curvature | time per iteration, curvature memory and evaluation counts on full networks from `D ≈ 10` to `D ≥ 10⁵`, log-log slopes against theory, wall time to a target loss; the scaling figures |
 //! | [`stochasticity`] | 11. Stochasticity | the noise of mini-batch gradients, Hessian eigenvalues and Newton steps against the batch size; K-FAC with and without moving averages; batch size × damping at a fixed data budget; the heat tables |
-//! | [`bake_off`] | 12. The bake-off | whether the wells bake-off's ranking survives other seeds, the cost of reaching a target loss, the grid search of `N^d` points, the full-network race from several starts; the bake-off bars |
+//! | [`bake_off`] | 12. The bake-off | whether the wells bake-off's ranking survives other seeds, the cost of reaching a target loss, the grid search of `N^d` points, the full-network race from several starts; the bake-off bars and summary |
 //! | [`checking_derivatives`] | 14. Appendix: checking derivatives | the gradient and Hessian check of every problem, the error of a central difference against its step, deliberately wrong gradients |
 //!
 //! Two modules serve several lessons: [`explorables`] writes the data of the
