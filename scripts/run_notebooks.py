@@ -176,7 +176,10 @@ def execute(path: Path, out_dir: Path, timeout: int, startup: int,
     # dependencies, which cargo builds incrementally). A kept project folder
     # per kernel slot lets cargo find the crate's previous build and reuse it.
     slot = claim_slot(ROOT / "target" / "evcxr")
-    os.environ["EVCXR_TMPDIR"] = str(slot.name)
+    # The folder goes to this kernel's own environment: notebooks run on
+    # threads, and os.environ is shared by all of them, so setting it there
+    # let two kernels start in the same folder (one then failed to start).
+    env = {**os.environ, "EVCXR_TMPDIR": str(slot.name)}
 
     client = NotebookClient(
         nb,
@@ -196,7 +199,7 @@ def execute(path: Path, out_dir: Path, timeout: int, startup: int,
     ok, why = True, ""
     try:
         with open(kernel_log, "wb") as log:
-            client.execute(stdout=log, stderr=log)
+            client.execute(stdout=log, stderr=log, env=env)
     except CellFailed as e:
         ok, why = False, str(e)
     except CellTimeoutError as e:
