@@ -194,7 +194,7 @@ def fmt_row(name: str, runs: list[dict]) -> str:
 
     mx = max(r["total"] for r in runs)
     return (f"| {name} | {len(runs)} | {med('total'):.2f} | {mx:.2f} | {med('before'):.2f} | "
-            f"{med('compile'):.2f} | {med('link'):.2f} | {med('after'):.2f} | {med('rustc_runs'):.0f} |")
+            f"{med('compile'):.2f} | {med('link'):.2f} | {med('after'):.2f} | {med('other'):.2f} |")
 
 
 def main() -> int:

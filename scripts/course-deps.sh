@@ -3,8 +3,7 @@
 # Idempotent; safe to run on every `make test`.
 #
 #   scripts/course-deps.sh notebooks   Python venv (.venv/) with Jupyter's client
-#                                      packages, evcxr_jupyter, the `rust` kernel,
-#                                      the mold linker (Debian, as root)
+#                                      packages, evcxr_jupyter, the `rust` kernel
 #   scripts/course-deps.sh book        mdbook + mdbook-katex
 #   scripts/course-deps.sh             both
 #
@@ -121,24 +120,7 @@ if want != env:
 EOF
 }
 
-# Evcxr links every cell with `mold` when it finds it on PATH (then `lld`,
-# then the system linker), without changing any compiler flag, so nothing
-# already built is rebuilt. Debian's package; skipped when present, and only
-# a hint when this is not a root shell with apt-get (the notebooks run the
-# same without it, a little slower: scripts/cell_latency.py measures it).
-fast_linker() {
-  if command -v mold >/dev/null 2>&1; then
-    log "mold present ($(mold --version | head -n 1)), skipping"
-  elif command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    log "installing mold with apt-get (Evcxr links the cells with it)"
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mold >/dev/null; } \
-      || log "could not install mold; the notebooks run without it"
-  else
-    log "mold not found: install it (Debian/Ubuntu: apt-get install mold) for faster notebook cells"
-  fi
-}
-
-notebooks() { python_venv; cargo_tool evcxr_jupyter evcxr_jupyter "$EVCXR_VERSION"; rust_kernel; fast_linker; }
+notebooks() { python_venv; cargo_tool evcxr_jupyter evcxr_jupyter "$EVCXR_VERSION"; rust_kernel; }
 book() { cargo_tool mdbook mdbook "$MDBOOK_VERSION"; cargo_tool mdbook-katex mdbook-katex "$MDBOOK_KATEX_VERSION"; }
 
 case "${1:-all}" in
