@@ -12,8 +12,10 @@ finds the crate), ``NOTEBOOK_JOBS`` kernels at a time (default 2; with more
 than one, a first kernel runs only the ``:dep`` cell, so that the kernels do
 not both compile the crate into Evcxr's cache on a first run). A cell that
 errors, a cell that runs past the timeout or a kernel that dies fails the run.
-Each notebook's execution time and its slowest cells are printed, then the
-wall time of the whole run. The committed files are never written to:
+Notebooks start longest first (by the times of the last run, in
+``status.json``), so that the kernels finish together. Each notebook's
+execution time and its slowest cells are printed, then the wall time of the
+whole run. The committed files are never written to:
 executed copies go to ``target/notebooks/``, with ``status.json`` recording
 which ran cleanly (``scripts/course.py`` generates chapters only from those).
 
