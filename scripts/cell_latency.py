@@ -45,6 +45,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -198,6 +199,9 @@ def fmt_row(name: str, runs: list[dict]) -> str:
 
 
 def main() -> int:
+    # A SIGTERM (timeout, kill) then stops the kernel and removes the scratch
+    # cache and kernel folder like any other exit.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cold", action="store_true", help="also time the first cell on an empty cache and kernel folder")
     parser.add_argument("--only-cold", action="store_true", help="time only the cold first cell")
@@ -222,11 +226,13 @@ def main() -> int:
             shutil.rmtree(cold_slot, ignore_errors=True)
             cold_slot.mkdir(parents=True)
             run_notebooks.install_cargo_config(ROOT / "target" / "evcxr")
+            k = None
             try:
                 k = Kernel(cold_slot, probe_dir, cache_home, startup)
                 secs, sp, out = k.run(prefix + DEP)
-                k.stop()
             finally:
+                if k is not None:
+                    k.stop()
                 shutil.rmtree(cold_slot, ignore_errors=True)
                 shutil.rmtree(cache_home, ignore_errors=True)
             results["cells"]["first cell, cold"] = [sp]
@@ -237,6 +243,7 @@ def main() -> int:
                 return finish(args, results)
 
         slot = run_notebooks.claim_slot(ROOT / "target" / "evcxr")
+        k = None
         try:
             k = Kernel(slot.name, probe_dir, None, startup)
             secs, sp, out = k.run(prefix + DEP)
@@ -264,8 +271,9 @@ def main() -> int:
                     print(f"cell_latency: {name} run {i + 1}: {secs:.2f} s", flush=True)
                 results["cells"][name] = runs
                 rows.append(fmt_row(name, runs))
-            k.stop()
         finally:
+            if k is not None:
+                k.stop()
             slot.close()
     print_table(rows, results)
     return finish(args, results)
@@ -278,8 +286,9 @@ def print_table(rows: list[str], results: dict) -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     print(f"\nload average {results['load_before']} before, {results['load_after']} after; "
-          "the split columns are medians: before = Evcxr's analysis of the cell, cargo and any dependency "
-          "build before the cell crate's rustc; compile and link = that rustc; after = loading and running")
+          "the split columns are medians: before = Evcxr's analysis of the cell and cargo until the cell "
+          "crate's rustc; compile and link = that rustc; after = loading and running; between = the rest "
+          "(first cells: cargo metadata, rust-analyzer loading the crate graph, dependencies)")
 
 
 def finish(args, results: dict) -> int:
