@@ -4,7 +4,7 @@
 //! Evcxr compiles every cell as a crate of its own, and a generic function
 //! called from a cell is instantiated (and compiled, unoptimised) in that
 //! cell: `problem.race().with("adam").run()` builds the whole race for
-//! `XorProblem` again in the first cell that calls it, about 1.5 s of a cell
+//! `XorProblem` again in the first cell that calls it: 2–4 s for that cell
 //! on two busy cores (`scripts/cell_latency.py`). These methods are plain
 //! functions of this crate, so a cell only calls them. They return exactly
 //! what the generic calls return.
