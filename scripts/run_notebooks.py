@@ -12,8 +12,10 @@ finds the crate), ``NOTEBOOK_JOBS`` kernels at a time (default 2; with more
 than one, a first kernel runs only the ``:dep`` cell, so that the kernels do
 not both compile the crate into Evcxr's cache on a first run). A cell that
 errors, a cell that runs past the timeout or a kernel that dies fails the run.
-Each notebook's execution time and its slowest cells are printed, then the
-wall time of the whole run. The committed files are never written to:
+Notebooks start longest first (by the times of the last run, in
+``status.json``), so that the kernels finish together. Each notebook's
+execution time and its slowest cells are printed, then the wall time of the
+whole run. The committed files are never written to:
 executed copies go to ``target/notebooks/``, with ``status.json`` recording
 which ran cleanly (``scripts/course.py`` generates chapters only from those).
 
@@ -106,7 +108,15 @@ def first_line(cell: dict) -> str:
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 TOLERANT_TAGS = {"raises-exception", "allow-stderr"}
-LATE_OUTPUT_GRACE = 0.5
+# Evcxr forwards a cell's stderr (a panic, an error returned by `?`) on its
+# own thread, after its reply: measured within 3 ms of the reply on two cores
+# at load 5 (scripts/cell_latency.py's machine). The kernel tags such a line
+# with the *latest* request, so output later than the grace lands on the next
+# cell and still fails the run; only the last cell has no next one and waits
+# longer. A grace of 0.5 s on every cell cost about 80 s of the course's
+# notebook time (161 cells).
+LATE_OUTPUT_GRACE = 0.1
+LAST_CELL_GRACE = 1.0
 LATE_TYPES = {"stream", "error", "display_data", "execute_result"}
 
 
@@ -152,16 +162,19 @@ def execute(path: Path, out_dir: Path, timeout: int, startup: int,
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     failed_cell: list[int] = []
+    last_code = max((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), default=-1)
 
     async def stop_on_failure(cell, cell_index, execute_reply, **_):  # nbclient's on_cell_executed hook
         # Evcxr forwards the cell's stderr on its own thread, so a panic
         # message or a `?` error can reach iopub after the kernel reported
         # idle, where nbclient no longer listens. Collect such late output
-        # until the channel has been quiet for LATE_OUTPUT_GRACE seconds.
+        # until the channel has been quiet for LATE_OUTPUT_GRACE seconds
+        # (LAST_CELL_GRACE after the last cell).
         parent = execute_reply.get("parent_header", {}).get("msg_id")
+        grace = LAST_CELL_GRACE if cell_index == last_code else LATE_OUTPUT_GRACE
         while True:
             try:
-                msg = await client.kc.iopub_channel.get_msg(timeout=LATE_OUTPUT_GRACE)
+                msg = await client.kc.iopub_channel.get_msg(timeout=grace)
             except Empty:
                 break
             if msg["parent_header"].get("msg_id") == parent and msg["msg_type"] in LATE_TYPES:
@@ -308,6 +321,17 @@ def prime(paths: list[Path], out_dir: Path, timeout: int, startup: int) -> None:
         print("\n".join(errors), file=sys.stderr, flush=True)
 
 
+def longest_first(paths: list[Path], out_dir: Path) -> list[Path]:
+    """`paths` ordered by the seconds each took in the last run, longest first
+    (unknown ones first of all, in their order)."""
+    try:
+        status = json.loads((out_dir / "status.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return paths
+    seconds = {stem: float(s.get("seconds") or 0.0) for stem, s in status.items() if isinstance(s, dict)}
+    return sorted(paths, key=lambda p: -seconds.get(p.stem, float("inf")))
+
+
 def record_status(out_dir: Path, results: dict[str, tuple[bool, float]]) -> None:
     """Merges this run's outcome into ``out_dir/status.json`` (read by scripts/course.py)."""
     path = out_dir / "status.json"
@@ -351,6 +375,9 @@ def main() -> int:
     timeout = int(os.environ.get("NOTEBOOK_CELL_TIMEOUT", "1200"))
     startup = int(os.environ.get("NOTEBOOK_STARTUP_TIMEOUT", "120"))
     jobs = max(1, min(args.jobs, len(paths)))
+    # Longest first, by the last run's times (status.json), so that two
+    # kernels do not end with one long notebook running alone.
+    paths = longest_first(paths, args.out_dir)
     # A failed or interrupted run must not leave an old "ok" behind.
     record_status(args.out_dir, {p.stem: (False, 0.0) for p in paths})
     start = time.monotonic()

@@ -24,7 +24,7 @@
 //! Hessian-vector product per parameter (Pearlmutter's R-operator), all
 //! sharing one forward pass.
 
-use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
 use super::kernels::{
     buffer, contiguous, dot, gram_triangle, recycle, recycle_all, scratch, sum, Pass,
@@ -254,15 +254,14 @@ const INPUT_FACTOR_DIRECT_MIN: usize = 16;
 /// `Σ_n w_n a_{·n} a_{·n}ᵀ` for `a` (`rows × N`, row-major): an exactly
 /// symmetric `rows × rows` matrix, only its upper triangle computed.
 pub(crate) fn weighted_gram(a: &[f64], rows: usize, n: usize, w: &[f64]) -> Array2<f64> {
-    let mut b = buffer(0);
-    b.extend_from_slice(&a[..rows * n]);
-    for row in b.chunks_exact_mut(n) {
-        for (x, &w) in row.iter_mut().zip(w) {
-            *x *= w;
+    let mut b = scratch(rows * n); // overwritten in full
+    for (out, row) in b.chunks_exact_mut(n).zip(a.chunks_exact(n)) {
+        for ((o, &x), &w) in out.iter_mut().zip(row).zip(w) {
+            *o = x * w;
         }
     }
     let mut g = Array2::zeros((rows, rows));
-    gram_into(a, &b, rows, n, 1.0, g.view_mut());
+    gram_into(a, &b, rows, n, 1.0, &mut g);
     recycle(b);
     g
 }
@@ -274,7 +273,7 @@ pub(crate) fn weighted_gram(a: &[f64], rows: usize, n: usize, w: &[f64]) -> Arra
 pub(crate) fn input_factor(a: &[f64], k: usize, n: usize) -> Array2<f64> {
     let inv_n = 1.0 / n as f64;
     let mut f = Array2::zeros((k + 1, k + 1));
-    gram_into(a, a, k, n, inv_n, f.slice_mut(s![..k, ..k]));
+    gram_into(a, a, k, n, inv_n, &mut f);
     for j in 0..k {
         let v = sum(&a[j * n..(j + 1) * n]) * inv_n;
         f[[j, k]] = v;
@@ -284,16 +283,17 @@ pub(crate) fn input_factor(a: &[f64], k: usize, n: usize) -> Array2<f64> {
     f
 }
 
-/// `g ← alpha · a bᵀ` for `a`, `b` (`rows × N`, row-major) whose product is
-/// known to be symmetric (`b` a row-wise weighting of `a`): only the upper
-/// triangle is computed, then mirrored, so that `g` is exactly symmetric.
-fn gram_into(a: &[f64], b: &[f64], rows: usize, n: usize, alpha: f64, mut g: ArrayViewMut2<f64>) {
-    let mut tri = scratch(rows * rows); // overwritten in full
-    gram_triangle(a, b, rows, n, alpha, &mut tri);
-    for (gv, &v) in g.iter_mut().zip(&tri) {
-        *gv = v;
-    }
-    recycle(tri);
+/// `g[..rows, ..rows] ← alpha · a bᵀ` for `a`, `b` (`rows × N`, row-major)
+/// whose product is known to be symmetric (`b` a row-wise weighting of `a`):
+/// only the upper triangle is computed, then mirrored, so that `g` is exactly
+/// symmetric. `g` is a standard-layout matrix of at least `rows` rows and
+/// columns, written in place.
+fn gram_into(a: &[f64], b: &[f64], rows: usize, n: usize, alpha: f64, g: &mut Array2<f64>) {
+    let ld = g.ncols();
+    let g = g
+        .as_slice_mut()
+        .expect("a freshly allocated matrix is in standard layout");
+    gram_triangle(a, b, rows, n, alpha, g, ld);
 }
 
 /// `Jᵀ` (`D × N`, row-major) from the per-layer output signals

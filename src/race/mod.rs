@@ -93,6 +93,7 @@
 //! [`StopReason::Budget`]: crate::trace::StopReason::Budget
 
 mod budget;
+mod concrete;
 mod config;
 mod execute;
 pub mod multistart;

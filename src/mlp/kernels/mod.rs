@@ -35,25 +35,41 @@ const POOL_MAX_LEN: usize = 1 << 21;
 
 /// A buffer from the pool for `len` entries: the shortest one at least that
 /// long (so that a short request does not shorten a long buffer, which the
-/// next long request would have to zero again), else any, else a new one.
+/// next long request would have to zero again) unless that one is more than
+/// [`SHORTEN_MAX`] times too long; else the longest shorter one (the fewest
+/// entries to zero when it grows); else a new one. A request for nothing
+/// takes nothing: a pass asks for buffers of `N` and of `n_l × N` entries,
+/// and the long ones shortened by short requests cost two `memset`s of
+/// `n_l × N` entries per gradient of 2-32-1 before.
 fn take(len: usize) -> Vec<f64> {
+    if len == 0 {
+        return Vec::new();
+    }
     POOL.try_with(|p| {
         let mut p = p.borrow_mut();
         let fit = p
             .iter()
             .enumerate()
-            .filter(|(_, v)| v.len() >= len)
+            .filter(|(_, v)| v.len() >= len && v.len() <= len.saturating_mul(SHORTEN_MAX).max(64))
             .min_by_key(|(_, v)| v.len())
             .map(|(i, _)| i);
-        match fit {
-            Some(i) => Some(p.swap_remove(i)),
-            None => p.pop(),
-        }
+        let grow = || {
+            p.iter()
+                .enumerate()
+                .filter(|(_, v)| v.len() < len)
+                .max_by_key(|(_, v)| v.len())
+                .map(|(i, _)| i)
+        };
+        fit.or_else(grow).map(|i| p.swap_remove(i))
     })
     .ok()
     .flatten()
     .unwrap_or_default()
 }
+
+/// How many times longer than a request a pooled buffer may be and still be
+/// shortened to serve it.
+const SHORTEN_MAX: usize = 4;
 
 /// A zero-filled buffer of `len` entries, from the pool if one is free.
 pub(crate) fn buffer(len: usize) -> Vec<f64> {

@@ -225,6 +225,23 @@ multiversioned! {
     with_bias: bool,
 ) {
     let k = b.fan_in();
+    if k < 4 && b.rows >= 4 {
+        // A layer with few inputs (the first: two) and many units: tiles of
+        // four units per input, so that no tile repeats a row, and the bias
+        // column as plain sums. The bits are those of the branch below:
+        // `fma(a, d, s)` is `fma(d, a, s)`, and `fma(d, 1, s)` is `s + d`.
+        for j in 0..k {
+            let aj = &a[j * n..(j + 1) * n];
+            let col = |i: usize| &d[i * n..(i + 1) * n];
+            dots_each::<true>(aj, col, (0, b.rows), |i, v| g[i * b.cols + j] += v);
+        }
+        if with_bias {
+            for i in 0..b.rows {
+                g[i * b.cols + k] += sum(&d[i * n..(i + 1) * n]);
+            }
+        }
+        return;
+    }
     // The bias column as a dot product with a row of ones: `x · 1` is `x`
     // exactly, so it has the bits of `sum`.
     let mut ones = scratch(if with_bias { n } else { 0 });
@@ -279,11 +296,13 @@ multiversioned! {
 }}
 
 multiversioned! {
-/// `g (rows × rows, row-major) ← alpha · a bᵀ` for `a`, `b` (`rows × N`,
-/// row-major) whose product is known to be symmetric: the upper triangle is
-/// computed and mirrored, each entry `alpha · dot(a_i, b_j)` with exactly the
-/// bits of [`dot`] (four dot products side by side, plain multiplies and
-/// adds), so that `g` is exactly symmetric.
+/// `g (rows × rows, row-major with row stride `ld` ≥ rows) ← alpha · a bᵀ`
+/// for `a`, `b` (`rows × N`, row-major) whose product is known to be
+/// symmetric: the upper triangle is computed and mirrored, each entry
+/// `alpha · dot(a_i, b_j)` with exactly the bits of [`dot`] (four dot
+/// products side by side, plain multiplies and adds), so that `g` is exactly
+/// symmetric. The stride lets the Gram fill the top-left block of a larger
+/// matrix in place (K-FAC's input factor) instead of going through a copy.
     fn gram_triangle / gram_triangle_portable(
     a: &[f64],
     b: &[f64],
@@ -291,13 +310,14 @@ multiversioned! {
     n: usize,
     alpha: f64,
     g: &mut [f64],
+    ld: usize,
 ) {
     for i in 0..rows {
         let ai = &a[i * n..(i + 1) * n];
         dots_each::<false>(ai, |j| &b[j * n..(j + 1) * n], (i, rows), |j, v| {
             let v = alpha * v;
-            g[i * rows + j] = v;
-            g[j * rows + i] = v;
+            g[i * ld + j] = v;
+            g[j * ld + i] = v;
         });
     }
 }}

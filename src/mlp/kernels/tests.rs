@@ -180,8 +180,8 @@ fn the_gram_triangle_has_the_bits_of_one_dot_per_entry_here() {
         let alpha = 0.37;
         let mut fast = vec![f64::NAN; rows * rows];
         let mut portable = fast.clone();
-        gram_triangle(&a, &b, rows, n, alpha, &mut fast);
-        gram_triangle_portable(&a, &b, rows, n, alpha, &mut portable);
+        gram_triangle(&a, &b, rows, n, alpha, &mut fast, rows);
+        gram_triangle_portable(&a, &b, rows, n, alpha, &mut portable, rows);
         for i in 0..rows {
             for j in 0..rows {
                 let (lo, hi) = (i.min(j), i.max(j));
