@@ -6,11 +6,17 @@
 With no arguments every ``notebooks/*.ipynb`` is taken. First every notebook is
 checked to be committed clean (no outputs, no execution counts) and to ask for
 the ``rust`` kernel; any failure there stops the run before anything executes.
-Then each notebook runs top to bottom in a fresh kernel whose working
-directory is the notebook's folder (so ``:dep quad-vs-grad = { path = ".." }``
-finds the crate), ``NOTEBOOK_JOBS`` kernels at a time (default 2; with more
-than one, a first kernel runs only the ``:dep`` cell, so that the kernels do
-not both compile the crate into Evcxr's cache on a first run). A cell that
+Then each notebook runs top to bottom in a kernel whose working directory is
+the notebooks' folder (so ``:dep quad-vs-grad = { path = ".." }`` finds the
+crate), ``NOTEBOOK_JOBS`` workers at a time (default 2; with more than one, a
+first kernel runs only the ``:dep`` cell, so that the kernels do not both
+compile the crate into Evcxr's cache on a first run). Each worker keeps one
+kernel for all the notebooks it runs and sends it ``:clear`` between two of
+them (every variable, import and dependency is dropped and the process that
+runs the cells restarts; each notebook's own ``:dep`` and ``use`` cells bring
+back what it needs), which saves the kernel's start and its first cells'
+set-up, about 20 s per notebook (``--fresh-kernels`` gives every notebook a
+kernel of its own). A notebook that fails is followed by a fresh kernel. A cell that
 errors, a cell that runs past the timeout or a kernel that dies fails the run.
 Notebooks start longest first (by the times of the last run, in
 ``status.json``), so that the kernels finish together. Each notebook's
@@ -42,6 +48,7 @@ import argparse
 import concurrent.futures
 import datetime as dt
 import json
+import multiprocessing
 import os
 from queue import Empty
 import re
@@ -152,13 +159,103 @@ def cell_failure(cell: dict) -> str | None:
     return None
 
 
+class Kernel:
+    """One Evcxr kernel that a worker keeps for every notebook it runs.
+
+    Starting a kernel costs its process, Evcxr's start-up configuration and,
+    in the first cells, the `:dep` build and Evcxr's rust-analyzer loading the
+    crate. A kept kernel pays that once per worker: between two notebooks it
+    runs `:clear`, which drops every variable, import and dependency (each
+    notebook's own `:dep` and `use` cells bring them back) and restarts the
+    process that runs the cells, while the build folder and the analysis stay.
+    A notebook that fails or a kernel that died is followed by a fresh kernel.
+    """
+
+    def __init__(self, startup: int):
+        self.startup = startup
+        self.km = None  # the kernel manager, once a kernel runs
+        self.slot = None  # the kernel's build folder (held by a lock)
+        self.notebooks = 0  # notebooks run in the current kernel
+        self.log: Path | None = None  # the kernel's own output
+        self.cwd: Path | None = None  # the kernel's working directory
+
+    def env(self) -> dict[str, str]:
+        # Evcxr builds each kernel's code in a temporary cargo project, so every
+        # kernel would compile the crate itself again (Evcxr's cache skips path
+        # dependencies, which cargo builds incrementally). A kept project folder
+        # per kernel slot lets cargo find the crate's previous build and reuse it.
+        # The folder goes to this kernel's own environment, not os.environ,
+        # which all kernels of the process would share.
+        if self.slot is None:
+            self.slot = claim_slot(ROOT / "target" / "evcxr")
+        return {**os.environ, "EVCXR_TMPDIR": str(self.slot.name)}
+
+    def clear(self, timeout: int) -> bool:
+        """Readies a kept kernel for the next notebook; False when there is none (or it failed)."""
+        if self.km is None or self.notebooks == 0:
+            return False
+        import nbformat
+        from nbclient import NotebookClient
+
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(":clear")])
+        client = NotebookClient(nb, km=self.km, kernel_name=KERNEL, timeout=timeout,
+                                startup_timeout=self.startup, allow_errors=False)
+        try:
+            client.execute()
+            ok = not any(cell_failure(c) for c in nb.cells)
+        except Exception:
+            ok = False
+        finally:
+            stop_channels(client)
+        if not ok:
+            self.shutdown()
+        return ok
+
+    def shutdown(self) -> None:
+        """Stops the kernel (the build folder stays claimed for the next one)."""
+        if self.km is not None:
+            from nbclient.util import run_sync
+
+            try:
+                run_sync(self.km.shutdown_kernel)(now=True)
+            except Exception:
+                pass
+            try:
+                run_sync(self.km.cleanup_resources)()
+            except Exception:
+                pass
+        self.km, self.notebooks = None, 0
+
+    def close(self) -> None:
+        self.shutdown()
+        if self.slot is not None:
+            self.slot.close()  # releases the slot's lock
+            self.slot = None
+
+
+def stop_channels(client) -> None:
+    kc = getattr(client, "kc", None)
+    if kc is not None:
+        try:
+            kc.stop_channels()
+        except Exception:
+            pass
+        client.kc = None
+
+
 def execute(path: Path, out_dir: Path, timeout: int, startup: int,
-            cwd: Path | None = None) -> tuple[bool, float, list[str], list[str]]:
-    """Runs one notebook in `cwd` (default: its folder); returns (ok, seconds, report lines, error lines)."""
+            cwd: Path | None = None, kernel: Kernel | None = None) -> tuple[bool, float, list[str], list[str]]:
+    """Runs one notebook in `cwd` (default: its folder); returns (ok, seconds, report lines, error lines).
+
+    With `kernel`, the notebook runs in that kept kernel (cleared first) and
+    leaves it running for the next one; without, in a kernel of its own."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+    own = kernel is None
+    if own:
+        kernel = Kernel(startup)
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     failed_cell: list[int] = []
@@ -184,35 +281,38 @@ def execute(path: Path, out_dir: Path, timeout: int, startup: int,
             failed_cell.append(cell_index)
             raise CellFailed(why)
 
-    # Evcxr builds each kernel's code in a temporary cargo project, so every
-    # kernel would compile the crate itself again (Evcxr's cache skips path
-    # dependencies, which cargo builds incrementally). A kept project folder
-    # per kernel slot lets cargo find the crate's previous build and reuse it.
-    slot = claim_slot(ROOT / "target" / "evcxr")
-    # The folder goes to this kernel's own environment: notebooks run on
-    # threads, and os.environ is shared by all of them, so setting it there
-    # let two kernels start in the same folder (one then failed to start).
-    env = {**os.environ, "EVCXR_TMPDIR": str(slot.name)}
+    where = cwd or path.parent
+    if kernel.cwd != where:  # a kept kernel works in the folder it started in
+        kernel.shutdown()
+        kernel.cwd = where
+    reused = kernel.clear(timeout)
+    env = kernel.env()
 
     client = NotebookClient(
         nb,
+        km=kernel.km,
         kernel_name=KERNEL,
         timeout=timeout,
         startup_timeout=startup,
         allow_errors=False,
         record_timing=True,
         on_cell_executed=stop_on_failure,
-        resources={"metadata": {"path": str(cwd or path.parent)}},
+        resources={"metadata": {"path": str(where)}},
     )
     # The kernel's own output (cargo compiling the crate into it) goes to a
     # log beside the executed copy instead of flooding the console.
     out_dir.mkdir(parents=True, exist_ok=True)
-    kernel_log = out_dir / f"{path.stem}.kernel.log"
+    if not reused:
+        kernel.log = out_dir / f"{path.stem}.kernel.log"
+    kernel_log = kernel.log
     start = time.monotonic()
     ok, why = True, ""
     try:
-        with open(kernel_log, "wb") as log:
-            client.execute(stdout=log, stderr=log, env=env)
+        # A kept kernel writes to the log of the notebook it started with.
+        with open(kernel_log, "ab" if reused else "wb") as log:
+            # cleanup_kc=False: the kernel outlives this notebook (a kept
+            # kernel's manager is not the client's, so it would anyway).
+            client.execute(stdout=log, stderr=log, env=env, cleanup_kc=False)
     except CellFailed as e:
         ok, why = False, str(e)
     except CellTimeoutError as e:
@@ -222,7 +322,12 @@ def execute(path: Path, out_dir: Path, timeout: int, startup: int,
     except CellExecutionError as e:
         ok, why = False, ANSI.sub("", str(e))
     seconds = time.monotonic() - start
-    slot.close()  # releases the slot's lock
+    kernel.km = client.km
+    stop_channels(client)
+    if ok and not own:
+        kernel.notebooks += 1
+    else:
+        kernel.shutdown() if not own else kernel.close()
 
     # Belt and braces: any failing cell fails the run, whatever the replies said.
     for i, cell in enumerate(nb.cells):
@@ -345,11 +450,40 @@ def record_status(out_dir: Path, results: dict[str, tuple[bool, float]]) -> None
     path.write_text(json.dumps(status, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
+def worker(queue, out_dir: Path, timeout: int, startup: int, keep: bool) -> dict[str, tuple[bool, float]]:
+    """Runs notebooks from `queue` until it is empty, in one kept kernel
+    (`keep`) or each in a fresh one; prints each notebook's report as it ends."""
+    outcomes = {}
+    kernel = Kernel(startup) if keep else None
+    try:
+        while True:
+            try:
+                path = queue.get_nowait()
+            except Empty:
+                break
+            try:
+                ok, seconds, report, errors = execute(path, out_dir, timeout, startup, kernel=kernel)
+            except Exception as e:  # nbclient or the kernel manager itself failed
+                ok, seconds, report, errors = False, 0.0, [f"notebooks: {shown(path)}: FAILED"], [f"notebooks: {path.name}: {e!r}"]
+                if kernel is not None:
+                    kernel.shutdown()
+            outcomes[path.stem] = (ok, seconds)
+            print("\n".join(report), flush=True)
+            if errors:
+                print("\n".join(errors), file=sys.stderr, flush=True)
+    finally:
+        if kernel is not None:
+            kernel.close()
+    return outcomes
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--check-only", action="store_true", help="only check that notebooks are clean")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "target" / "notebooks")
+    parser.add_argument("--fresh-kernels", action="store_true",
+                        help="a fresh kernel for every notebook (default: each worker keeps one, cleared between notebooks)")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("NOTEBOOK_JOBS", "2")),
                         help="kernels at a time (default: NOTEBOOK_JOBS or 2)")
     args = parser.parse_args()
@@ -386,18 +520,21 @@ def main() -> int:
         prime(paths, args.out_dir, timeout, startup)
     print(f"notebooks: executing {len(paths)} notebook(s), {jobs} at a time", flush=True)
     outcomes: dict[str, tuple[bool, float]] = {}
-    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(execute, p, args.out_dir, timeout, startup): p for p in paths}
+    with multiprocessing.Manager() as manager, concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
+        queue = manager.Queue()
+        for p in paths:
+            queue.put(p)
+        futures = [pool.submit(worker, queue, args.out_dir, timeout, startup, not args.fresh_kernels)
+                   for _ in range(jobs)]
         for future in concurrent.futures.as_completed(futures):
-            path = futures[future]
             try:
-                ok, seconds, report, errors = future.result()
+                outcomes.update(future.result())
             except Exception as e:  # a crash of the worker itself, not of a cell
-                ok, seconds, report, errors = False, 0.0, [f"notebooks: {shown(path)}: FAILED"], [f"notebooks: {path.name}: {e!r}"]
-            outcomes[path.stem] = (ok, seconds)
-            print("\n".join(report), flush=True)
-            if errors:
-                print("\n".join(errors), file=sys.stderr, flush=True)
+                print(f"notebooks: a worker crashed: {e!r}", file=sys.stderr, flush=True)
+    for p in paths:  # a notebook that a crashed worker never reported
+        if p.stem not in outcomes:
+            outcomes[p.stem] = (False, 0.0)
+            print(f"notebooks: {shown(p)}: FAILED (not run)", file=sys.stderr, flush=True)
     wall = time.monotonic() - start
     record_status(args.out_dir, outcomes)
     passed = sum(ok for ok, _ in outcomes.values())
