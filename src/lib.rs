@@ -130,7 +130,7 @@ pub mod prelude {
         race, run, run_detailed, run_solver, OptimizerKind, OptimizerSpec, RaceConfig, RacePreset,
         Raceable, SolverState,
     };
-    pub use crate::report::Summary;
+    pub use crate::report::{Machine, Summary};
     pub use crate::solvers::{
         Adam, DampedNewton, Damping, GaussNewton, GradientDescent, HessianFree, Kfac,
         LevenbergMarquardt, RmsProp, SaddleFreeNewton,

@@ -190,6 +190,78 @@ pub(crate) fn aligned_row<C: fmt::Display>(cells: &[C], widths: &[usize]) -> Str
         .join(" ")
 }
 
+/// The machine a wall time was measured on: CPU model, logical CPUs and the
+/// load average when the measurement started.
+///
+/// Wall times are the one kind of number in the course that depends on the
+/// machine (and on what else it runs), so every cell that prints them prints
+/// this line too. `Display`: `measured on <model>, <n> logical CPUs, load
+/// average <1 min> / <5 min>`; a field the system does not expose (outside
+/// Linux) shows as `unknown`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Machine {
+    /// The CPU's model name (`/proc/cpuinfo`), if known.
+    pub cpu: Option<String>,
+    /// Logical CPUs this process may use.
+    pub logical_cpus: Option<usize>,
+    /// Load average over the last 1 and 5 minutes (`/proc/loadavg`), if known.
+    pub load: Option<(f64, f64)>,
+}
+
+impl Machine {
+    /// Reads the machine's description now.
+    pub fn now() -> Self {
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|text| cpu_model(&text));
+        let logical_cpus = std::thread::available_parallelism().ok().map(|n| n.get());
+        let load = std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .and_then(|text| load_average(&text));
+        Self {
+            cpu,
+            logical_cpus,
+            load,
+        }
+    }
+}
+
+/// The first `model name` of a `/proc/cpuinfo` text, spaces collapsed.
+fn cpu_model(cpuinfo: &str) -> Option<String> {
+    cpuinfo
+        .lines()
+        .find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            (key.trim() == "model name")
+                .then(|| value.split_whitespace().collect::<Vec<_>>().join(" "))
+        })
+        .filter(|model| !model.is_empty())
+}
+
+/// The 1- and 5-minute load averages of a `/proc/loadavg` text.
+fn load_average(loadavg: &str) -> Option<(f64, f64)> {
+    let mut fields = loadavg.split_whitespace().map(str::parse::<f64>);
+    match (fields.next(), fields.next()) {
+        (Some(Ok(one)), Some(Ok(five))) => Some((one, five)),
+        _ => None,
+    }
+}
+
+impl fmt::Display for Machine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unknown = || "unknown".to_string();
+        write!(
+            f,
+            "measured on {}, {} logical CPUs, load average {}",
+            self.cpu.clone().unwrap_or_else(unknown),
+            self.logical_cpus.map_or_else(unknown, |n| n.to_string()),
+            self.load.map_or_else(unknown, |(one, five)| format!(
+                "{one:.2} / {five:.2} (1 / 5 min)"
+            )),
+        )
+    }
+}
+
 /// Writes `bytes` to `path` atomically: to a temporary file in the same
 /// directory, then renamed over `path`, so a reader never sees a partial file
 /// and a failure leaves no file behind.
@@ -460,5 +532,29 @@ mod tests {
         let err = write_atomic(&bad, b"x").unwrap_err();
         assert!(err.to_string().contains("b.bin"));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn machine_fields_are_parsed() {
+        let cpuinfo = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R)  Xeon(R) CPU @ 2.20GHz\nflags\t: fpu\n";
+        assert_eq!(
+            cpu_model(cpuinfo).as_deref(),
+            Some("Intel(R) Xeon(R) CPU @ 2.20GHz")
+        );
+        assert_eq!(cpu_model("processor : 0\n"), None);
+        assert_eq!(
+            load_average("0.52 1.07 2.31 1/234 5678\n"),
+            Some((0.52, 1.07))
+        );
+        assert_eq!(load_average("garbage"), None);
+        let m = Machine {
+            cpu: Some("Some CPU".into()),
+            logical_cpus: Some(2),
+            load: None,
+        };
+        assert_eq!(
+            m.to_string(),
+            "measured on Some CPU, 2 logical CPUs, load average unknown"
+        );
     }
 }
