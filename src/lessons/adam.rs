@@ -24,9 +24,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::momentum::{
-    bowl_config, distances, gd_tuning, in_open_unit, run_tuning, steps_to_distance,
-};
+pub use super::momentum::distances;
+use super::momentum::{bowl_config, gd_tuning, in_open_unit, run_tuning, steps_to_distance};
 use crate::error::{Error, Result};
 use crate::landscapes::{Landscape, Quadratic};
 use crate::plot::{LegendCorner, Series, SeriesChart, SeriesStyle};

@@ -44,6 +44,24 @@ impl PcaProjection {
         [c[0], c[1]]
     }
 
+    /// Distance of `p` from the plane, `‖(I − UᵀU)(p − μ)‖`: how much of
+    /// the point a figure drawn on the plane cannot show. NaN for a point of
+    /// the wrong length or with a non-finite entry.
+    pub fn distance(&self, p: &[f64]) -> f64 {
+        if p.len() != self.mean.len() || p.iter().any(|v| !v.is_finite()) {
+            return f64::NAN;
+        }
+        let d = Array1::from_iter(p.iter().zip(self.mean.iter()).map(|(a, b)| a - b));
+        self.residual(&d.view())
+    }
+
+    /// `‖(I − UᵀU) d‖` of a centred point `d = p − μ`.
+    fn residual(&self, d: &ndarray::ArrayView1<f64>) -> f64 {
+        let c = self.components.fdot(d);
+        let back = self.components.t().fdot(&c);
+        (d - &back).mapv(|v| v * v).sum().sqrt()
+    }
+
     /// `p = μ + Uᵀ c`.
     pub fn lift(&self, c: [f64; 2]) -> Array1<f64> {
         &self.mean + &(&self.components.row(0) * c[0]) + &(&self.components.row(1) * c[1])
@@ -157,19 +175,17 @@ pub fn pca_plane(problem: &XorProblem, traces: &[Trace]) -> Result<PcaPlane> {
             *share = ev[col].max(0.0) / total;
         }
     }
-    let mut max_residual = 0.0_f64;
-    for row in centred.rows() {
-        let c = components.fdot(&row);
-        let back = components.t().fdot(&c);
-        let r = (&row - &back).mapv(|v| v * v).sum().sqrt();
-        max_residual = max_residual.max(r);
-    }
-    let projection = PcaProjection {
+    let mut projection = PcaProjection {
         mean,
         components,
         explained,
-        max_residual,
+        max_residual: 0.0,
     };
+    projection.max_residual = centred
+        .rows()
+        .into_iter()
+        .map(|row| projection.residual(&row))
+        .fold(0.0_f64, f64::max);
 
     let param = problem.parameterisation();
     let origin = problem.theta(&projection.mean)?;

@@ -150,3 +150,27 @@ fn vanishing_gradient_race() {
     );
     assert_eq!(iterations_to_x(&t, 0.0), Some(753), "{TEXT}");
 }
+
+/// Exercise 4: RMSprop with a fixed step hovers at `η/√2` from the minimum.
+#[test]
+fn exercise_rmsprop_hovers() {
+    let lr = 0.01;
+    let cfg = RaceConfig {
+        max_iters: 3000,
+        tol: 0.0,
+        ..RaceConfig::default()
+    };
+    let rmsprop = OptimizerSpec::new(OptimizerKind::RmsProp).lr(lr);
+    for (deg, lo, hi) in [(0.0, 0.00686, 0.00729), (45.0, 0.00706, 0.00708)] {
+        let bowl = Quadratic::with_condition(100.0, f64::to_radians(deg)).unwrap();
+        let trace = run(&bowl, &bowl.start(), &rmsprop, &cfg);
+        assert_eq!(trace.steps(), 3000, "{TEXT}");
+        let d = distances(&trace, &[0.0, 0.0]);
+        let last = &d[d.len() - 500..];
+        let min = last.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = last.iter().copied().fold(0.0, f64::max);
+        close(&format!("{deg}°: smallest distance"), min, lo, 5e-6);
+        close(&format!("{deg}°: largest distance"), max, hi, 5e-6);
+    }
+    close("η/√2", lr / 2f64.sqrt(), 0.00707, 5e-6);
+}

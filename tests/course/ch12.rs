@@ -412,3 +412,63 @@ fn network_race_over_eight_starts() {
     assert_eq!(format!("{:.1e}", newton_rows[0].eigenvalues[0]), "-1.0e-6");
     assert_eq!(format!("{:.1e}", newton_rows[1].eigenvalues[0]), "-5.0e-6");
 }
+
+/// Exercise 3: what the network figure's plane holds and what it hides.
+#[test]
+fn exercise_pca_plane() {
+    let traces = network_traces();
+    let net = RacePreset::full_network(&[3], 0).unwrap();
+    let plane = pca_plane(&net.problem, &traces).unwrap();
+    let pr = &plane.projection;
+    close("PC1 share", pr.explained[0], 0.673, 5e-4);
+    close("PC2 share", pr.explained[1], 0.252, 5e-4);
+    let worst = |t: &Trace| {
+        t.iterates
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (pr.distance(p), i))
+            .fold((0.0, 0), |a, b| if b.0 > a.0 { b } else { a })
+    };
+    let mean = pr.mean.to_vec();
+    let extent = traces
+        .iter()
+        .flat_map(|t| t.iterates.iter())
+        .map(|p| {
+            p.iter()
+                .zip(&mean)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>()
+                .sqrt()
+        })
+        .fold(0.0, f64::max);
+    close("farthest iterate from the mean", extent, 49.1, 0.05);
+    close("max residual", pr.max_residual, 45.4, 0.05);
+    for t in &traces {
+        let (d, at) = worst(t);
+        let last = t.iterates.len() - 1;
+        let (want, want_at) = match t.optimizer.as_str() {
+            "L-BFGS" => (45.4, last),
+            "BFGS" => (40.2, last),
+            "Newton (λ = 0.1)" => (10.2, last),
+            _ => (5.9, 0),
+        };
+        close(
+            &format!("{}: farthest from the plane", t.optimizer),
+            d,
+            want,
+            0.05,
+        );
+        assert_eq!(at, want_at, "{}: which iterate ({TEXT})", t.optimizer);
+        let own = pca_plane(&net.problem, std::slice::from_ref(t)).unwrap();
+        let share = own.projection.explained[0] + own.projection.explained[1];
+        if t.optimizer == "Newton (λ = 0.1)" {
+            close("damped Newton's own plane", share, 0.908, 5e-4);
+        } else {
+            assert!(
+                share >= 0.997,
+                "{}: own plane {share} ({TEXT})",
+                t.optimizer
+            );
+        }
+    }
+}

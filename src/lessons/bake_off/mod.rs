@@ -35,6 +35,7 @@ mod cost;
 mod network_starts;
 mod summary;
 
+pub use crate::plot::{pca_plane, PcaPlane, PcaProjection};
 pub use crate::race::multistart::{bakeoff, run_starts, Bakeoff, BakeoffConfig, Contender};
 pub use bars::{bakeoff_figure, bakeoff_svg, draw_bakeoff_bars, BakeoffMetric};
 pub use cost::cost_to_target;
