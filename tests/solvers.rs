@@ -888,3 +888,66 @@ fn two_loop_equals_argmins_lbfgs_direction() {
     );
     assert!(worst < 1e-12, "largest relative difference {worst:e}");
 }
+
+/// The crate's [`TrustRegionRule`], driving argmin's own Steihaug subproblem
+/// from outside, retraces argmin's `TrustRegion` on the Rosenbrock banana bit
+/// for bit: every iterate of 60, rejected steps (iterate unchanged) included.
+#[test]
+fn trust_region_rule_reproduces_argmins_trust_region() {
+    use argmin::solver::trustregion::{Steihaug, TrustRegion, TrustRegionRadius};
+    use argmin_math::{ArgminAdd, ArgminDot, ArgminL2Norm, ArgminWeightedDot};
+    let problem = Rosenbrock::classic();
+    let x0 = ndarray::array![-1.2, 1.0];
+    let subproblem = || Steihaug::<Array1<f64>, f64>::new().with_max_iters(30);
+    // argmin's run stopped after k iterations is the first k of a longer run.
+    let argmins = |k: u64| -> Array1<f64> {
+        let res = Executor::new(problem.clone(), TrustRegion::new(subproblem()))
+            .configure(|c| c.param(x0.clone()).max_iters(k))
+            .run()
+            .unwrap();
+        res.state.param.unwrap()
+    };
+
+    let rule = TrustRegionRule::default();
+    let (mut x, mut radius) = (x0.clone(), 1.0);
+    let mut f = problem.cost(&x).unwrap();
+    let (mut rejected, mut grown, mut shrunk) = (0, 0, 0);
+    for k in 1..=60 {
+        let g = problem.gradient(&x).unwrap();
+        let h = problem.hessian(&x).unwrap();
+        let mut sub = subproblem();
+        sub.set_radius(radius);
+        let res = Executor::new(problem.clone(), sub)
+            .configure(|c| c.param(x.clone()).gradient(g.clone()).hessian(h.clone()))
+            .ctrlc(false)
+            .run()
+            .unwrap();
+        let p = res.state.param.unwrap();
+        let x_new: Array1<f64> = ArgminAdd::add(&p, &x);
+        let f_new = problem.cost(&x_new).unwrap();
+        // m(p) in argmin's order of operations (through its ndarray backend).
+        let pg: f64 = ArgminDot::<Array1<f64>, f64>::dot(&p, &g);
+        let php: f64 = ArgminWeightedDot::<Array1<f64>, f64, Array2<f64>>::weighted_dot(&p, &h, &p);
+        let model = f + pg + 0.5 * php;
+        let rho = (f - f_new) / (f - model);
+        let next = rule.next_radius(rho, radius, ArgminL2Norm::<f64>::l2_norm(&p));
+        grown += usize::from(next > radius);
+        shrunk += usize::from(next < radius);
+        radius = next;
+        if rule.accepts(rho) {
+            (x, f) = (x_new, f_new);
+        } else {
+            rejected += 1;
+        }
+        assert_eq!(x, argmins(k), "iteration {k}");
+    }
+    // The run exercised every branch of the rule, and arrived.
+    assert!(
+        rejected > 0 && grown > 0 && shrunk > 0,
+        "{rejected} {grown} {shrunk}"
+    );
+    assert!(
+        (&x - &ndarray::array![1.0, 1.0]).mapv(f64::abs).sum() < 1e-8,
+        "{x}"
+    );
+}

@@ -58,6 +58,66 @@ impl LevenbergMarquardt {
     // ANCHOR_END: lm_lambda
 }
 
+/// The radius rule of a trust-region method, the other way to act on the
+/// reduction ratio: instead of damping the model, trust it within a ball of
+/// radius `r` around the iterate, take the model's best step `p` with
+/// `‖p‖ ≤ r` (argmin solves that subproblem with Steihaug's CG), and judge it
+/// by
+///
+/// ```text
+/// ρ = (f(x) − f(x + p)) / (m(0) − m(p)),     m(p) = f(x) + gᵀp + ½ pᵀHp
+/// ```
+///
+/// `ρ < 1/4`: the model was wrong at that distance, so the radius shrinks to
+/// a quarter of the step just taken; `ρ > 3/4` with a step on the boundary
+/// (`‖p‖ = r`, to 10 ulp): the model was right and the ball was what held the
+/// step back, so the radius doubles, up to `max_radius`; otherwise it stays.
+/// The step is taken only when `ρ > η`. A NaN `ρ` keeps the radius and
+/// rejects the step.
+///
+/// These are argmin's `TrustRegion` constants and tests (`max_radius = 100`,
+/// `η = 1/8`, start radius 1), which is the race's `trust-region`; the test
+/// `trust_region_rule_reproduces_argmins_trust_region` (tests/solvers.rs)
+/// runs this rule with argmin's subproblem and gets argmin's iterates, bit
+/// for bit. Reference: J. Nocedal and S. J. Wright, *Numerical
+/// Optimization*, 2nd ed., Algorithm 4.1.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrustRegionRule {
+    /// The largest radius (argmin's default 100).
+    pub max_radius: f64,
+    /// A step is taken when `ρ > η` (`η ∈ [0, 1/4)`, argmin's default 1/8).
+    pub eta: f64,
+}
+
+impl Default for TrustRegionRule {
+    fn default() -> Self {
+        Self {
+            max_radius: 100.0,
+            eta: 0.125,
+        }
+    }
+}
+
+impl TrustRegionRule {
+    // ANCHOR: trust_region_radius
+    /// The next radius after a step of length `step_norm` with ratio `rho`.
+    pub fn next_radius(&self, rho: f64, radius: f64, step_norm: f64) -> f64 {
+        if rho < 0.25 {
+            0.25 * step_norm // the model was wrong this far out: shrink
+        } else if rho > 0.75 && (step_norm - radius).abs() <= 10.0 * f64::EPSILON {
+            self.max_radius.min(2.0 * radius) // right, and the ball held the step back: grow
+        } else {
+            radius
+        }
+    }
+
+    /// Whether the step is taken (a NaN `rho` rejects it).
+    pub fn accepts(&self, rho: f64) -> bool {
+        rho > self.eta
+    }
+    // ANCHOR_END: trust_region_radius
+}
+
 /// The reduction ratio `ρ = actual / predicted` (see [`LevenbergMarquardt`]).
 ///
 /// A non-negative prediction (the model promises no decrease) gives `ρ = −∞`

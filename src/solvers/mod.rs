@@ -98,7 +98,7 @@ pub use common::{
 };
 pub use damped::{Damped, DampedRule, ProposedStep};
 pub use damped_newton::{DampedNewton, DampedNewtonStep};
-pub use damping::{reduction_ratio, Damping, LevenbergMarquardt};
+pub use damping::{reduction_ratio, Damping, LevenbergMarquardt, TrustRegionRule};
 pub use first_order::{FirstOrder, UpdateRule};
 pub use gauss_newton::{GaussNewton, GaussNewtonStep};
 pub use gd::{GradientDescent, Momentum, Sgd, SgdState};
