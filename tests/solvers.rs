@@ -951,3 +951,39 @@ fn trust_region_rule_reproduces_argmins_trust_region() {
         "{x}"
     );
 }
+
+/// argmin's `Newton` (γ = 1) takes the crate's damped Newton step with
+/// `λ = 0`, `p − H⁻¹g`: argmin inverts `H`, the crate solves by Cholesky, so
+/// the iterates agree to rounding (1e-12 here) on the reference slice, whose
+/// Hessian is positive definite everywhere (logistic regression in `v`).
+#[test]
+fn argmins_newton_is_damped_newton_at_zero_damping() {
+    let problem = XorProblem::reference();
+    let start = ndarray::array![2.0, -2.0];
+    let cfg = RaceConfig {
+        max_iters: 20,
+        ..RaceConfig::default()
+    };
+    let argmin = run(
+        &problem,
+        &start,
+        &OptimizerSpec::new(OptimizerKind::ArgminNewton),
+        &cfg,
+    );
+    let ours = run(
+        &problem,
+        &start,
+        &OptimizerSpec::new(OptimizerKind::Newton).damping(0.0),
+        &cfg,
+    );
+    assert!(argmin.steps() >= 5, "{}", argmin.steps());
+    assert_eq!(argmin.steps(), ours.steps());
+    for (k, (a, b)) in argmin.iterates.iter().zip(&ours.iterates).enumerate() {
+        for (x, y) in a.iter().zip(b) {
+            assert!(
+                (x - y).abs() <= 1e-12 * (1.0 + x.abs()),
+                "iteration {k}: {a:?} vs {b:?}"
+            );
+        }
+    }
+}
