@@ -103,9 +103,9 @@ impl TrustRegionRule {
     /// The next radius after a step of length `step_norm` with ratio `rho`.
     pub fn next_radius(&self, rho: f64, radius: f64, step_norm: f64) -> f64 {
         if rho < 0.25 {
-            0.25 * step_norm // the model was wrong this far out: shrink
+            0.25 * step_norm // the model was wrong: shrink
         } else if rho > 0.75 && (step_norm - radius).abs() <= 10.0 * f64::EPSILON {
-            self.max_radius.min(2.0 * radius) // right, and the ball held the step back: grow
+            self.max_radius.min(2.0 * radius) // right, on the boundary: grow
         } else {
             radius
         }
