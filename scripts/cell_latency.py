@@ -20,7 +20,9 @@ configuration that ``scripts/run_notebooks.py`` gives the course's kernels
 - typical cells, each ``--runs`` times with a different constant (as a
   learner editing a number would): a one-line call into the crate, a race of
   three optimizers (through the generic ``problem.race()…run()`` and through
-  the concrete ``problem.race_of(…)``), and a figure.
+  the concrete ``problem.race_of(…)``), and a figure;
+- then ``:clear`` and the first three cells again in the same kernel, as
+  ``scripts/run_notebooks.py`` starts the next notebook in a kept kernel.
 
 Each cell's wall time (request to reply, as a learner waits) is split with
 probes in front of the kernel's tools: a ``rustc`` wrapper for the cell's own
@@ -271,6 +273,20 @@ def main() -> int:
                     print(f"cell_latency: {name} run {i + 1}: {secs:.2f} s", flush=True)
                 results["cells"][name] = runs
                 rows.append(fmt_row(name, runs))
+            # The notebook runner's kept kernel: `:clear`, then the next
+            # notebook's first cells in the same kernel.
+            secs, sp, out = k.run(":clear")
+            results["cells"][":clear"] = [sp]
+            rows.append(fmt_row("`:clear` (kept kernel, next notebook)", [sp]))
+            for name, code in [("`:dep` cell after `:clear`", prefix + DEP), ("`use` cell after `:clear`", USE),
+                               ("first cell using the crate after `:clear`", SETUP)]:
+                secs, sp, out = k.run(code)
+                if out:
+                    print(f"cell_latency: {name} failed: {out}", file=sys.stderr)
+                    return 1
+                results["cells"][name] = [sp]
+                rows.append(fmt_row(name, [sp]))
+                print(f"cell_latency: {name}: {secs:.2f} s", flush=True)
         finally:
             if k is not None:
                 k.stop()
