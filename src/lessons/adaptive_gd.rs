@@ -471,9 +471,8 @@ impl Starts {
                 median(&mut by_class[0]),
             ],
             entered_bowl: entered,
-            stuck_high_kappa: self.share(|r| {
-                r.arrived.is_none() && r.conditions.last().is_some_and(|&k| k > 1e3)
-            }),
+            stuck_high_kappa: self
+                .share(|r| r.arrived.is_none() && r.conditions.last().is_some_and(|&k| k > 1e3)),
             short_step: self.share(|r| r.short_step_at.is_some()),
         }
     }
@@ -664,7 +663,9 @@ pub fn lr_sweep<P: RaceProblem>(
     config: &StartsConfig,
 ) -> Result<Sweep> {
     if lrs.is_empty() {
-        return Err(Error::InvalidConfig("an empty list of learning rates".into()));
+        return Err(Error::InvalidConfig(
+            "an empty list of learning rates".into(),
+        ));
     }
     let runs = lrs
         .iter()
@@ -721,7 +722,11 @@ impl fmt::Display for Sweep {
 pub fn along_runs_chart(starts: &Starts, which: &[usize], kappa: bool) -> Result<SeriesChart> {
     let (title, y) = if kappa {
         (
-            format!("κ(H) along {} runs of the {}", which.len(), starts.method.name()),
+            format!(
+                "κ(H) along {} runs of the {}",
+                which.len(),
+                starts.method.name()
+            ),
             "κ(H_k)",
         )
     } else {
@@ -817,7 +822,10 @@ mod tests {
             // The κ rule's effective step is η/(κ + ε) at every step.
             for (k, &rate) in r.rates.iter().enumerate() {
                 let want = 0.1 / (r.conditions[k] + 1e-12);
-                assert!((rate - want).abs() <= 1e-9 * want.max(1e-300), "{rate} vs {want}");
+                assert!(
+                    (rate - want).abs() <= 1e-9 * want.max(1e-300),
+                    "{rate} vs {want}"
+                );
             }
         }
         let st = s.curvature_stats();
