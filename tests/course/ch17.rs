@@ -213,6 +213,19 @@ fn wells() {
         "{firsts:?} ({TEXT})"
     );
 
+    // The first run that arrives keeps a step of about three quarters of its η.
+    let free = kappa.runs[0]
+        .runs
+        .iter()
+        .find(|r| r.arrived.is_some())
+        .unwrap();
+    let lo = free
+        .rates
+        .iter()
+        .fold(f64::INFINITY, |a, &b| a.min(b / 0.1));
+    let hi = free.rates.iter().fold(0.0_f64, |a, &b| a.max(b / 0.1));
+    assert!(lo > 0.6 && hi < 0.8, "{lo} .. {hi} ({TEXT})");
+
     // The cost, counted.
     let c = kappa.runs[0].runs[0].trace.total_counts();
     assert_eq!(
