@@ -26,6 +26,7 @@
 //! | [`stochasticity`] | 11. Stochasticity | the noise of mini-batch gradients, Hessian eigenvalues and Newton steps against the batch size; K-FAC with and without moving averages; batch size × damping at a fixed data budget; the heat tables |
 //! | [`bake_off`] | 12. The bake-off | whether the wells bake-off's ranking survives other seeds, the cost of reaching a target loss, the grid search of `N^d` points, the full-network race from several starts; the bake-off bars and summary |
 //! | [`checking_derivatives`] | 14. Appendix: checking derivatives | the gradient and Hessian check of every problem, the error of a central difference against its step, deliberately wrong gradients |
+//! | [`adaptive_gd`] | 17. Condition-number-adaptive gradient descent | the `κ`, `λ_max` and `λ_max + λ_min` step rules on bowls of several scales, many starts on the Gaussian wells and the XOR slices against gradient descent at its best step, the Hessian's sign and `κ` along the runs |
 //!
 //! Two modules serve several lessons: [`explorables`] writes the data of the
 //! book's interactive figures (chapters 2, 3, 9 and 11) and the crate's
@@ -33,6 +34,7 @@
 //! checks the experiments share.
 
 pub mod adam;
+pub mod adaptive_gd;
 pub mod bake_off;
 pub mod checking_derivatives;
 mod checks;
