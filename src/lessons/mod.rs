@@ -27,6 +27,7 @@
 //! | [`bake_off`] | 12. The bake-off | whether the wells bake-off's ranking survives other seeds, the cost of reaching a target loss, the grid search of `N^d` points, the full-network race from several starts; the bake-off bars and summary |
 //! | [`checking_derivatives`] | 14. Appendix: checking derivatives | the gradient and Hessian check of every problem, the error of a central difference against its step, deliberately wrong gradients |
 //! | [`adaptive_gd`] | 17. Condition-number-adaptive gradient descent | the `κ`, `λ_max` and `λ_max + λ_min` step rules on bowls of several scales, many starts on the Gaussian wells and the XOR slices against gradient descent at its best step, the Hessian's sign and `κ` along the runs |
+//! | [`generalization`] | 19. Generalization | training against test loss of `2-h-1` networks trained by four optimizers on a small noisy XOR set, the sharpness (largest Hessian eigenvalue) of their end points, Spearman correlations over seeds; the train–test and gap–sharpness scatters |
 //!
 //! Two modules serve several lessons: [`explorables`] writes the data of the
 //! book's interactive figures (chapters 2, 3, 9 and 11) and the crate's
@@ -42,6 +43,7 @@ pub mod cost_of_curvature;
 pub mod curvature_zoo;
 pub mod damping;
 pub mod explorables;
+pub mod generalization;
 pub mod gradient_descent;
 pub mod momentum;
 pub mod newton;

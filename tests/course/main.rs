@@ -22,4 +22,5 @@ mod ch12;
 mod ch13;
 mod ch14;
 mod ch17;
+mod ch19;
 mod text;
