@@ -180,7 +180,7 @@ impl fmt::Display for Comparison {
         for r in &self.rows {
             writeln!(
                 f,
-                "{:<32} {:>5} / {:<2} {:>6} {:>6} {:>6} {:>10.2} {:>11.4}",
+                "{:<32} {:>5} / {:<2} {:>6} {:>6} {:>6} {:>10.2} {:>11.3e}",
                 r.line_search.label(),
                 r.converged(),
                 r.runs.len(),
