@@ -151,7 +151,7 @@ impl fmt::Display for CurvatureAudit {
             writeln!(
                 f,
                 "  of these: estimate indefinite right after it {}, next direction uphill {},\n  \
-                 estimate became NaN {}, converged anyway {}",
+                 estimate non-finite later {}, converged anyway {}",
                 count(&|r| r.indefinite_after_bad()),
                 count(&|r| r.uphill_after_bad()),
                 count(&|r| r.estimate_broke()),

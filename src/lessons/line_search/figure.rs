@@ -14,6 +14,8 @@ use crate::plot::{Figure, PlotError, Result};
 
 const ARMIJO: RGBColor = RGBColor(0x2c, 0xa0, 0x2c);
 const CURVATURE: RGBColor = RGBColor(0x1f, 0x4e, 0xb4);
+/// The legend's colour for the overlap of the two shades.
+const BOTH: RGBColor = RGBColor(0x26, 0x77, 0x70);
 
 fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
@@ -84,6 +86,15 @@ pub fn draw_line_profile<DB: DrawingBackend>(
                     Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.mix(0.3).filled())
                 });
             }
+        }
+        if labelled {
+            chart
+                .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())
+                .map_err(de)?
+                .label("both: the Wolfe set")
+                .legend(|(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 14, y + 5)], BOTH.mix(0.45).filled())
+                });
         }
         Ok(())
     };
