@@ -35,19 +35,21 @@ pub struct AuditRun {
 impl AuditRun {
     /// The first pair with `yᵀs ≤ 0` (or not a number), if any.
     pub fn first_bad(&self) -> Option<&Pair> {
-        self.pairs.iter().find(|p| !(p.sy > 0.0))
+        self.pairs.iter().find(|p| p.is_bad())
     }
 
     /// Whether the estimate right after the first bad pair is indefinite
     /// (smallest eigenvalue `< 0`) or not finite.
     pub fn indefinite_after_bad(&self) -> bool {
-        self.first_bad().is_some_and(|p| !(p.min_eig > 0.0))
+        self.first_bad()
+            .is_some_and(|p| p.min_eig.is_nan() || p.min_eig <= 0.0)
     }
 
     /// Whether the direction right after the first bad pair goes uphill
     /// (`gᵀd > 0`) or is not finite.
     pub fn uphill_after_bad(&self) -> bool {
-        self.first_bad().is_some_and(|p| !(p.next_slope < 0.0))
+        self.first_bad()
+            .is_some_and(|p| p.next_slope.is_nan() || p.next_slope >= 0.0)
     }
 
     /// Whether the estimate became non-finite at some pair (`NaN` entries:
@@ -83,7 +85,7 @@ impl CurvatureAudit {
         let bad = self
             .runs
             .iter()
-            .map(|r| r.pairs.iter().filter(|p| !(p.sy > 0.0)).count())
+            .map(|r| r.pairs.iter().filter(|p| p.is_bad()).count())
             .sum();
         (all, bad)
     }

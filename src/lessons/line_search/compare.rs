@@ -143,7 +143,7 @@ pub fn compare_line_searches<P: Recordable>(
                         gradient_evals: c.gradient,
                         final_loss: trace.final_loss(),
                         converged: converged(&trace),
-                        bad_pairs: pairs.iter().filter(|p| !(p.sy > 0.0)).count(),
+                        bad_pairs: pairs.iter().filter(|p| p.is_bad()).count(),
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;

@@ -163,7 +163,7 @@ pub fn line_profile<P: Recordable>(
             .unwrap_or(f64::NAN)
     };
     let (phi0, slope0) = (phi(0.0), dphi(0.0));
-    if !(slope0 < 0.0) {
+    if slope0.is_nan() || slope0 >= 0.0 {
         return Err(Error::InvalidConfig(format!(
             "the direction does not descend: φ'(0) = {slope0}"
         )));
@@ -239,12 +239,11 @@ pub fn line_search_picks<P: Recordable>(
         .collect()
 }
 
+/// An accepted iterate with argmin's evaluation counts by name.
+type Counted = (Array1<f64>, Vec<(String, u64)>);
+
 /// One line search from `point`: the accepted iterate and argmin's counts.
-fn search_once<P, L>(
-    problem: &P,
-    point: &BfgsPoint,
-    mut ls: L,
-) -> Result<(Array1<f64>, Vec<(String, u64)>)>
+fn search_once<P, L>(problem: &P, point: &BfgsPoint, mut ls: L) -> Result<Counted>
 where
     P: CostFunction<Param = Array1<f64>, Output = f64>
         + Gradient<Param = Array1<f64>, Gradient = Array1<f64>>

@@ -69,10 +69,20 @@ impl LineSearch {
     /// A short label: `Armijo backtracking`, `More–Thuente (c₂ = 0.9)`, …
     pub fn label(&self) -> String {
         match *self {
-            LineSearch::Armijo { c1 } if c1 == 1e-4 => "Armijo backtracking".into(),
-            LineSearch::Armijo { c1 } => format!("Armijo backtracking (c₁ = {c1})"),
-            LineSearch::MoreThuente { c1, c2 } if c1 == 1e-4 => format!("More–Thuente (c₂ = {c2})"),
-            LineSearch::MoreThuente { c1, c2 } => format!("More–Thuente (c₁ = {c1}, c₂ = {c2})"),
+            LineSearch::Armijo { c1 } => {
+                if c1 == 1e-4 {
+                    "Armijo backtracking".into()
+                } else {
+                    format!("Armijo backtracking (c₁ = {c1})")
+                }
+            }
+            LineSearch::MoreThuente { c1, c2 } => {
+                if c1 == 1e-4 {
+                    format!("More–Thuente (c₂ = {c2})")
+                } else {
+                    format!("More–Thuente (c₁ = {c1}, c₂ = {c2})")
+                }
+            }
             LineSearch::HagerZhang { delta, sigma } => {
                 format!("Hager–Zhang (δ = {delta}, σ = {sigma})")
             }

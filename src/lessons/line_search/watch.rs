@@ -35,6 +35,13 @@ pub struct Pair {
     pub next_slope: f64,
 }
 
+impl Pair {
+    /// Whether `yᵀs ≤ 0` (or is not a number): a pair the BFGS update should not take.
+    pub fn is_bad(&self) -> bool {
+        self.sy.is_nan() || self.sy <= 0.0
+    }
+}
+
 /// Wraps a solver whose state carries an inverse-Hessian estimate
 /// (argmin's BFGS) and logs a [`Pair`] after every iteration into a shared
 /// vector; it changes nothing in the run.
