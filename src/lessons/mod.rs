@@ -26,6 +26,7 @@
 //! | [`stochasticity`] | 11. Stochasticity | the noise of mini-batch gradients, Hessian eigenvalues and Newton steps against the batch size; K-FAC with and without moving averages; batch size × damping at a fixed data budget; the heat tables |
 //! | [`bake_off`] | 12. The bake-off | whether the wells bake-off's ranking survives other seeds, the cost of reaching a target loss, the grid search of `N^d` points, the full-network race from several starts; the bake-off bars and summary |
 //! | [`checking_derivatives`] | 14. Appendix: checking derivatives | the gradient and Hessian check of every problem, the error of a central difference against its step, deliberately wrong gradients |
+//! | [`line_search`] | 15. Line search | the loss along a BFGS direction with the Armijo and curvature sets, the steps argmin's line searches pick, BFGS with each line search from many starts, BFGS with Armijo-only backtracking audited pair by pair; the line-profile figure |
 //! | [`adaptive_gd`] | 17. Condition-number-adaptive gradient descent | the `κ`, `λ_max` and `λ_max + λ_min` step rules on bowls of several scales, many starts on the Gaussian wells and the XOR slices against gradient descent at its best step, the Hessian's sign and `κ` along the runs |
 //! | [`generalization`] | 19. Generalization | training against test loss of `2-h-1` networks trained by four optimizers on a small noisy XOR set, the sharpness (largest Hessian eigenvalue) of their end points, Spearman correlations over seeds; the train–test and gap–sharpness scatters |
 //!
@@ -45,6 +46,7 @@ pub mod damping;
 pub mod explorables;
 pub mod generalization;
 pub mod gradient_descent;
+pub mod line_search;
 pub mod momentum;
 pub mod newton;
 pub mod noise;

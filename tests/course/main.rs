@@ -21,6 +21,7 @@ mod ch11;
 mod ch12;
 mod ch13;
 mod ch14;
+mod ch15;
 mod ch17;
 mod ch19;
 mod text;
