@@ -26,6 +26,7 @@
 //! | [`stochasticity`] | 11. Stochasticity | the noise of mini-batch gradients, Hessian eigenvalues and Newton steps against the batch size; K-FAC with and without moving averages; batch size × damping at a fixed data budget; the heat tables |
 //! | [`bake_off`] | 12. The bake-off | whether the wells bake-off's ranking survives other seeds, the cost of reaching a target loss, the grid search of `N^d` points, the full-network race from several starts; the bake-off bars and summary |
 //! | [`checking_derivatives`] | 14. Appendix: checking derivatives | the gradient and Hessian check of every problem, the error of a central difference against its step, deliberately wrong gradients |
+//! | [`rosenbrock`] | 18. Rosenbrock's banana | every registry optimizer on the banana with tuned learning rates, the valley's curvature and gradient descent's measured crawl, many starts, the chained function in 5 and 50 dimensions and its second minimum |
 //!
 //! Two modules serve several lessons: [`explorables`] writes the data of the
 //! book's interactive figures (chapters 2, 3, 9 and 11) and the crate's
@@ -45,6 +46,7 @@ pub mod momentum;
 pub mod newton;
 pub mod noise;
 pub mod non_convexity;
+pub mod rosenbrock;
 pub mod stochasticity;
 pub mod tour;
 pub mod xor_mlp;
