@@ -265,6 +265,19 @@ fn more_dimensions() {
         .collect();
     assert_eq!(lm, vec![29, 21, 12], "{TEXT}");
     assert_eq!(at(5, K::TrustRegion).iterations, 2000, "{TEXT}");
+    let lbfgs: Vec<usize> = [2, 5, 50]
+        .iter()
+        .map(|&d| at(d, K::Lbfgs).iterations)
+        .collect();
+    for (got, want) in lbfgs.into_iter().zip([38, 32, 32]) {
+        near("L-BFGS by dimension", got, want, 2);
+    }
+    near("BFGS in 50-D", at(50, K::Bfgs).iterations, 60, 3);
+    let hf: Vec<usize> = [2, 50]
+        .iter()
+        .map(|&d| at(d, K::HessianFreeLm).iterations)
+        .collect();
+    assert_eq!(hf, vec![29, 60], "{TEXT}");
     assert_eq!(at(50, K::Bfgs).memory, Some(2500));
     assert_eq!(at(50, K::Lbfgs).memory, Some(1000));
     assert_eq!(at(50, K::HessianFreeLm).memory, Some(200));

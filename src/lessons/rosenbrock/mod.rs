@@ -222,7 +222,7 @@ where
         if t.diverged() || !d.is_finite() {
             continue;
         }
-        if best.as_ref().is_none_or(|(_, bd, _)| d < *bd) {
+        if best.as_ref().map_or(true, |(_, bd, _)| d < *bd) {
             best = Some((lr, d, t));
         }
     }
