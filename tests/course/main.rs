@@ -23,5 +23,6 @@ mod ch13;
 mod ch14;
 mod ch15;
 mod ch17;
+mod ch18;
 mod ch19;
 mod text;
