@@ -26,6 +26,7 @@
 //! | [`stochasticity`] | 11. Stochasticity | the noise of mini-batch gradients, Hessian eigenvalues and Newton steps against the batch size; K-FAC with and without moving averages; batch size × damping at a fixed data budget; the heat tables |
 //! | [`bake_off`] | 12. The bake-off | whether the wells bake-off's ranking survives other seeds, the cost of reaching a target loss, the grid search of `N^d` points, the full-network race from several starts; the bake-off bars and summary |
 //! | [`checking_derivatives`] | 14. Appendix: checking derivatives | the gradient and Hessian check of every problem, the error of a central difference against its step, deliberately wrong gradients |
+//! | [`hessian_vector_products`] | 16. Hessian-vector products and conjugate gradients | three ways to get `H v` on a full network (R-operator, finite differences of gradients and their U-shaped error, the dense Hessian) with their accuracy and cost against `D`; CG on the damped Gauss–Newton system against its spectrum, and truncation as regularisation; the error, timing, CG-spectrum and truncation figures |
 //!
 //! Two modules serve several lessons: [`explorables`] writes the data of the
 //! book's interactive figures (chapters 2, 3, 9 and 11) and the crate's
@@ -41,6 +42,7 @@ pub mod curvature_zoo;
 pub mod damping;
 pub mod explorables;
 pub mod gradient_descent;
+pub mod hessian_vector_products;
 pub mod momentum;
 pub mod newton;
 pub mod noise;

@@ -21,4 +21,5 @@ mod ch11;
 mod ch12;
 mod ch13;
 mod ch14;
+mod ch16;
 mod text;
