@@ -3,7 +3,8 @@
 
 use plotters::prelude::*;
 
-use super::cg::GgnCg;
+use super::super::checking_derivatives::StepError;
+use super::cg::{geometric_spectrum, CgIterate, GgnCg};
 use super::products::{textbook_best_step, Difference, HvpAccuracy, HvpMethod, HvpTimings};
 use crate::plot::{
     draw_series_chart, render_png, Figure, LegendCorner, PlotError, Result, Series, SeriesChart,
@@ -15,7 +16,7 @@ use crate::plot::{
 /// R-operator as a flat line and the textbook best steps `√ε` and `ε^{1/3}`
 /// marked.
 pub fn hvp_error_chart(acc: &HvpAccuracy) -> SeriesChart {
-    let pts = |s: &[super::StepError]| s.iter().map(|e| (e.h.log10(), e.error)).collect();
+    let pts = |s: &[StepError]| s.iter().map(|e| (e.h.log10(), e.error)).collect();
     let flat = |y: f64| {
         let xs: Vec<f64> = acc.forward.iter().map(|e| e.h.log10()).collect();
         match (xs.first(), xs.last()) {
@@ -111,7 +112,7 @@ pub fn side_by_side(
 /// CG's relative residual against the iteration on the network's damped
 /// GGN system and on a diagonal system with the same size and condition
 /// number but eigenvalues spread geometrically (`comparison`, from
-/// [`diagonal_residuals`](super::diagonal_residuals)), beside the two
+/// [`diagonal_residuals`](super::cg::diagonal_residuals)), beside the two
 /// spectra.
 ///
 /// # Errors
@@ -155,7 +156,7 @@ pub fn cg_spectrum_figure(
     ));
     let n = cg.spectrum.len();
     let (lo, hi) = (cg.spectrum[0], cg.spectrum[n.saturating_sub(1)]);
-    let geo = super::geometric_spectrum(lo, hi, n);
+    let geo = geometric_spectrum(lo, hi, n);
     let right = SeriesChart::new(
         format!("The spectra (D = {n}, κ = {:.0})", cg.condition()),
         "eigenvalue index (ascending)",
@@ -194,7 +195,7 @@ pub fn cg_spectrum_figure(
 /// As [`side_by_side`].
 pub fn truncation_figure(cg: &GgnCg, k_max: usize, width: u32, height: u32) -> Result<Figure> {
     let its: Vec<_> = cg.iterates.iter().take(k_max + 1).collect();
-    let xs = |f: &dyn Fn(&super::CgIterate) -> f64| -> Vec<(f64, f64)> {
+    let xs = |f: &dyn Fn(&CgIterate) -> f64| -> Vec<(f64, f64)> {
         its.iter()
             .enumerate()
             .map(|(k, it)| (k as f64, f(it)))
