@@ -1,8 +1,6 @@
 //! The chapter's charts: the error of `H v` against the step, the cost
 //! against `D`, CG's residual beside the spectrum, and the truncated steps.
 
-use plotters::prelude::*;
-
 use super::super::checking_derivatives::StepError;
 use super::cg::{geometric_spectrum, CgIterate, GgnCg};
 use super::products::{textbook_best_step, Difference, HvpAccuracy, HvpMethod, HvpTimings};
