@@ -139,7 +139,7 @@ pub fn cg_spectrum_figure(
         "‖b − A x_k‖ / ‖b‖",
     )
     .log_y()
-    .legend_at(LegendCorner::UpperRight)
+    .legend_at(LegendCorner::LowerLeft)
     .with_series(Series::new(
         format!("network: G + λI (λ = {:.0e})", cg.damping),
         res,
