@@ -27,6 +27,7 @@
 //! | [`bake_off`] | 12. The bake-off | whether the wells bake-off's ranking survives other seeds, the cost of reaching a target loss, the grid search of `N^d` points, the full-network race from several starts; the bake-off bars and summary |
 //! | [`checking_derivatives`] | 14. Appendix: checking derivatives | the gradient and Hessian check of every problem, the error of a central difference against its step, deliberately wrong gradients |
 //! | [`line_search`] | 15. Line search | the loss along a BFGS direction with the Armijo and curvature sets, the steps argmin's line searches pick, BFGS with each line search from many starts, BFGS with Armijo-only backtracking audited pair by pair; the line-profile figure |
+//! | [`hessian_vector_products`] | 16. Hessian-vector products and conjugate gradients | three ways to get `H v` on a full network (R-operator, finite differences of gradients and their U-shaped error, the dense Hessian) with their accuracy and cost against `D`; CG on the damped Gauss–Newton system against its spectrum, and truncation as regularisation; the error, timing, CG-spectrum and truncation figures |
 //! | [`adaptive_gd`] | 17. Condition-number-adaptive gradient descent | the `κ`, `λ_max` and `λ_max + λ_min` step rules on bowls of several scales, many starts on the Gaussian wells and the XOR slices against gradient descent at its best step, the Hessian's sign and `κ` along the runs |
 //! | [`rosenbrock`] | 18. Rosenbrock's banana | every registry optimizer on the banana with tuned learning rates, the valley's curvature and gradient descent's measured crawl, many starts, the chained function in 5 and 50 dimensions and its second minimum |
 //! | [`generalization`] | 19. Generalization | training against test loss of `2-h-1` networks trained by four optimizers on a small noisy XOR set, the sharpness (largest Hessian eigenvalue) of their end points, Spearman correlations over seeds; the train–test and gap–sharpness scatters |
@@ -47,6 +48,7 @@ pub mod damping;
 pub mod explorables;
 pub mod generalization;
 pub mod gradient_descent;
+pub mod hessian_vector_products;
 pub mod line_search;
 pub mod momentum;
 pub mod newton;

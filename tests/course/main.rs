@@ -22,6 +22,7 @@ mod ch12;
 mod ch13;
 mod ch14;
 mod ch15;
+mod ch16;
 mod ch17;
 mod ch18;
 mod ch19;
