@@ -67,6 +67,7 @@ pub mod problem;
 pub mod race;
 pub mod report;
 pub mod solvers;
+pub mod stats;
 pub mod trace;
 
 pub use error::{Error, Result};

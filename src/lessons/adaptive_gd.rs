@@ -33,6 +33,7 @@
 //! - G. H. Golub and C. F. Van Loan, *Matrix Computations*, 4th ed., 2013,
 //!   §8.3 (the symmetric QR algorithm: `O(D³)` for the full spectrum).
 
+use crate::stats::median;
 use std::fmt;
 
 use ndarray::Array1;
@@ -348,19 +349,6 @@ pub struct CurvatureStats {
     pub short_step: f64,
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
-}
-
 impl Starts {
     /// Share of runs that arrived (anywhere: at a minimum, a saddle or on a
     /// plateau).
@@ -376,18 +364,18 @@ impl Starts {
     /// Median iterations to arrive over the runs that arrived at a local
     /// minimum (NaN if none).
     pub fn median_arrival(&self) -> f64 {
-        let mut v: Vec<f64> = self
+        let v: Vec<f64> = self
             .runs
             .iter()
             .filter(|r| r.at_minimum)
             .filter_map(|r| r.arrived.map(|k| k as f64))
             .collect();
-        median(&mut v)
+        median(&v)
     }
 
     /// Median final loss over all runs (a diverged run counts as `+∞`).
     pub fn median_final_loss(&self) -> f64 {
-        let mut v: Vec<f64> = self
+        let v: Vec<f64> = self
             .runs
             .iter()
             .map(|r| {
@@ -398,7 +386,7 @@ impl Starts {
                 }
             })
             .collect();
-        median(&mut v)
+        median(&v)
     }
 
     /// Share of runs whose final iterate lies within `radius` of `point`.
@@ -466,9 +454,9 @@ impl Starts {
                 steps_bad as f64 / steps as f64
             },
             median_rate: [
-                median(&mut by_class[2]),
-                median(&mut by_class[1]),
-                median(&mut by_class[0]),
+                median(&by_class[2]),
+                median(&by_class[1]),
+                median(&by_class[0]),
             ],
             entered_bowl: entered,
             stuck_high_kappa: self

@@ -1,6 +1,7 @@
 //! The sweep itself: its settings, the timing of each point, and the
 //! budget's choice between measuring and extrapolating.
 
+use crate::stats::{median, median_seconds};
 use std::time::Instant;
 
 use argmin::core::{Gradient, Hessian};
@@ -100,31 +101,6 @@ impl ScalingConfig {
     }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let k = v.len();
-    if k % 2 == 1 {
-        v[k / 2]
-    } else {
-        0.5 * (v[k / 2 - 1] + v[k / 2])
-    }
-}
-
-fn median_seconds<T>(repeats: usize, mut f: impl FnMut() -> T) -> f64 {
-    median(
-        (0..repeats)
-            .map(|_| {
-                let t = Instant::now();
-                std::hint::black_box(f());
-                t.elapsed().as_secs_f64()
-            })
-            .collect(),
-    )
-}
-
 struct Measurement {
     seconds: f64,
     counts: PerIteration,
@@ -169,7 +145,7 @@ fn measure(
         solve = Some(median_seconds(repeats, || solve_damped(&h, lambda, &g)));
     }
     Ok(Measurement {
-        seconds: median(times),
+        seconds: median(&times),
         counts,
         form,
         solve,

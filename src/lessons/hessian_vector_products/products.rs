@@ -1,6 +1,7 @@
 //! Three ways to compute `H v` on a full network, their accuracy against
 //! the step of a finite difference, and their cost against `D`.
 
+use crate::stats::median;
 use std::fmt;
 use std::time::Instant;
 
@@ -185,15 +186,6 @@ pub fn relative_error(a: &Array1<f64>, b: &Array1<f64>) -> f64 {
     d.fdot(&d).sqrt() / b.fdot(b).sqrt()
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        k if k % 2 == 1 => v[k / 2],
-        k => 0.5 * (v[k / 2 - 1] + v[k / 2]),
-    }
-}
-
 /// The accuracy of the three ways against the R-operator at one point.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HvpAccuracy {
@@ -240,7 +232,7 @@ pub fn hvp_accuracy(
                     .collect::<Result<Vec<f64>>>()?;
                 Ok(StepError {
                     h,
-                    error: median(errs),
+                    error: median(&errs),
                 })
             })
             .collect()
@@ -249,10 +241,10 @@ pub fn hvp_accuracy(
     let central = sweep(Difference::Central)?;
     let hess = point.dense_hessian()?;
     let dense = median(
-        vs.iter()
+        &vs.iter()
             .zip(&exact)
             .map(|(v, hv)| relative_error(&hess.fdot(v), hv))
-            .collect(),
+            .collect::<Vec<_>>(),
     );
     Ok(HvpAccuracy {
         dim: point.dim(),
@@ -331,7 +323,7 @@ fn median_seconds<T>(repeats: usize, mut f: impl FnMut() -> Result<T>) -> Result
         std::hint::black_box(f()?);
         times.push(t.elapsed().as_secs_f64());
     }
-    Ok(median(times))
+    Ok(median(&times))
 }
 
 /// Times, on `2-h-1` networks for every `h` of `hidden`, one gradient, the
@@ -450,11 +442,12 @@ impl HvpTimings {
     /// divided by one gradient's.
     pub fn ratio_to_gradient(&self, method: HvpMethod, min_dim: usize) -> f64 {
         median(
-            self.rows
+            &self
+                .rows
                 .iter()
                 .filter(|r| r.dim >= min_dim)
                 .filter_map(|r| method.of(r).map(|t| t / r.gradient))
-                .collect(),
+                .collect::<Vec<_>>(),
         )
     }
 }

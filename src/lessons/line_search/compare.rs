@@ -1,5 +1,6 @@
 //! argmin's BFGS with each line search, from many starts.
 
+use crate::stats::median;
 use std::fmt;
 
 use ndarray::Array1;
@@ -36,20 +37,6 @@ pub struct ComparisonRow {
     pub runs: Vec<RunStats>,
 }
 
-/// The median of `v` (mean of the two middle values for an even count; `NaN` if empty).
-pub(super) fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
-}
-
 impl ComparisonRow {
     /// Runs that [`converged`](super::converged).
     pub fn converged(&self) -> usize {
@@ -57,7 +44,14 @@ impl ComparisonRow {
     }
 
     fn median_of(&self, f: impl Fn(&RunStats) -> f64) -> f64 {
-        median(self.runs.iter().filter(|r| r.converged).map(f).collect())
+        median(
+            &self
+                .runs
+                .iter()
+                .filter(|r| r.converged)
+                .map(f)
+                .collect::<Vec<_>>(),
+        )
     }
 
     /// Median iterations of the converged runs.
@@ -83,7 +77,7 @@ impl ComparisonRow {
 
     /// Median final loss over all runs.
     pub fn median_final_loss(&self) -> f64 {
-        median(self.runs.iter().map(|r| r.final_loss).collect())
+        median(&self.runs.iter().map(|r| r.final_loss).collect::<Vec<_>>())
     }
 
     /// Runs that took at least one pair with `yᵀs ≤ 0`.
@@ -192,17 +186,5 @@ impl fmt::Display for Comparison {
             )?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::median;
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.5);
-        assert!(median(vec![]).is_nan());
     }
 }

@@ -15,7 +15,7 @@
 //! such a step moves: near the minimum the error along the valley shrinks
 //! by `1 − η λ_min` per step ([`valley_profile`]).
 //!
-//! This module races every kind of the [`REGISTRY`](crate::race::REGISTRY)
+//! This module races every kind of the [`REGISTRY`]
 //! that can run on a landscape without data ([`banana_race`], learning
 //! rates tuned on a grid by [`tune_lr`]), repeats the main contenders from
 //! many starts ([`many_starts`]), and runs the chained function in higher

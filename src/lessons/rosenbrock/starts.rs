@@ -1,6 +1,7 @@
 //! The race from many starts: how often each optimizer reaches the minimum,
 //! and at what cost, so that a ranking does not rest on one run.
 
+use crate::stats::median;
 use std::fmt;
 
 use ndarray::Array1;
@@ -24,19 +25,6 @@ pub struct StartsRow {
     pub evaluations: Vec<u64>,
 }
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    })
-}
-
 impl StartsRow {
     /// How many starts reached the minimum.
     pub fn reached(&self) -> usize {
@@ -50,7 +38,7 @@ impl StartsRow {
 
     /// The median iteration of arrival over the starts that arrived.
     pub fn median_iterations(&self) -> Option<f64> {
-        median(
+        median_of(
             self.iterations
                 .iter()
                 .flatten()
@@ -61,7 +49,7 @@ impl StartsRow {
 
     /// The median evaluations of a whole run over the starts that arrived.
     pub fn median_evaluations(&self) -> Option<f64> {
-        median(
+        median_of(
             self.iterations
                 .iter()
                 .zip(&self.evaluations)
@@ -163,4 +151,9 @@ impl fmt::Display for StartsTable<'_> {
         }
         Ok(())
     }
+}
+
+/// The median of a sample, `None` when it is empty.
+fn median_of(v: Vec<f64>) -> Option<f64> {
+    (!v.is_empty()).then(|| median(&v))
 }
