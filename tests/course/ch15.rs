@@ -64,6 +64,18 @@ fn the_profile_and_the_picks() {
 fn row_check(c: &Comparison, ls: LineSearch, want: (usize, f64, f64, f64, f64)) {
     let r = c.row(ls).unwrap();
     assert_eq!(r.converged(), want.0, "{} on {} ({TEXT})", ls, c.problem);
+    assert_eq!(r.runs_with_bad_pairs(), 0, "{TEXT}");
+    if quad_vs_grad::data::perturbed() {
+        // One run's exact counts move with the last bit of the data (the
+        // rounding-stress run); the claim is the cost per step, within 10%.
+        let got = r.median_evals_per_step();
+        assert!(
+            (got - want.4).abs() <= 0.1 * want.4,
+            "{ls} on {}: {got} ({TEXT})",
+            c.problem
+        );
+        return;
+    }
     assert_eq!(
         (
             r.median_iterations(),
@@ -76,7 +88,6 @@ fn row_check(c: &Comparison, ls: LineSearch, want: (usize, f64, f64, f64, f64)) 
         c.problem
     );
     close("evals per step", r.median_evals_per_step(), want.4, 5e-3);
-    assert_eq!(r.runs_with_bad_pairs(), 0, "{TEXT}");
 }
 
 #[test]
@@ -139,6 +150,37 @@ fn audit_of(a: &CurvatureAudit) -> Audit {
 
 fn check_audit(a: &CurvatureAudit, want: [usize; 8]) {
     let got = audit_of(a);
+    // The claims, which must survive the rounding-stress run: a bad pair
+    // always makes the estimate indefinite and no run with one converges,
+    // every run without one does, and bad pairs happen exactly where the text
+    // says they do.
+    assert_eq!(
+        got.indefinite, got.bad_runs,
+        "{} on {} ({TEXT})",
+        a.line_search, a.problem
+    );
+    assert_eq!(
+        got.converged_bad, 0,
+        "{} on {} ({TEXT})",
+        a.line_search, a.problem
+    );
+    assert_eq!(
+        got.converged_good + got.bad_runs,
+        a.runs.len(),
+        "{} on {} ({TEXT})",
+        a.line_search,
+        a.problem
+    );
+    assert_eq!(
+        got.bad_runs > 0,
+        want[2] > 0,
+        "{} on {} ({TEXT})",
+        a.line_search,
+        a.problem
+    );
+    if quad_vs_grad::data::perturbed() {
+        return; // one run's exact counts move with the last bit of the data
+    }
     assert_eq!(
         [
             got.pairs,

@@ -9,6 +9,14 @@ use quad_vs_grad::prelude::*;
 const TEXT: &str = "stated in notebooks/16-hessian-vector-products.ipynb: update the text";
 
 fn close(what: &str, got: f64, want: f64, rel: f64) {
+    // In the rounding-stress run (the data one bit off) the errors of the
+    // finite differences, which are rounding errors, move by up to a fifth;
+    // the claims are their orders of magnitude.
+    let rel = if quad_vs_grad::data::perturbed() {
+        rel.max(0.5)
+    } else {
+        rel
+    };
     assert!(
         (got - want).abs() <= rel * want.abs(),
         "{what}: got {got}, the text says {want} ({TEXT})"
@@ -92,7 +100,11 @@ fn cg_on_the_clustered_spectrum() {
     let geo = geometric_spectrum(cg.spectrum[0], cg.spectrum[n - 1], n);
     let spread = diagonal_residuals(&geo, &Array1::from_elem(n, 1.0), 400).unwrap();
     let k = spread.iter().position(|&r| r <= 1e-6);
-    assert_eq!(k, Some(160), "{TEXT}");
+    if quad_vs_grad::data::perturbed() {
+        assert!(k.is_some_and(|k| k.abs_diff(160) <= 3), "{k:?} ({TEXT})");
+    } else {
+        assert_eq!(k, Some(160), "{TEXT}");
+    }
     // residual rises above 1 in the first iterations
     assert!(cg.iterates[1].residual > 1.0);
 }
